@@ -1,0 +1,198 @@
+"""One STREAMER layer: predicts its next input, marks boundaries, feeds the layer above."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+from .buffer import DISTANCE, SIMILARITY, MemBuffer
+from .demarcation import EventDemarcation
+from .loss import StreamerLoss
+from .networks import HierarchicalPrediction, TemporalEncoding
+
+TEMPORAL_HEADS = 8
+TRANSFORMER_LAYERS = 2
+
+
+@dataclass
+class StreamerLayerArguments:
+    max_layers: int
+    """The maximum number of layers to stack"""
+    feature_dim: int
+    """Feature dimension of the model embeddings"""
+    evolve_every: int
+    """Create the layer above after this many inputs"""
+    buffer_size: int
+    """Maximum input buffer size"""
+    loss_threshold: float
+    """Threshold of the fixed and accum demarcation modes"""
+    lr: float
+    """Learning rate of every module"""
+    reps_fn: Callable[[int], torch.Tensor]
+    """Stacks the representations of all layers [L, D] for the predictor of a layer"""
+    snippet_size: float
+    """Seconds of video per input"""
+    demarcation_mode: str = "average"
+    distance_mode: str = "similarity"
+    force_base_dist: bool = False
+    """Layer 0 uses distance (MSE) whatever distance_mode says"""
+    window_size: int = 50
+    modifier_type: str = "multiply"
+    modifier: float = 1.0
+    force_fixed_buffer: bool = False
+    """A full buffer forces a boundary"""
+
+
+@dataclass
+class LayerStep:
+    """What one layer did with one input: the row of a trace."""
+
+    layer: int
+    step: int
+    time: float
+    signal: float | None  # None on a fresh start (no prediction to compare with)
+    threshold: float | None  # what the signal was compared with, if anything
+    boundary: bool
+
+
+class StreamerLayer(nn.Module):
+    """A layer of the stack; the layer above lives in `self.above` (state-dict prefix `above.`)."""
+
+    def __init__(self, args: StreamerLayerArguments, layer_num: int, init_count: int,
+                 encoder: type[nn.Module] | None = None,
+                 decoder: type[nn.Module] | None = None, logger: object | None = None,
+                 init_context: Callable[[], contextlib.AbstractContextManager] | None = None):
+        super().__init__()
+        self.args = args
+        self.logger = logger  # accepted for API compatibility; unused
+        self.layer_num = layer_num
+        self.init_count = init_count
+        base_uses_distance = args.force_base_dist and layer_num == 0
+        self.distance_mode = DISTANCE if base_uses_distance else args.distance_mode
+        self.above: StreamerLayer | None = None
+        self.inputs_until_growth = 0  # the reference's CounterDetector
+        # Wraps construction of the layer above; the model sets it to draw seeded weights.
+        self.init_context = init_context or contextlib.nullcontext
+
+        self.buffer = MemBuffer(args.buffer_size, self.distance_mode)
+        # Construction order matters: it fixes the random initial weights (reference parity).
+        self.f = TemporalEncoding(args.feature_dim, args.buffer_size, args.lr,
+                                  n_heads=TEMPORAL_HEADS, num_layers=TRANSFORMER_LAYERS,
+                                  encoder=encoder)
+        self.p = HierarchicalPrediction(args.feature_dim, args.max_layers, args.lr, layer_num,
+                                        n_heads=TEMPORAL_HEADS, num_layers=TRANSFORMER_LAYERS,
+                                        decoder=decoder)
+        self.l = StreamerLoss(self.distance_mode)
+        self.demarcation = self.make_demarcation()
+        self.reset_layer()
+        self.create_parent(self.init_count > 1)
+
+    # --- structure -------------------------------------------------------------------
+
+    def make_demarcation(self) -> EventDemarcation:
+        a = self.args
+        return EventDemarcation(a.demarcation_mode, self.distance_mode,
+                                threshold=a.loss_threshold, window_size=a.window_size,
+                                modifier_type=a.modifier_type, modifier=a.modifier)
+
+    @property
+    def device(self) -> torch.device:
+        return self.f.cls_token.weight.device
+
+    def get_num_layers(self, num: int) -> int:
+        return self.above.get_num_layers(num + 1) if self.above is not None else num + 1
+
+    def create_parent(self, create: bool) -> None:
+        if (self.above is None and create and self.layer_num < self.args.max_layers - 1
+                and self.training):
+            # Built on the CPU, then moved, as the reference does: same random draws.
+            with self.init_context():
+                parent = StreamerLayer(self.args, self.layer_num + 1, self.init_count - 1,
+                                       init_context=self.init_context)
+            self.above = parent.to(self.device)
+
+    def _ready_to_grow(self) -> bool:
+        """True from the (evolve_every + 2)-th call on, as the reference's counter."""
+        if self.inputs_until_growth > self.args.evolve_every:
+            return True
+        self.inputs_until_growth += 1
+        return False
+
+    # --- state -----------------------------------------------------------------------
+
+    def reset_layer(self) -> None:
+        """New video: forget the stream, keep the weights."""
+        self.buffer.reset_buffer()
+        self.demarcation.reset()
+        self.hierarchy_boundaries: list[float] = [0]
+        self.representation: torch.Tensor | None = None
+        self.context: torch.Tensor | None = None
+        self.main_objective: torch.Tensor | None = None
+        self.objective_ready = False
+        self.last_base_counter = -1
+        self.x_size = 0
+        if self.above is not None:
+            self.above.reset_layer()
+
+    def optimize_layer(self) -> None:
+        """Adam step on every module, then forget predictions made with the old weights."""
+        for module in (self.f, self.p, self.l):
+            module.step_params()
+        for module in (self.f, self.p, self.l):
+            module.zero_grad()
+        self.representation = None
+        self.context = None
+        if self.above is not None:
+            self.above.optimize_layer()
+
+    def extract_rep(self, hierarchy: dict) -> None:
+        hierarchy["boundaries"][self.layer_num] = self.hierarchy_boundaries.copy()
+        if self.above is not None:
+            self.above.extract_rep(hierarchy)
+
+    # --- streaming -------------------------------------------------------------------
+
+    def predict(self) -> None:
+        f_in = torch.cat(self.buffer.get_inputs(), dim=0)  # [S, 3, H, W] or [S, D]
+        self.representation, _ = self.f(f_in)  # [1, D]
+        if self.distance_mode == SIMILARITY:
+            self.representation = F.normalize(self.representation, p=2, dim=-1)
+        reps = self.args.reps_fn(self.layer_num)  # [L, D]
+        self.context = self.p(reps)  # [1, D] or [1, 3, H, W]
+
+    def forward(self, x: torch.Tensor, base_counter: int) -> list[LayerStep]:
+        self.create_parent(self._ready_to_grow())
+        self.x_size = base_counter - self.last_base_counter
+        self.last_base_counter = base_counter
+        time = base_counter * self.args.snippet_size
+
+        if self.context is None:  # new layer, or weights just changed: fresh start
+            self.buffer.reset_buffer()
+            self.buffer.add_input(x, 0.0)
+            self.predict()
+            return [LayerStep(self.layer_num, base_counter, time, None, None, False)]
+
+        self.main_objective, signal_tensor = self.l(self.context, x)
+        self.objective_ready = self.main_objective.requires_grad
+        signal = signal_tensor.item()  # the one host sync per layer input
+
+        boundary = self.demarcation(signal)
+        if self.args.force_fixed_buffer and self.buffer.counter >= self.buffer.buffer_size:
+            boundary = True
+        reports = [LayerStep(self.layer_num, base_counter, time, signal,
+                             self.demarcation.last_threshold, boundary)]
+
+        if boundary:
+            self.hierarchy_boundaries.append(time)
+            if self.above is not None:
+                reports += self.above(self.representation.detach().clone(), base_counter)
+            self.buffer.reset_buffer()
+
+        self.buffer.add_input(x, signal)
+        self.predict()
+        return reports

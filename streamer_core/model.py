@@ -1,0 +1,207 @@
+"""The stack of STREAMER layers, fed one frame at a time."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from dataclasses import dataclass, fields
+
+import torch
+import torch.nn as nn
+
+from .buffer import DISTANCE, DISTANCE_MODES
+from .demarcation import ACCUM, MODIFIER_TYPES, PAPER_MODES
+from .device import resolve_device
+from .layer import LayerStep, StreamerLayer, StreamerLayerArguments
+from .networks import CNNDecoder, CNNEncoder
+
+
+@dataclass
+class StreamerModelArguments:
+    """The reference's model arguments (same names and defaults) plus device and seed."""
+
+    log_base_every: int = 1000
+    """Unused here (reference: tensorboard logging period)"""
+    main: bool = True
+    """Unused here (reference: main process in distributed runs)"""
+    max_layers: int = 3
+    feature_dim: int = 1024
+    evolve_every: int = 50000
+    buffer_size: int = 10
+    force_fixed_buffer: bool = False
+    loss_threshold: float = 0.25
+    lr: float = 1e-4
+    init_layers: int = 1
+    init_ckpt: str = ""
+    ckpt_dir: str = ""
+    snippet_size: float = 0.5
+    demarcation_mode: str = "average"
+    distance_mode: str = "distance"
+    force_base_dist: bool = True
+    window_size: int = 50
+    modifier_type: str = "multiply"
+    modifier: float = 1.0
+    device: str = "auto"
+    """'auto' (CUDA if available), 'cpu' or 'cuda'"""
+    seed: int | None = None
+    """Seeds weight initialisation (also of layers created later); None: torch's global RNG"""
+
+    def validate(self) -> None:
+        """Raises ValueError naming the first bad setting."""
+        checks = [
+            (self.max_layers >= 1, "max_layers must be at least 1"),
+            (self.feature_dim >= 8 and self.feature_dim % 8 == 0,
+             "feature_dim must be a positive multiple of 8 (8 attention heads)"),
+            (self.evolve_every >= 0, "evolve_every must be 0 or more"),
+            (self.buffer_size >= 1, "buffer_size must be at least 1"),
+            (self.lr > 0, "lr (learning rate) must be positive"),
+            (1 <= self.init_layers <= self.max_layers,
+             "init_layers must be between 1 and max_layers"),
+            (self.snippet_size > 0, "snippet_size must be positive"),
+            (self.demarcation_mode in PAPER_MODES,
+             f"demarcation_mode must be one of {', '.join(PAPER_MODES)}"),
+            (self.distance_mode in DISTANCE_MODES,
+             f"distance_mode must be one of {', '.join(DISTANCE_MODES)}"),
+            (self.window_size >= 1, "window_size must be at least 1"),
+            (self.modifier_type in MODIFIER_TYPES,
+             f"modifier_type must be one of {', '.join(MODIFIER_TYPES)}"),
+            (self.device in ("auto", "cpu") or self.device.startswith("cuda"),
+             "device must be auto, cpu or cuda"),
+        ]
+        for ok, message in checks:
+            if not ok:
+                raise ValueError(message)
+        if self.demarcation_mode == ACCUM and self.distance_mode != DISTANCE:
+            raise ValueError("accum demarcation needs distance_mode 'distance'")
+
+    def reference_dict(self) -> dict:
+        """The fields the reference writes to checkpoints as `model_args`."""
+        own = {"device", "seed"}
+        return {f.name: getattr(self, f.name) for f in fields(self) if f.name not in own}
+
+
+class StreamerModel(nn.Module):
+    """Feeds frames to the bottom layer; owns the step counter and the layer stack."""
+
+    modality = "video"
+
+    def __init__(self, args: StreamerModelArguments, logger: object | None = None,
+                 encoder: type[nn.Module] | None = CNNEncoder,
+                 decoder: type[nn.Module] | None = CNNDecoder):
+        super().__init__()
+        args.validate()
+        self.args = args
+        self.logger = logger
+        self.base_counter = 0
+        self._rng_state = (torch.Generator().manual_seed(args.seed).get_state()
+                           if args.seed is not None else None)
+        layer_args = self.layer_arguments()
+        self._seeding = False
+        with self.seeded_init():
+            streamer = StreamerLayer(layer_args, 0, args.init_layers, encoder=encoder,
+                                     decoder=decoder, logger=logger,
+                                     init_context=self.seeded_init)
+        self.streamer = streamer.to(resolve_device(args.device))
+        if args.init_ckpt:
+            from .checkpoint import read_reference_weights
+            self.streamer.load_state_dict(read_reference_weights(args.init_ckpt, self))
+
+    def layer_arguments(self) -> StreamerLayerArguments:
+        a = self.args
+        return StreamerLayerArguments(
+            max_layers=a.max_layers, feature_dim=a.feature_dim, evolve_every=a.evolve_every,
+            buffer_size=a.buffer_size, loss_threshold=a.loss_threshold, lr=a.lr,
+            reps_fn=self.getReps, snippet_size=a.snippet_size,
+            demarcation_mode=a.demarcation_mode, distance_mode=a.distance_mode,
+            force_base_dist=a.force_base_dist, window_size=a.window_size,
+            modifier_type=a.modifier_type, modifier=a.modifier,
+            force_fixed_buffer=a.force_fixed_buffer)
+
+    # --- seeded construction ----------------------------------------------------------
+
+    @contextlib.contextmanager
+    def seeded_init(self) -> Iterator[None]:
+        """Draws initial weights from the model's own RNG stream when seeded."""
+        if self._rng_state is None or self._seeding:  # unseeded, or already inside
+            yield
+            return
+        self._seeding = True
+        try:
+            with torch.random.fork_rng(devices=[]):
+                torch.random.set_rng_state(self._rng_state)
+                yield
+                self._rng_state = torch.random.get_rng_state()
+        finally:
+            self._seeding = False
+
+    # --- structure --------------------------------------------------------------------
+
+    @property
+    def device(self) -> torch.device:
+        return self.streamer.device
+
+    def layers(self) -> list[StreamerLayer]:
+        """Bottom-up."""
+        stack, layer = [], self.streamer
+        while layer is not None:
+            stack.append(layer)
+            layer = layer.above
+        return stack
+
+    def get_num_layers(self) -> int:
+        return self.streamer.get_num_layers(0)
+
+    def getReps(self, layer_num: int) -> torch.Tensor:  # noqa: N802 (reference name)
+        """Representations of the layers from the bottom up to the first without one [L, D]."""
+        reps = []
+        for layer in self.layers():
+            if layer.representation is None:
+                break
+            reps.append(layer.representation)
+        return torch.cat(reps, dim=0)
+
+    # --- streaming --------------------------------------------------------------------
+
+    def forward(self, x: torch.Tensor) -> list[LayerStep]:
+        """One frame [1, 3, 128, 128] in [-1, 1]; returns what each layer did with it."""
+        reports = self.streamer(x.to(self.device), base_counter=self.base_counter)
+        self.base_counter += 1
+        return reports
+
+    def extract_rep(self) -> dict:
+        """{"boundaries": {layer: [seconds]}}; upper layers closed at layer 0's last boundary."""
+        hierarchy: dict = {"boundaries": {}}
+        self.streamer.extract_rep(hierarchy)
+        bounds = hierarchy["boundaries"]
+        for layer_num, layer_bounds in bounds.items():
+            if layer_num != 0 and layer_bounds[-1] != bounds[0][-1]:
+                layer_bounds.append(bounds[0][-1])
+        return hierarchy
+
+    def reset_model(self) -> None:
+        self.streamer.reset_layer()
+        self.base_counter = 0
+
+    def optimize_model(self) -> None:
+        self.streamer.optimize_layer()
+
+    def set_demarcation(self, mode: str | None = None, threshold: float | None = None,
+                        window_size: int | None = None, modifier_type: str | None = None,
+                        modifier: float | None = None) -> None:
+        """Changes demarcation on the running model; a new rule starts with an empty window."""
+        changes = {"demarcation_mode": mode, "loss_threshold": threshold,
+                   "window_size": window_size, "modifier_type": modifier_type,
+                   "modifier": modifier}
+        changes = {k: v for k, v in changes.items() if v is not None}
+        trial = StreamerModelArguments(**{**self.args.__dict__, **changes})
+        trial.validate()
+        for key, value in changes.items():
+            setattr(self.args, key, value)
+            for layer in self.layers():
+                setattr(layer.args, key, value)
+        for layer in self.layers():
+            old = layer.demarcation
+            new = layer.make_demarcation()
+            if new.dem_mode == old.dem_mode and new.window_size == old.window_size:
+                new.load_state(old.state())  # keep history when only the level moves
+            layer.demarcation = new

@@ -1,0 +1,145 @@
+"""The four networks of a STREAMER layer, with the reference's module names.
+
+Parameter names and construction order match the reference implementation
+(`streamer-torch` 0.0.3) so that its checkpoints load and, with the same seed,
+the same initial weights are drawn.
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+ENCODED_CHANNELS = 1024
+ENCODED_SIDE = 8  # 128x128 input after four 2x2 poolings
+
+
+class CNNEncoder(nn.Module):
+    """Image [S, 3, 128, 128] -> features [S, D]."""
+
+    def __init__(self, feature_dim: int):
+        super().__init__()
+        self.conv1 = nn.Conv2d(3, 32, kernel_size=3, padding=1)
+        self.conv2 = nn.Conv2d(32, 64, kernel_size=3, padding=1)
+        self.conv3 = nn.Conv2d(64, 256, kernel_size=3, padding=1)
+        self.conv4 = nn.Conv2d(256, ENCODED_CHANNELS, kernel_size=3, padding=1)
+        self.pool = nn.MaxPool2d(2, 2)
+        self.fc1 = nn.Linear(ENCODED_CHANNELS * ENCODED_SIDE * ENCODED_SIDE, feature_dim)
+
+    def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, None]:
+        for conv in (self.conv1, self.conv2, self.conv3, self.conv4):
+            x = self.pool(F.relu(conv(x)))
+        x = x.reshape(-1, ENCODED_CHANNELS * ENCODED_SIDE * ENCODED_SIDE)  # [S, 65536]
+        return self.fc1(x), None  # None: no attention, kept for API compatibility
+
+
+class CNNDecoder(nn.Module):
+    """Features [N, D] -> image [N, 3, 128, 128]."""
+
+    def __init__(self, feature_dim: int):
+        super().__init__()
+        self.fc1 = nn.Linear(feature_dim, ENCODED_CHANNELS * ENCODED_SIDE * ENCODED_SIDE)
+        self.conv1 = nn.Conv2d(ENCODED_CHANNELS, 256, kernel_size=3, padding=1)
+        self.conv2 = nn.Conv2d(256, 64, kernel_size=3, padding=1)
+        self.conv3 = nn.Conv2d(64, 32, kernel_size=3, padding=1)
+        self.conv4 = nn.Conv2d(32, 3, kernel_size=3, padding=1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = self.fc1(x).view(-1, ENCODED_CHANNELS, ENCODED_SIDE, ENCODED_SIDE)
+        for conv in (self.conv1, self.conv2, self.conv3):
+            x = F.relu(conv(F.interpolate(x, scale_factor=2)))
+        return self.conv4(F.interpolate(x, scale_factor=2))
+
+
+def _transformer(feature_dim: int, n_heads: int, num_layers: int) -> nn.TransformerEncoder:
+    """Post-norm, ReLU, no dropout, sequence-first, final non-affine LayerNorm."""
+    layer = nn.TransformerEncoderLayer(
+        d_model=feature_dim,
+        nhead=n_heads,
+        dim_feedforward=feature_dim * 2,
+        activation=nn.ReLU(),
+        dropout=0.0,
+    )
+    norm = nn.LayerNorm(feature_dim, elementwise_affine=False)
+    # The fast path of nn.TransformerEncoder is for inference only; parity wants the
+    # plain math path in training and in no_grad alike.
+    return nn.TransformerEncoder(layer, num_layers=num_layers, norm=norm,
+                                 enable_nested_tensor=False)
+
+
+class _SelfOptimizing(nn.Module):
+    """A module that owns an Adam optimizer over its own parameters, as in the reference."""
+
+    optim: torch.optim.Optimizer
+
+    def _make_optimizer(self, lr: float) -> None:
+        self.optim = torch.optim.Adam(self.parameters(), lr=lr)
+
+    def get_params(self) -> list[nn.Parameter]:
+        return list(self.parameters())
+
+    def step_params(self) -> None:
+        self.optim.step()
+
+    def zero_params(self) -> None:
+        self.optim.zero_grad()
+
+
+class TemporalEncoding(_SelfOptimizing):
+    """A sequence of inputs [S, D] or images [S, 3, H, W] -> one summary vector [1, D]."""
+
+    def __init__(self, feature_dim: int, buffer_size: int, lr: float, n_heads: int = 4,
+                 num_layers: int = 2, encoder: type[nn.Module] | None = None,
+                 patch: bool = False):
+        super().__init__()
+        if encoder is not None:
+            self.encoder = encoder(feature_dim)
+        self.cls_token = nn.Embedding(1, feature_dim, max_norm=1.0)
+        self.pos_enc = nn.Embedding(buffer_size, feature_dim, max_norm=1.0)
+        self.network = _transformer(feature_dim, n_heads, num_layers)
+        self._make_optimizer(lr)
+
+    @property
+    def has_encoder(self) -> bool:
+        return hasattr(self, "encoder")
+
+    def encode(self, x: torch.Tensor) -> torch.Tensor:
+        """Inputs -> per-item features [S, D] (identity without an encoder)."""
+        return self.encoder(x)[0] if self.has_encoder else x
+
+    def summarize(self, features: torch.Tensor) -> torch.Tensor:
+        """Features [S, D] -> representation [1, D] at the class token."""
+        device = features.device
+        positions = torch.arange(features.shape[0], device=device)
+        x_pos = features.unsqueeze(1) + self.pos_enc(positions).unsqueeze(1)  # [S, 1, D]
+        cls = self.cls_token(torch.zeros(1, dtype=torch.long, device=device)).unsqueeze(0)
+        x_cls = torch.cat([cls, x_pos], dim=0)  # [S+1, 1, D]
+        return self.network(x_cls)[0]  # [1, D]
+
+    def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, None]:
+        return self.summarize(self.encode(x)), None
+
+
+class HierarchicalPrediction(_SelfOptimizing):
+    """Representations of all layers [L, D] -> this layer's prediction [1, D] or image."""
+
+    def __init__(self, feature_dim: int, max_layers: int, lr: float, layer_num: int,
+                 n_heads: int = 4, num_layers: int = 2,
+                 decoder: type[nn.Module] | None = None, patch: bool = False):
+        super().__init__()
+        self.layer_num = layer_num
+        self.pos_enc = nn.Embedding(max_layers, feature_dim, max_norm=1.0)
+        # The reference always uses 4 heads here, whatever n_heads says.
+        self.network = _transformer(feature_dim, 4, num_layers)
+        if decoder is not None:
+            self.decoder = decoder(feature_dim)
+        self._make_optimizer(lr)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        positions = torch.arange(x.shape[0], device=x.device)
+        reps = x.unsqueeze(1) + self.pos_enc(positions).unsqueeze(1)  # [L, 1, D]
+        context = self.network(reps)[self.layer_num]  # [1, D]
+        if hasattr(self, "decoder"):
+            context = self.decoder(context)  # [1, 3, 128, 128]
+        return context

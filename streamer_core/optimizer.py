@@ -1,0 +1,123 @@
+"""Hierarchical gradient normalisation: accumulate after every input, step every so often."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+
+from .layer import StreamerLayer
+from .model import StreamerModel
+
+
+@dataclass
+class StreamerOptimizerArguments:
+    world_size: int = 1
+    """Only 1 is supported (the reference averages models across GPUs)"""
+    alpha: float = 3
+    """Reach: group i of layers at distance i gets weight alpha^-i (normalised)"""
+    max_layers: int = 3
+    optimize_every: int = 100
+    """Parameter update after this many losses of the top layer"""
+    average_every: int = 1000
+    """Unused (distributed averaging)"""
+    hgn_timescale: bool = True
+    """Scale each loss by the input's timescale (steps since the layer's previous input)"""
+    hgn_reach: bool = True
+    """Weight groups by alpha^-i; off: every group the same weight"""
+
+    def validate(self) -> None:
+        if self.world_size != 1:
+            raise ValueError("world_size must be 1 (distributed training is not supported)")
+        if self.alpha <= 0:
+            raise ValueError("alpha must be positive")
+        if self.optimize_every < 1:
+            raise ValueError("optimize_every must be at least 1")
+        if self.max_layers < 1:
+            raise ValueError("max_layers must be at least 1")
+
+
+def reach_groups(layer_num: int, num_layers: int, alpha: float,
+                 reach: bool = True) -> tuple[list[list[int]], list[float]]:
+    """Group i = layers {l-i, l+i} that exist; weights alpha^-i normalised to sum to 1.
+
+    Example: layer 1 of 4 -> groups [[1], [0, 2], [3]].
+    """
+    groups = []
+    for i in range(num_layers):
+        group = sorted({n for n in (layer_num - i, layer_num + i) if 0 <= n < num_layers})
+        if not group:
+            break
+        groups.append(group)
+    raw = torch.tensor([1.0 / (alpha ** i) if reach else 1.0 for i in range(len(groups))])
+    weights = (raw / raw.sum()).tolist()  # float32 arithmetic, as the reference
+    return groups, weights
+
+
+class StreamerOptimizer:
+    """Call `step()` after every `model(x)` while learning."""
+
+    def __init__(self, model: StreamerModel, args: StreamerOptimizerArguments):
+        args.validate()
+        self.args = args
+        self.model = model
+        self.optimizer_steps = 0  # parameter updates so far
+        self.reset()
+
+    def reset(self) -> None:
+        """Counters of the current accumulation interval."""
+        n = self.args.max_layers
+        self.f_counter = [0.0] * n
+        self.p_counter = [0.0] * n
+        self.step_counter = [0] * n
+
+    def _accumulate(self, layer: StreamerLayer, layers: list[StreamerLayer]) -> None:
+        """Back-propagates one layer's objective, once per reach group (the reference's way)."""
+        if not layer.objective_ready:
+            return
+        num = layer.layer_num
+        ts = float(layer.x_size) if self.args.hgn_timescale else 1.0
+        self.p_counter[num] += ts
+        groups, weights = reach_groups(num, len(layers), self.args.alpha, self.args.hgn_reach)
+        for group, weight in zip(groups, weights):
+            params = layer.p.get_params()
+            for g in group:
+                params += layers[g].f.get_params()
+            (layer.main_objective * ts * weight).backward(inputs=params, retain_graph=True)
+            for g in group:
+                self.f_counter[g] += ts
+        self.step_counter[num] += 1
+        layer.objective_ready = False
+
+    def _scale_gradients(self, layers: list[StreamerLayer]) -> None:
+        for layer in layers:
+            for module, counter in ((layer.f, self.f_counter), (layer.p, self.p_counter)):
+                count = counter[layer.layer_num]
+                if count == 0:
+                    continue
+                for param in module.parameters():
+                    if param.grad is not None:
+                        param.grad /= count
+
+    def step(self) -> bool:
+        """Accumulates this input's gradients; returns True if the weights were updated."""
+        layers = self.model.layers()
+        for layer in layers:
+            self._accumulate(layer, layers)
+        if self.step_counter[len(layers) - 1] < self.args.optimize_every:
+            return False
+        self._scale_gradients(layers)
+        self.model.optimize_model()
+        self.reset()
+        self.optimizer_steps += 1
+        return True
+
+    def state_dict(self) -> dict:
+        return {"f_counter": list(self.f_counter), "p_counter": list(self.p_counter),
+                "step_counter": list(self.step_counter), "optimizer_steps": self.optimizer_steps}
+
+    def load_state_dict(self, state: dict) -> None:
+        self.f_counter = [float(v) for v in state["f_counter"]]
+        self.p_counter = [float(v) for v in state["p_counter"]]
+        self.step_counter = [int(v) for v in state["step_counter"]]
+        self.optimizer_steps = int(state["optimizer_steps"])
