@@ -14,6 +14,8 @@ $(STAMP): pyproject.toml Makefile
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet "$(TORCH)" $(if $(TORCH_INDEX),--index-url $(TORCH_INDEX))
 	$(PY) -m pip install --quiet -e ".[dev]"
+	# The reference implementation, as the parity tests' oracle (its own deps are not needed).
+	$(PY) -m pip install --quiet --no-deps streamer-torch==0.0.3
 	touch $(STAMP)
 
 run: $(STAMP)

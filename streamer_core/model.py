@@ -95,16 +95,19 @@ class StreamerModel(nn.Module):
         self.base_counter = 0
         self._rng_state = (torch.Generator().manual_seed(args.seed).get_state()
                            if args.seed is not None else None)
+        num_layers, weights = args.init_layers, None
+        if args.init_ckpt:  # pretrained weights: build as many layers as they hold
+            from .checkpoint import read_reference_weights
+            num_layers, weights = read_reference_weights(args.init_ckpt)
         layer_args = self.layer_arguments()
         self._seeding = False
         with self.seeded_init():
-            streamer = StreamerLayer(layer_args, 0, args.init_layers, encoder=encoder,
+            streamer = StreamerLayer(layer_args, 0, num_layers, encoder=encoder,
                                      decoder=decoder, logger=logger,
                                      init_context=self.seeded_init)
         self.streamer = streamer.to(resolve_device(args.device))
-        if args.init_ckpt:
-            from .checkpoint import read_reference_weights
-            self.streamer.load_state_dict(read_reference_weights(args.init_ckpt, self))
+        if weights is not None:
+            self.streamer.load_state_dict(weights)
 
     def layer_arguments(self) -> StreamerLayerArguments:
         a = self.args

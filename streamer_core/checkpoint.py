@@ -1,0 +1,227 @@
+"""Checkpoints: the reference's format plus this project's resume state, saved atomically.
+
+Reference keys: model_args, model_modality, model_snippet_size, num_layers, weights.
+Ours live under `studio` (format version, seed/device, per-layer Adam state, accumulated
+gradients, demarcation windows, boundaries, counters, optimizer counters and arguments).
+A reference file has no `studio` key and loads with fresh optimizer state.
+
+Resuming restores everything except the in-flight prediction of each layer: the next
+input of every layer is a fresh start, exactly as after an optimizer step.
+"""
+
+from __future__ import annotations
+
+import os
+import pickle
+import tempfile
+import zipfile
+from dataclasses import asdict, fields, replace
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import torch
+
+from .model import StreamerModel, StreamerModelArguments
+
+if TYPE_CHECKING:
+    from .optimizer import StreamerOptimizer
+
+FORMAT_VERSION = 1
+REFERENCE_KEYS = ("model_args", "model_modality", "model_snippet_size", "num_layers", "weights")
+
+
+class CheckpointError(Exception):
+    """A checkpoint could not be saved or loaded; the message names the file and why."""
+
+    def __init__(self, path: str | os.PathLike, reason: str):
+        super().__init__(f"{os.fspath(path)}: {reason}")
+        self.path = os.fspath(path)
+        self.reason = reason
+
+
+# --- saving -----------------------------------------------------------------------------
+
+def _layer_state(layer) -> dict:
+    def grads(module) -> list[torch.Tensor | None]:
+        return [None if p.grad is None else p.grad.detach().cpu() for p in module.parameters()]
+
+    return {
+        "adam_f": layer.f.optim.state_dict(),
+        "adam_p": layer.p.optim.state_dict(),
+        "grad_f": grads(layer.f),
+        "grad_p": grads(layer.p),
+        "demarcation": layer.demarcation.state(),
+        "hierarchy_boundaries": [float(b) for b in layer.hierarchy_boundaries],
+        "inputs_until_growth": layer.inputs_until_growth,
+        "last_base_counter": layer.last_base_counter,
+    }
+
+
+def checkpoint_dict(model: StreamerModel, optimizer: StreamerOptimizer | None = None) -> dict:
+    studio = {
+        "format_version": FORMAT_VERSION,
+        "seed": model.args.seed,
+        "base_counter": model.base_counter,
+        "layers": [_layer_state(layer) for layer in model.layers()],
+    }
+    if optimizer is not None:
+        studio["optimizer_args"] = asdict(optimizer.args)
+        studio["optimizer"] = optimizer.state_dict()
+    return {
+        "model_args": model.args.reference_dict(),
+        "model_modality": model.modality,
+        "model_snippet_size": model.args.snippet_size,
+        "num_layers": model.get_num_layers(),
+        "weights": {k: v.detach().cpu() for k, v in model.streamer.state_dict().items()},
+        "studio": studio,
+    }
+
+
+def save_checkpoint(path: str | os.PathLike, model: StreamerModel,
+                    optimizer: StreamerOptimizer | None = None) -> None:
+    """Writes a temp file beside `path`, fsyncs, then renames: `path` is never half-written."""
+    path = Path(path)
+    try:
+        payload = checkpoint_dict(model, optimizer)
+    except Exception as err:  # noqa: BLE001 - reported with the file name
+        raise CheckpointError(path, f"could not collect the model state ({err})") from err
+    tmp_name = None
+    try:
+        folder = path.parent if str(path.parent) else Path(".")
+        fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
+        with os.fdopen(fd, "wb") as handle:
+            torch.save(payload, handle)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp_name, path)
+        tmp_name = None
+        _fsync_folder(folder)
+    except OSError as err:
+        raise CheckpointError(path, f"could not be saved ({err.strerror or err})") from err
+    finally:
+        if tmp_name is not None:
+            with _ignore_os_error():
+                os.unlink(tmp_name)
+
+
+def _fsync_folder(folder: Path) -> None:
+    """Makes the rename durable where the platform allows it."""
+    with _ignore_os_error():
+        fd = os.open(folder, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+
+class _ignore_os_error:
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, exc_type, exc, tb) -> bool:
+        return exc_type is not None and issubclass(exc_type, OSError)
+
+
+# --- loading ----------------------------------------------------------------------------
+
+def read_checkpoint(path: str | os.PathLike) -> dict:
+    """Loads and checks the file's structure without executing code from it."""
+    path = Path(path)
+    if not path.is_file():
+        raise CheckpointError(path, "no such file")
+    try:
+        data = torch.load(path, map_location="cpu", weights_only=True)
+    except (pickle.UnpicklingError, zipfile.BadZipFile, EOFError, RuntimeError,
+            ValueError, TypeError, AttributeError, ImportError, IndexError, KeyError) as err:
+        first_line = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+        raise CheckpointError(path, f"not a readable checkpoint (corrupt, truncated or "
+                                    f"unsafe: {first_line[:200]})") from err
+    except OSError as err:
+        raise CheckpointError(path, f"could not be read ({err.strerror or err})") from err
+    if not isinstance(data, dict):
+        raise CheckpointError(path, "not a STREAMER checkpoint (no dictionary inside)")
+    missing = [key for key in ("model_args", "num_layers", "weights") if key not in data]
+    if missing:
+        raise CheckpointError(path, f"not a STREAMER checkpoint (missing {', '.join(missing)})")
+    if data.get("model_modality", "video") != "video":
+        raise CheckpointError(path, f"a {data['model_modality']!r} model; only video is supported")
+    studio = data.get("studio")
+    if studio is not None and studio.get("format_version", 0) > FORMAT_VERSION:
+        raise CheckpointError(path, f"written by a newer Streamer Studio (format "
+                                    f"{studio.get('format_version')}, this one reads up to "
+                                    f"{FORMAT_VERSION})")
+    return data
+
+
+def model_arguments(data: dict, path: str | os.PathLike, device: str) -> StreamerModelArguments:
+    known = {f.name for f in fields(StreamerModelArguments)}
+    saved = {k: v for k, v in dict(data["model_args"]).items() if k in known}
+    studio = data.get("studio") or {}
+    try:
+        args = StreamerModelArguments(**saved)
+        args = replace(args, init_ckpt="", device=device, seed=studio.get("seed"))
+        args.validate()
+    except (TypeError, ValueError) as err:
+        raise CheckpointError(path, f"incompatible model arguments ({err})") from err
+    return args
+
+
+def read_reference_weights(path: str | os.PathLike) -> tuple[int, dict]:
+    """(num_layers, weights) of a checkpoint, for `StreamerModelArguments.init_ckpt`."""
+    data = read_checkpoint(path)
+    return int(data["num_layers"]), data["weights"]
+
+
+def load_checkpoint(path: str | os.PathLike, device: str = "auto"
+                    ) -> tuple[StreamerModel, StreamerOptimizer]:
+    """Builds a new model and optimizer from a file; the caller's running model is untouched."""
+    from .optimizer import StreamerOptimizer, StreamerOptimizerArguments
+
+    data = read_checkpoint(path)
+    args = model_arguments(data, path, device)
+    try:
+        num_layers = int(data["num_layers"])
+        if not 1 <= num_layers <= args.max_layers:
+            raise ValueError(f"num_layers {num_layers} outside 1..{args.max_layers}")
+        init_layers = args.init_layers
+        model = StreamerModel(replace(args, init_layers=num_layers))
+        model.args.init_layers = init_layers
+        model.streamer.load_state_dict(data["weights"])
+    except (RuntimeError, ValueError, TypeError, KeyError) as err:
+        first_line = str(err).strip().splitlines()[0]
+        raise CheckpointError(path, f"does not fit the model it describes ({first_line[:300]})"
+                              ) from err
+
+    studio = data.get("studio") or {}
+    try:
+        opt_args = StreamerOptimizerArguments(**studio.get(
+            "optimizer_args", {"max_layers": args.max_layers}))
+        optimizer = StreamerOptimizer(model, opt_args)
+        if studio:
+            _restore_studio_state(model, optimizer, studio)
+    except (RuntimeError, ValueError, TypeError, KeyError, IndexError) as err:
+        raise CheckpointError(path, f"resume state is damaged ({err})") from err
+    return model, optimizer
+
+
+def _restore_studio_state(model: StreamerModel, optimizer: StreamerOptimizer,
+                          studio: dict) -> None:
+    model.base_counter = int(studio["base_counter"])
+    layers = model.layers()
+    if len(studio["layers"]) != len(layers):
+        raise ValueError("layer count differs from the weights")
+    for layer, state in zip(layers, studio["layers"]):
+        layer.f.optim.load_state_dict(state["adam_f"])
+        layer.p.optim.load_state_dict(state["adam_p"])
+        for module, grads in ((layer.f, state["grad_f"]), (layer.p, state["grad_p"])):
+            params = list(module.parameters())
+            if len(grads) != len(params):
+                raise ValueError("gradient count differs from the parameters")
+            for param, grad in zip(params, grads):
+                param.grad = None if grad is None else grad.to(param.device)
+        layer.demarcation.load_state(state["demarcation"])
+        layer.hierarchy_boundaries = list(state["hierarchy_boundaries"])
+        layer.inputs_until_growth = int(state["inputs_until_growth"])
+        layer.last_base_counter = int(state["last_base_counter"])
+    if "optimizer" in studio:
+        optimizer.load_state_dict(studio["optimizer"])

@@ -1,0 +1,135 @@
+"""Checkpoints: exact resume, reference-only files, refusals, atomic saves."""
+
+import os
+
+import pytest
+import torch
+
+from core_helpers import run, scene_frames, small_model
+from streamer_core.checkpoint import (
+    REFERENCE_KEYS,
+    CheckpointError,
+    load_checkpoint,
+    save_checkpoint,
+)
+
+
+def _learn_until_update(model, optimizer, frames):
+    """Feeds frames until the optimizer has just updated; returns the rest."""
+    for i, x in enumerate(frames):
+        model(x)
+        if optimizer.step():
+            return frames[i + 1:]
+    raise AssertionError("no parameter update happened")
+
+
+def test_save_load_resumes_identically(tmp_path):
+    frames = scene_frames(20)
+    model, optimizer = small_model(seed=1, optimize_every=3, evolve_every=100)
+    rest = _learn_until_update(model, optimizer, frames)
+    rest = _learn_until_update(model, optimizer, rest)  # Adam has state now
+    path = tmp_path / "session.pt"
+    save_checkpoint(path, model, optimizer)
+    loaded, loaded_opt = load_checkpoint(path, device="cpu")
+    assert loaded.base_counter == model.base_counter
+    assert loaded_opt.optimizer_steps == optimizer.optimizer_steps == 2
+    expected = run(model, optimizer, rest)
+    got = run(loaded, loaded_opt, rest)
+    assert got == expected
+    assert loaded.extract_rep() == model.extract_rep()
+    for (name, a), (_, b) in zip(model.named_parameters(), loaded.named_parameters()):
+        assert torch.equal(a, b), name
+
+
+def test_reference_keys_only_file_loads_with_the_same_outputs(tmp_path):
+    model, _ = small_model(seed=2, init_layers=2, evolve_every=100)
+    full = torch.load(_saved(tmp_path, model), weights_only=True)
+    reference_only = {key: full[key] for key in REFERENCE_KEYS}
+    path = tmp_path / "reference.pth"
+    torch.save(reference_only, path)
+    loaded, _ = load_checkpoint(path, device="cpu")
+    assert loaded.get_num_layers() == 2
+    with torch.no_grad():
+        frames = scene_frames(6)
+        assert run(loaded, None, frames) == run(model, None, frames)
+
+
+def _saved(tmp_path, model, optimizer=None, name="model.pt"):
+    path = tmp_path / name
+    save_checkpoint(path, model, optimizer)
+    return path
+
+
+@pytest.mark.parametrize("damage", ["garbage", "truncated", "empty", "foreign", "not-a-dict"])
+def test_damaged_files_are_refused_with_the_reason(tmp_path, damage):
+    model, _ = small_model(seed=3)
+    path = _saved(tmp_path, model)
+    data = path.read_bytes()
+    if damage == "garbage":
+        path.write_bytes(b"\x00not a checkpoint" * 100)
+    elif damage == "truncated":
+        path.write_bytes(data[: len(data) // 2])
+    elif damage == "empty":
+        path.write_bytes(b"")
+    elif damage == "foreign":
+        torch.save({"state_dict": {"w": torch.zeros(2)}}, path)
+    else:
+        torch.save([1, 2, 3], path)
+    with pytest.raises(CheckpointError) as err:
+        load_checkpoint(path, device="cpu")
+    assert str(path) in str(err.value) and err.value.reason
+
+
+def test_code_in_a_file_is_not_executed(tmp_path):
+    path = tmp_path / "evil.pt"
+    torch.save({"model_args": {}, "num_layers": 1, "weights": {}, "x": os.getcwd}, path)
+    with pytest.raises(CheckpointError, match="unsafe|readable"):
+        load_checkpoint(path, device="cpu")
+
+
+def test_other_architecture_is_refused(tmp_path):
+    model, _ = small_model(seed=4)
+    data = torch.load(_saved(tmp_path, model), weights_only=True)
+    data["model_args"]["feature_dim"] = 32  # the weights are 16-d
+    torch.save(data, tmp_path / "mismatch.pt")
+    with pytest.raises(CheckpointError, match="does not fit"):
+        load_checkpoint(tmp_path / "mismatch.pt", device="cpu")
+
+
+def test_newer_format_is_refused(tmp_path):
+    model, _ = small_model(seed=4)
+    data = torch.load(_saved(tmp_path, model), weights_only=True)
+    data["studio"]["format_version"] = 99
+    torch.save(data, tmp_path / "future.pt")
+    with pytest.raises(CheckpointError, match="newer"):
+        load_checkpoint(tmp_path / "future.pt", device="cpu")
+
+
+def test_missing_file_is_refused(tmp_path):
+    with pytest.raises(CheckpointError, match="no such file"):
+        load_checkpoint(tmp_path / "nope.pt")
+
+
+def test_failed_save_keeps_the_previous_file_and_leaves_no_temp(tmp_path, monkeypatch):
+    model, optimizer = small_model(seed=5)
+    path = _saved(tmp_path, model, optimizer)
+    before = path.read_bytes()
+    with torch.no_grad():
+        run(model, None, scene_frames(3))
+
+    def fail(src, dst):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(os, "replace", fail)
+    with pytest.raises(CheckpointError, match="No space left"):
+        save_checkpoint(path, model, optimizer)
+    monkeypatch.undo()
+    assert path.read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == [path.name]
+    load_checkpoint(path, device="cpu")  # still a good file
+
+
+def test_save_into_missing_folder_fails_cleanly(tmp_path):
+    model, _ = small_model(seed=5)
+    with pytest.raises(CheckpointError, match="could not be saved"):
+        save_checkpoint(tmp_path / "no" / "such" / "dir" / "m.pt", model)

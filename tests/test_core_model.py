@@ -1,0 +1,185 @@
+"""The layer stack against the spec: growth, fresh starts, normalisation, gradients, shapes."""
+
+import torch
+import torch.nn.functional as F
+
+from core_helpers import run, scene_frames, small_model
+from streamer_core import (
+    CNNDecoder,
+    CNNEncoder,
+    HierarchicalPrediction,
+    StreamerModel,
+    StreamerModelArguments,
+    TemporalEncoding,
+)
+
+
+def test_parent_is_created_on_input_evolve_every_plus_two():
+    model, _ = small_model(evolve_every=3)
+    frames = scene_frames(6)
+    with torch.no_grad():
+        for x in frames[:4]:
+            model(x)
+        assert model.get_num_layers() == 1
+        model(frames[4])  # input number 5 = evolve_every + 2
+        assert model.get_num_layers() == 2
+
+
+def test_no_growth_beyond_max_layers_or_in_eval_mode():
+    model, _ = small_model(evolve_every=0, max_layers=2)
+    with torch.no_grad():
+        run(model, None, scene_frames(12, scene_length=2))
+    assert model.get_num_layers() == 2
+    frozen, _ = small_model(evolve_every=0)
+    frozen.eval()
+    with torch.no_grad():
+        run(frozen, None, scene_frames(4))
+    assert frozen.get_num_layers() == 1
+
+
+def test_first_input_and_input_after_optimizer_step_are_fresh_starts():
+    model, optimizer = small_model(optimize_every=3, evolve_every=100)
+    frames = scene_frames(8)
+    first = model(frames[0])
+    assert first[0].signal is None and not first[0].boundary
+    optimizer.step()
+    updated_at = None
+    for i, x in enumerate(frames[1:], start=1):
+        reports = model(x)
+        if updated_at is not None:
+            assert reports[0].signal is None  # fresh start: no loss, no boundary
+            assert len(model.streamer.buffer) == 1
+            break
+        assert reports[0].signal is not None
+        if optimizer.step():
+            updated_at = i
+            assert model.streamer.context is None and model.streamer.representation is None
+    assert updated_at == 3  # three losses of the (only) top layer: inputs 1, 2, 3
+
+
+def test_representations_are_unit_length_in_similarity_mode_only():
+    sim, _ = small_model(distance_mode="similarity")
+    dist, _ = small_model(distance_mode="distance", demarcation_mode="average")
+    with torch.no_grad():
+        run(sim, None, scene_frames(3))
+        run(dist, None, scene_frames(3))
+    assert abs(torch.linalg.vector_norm(sim.streamer.representation).item() - 1) < 1e-5
+    assert abs(torch.linalg.vector_norm(dist.streamer.representation).item() - 1) > 1e-3
+
+
+def test_force_base_dist_makes_layer_zero_use_mse():
+    model, _ = small_model(force_base_dist=True, init_layers=2, evolve_every=100)
+    assert model.layers()[0].distance_mode == "distance"
+    assert model.layers()[1].distance_mode == "similarity"
+
+
+def test_force_fixed_buffer_forces_boundary_when_buffer_has_filled():
+    model, _ = small_model(force_fixed_buffer=True, buffer_size=3, demarcation_mode="fixed",
+                           loss_threshold=-2.0)  # similarity never below -2: no own boundary
+    with torch.no_grad():
+        reports = run(model, None, scene_frames(9))
+    bottom = [r for r in reports if r.layer == 0]
+    assert [r.boundary for r in bottom] == [False, False, False, True, False, False, True,
+                                            False, False]
+
+
+def test_boundaries_are_recorded_in_seconds_and_sent_up():
+    model, _ = small_model(init_layers=2, evolve_every=100, demarcation_mode="fixed",
+                           loss_threshold=2.0, snippet_size=0.25)  # every loss is a boundary
+    with torch.no_grad():
+        reports = run(model, None, scene_frames(4))
+    assert model.extract_rep()["boundaries"][0] == [0, 0.25, 0.5, 0.75]
+    layer1 = [r.step for r in reports if r.layer == 1]
+    assert layer1 == [1, 2, 3]  # one input to layer 1 per layer-0 boundary
+
+
+def _params_with_grad(module):
+    return {name for name, p in module.named_parameters() if p.grad is not None}
+
+
+def _all_params(module):
+    return {name for name, _ in module.named_parameters()}
+
+
+def test_each_loss_reaches_its_predictor_and_the_encoders_of_the_layers_it_saw():
+    model, optimizer = small_model(init_layers=2, evolve_every=100, demarcation_mode="fixed",
+                                   loss_threshold=2.0, optimize_every=1000)
+    frames = scene_frames(4)
+    for x in frames:
+        model(x)
+    bottom, top = model.layers()
+    assert bottom.objective_ready and top.objective_ready
+    layers = model.layers()
+    optimizer._accumulate(top, layers)  # layer 1's loss alone
+    assert _params_with_grad(top.p) == _all_params(top.p)
+    assert _params_with_grad(top.f) == _all_params(top.f)
+    assert _params_with_grad(bottom.f) == _all_params(bottom.f)  # incl. the CNN encoder
+    assert _params_with_grad(bottom.p) == set()  # layer 0's predictor is not in its loss
+    for module in (bottom.f, bottom.p, top.f, top.p):
+        module.zero_grad()
+    optimizer._accumulate(bottom, layers)  # layer 0's loss alone
+    assert _params_with_grad(bottom.p) == _all_params(bottom.p)  # incl. the CNN decoder
+    assert _params_with_grad(bottom.f) == _all_params(bottom.f)
+    assert _params_with_grad(top.f) == _all_params(top.f)  # layer 1's rep was in its input
+    assert _params_with_grad(top.p) == set()
+
+
+def test_same_seed_same_frames_same_boundaries_and_signals():
+    frames = scene_frames(12)
+    results = []
+    for _ in range(2):
+        model, optimizer = small_model(seed=7, evolve_every=3)
+        results.append(run(model, optimizer, frames))
+    assert results[0] == results[1]
+    other, opt = small_model(seed=8, evolve_every=3)
+    assert run(other, opt, frames) != results[0]
+
+
+def test_set_demarcation_changes_the_running_rule_and_validates():
+    model, _ = small_model(demarcation_mode="fixed", loss_threshold=-2.0)
+    with torch.no_grad():
+        assert not any(r.boundary for r in run(model, None, scene_frames(3)))
+        model.set_demarcation(threshold=2.0)
+        assert all(r.boundary for r in run(model, None, scene_frames(3)) if r.layer == 0)
+    try:
+        model.set_demarcation(window_size=0)
+    except ValueError as err:
+        assert "window_size" in str(err)
+    else:
+        raise AssertionError("window_size 0 was accepted")
+    assert model.args.window_size == 3
+
+
+def test_learning_off_under_no_grad_leaves_no_pending_objective():
+    model, optimizer = small_model()
+    with torch.no_grad():
+        run(model, None, scene_frames(3))
+    assert not model.streamer.objective_ready
+    run(model, optimizer, scene_frames(3))  # learning again works
+
+
+def test_real_size_shapes():
+    """The paper's sizes: D=1024, 128x128 frames, buffer 20 (shapes only)."""
+    with torch.no_grad():
+        enc = CNNEncoder(1024)
+        features, attention = enc(torch.zeros(2, 3, 128, 128))
+        assert features.shape == (2, 1024) and attention is None
+        assert CNNDecoder(1024)(torch.zeros(1, 1024)).shape == (1, 3, 128, 128)
+        f = TemporalEncoding(1024, 20, 1e-4, n_heads=8, encoder=CNNEncoder)
+        rep, attention = f(torch.zeros(5, 3, 128, 128))
+        assert rep.shape == (1, 1024) and attention is None
+        p = HierarchicalPrediction(1024, 3, 1e-4, layer_num=1)
+        assert p(torch.zeros(3, 1024)).shape == (1, 1024)
+        model = StreamerModel(StreamerModelArguments(feature_dim=1024, buffer_size=20,
+                                                     device="cpu", seed=0))
+        model(torch.zeros(1, 3, 128, 128))
+        model(torch.zeros(1, 3, 128, 128))
+        assert model.streamer.context.shape == (1, 3, 128, 128)
+        assert model.streamer.representation.shape == (1, 1024)
+
+
+def test_model_runs_on_the_device_it_was_given():
+    model, _ = small_model(device="cpu")
+    assert model.device.type == "cpu"
+    model(F.pad(torch.zeros(1, 3, 120, 128), (0, 0, 4, 4)))
+    assert model.streamer.context.device.type == "cpu"
