@@ -12,6 +12,7 @@ import torch.nn.functional as F
 
 from .buffer import DISTANCE, SIMILARITY, MemBuffer
 from .demarcation import EventDemarcation
+from .encoded_frames import EncodedFrames
 from .loss import StreamerLoss
 from .networks import HierarchicalPrediction, TemporalEncoding
 
@@ -46,6 +47,8 @@ class StreamerLayerArguments:
     modifier: float = 1.0
     force_fixed_buffer: bool = False
     """A full buffer forces a boundary"""
+    fast_path: bool = False
+    """Encode each frame once and back-propagate once per loss (same math, see encoded_frames)"""
 
 
 @dataclass
@@ -88,6 +91,8 @@ class StreamerLayer(nn.Module):
                                         n_heads=TEMPORAL_HEADS, num_layers=TRANSFORMER_LAYERS,
                                         decoder=decoder)
         self.l = StreamerLoss(self.distance_mode)
+        self.encoded_frames = (EncodedFrames(self.f.encoder)
+                               if args.fast_path and self.f.has_encoder else None)
         self.demarcation = self.make_demarcation()
         self.reset_layer()
         self.create_parent(self.init_count > 1)
@@ -114,7 +119,7 @@ class StreamerLayer(nn.Module):
             with self.init_context():
                 parent = StreamerLayer(self.args, self.layer_num + 1, self.init_count - 1,
                                        init_context=self.init_context)
-            self.above = parent.to(self.device)
+            self.above = parent.to(self.device, self.f.cls_token.weight.dtype)
 
     def _ready_to_grow(self) -> bool:
         """True from the (evolve_every + 2)-th call on, as the reference's counter."""
@@ -157,9 +162,16 @@ class StreamerLayer(nn.Module):
 
     # --- streaming -------------------------------------------------------------------
 
+    def _buffer_item(self, x: torch.Tensor) -> torch.Tensor:
+        """What the buffer stores: the input, or on the fast path its cached embedding."""
+        return self.encoded_frames.encode(x) if self.encoded_frames is not None else x
+
     def predict(self) -> None:
         f_in = torch.cat(self.buffer.get_inputs(), dim=0)  # [S, 3, H, W] or [S, D]
-        self.representation, _ = self.f(f_in)  # [1, D]
+        if self.encoded_frames is not None:  # already embeddings [S, D]
+            self.representation = self.f.summarize(f_in)
+        else:
+            self.representation, _ = self.f(f_in)  # [1, D]
         if self.distance_mode == SIMILARITY:
             self.representation = F.normalize(self.representation, p=2, dim=-1)
         reps = self.args.reps_fn(self.layer_num)  # [L, D]
@@ -173,7 +185,7 @@ class StreamerLayer(nn.Module):
 
         if self.context is None:  # new layer, or weights just changed: fresh start
             self.buffer.reset_buffer()
-            self.buffer.add_input(x, 0.0)
+            self.buffer.add_input(self._buffer_item(x), 0.0)
             self.predict()
             return [LayerStep(self.layer_num, base_counter, time, None, None, False)]
 
@@ -193,6 +205,6 @@ class StreamerLayer(nn.Module):
                 reports += self.above(self.representation.detach().clone(), base_counter)
             self.buffer.reset_buffer()
 
-        self.buffer.add_input(x, signal)
+        self.buffer.add_input(self._buffer_item(x), signal)
         self.predict()
         return reports

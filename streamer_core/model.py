@@ -14,6 +14,7 @@ from .demarcation import ACCUM, MODIFIER_TYPES, PAPER_MODES
 from .device import resolve_device
 from .layer import LayerStep, StreamerLayer, StreamerLayerArguments
 from .networks import CNNDecoder, CNNEncoder
+from .reach import ReachWeights, reach_scaled
 
 
 @dataclass
@@ -45,6 +46,9 @@ class StreamerModelArguments:
     """'auto' (CUDA if available), 'cpu' or 'cuda'"""
     seed: int | None = None
     """Seeds weight initialisation (also of layers created later); None: torch's global RNG"""
+    fast_path: bool = True
+    """Same math as the reference with each expensive pass done once (see encoded_frames);
+    False runs the reference's straightforward computation (tests, benchmarks)"""
 
     def validate(self) -> None:
         """Raises ValueError naming the first bad setting."""
@@ -76,7 +80,7 @@ class StreamerModelArguments:
 
     def reference_dict(self) -> dict:
         """The fields the reference writes to checkpoints as `model_args`."""
-        own = {"device", "seed"}
+        own = {"device", "seed", "fast_path"}
         return {f.name: getattr(self, f.name) for f in fields(self) if f.name not in own}
 
 
@@ -93,6 +97,7 @@ class StreamerModel(nn.Module):
         self.args = args
         self.logger = logger
         self.base_counter = 0
+        self.reach = ReachWeights()  # the optimizer keeps it current
         self._rng_state = (torch.Generator().manual_seed(args.seed).get_state()
                            if args.seed is not None else None)
         num_layers, weights = args.init_layers, None
@@ -118,7 +123,7 @@ class StreamerModel(nn.Module):
             demarcation_mode=a.demarcation_mode, distance_mode=a.distance_mode,
             force_base_dist=a.force_base_dist, window_size=a.window_size,
             modifier_type=a.modifier_type, modifier=a.modifier,
-            force_fixed_buffer=a.force_fixed_buffer)
+            force_fixed_buffer=a.force_fixed_buffer, fast_path=a.fast_path)
 
     # --- seeded construction ----------------------------------------------------------
 
@@ -160,8 +165,17 @@ class StreamerModel(nn.Module):
         for layer in self.layers():
             if layer.representation is None:
                 break
-            reps.append(layer.representation)
+            rep = layer.representation
+            if self.args.fast_path:
+                rep = reach_scaled(rep, self.reach, layer_num, layer.layer_num)
+            reps.append(rep)
         return torch.cat(reps, dim=0)
+
+    def backward_encoders(self, everything: bool = False) -> None:
+        """Fast path: finish the CNN encoder's backward for frames whose gradient is complete."""
+        for layer in self.layers():
+            if layer.encoded_frames is not None:
+                layer.encoded_frames.backward(everything)
 
     # --- streaming --------------------------------------------------------------------
 

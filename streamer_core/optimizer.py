@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import torch
-
 from .layer import StreamerLayer
 from .model import StreamerModel
+from .reach import reach_groups
 
 
 @dataclass
@@ -37,23 +36,6 @@ class StreamerOptimizerArguments:
             raise ValueError("max_layers must be at least 1")
 
 
-def reach_groups(layer_num: int, num_layers: int, alpha: float,
-                 reach: bool = True) -> tuple[list[list[int]], list[float]]:
-    """Group i = layers {l-i, l+i} that exist; weights alpha^-i normalised to sum to 1.
-
-    Example: layer 1 of 4 -> groups [[1], [0, 2], [3]].
-    """
-    groups = []
-    for i in range(num_layers):
-        group = sorted({n for n in (layer_num - i, layer_num + i) if 0 <= n < num_layers})
-        if not group:
-            break
-        groups.append(group)
-    raw = torch.tensor([1.0 / (alpha ** i) if reach else 1.0 for i in range(len(groups))])
-    weights = (raw / raw.sum()).tolist()  # float32 arithmetic, as the reference
-    return groups, weights
-
-
 class StreamerOptimizer:
     """Call `step()` after every `model(x)` while learning."""
 
@@ -72,22 +54,28 @@ class StreamerOptimizer:
         self.step_counter = [0] * n
 
     def _accumulate(self, layer: StreamerLayer, layers: list[StreamerLayer]) -> None:
-        """Back-propagates one layer's objective, once per reach group (the reference's way)."""
+        """Back-propagates one layer's objective into p of the layer and f of every layer."""
         if not layer.objective_ready:
             return
         num = layer.layer_num
         ts = float(layer.x_size) if self.args.hgn_timescale else 1.0
         self.p_counter[num] += ts
         groups, weights = reach_groups(num, len(layers), self.args.alpha, self.args.hgn_reach)
-        for group, weight in zip(groups, weights):
-            params = layer.p.get_params()
-            for g in group:
-                params += layers[g].f.get_params()
-            (layer.main_objective * ts * weight).backward(inputs=params, retain_graph=True)
+        if self.model.args.fast_path:
+            # One pass; reach weights are applied where gradients enter representations.
+            (layer.main_objective * ts).backward(retain_graph=True)
+        else:  # the reference's way: one pass per reach group
+            for group, weight in zip(groups, weights):
+                params = layer.p.get_params()
+                for g in group:
+                    params += layers[g].f.get_params()
+                (layer.main_objective * ts * weight).backward(inputs=params, retain_graph=True)
+        for group in groups:
             for g in group:
                 self.f_counter[g] += ts
         self.step_counter[num] += 1
         layer.objective_ready = False
+        layer.main_objective = None  # consumed: let its graph go
 
     def _scale_gradients(self, layers: list[StreamerLayer]) -> None:
         for layer in layers:
@@ -102,10 +90,14 @@ class StreamerOptimizer:
     def step(self) -> bool:
         """Accumulates this input's gradients; returns True if the weights were updated."""
         layers = self.model.layers()
+        reach = self.model.reach
+        reach.num_layers, reach.alpha, reach.reach = (len(layers), self.args.alpha,
+                                                      self.args.hgn_reach)
         for layer in layers:
             self._accumulate(layer, layers)
         if self.step_counter[len(layers) - 1] < self.args.optimize_every:
             return False
+        self.model.backward_encoders(everything=True)
         self._scale_gradients(layers)
         self.model.optimize_model()
         self.reset()

@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from streamer_core import EventDemarcation, MemBuffer, StreamerLoss
-from streamer_core.optimizer import reach_groups
+from streamer_core.reach import reach_groups
 
 # --- MemBuffer ---------------------------------------------------------------------------
 
