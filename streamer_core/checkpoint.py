@@ -6,7 +6,10 @@ gradients, demarcation windows, boundaries, counters, optimizer counters and arg
 A reference file has no `studio` key and loads with fresh optimizer state.
 
 Resuming restores everything except the in-flight prediction of each layer: the next
-input of every layer is a fresh start, exactly as after an optimizer step.
+input of every layer is a fresh start, exactly as after an optimizer step. On the fast
+path, saving completes the gradients accumulated so far (`finish_gradients`), so frames
+still buffered at that moment pass no later gradient to the CNN encoder: saving is
+exact for the file, and nudges the running model's current interval by that much.
 """
 
 from __future__ import annotations
@@ -58,6 +61,7 @@ def _layer_state(layer) -> dict:
 
 
 def checkpoint_dict(model: StreamerModel, optimizer: StreamerOptimizer | None = None) -> dict:
+    model.finish_gradients()
     studio = {
         "format_version": FORMAT_VERSION,
         "seed": model.args.seed,

@@ -18,6 +18,8 @@ Pure functions over plain dicts: no torch, no I/O.
 
 from __future__ import annotations
 
+import bisect
+import itertools
 import math
 from dataclasses import asdict, dataclass, field
 
@@ -141,15 +143,28 @@ def interval_iou(a: Interval, b: Interval) -> float:
     return intersection / union if union > 0 else 0.0
 
 
-def _build_tree(layers: list[list[Interval]], level: int, within: Interval | None) -> list[_Node]:
-    """Nodes of `level` overlapping `within` (all of them at the top), with their subtrees."""
+class _LayerIndex:
+    """Finds the events of a layer (sorted by start) that overlap an interval, by bisection."""
+
+    def __init__(self, events: list[Interval]):
+        self.events = events
+        self.starts = [start for start, _ in events]
+        self.reach = list(itertools.accumulate((end for _, end in events), max))
+
+    def overlapping(self, within: Interval) -> list[Interval]:
+        lo = bisect.bisect_right(self.reach, within[0])  # before lo everything ends too early
+        hi = bisect.bisect_left(self.starts, within[1])  # from hi on everything starts too late
+        return [e for e in self.events[lo:hi] if e[1] > within[0]]
+
+
+def _build_tree(indexes: list[_LayerIndex], level: int, events: list[Interval]) -> list[_Node]:
+    """Nodes for `events` of `level`; a node's children are the overlapping events below."""
     nodes = []
-    for start, end in layers[level]:
-        if within is not None and not (start < within[1] and end > within[0]):
-            continue
+    for start, end in events:
         node = _Node(start, end)
         if level > 0:
-            node.children = _build_tree(layers, level - 1, (start, end))
+            below = indexes[level - 1].overlapping((start, end))
+            node.children = _build_tree(indexes, level - 1, below)
         nodes.append(node)
     return nodes
 
@@ -158,13 +173,17 @@ def _assign(nodes: list[_Node], contenders: list[Interval]) -> None:
     """Each ground-truth event goes to its best-overlapping node, then down the tree."""
     if not nodes:
         return
-    for truth in contenders:
-        ious = [interval_iou(truth, (n.start, n.end)) for n in nodes]
-        best = int(np.argmax(ious))
+    starts = np.array([n.start for n in nodes])
+    ends = np.array([n.end for n in nodes])
+    for truth in contenders:  # interval_iou against every node at once
+        overlap = np.clip(np.minimum(ends, truth[1]) - np.maximum(starts, truth[0]), 0.0, None)
+        union = np.maximum(ends, truth[1]) - np.minimum(starts, truth[0])
+        ious = np.divide(overlap, union, out=np.zeros_like(overlap), where=union > 0)
+        best = int(np.argmax(ious))  # the first of equals, as the reference
         if ious[best] == 0.0:
             continue
         nodes[best].contenders.append(truth)
-        nodes[best].contender_ious.append(ious[best])
+        nodes[best].contender_ious.append(float(ious[best]))
     for node in nodes:
         _assign(node.children, node.contenders)
 
@@ -232,7 +251,8 @@ def hlr_scores(predicted_layers: list[list[Interval]], truth: list[Interval],
     layers = [layer for layer in predicted_layers if layer]
     if not layers or not truth:
         return HLRScore(0.0, mask_agreement([], truth, duration), 0, len(truth))
-    top = _build_tree(layers, len(layers) - 1, None)
+    indexes = [_LayerIndex(layer) for layer in layers]
+    top = _build_tree(indexes, len(layers) - 1, layers[-1])
     _assign(top, list(truth))
     results = [_reduce(node) for node in top if node.contenders]
     if not results:

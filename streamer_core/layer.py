@@ -93,6 +93,11 @@ class StreamerLayer(nn.Module):
         self.l = StreamerLoss(self.distance_mode)
         self.encoded_frames = (EncodedFrames(self.f.encoder)
                                if args.fast_path and self.f.has_encoder else None)
+        self.deferred_grads = []  # fast path: weight gradients summed later, in batches
+        if args.fast_path:
+            for module in self.modules():
+                if hasattr(module, "defer_weight_gradients"):
+                    self.deferred_grads += module.defer_weight_gradients()
         self.demarcation = self.make_demarcation()
         self.reset_layer()
         self.create_parent(self.init_count > 1)
@@ -143,6 +148,16 @@ class StreamerLayer(nn.Module):
         self.x_size = 0
         if self.above is not None:
             self.above.reset_layer()
+
+    def finish_gradients(self, everything: bool = True) -> None:
+        """Fast path: complete the deferred parts of the accumulated gradients.
+
+        everything=False only finishes what can no longer change (frames no graph holds).
+        """
+        if self.encoded_frames is not None:
+            self.encoded_frames.backward(everything)
+        for deferred in self.deferred_grads:
+            deferred.flush()
 
     def optimize_layer(self) -> None:
         """Adam step on every module, then forget predictions made with the old weights."""

@@ -171,11 +171,10 @@ class StreamerModel(nn.Module):
             reps.append(rep)
         return torch.cat(reps, dim=0)
 
-    def backward_encoders(self, everything: bool = False) -> None:
-        """Fast path: finish the CNN encoder's backward for frames whose gradient is complete."""
+    def finish_gradients(self, everything: bool = True) -> None:
+        """Fast path: make every parameter's `.grad` complete (the optimizer calls it)."""
         for layer in self.layers():
-            if layer.encoded_frames is not None:
-                layer.encoded_frames.backward(everything)
+            layer.finish_gradients(everything)
 
     # --- streaming --------------------------------------------------------------------
 

@@ -11,6 +11,8 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+from .deferred_linear import DeferredWeightGrad
+
 ENCODED_CHANNELS = 1024
 ENCODED_SIDE = 8  # 128x128 input after four 2x2 poolings
 
@@ -26,12 +28,19 @@ class CNNEncoder(nn.Module):
         self.conv4 = nn.Conv2d(256, ENCODED_CHANNELS, kernel_size=3, padding=1)
         self.pool = nn.MaxPool2d(2, 2)
         self.fc1 = nn.Linear(ENCODED_CHANNELS * ENCODED_SIDE * ENCODED_SIDE, feature_dim)
+        self.fc1_deferred: DeferredWeightGrad | None = None
+
+    def defer_weight_gradients(self) -> list[DeferredWeightGrad]:
+        """Fast path: fc1's weight gradient is summed in batches (see deferred_linear)."""
+        self.fc1_deferred = DeferredWeightGrad(self.fc1)
+        return [self.fc1_deferred]
 
     def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, None]:
         for conv in (self.conv1, self.conv2, self.conv3, self.conv4):
             x = self.pool(F.relu(conv(x)))
         x = x.reshape(-1, ENCODED_CHANNELS * ENCODED_SIDE * ENCODED_SIDE)  # [S, 65536]
-        return self.fc1(x), None  # None: no attention, kept for API compatibility
+        fc1 = self.fc1_deferred or self.fc1
+        return fc1(x), None  # None: no attention, kept for API compatibility
 
 
 class CNNDecoder(nn.Module):
@@ -44,9 +53,16 @@ class CNNDecoder(nn.Module):
         self.conv2 = nn.Conv2d(256, 64, kernel_size=3, padding=1)
         self.conv3 = nn.Conv2d(64, 32, kernel_size=3, padding=1)
         self.conv4 = nn.Conv2d(32, 3, kernel_size=3, padding=1)
+        self.fc1_deferred: DeferredWeightGrad | None = None
+
+    def defer_weight_gradients(self) -> list[DeferredWeightGrad]:
+        """Fast path: fc1's weight gradient is summed in batches (see deferred_linear)."""
+        self.fc1_deferred = DeferredWeightGrad(self.fc1)
+        return [self.fc1_deferred]
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        x = self.fc1(x).view(-1, ENCODED_CHANNELS, ENCODED_SIDE, ENCODED_SIDE)
+        fc1 = self.fc1_deferred or self.fc1
+        x = fc1(x).view(-1, ENCODED_CHANNELS, ENCODED_SIDE, ENCODED_SIDE)
         for conv in (self.conv1, self.conv2, self.conv3):
             x = F.relu(conv(F.interpolate(x, scale_factor=2)))
         return self.conv4(F.interpolate(x, scale_factor=2))

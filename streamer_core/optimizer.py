@@ -97,7 +97,7 @@ class StreamerOptimizer:
             self._accumulate(layer, layers)
         if self.step_counter[len(layers) - 1] < self.args.optimize_every:
             return False
-        self.model.backward_encoders(everything=True)
+        self.model.finish_gradients()
         self._scale_gradients(layers)
         self.model.optimize_model()
         self.reset()

@@ -1,5 +1,6 @@
 """The layer stack against the spec: growth, fresh starts, normalisation, gradients, shapes."""
 
+import pytest
 import torch
 import torch.nn.functional as F
 
@@ -101,27 +102,32 @@ def _all_params(module):
     return {name for name, _ in module.named_parameters()}
 
 
-def test_each_loss_reaches_its_predictor_and_the_encoders_of_the_layers_it_saw():
+def _grads_from_one_loss(loss_layer: int, fast_path: bool) -> dict[str, set]:
+    """Which parameters get a gradient from one layer's loss alone (2 layers)."""
     model, optimizer = small_model(init_layers=2, evolve_every=100, demarcation_mode="fixed",
-                                   loss_threshold=2.0, optimize_every=1000)
-    frames = scene_frames(4)
-    for x in frames:
+                                   loss_threshold=2.0, optimize_every=1000,
+                                   fast_path=fast_path)
+    for x in scene_frames(4):
         model(x)
-    bottom, top = model.layers()
-    assert bottom.objective_ready and top.objective_ready
     layers = model.layers()
-    optimizer._accumulate(top, layers)  # layer 1's loss alone
-    assert _params_with_grad(top.p) == _all_params(top.p)
-    assert _params_with_grad(top.f) == _all_params(top.f)
-    assert _params_with_grad(bottom.f) == _all_params(bottom.f)  # incl. the CNN encoder
-    assert _params_with_grad(bottom.p) == set()  # layer 0's predictor is not in its loss
-    for module in (bottom.f, bottom.p, top.f, top.p):
-        module.zero_grad()
-    optimizer._accumulate(bottom, layers)  # layer 0's loss alone
-    assert _params_with_grad(bottom.p) == _all_params(bottom.p)  # incl. the CNN decoder
-    assert _params_with_grad(bottom.f) == _all_params(bottom.f)
-    assert _params_with_grad(top.f) == _all_params(top.f)  # layer 1's rep was in its input
-    assert _params_with_grad(top.p) == set()
+    assert all(layer.objective_ready for layer in layers)
+    optimizer._accumulate(layers[loss_layer], layers)
+    model.finish_gradients()
+    return {f"{name}{i}": (_params_with_grad(getattr(layer, name)),
+                           _all_params(getattr(layer, name)))
+            for i, layer in enumerate(layers) for name in ("f", "p")}
+
+
+@pytest.mark.parametrize("fast_path", [False, True])
+def test_each_loss_reaches_its_predictor_and_the_encoders_of_the_layers_it_saw(fast_path):
+    top = _grads_from_one_loss(1, fast_path)
+    for module in ("p1", "f1", "f0"):  # f0 includes the CNN encoder
+        assert top[module][0] == top[module][1], module
+    assert top["p0"][0] == set()  # layer 0's predictor is not in layer 1's loss
+    bottom = _grads_from_one_loss(0, fast_path)
+    for module in ("p0", "f0", "f1"):  # p0 includes the CNN decoder; f1 fed layer 0's input
+        assert bottom[module][0] == bottom[module][1], module
+    assert bottom["p1"][0] == set()
 
 
 def test_same_seed_same_frames_same_boundaries_and_signals():

@@ -21,7 +21,7 @@ def _accumulated_grads(fast_path: bool, frames, **overrides) -> tuple[dict, list
                                    **overrides)
     model.to(torch.float64)
     reports = run(model, optimizer, [x.to(torch.float64) for x in frames])
-    model.backward_encoders(everything=True)  # what the optimizer does before updating
+    model.finish_gradients()  # what the optimizer does before updating
     grads = {name: p.grad.clone() for name, p in model.named_parameters() if p.grad is not None}
     return grads, reports
 

@@ -1,0 +1,21 @@
+"""Frame sources (camera, video file, network stream, synthetic), sampling and
+preprocessing: how pictures become STREAMER inputs. No Qt here."""
+
+from .base import Frame, FrameSource, SourceError
+from .camera import CameraSource, list_cameras
+from .color import to_rgb
+from .newest import NewestFrameSource
+from .preprocess import MODEL_SIZE, preprocess_frame
+from .sampling import SnippetSampler
+from .scene_plan import PlanSettings, ScenePlan
+from .spec import SPEC_HELP, open_source, parse_synthetic
+from .stream import StreamSource
+from .synthetic import SyntheticSource
+from .video_file import VideoFileSource
+
+__all__ = [
+    "MODEL_SIZE", "SPEC_HELP", "CameraSource", "Frame", "FrameSource", "NewestFrameSource",
+    "PlanSettings", "ScenePlan", "SnippetSampler", "SourceError", "StreamSource",
+    "SyntheticSource", "VideoFileSource", "list_cameras", "open_source", "parse_synthetic",
+    "preprocess_frame", "to_rgb",
+]
