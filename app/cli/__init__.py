@@ -1,0 +1,48 @@
+"""The headless command line: segment, evaluate, bench. No Qt is imported here."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from .errors import EXIT_USAGE, CliError, CliParser, report
+
+COMMANDS = ("segment", "evaluate", "bench")
+PROG = "streamer-studio"
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from . import bench, evaluate, segment
+
+    parser = CliParser(
+        prog=PROG, epilog="Without a command the desktop app opens ('gui --help' for its "
+                          "options).",
+        description="Live, label-free hierarchical event segmentation (STREAMER). Without a "
+                    "command, or with GUI options (see 'streamer-studio gui --help'), the "
+                    "desktop app opens.")
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    segment.add_parser(subparsers)
+    evaluate.add_parser(subparsers)
+    bench.add_parser(subparsers)
+    return parser
+
+
+def run_cli(argv: list[str]) -> int:
+    """Runs one command; bad input becomes one line on stderr and exit code 2."""
+    parser = build_parser()
+    prog = PROG
+    try:
+        args = parser.parse_args(argv)
+        prog = f"{PROG} {args.command}"
+        return args.run(args)
+    except CliError as err:
+        if argv and argv[0] in COMMANDS:
+            prog = f"{PROG} {argv[0]}"
+        return report(prog, err)
+    except OSError as err:  # a file we were told to write or read
+        return report(prog, err)
+    except SystemExit as exit_:  # --help, or argparse giving up
+        code = exit_.code
+        return code if isinstance(code, int) else (0 if code is None else EXIT_USAGE)
+    finally:
+        sys.stdout.flush()

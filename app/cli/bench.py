@@ -1,0 +1,163 @@
+"""`streamer-studio bench`: quality of the presets against known event structure.
+
+Runs each preset, learning from scratch, on (1) a synthetic stream and (2) a montage of real
+clips with known cuts, and scores the hierarchy it finds next to a uniform baseline with
+the same number of events per layer, so that the numbers mean something.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from streamer_core.evaluation import evaluate, uniform_baseline
+from streamer_core.presets import PRESETS
+from streamer_core.sources import FrameSource, SourceError, SyntheticSource, VideoFileSource
+
+from .errors import EXIT_OK, CliError
+from .files import check_writable, write_json
+from .model_setup import model_arguments, new_model, torch_threads
+from .montage import SAMPLE_CLIPS, build_montage
+from .pipeline import Segmenter
+from .progress import Progress
+from .segment import add_model_options, positive_float, positive_int
+
+
+def add_parser(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "bench", help="score the presets on a synthetic stream and on real clips",
+        description="Learn from scratch with each preset on a synthetic stream with known "
+                    "scenes and events, and on a montage of real clips with known cuts; "
+                    "print boundary F1 and HLR per layer next to a uniform baseline.")
+    parser.add_argument("--minutes", type=positive_float, default=20.0,
+                        help="length of the synthetic stream (default 20)")
+    parser.add_argument("--clip-minutes", type=positive_float, default=5.0,
+                        help="length of the real-clip montage (default 5)")
+    parser.add_argument("--clips", nargs="*", type=Path, default=None, metavar="VIDEO",
+                        help="real clips for the montage (default: OpenCV's sample videos "
+                             "vtest.avi and Megamind.avi when installed); none: skip it")
+    parser.add_argument("--presets", default=",".join(PRESETS),
+                        help=f"comma-separated presets to run (default {','.join(PRESETS)})")
+    parser.add_argument("--stream-seed", type=int, default=0, metavar="N",
+                        help="seed of the synthetic stream and of the montage's cuts")
+    parser.add_argument("--tolerance", type=positive_float, default=1.0, metavar="S",
+                        help="boundary tolerance in seconds (default 1.0)")
+    parser.add_argument("--max-steps", type=positive_int, default=None, metavar="N",
+                        help="stop each run after N inputs (for a quick check)")
+    add_model_options(parser)
+    parser.add_argument("--out", metavar="RESULTS.json", help="also save every score as JSON")
+    parser.add_argument("--quiet", action="store_true", help="no progress lines")
+    parser.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    with torch_threads(args.threads):
+        return bench(args)
+
+
+def bench(args: argparse.Namespace) -> int:
+    presets = [p.strip() for p in args.presets.split(",") if p.strip()]
+    unknown = [p for p in presets if p not in PRESETS]
+    if unknown or not presets:
+        raise CliError(f"unknown preset {unknown[0] if unknown else '(none)'}; "
+                       f"choose from {', '.join(PRESETS)}")
+    if args.out:
+        check_writable(args.out, "--out")
+    for preset in presets:  # bad --set values fail now, not after the first run
+        model_arguments(preset, args.settings, args.snippet, args.device, args.seed)
+    clips = list(SAMPLE_CLIPS) if args.clips is None else args.clips
+    missing = [str(c) for c in clips if not Path(c).is_file()]
+    if args.clips and missing:
+        raise CliError(f"clip not found: {missing[0]}")
+    clips = [Path(c) for c in clips if Path(c).is_file()]
+
+    results = []
+    with tempfile.TemporaryDirectory(prefix="streamer-bench-") as workdir:
+        synthetic = SyntheticSource(args.stream_seed, args.minutes * 60.0)
+        streams: list[tuple[str, FrameSource, dict]] = [
+            (f"synthetic {args.minutes:g} min", synthetic, synthetic.ground_truth())]
+        if clips:
+            montage = Path(workdir) / "montage.avi"
+            try:
+                truth = build_montage(clips, montage, args.clip_minutes * 60.0,
+                                      args.stream_seed)
+                streams.append((f"real montage {args.clip_minutes:g} min",
+                                VideoFileSource(montage), truth))
+            except SourceError as err:
+                print(f"bench: skipping the real clips: {err}", file=sys.stderr)
+        else:
+            print("bench: no real clips (install opencv-doc or pass --clips)", file=sys.stderr)
+        for name, source, truth in streams:
+            for preset in presets:
+                results.append(score_run(name, source, truth, preset, args))
+                print(format_run(results[-1]), flush=True)
+    print()
+    print(format_summary(results))
+    if args.out:
+        write_json(args.out, results)
+    return EXIT_OK
+
+
+def score_run(name: str, source: FrameSource, truth: dict, preset: str,
+              args: argparse.Namespace) -> dict:
+    model, optimizer = new_model(preset, args.settings, args.snippet, args.device, args.seed)
+    progress = Progress(f"{preset} on {name}:", enabled=not args.quiet)
+    segmenter = Segmenter(model, optimizer, learn=True, max_steps=args.max_steps,
+                          progress=progress)
+    started = time.monotonic()
+    with source:
+        segmenter.run(source)
+    elapsed = time.monotonic() - started
+    segmenter.show_progress(final=True)
+    predicted = segmenter.hierarchy(source.description)
+    return {
+        "stream": name, "preset": preset, "steps": segmenter.steps,
+        "seconds": elapsed, "steps_per_second": segmenter.steps / elapsed if elapsed else 0.0,
+        "layers": model.get_num_layers(), "device": str(model.device),
+        "model": evaluate(predicted, truth, args.tolerance),
+        "uniform": evaluate(uniform_baseline(predicted), truth, args.tolerance),
+    }
+
+
+def format_run(result: dict) -> str:
+    return (f"{result['preset']} on {result['stream']}: {result['steps']} steps in "
+            f"{result['seconds']:.0f} s ({result['steps_per_second']:.1f} steps/s on "
+            f"{result['device']}), {result['layers']} layers, events per layer "
+            f"{result['model']['events']['prediction']} (truth "
+            f"{result['model']['events']['ground_truth']})")
+
+
+def bracket(value: float) -> str:
+    return f"({value:.3f})"
+
+
+def format_summary(results: list[dict]) -> str:
+    """Two tables: boundary F1 per layer pair, HLR per truth layer; uniform in brackets."""
+    lines = ["Boundary F1 (uniform baseline with as many events in brackets)",
+             f"{'stream':<24} {'preset':<7} {'gt':>2} {'pred':>4} {'events':>11} "
+             f"{'P':>6} {'R':>6} {'F1':>6} {'(uniform)':>10}"]
+    for result in results:
+        model_rows, base_rows = result["model"]["boundaries"], result["uniform"]["boundaries"]
+        events = result["model"]["events"]
+        for row, base in zip(model_rows, base_rows):
+            count = f"{events['prediction'][row['pred_layer']]}/" \
+                    f"{events['ground_truth'][row['gt_layer']]}"
+            lines.append(f"{result['stream']:<24} {result['preset']:<7} {row['gt_layer']:>2} "
+                         f"{row['pred_layer']:>4} {count:>11} {row['precision']:>6.3f} "
+                         f"{row['recall']:>6.3f} {row['f1']:>6.3f} {bracket(base['f1']):>10}")
+    lines += ["", "HLR against each truth layer, whole predicted hierarchy "
+              "(uniform baseline in brackets)",
+              f"{'stream':<24} {'preset':<7} {'gt':>2} {'IoU':>6} {'(uniform)':>10} "
+              f"{'MoF':>6} {'(uniform)':>10}"]
+    for result in results:
+        pairs = zip(result["model"]["hlr"], result["uniform"]["hlr"])
+        for row, base in pairs:
+            if row["pred_layers"] != "all":
+                continue
+            lines.append(f"{result['stream']:<24} {result['preset']:<7} {row['gt_layer']:>2} "
+                         f"{row['iou']:>6.3f} {bracket(base['iou']):>10} "
+                         f"{row['mof']:>6.3f} {bracket(base['mof']):>10}")
+    return "\n".join(lines)

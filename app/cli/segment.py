@@ -1,0 +1,255 @@
+"""`streamer-studio segment`: run STREAMER over videos, write the event hierarchy."""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import math
+import re
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from streamer_core.checkpoint import CheckpointError, save_checkpoint
+from streamer_core.device import DEVICE_CHOICES
+from streamer_core.presets import PRESETS
+from streamer_core.sources import (
+    SPEC_HELP,
+    FrameSource,
+    NewestFrameSource,
+    SourceError,
+    SyntheticSource,
+    VideoFileSource,
+    open_source,
+)
+
+from .errors import EXIT_INTERRUPTED, EXIT_OK, CliError
+from .files import check_writable, write_json
+from .model_setup import new_model, resumed_model, torch_threads
+from .pipeline import Segmenter
+from .progress import Progress
+
+
+def positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not value > 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"{text!r} must be a positive number")
+    return value
+
+
+def positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} must be 1 or more")
+    return value
+
+
+def add_model_options(parser: argparse.ArgumentParser) -> None:
+    """Options shared by segment and bench."""
+    parser.add_argument("--set", dest="settings", action="append", default=[],
+                        metavar="KEY=VALUE",
+                        help="override any model or optimizer argument by name "
+                             "(e.g. feature_dim=64, optimize_every=10); repeatable")
+    parser.add_argument("--snippet", type=positive_float, default=None, metavar="S",
+                        help="seconds of video per model input (default: the preset's, 0.5)")
+    parser.add_argument("--device", choices=DEVICE_CHOICES, default="auto",
+                        help="where the model runs (default: auto = CUDA if present)")
+    parser.add_argument("--seed", type=int, default=None, metavar="N",
+                        help="seed for the initial weights of a new model")
+    parser.add_argument("--threads", type=positive_int, default=None, metavar="N",
+                        help="CPU threads for torch (default: torch's choice); 1 is often "
+                             "faster on a machine busy with other work")
+
+
+def add_parser(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "segment", help="run the model over videos and write the event hierarchy",
+        description="Run STREAMER over one or more videos, in order, as one stream (learning "
+                    "unless --no-learn), and write the hierarchy JSON.")
+    parser.add_argument("videos", nargs="+", metavar="VIDEO", help=SPEC_HELP)
+    start = parser.add_mutually_exclusive_group()
+    start.add_argument("--checkpoint", metavar="PATH",
+                       help="continue from a saved model instead of a new one")
+    start.add_argument("--preset", choices=PRESETS, default=None,
+                       help="settings of a new model (default: live)")
+    add_model_options(parser)
+    parser.add_argument("--no-learn", action="store_true",
+                        help="only segment; leave the weights as they are")
+    parser.add_argument("--reset-per-video", action="store_true",
+                        help="treat each video as its own stream (one JSON per video)")
+    parser.add_argument("--max-steps", type=positive_int, default=None, metavar="N",
+                        help="stop after N model inputs")
+    parser.add_argument("--out", metavar="OUT.json",
+                        help="hierarchy JSON (default: stdout); with --reset-per-video and "
+                             "several videos, a folder for one VIDEO.json each")
+    parser.add_argument("--trace", metavar="TRACE.jsonl",
+                        help="one JSON line per step and layer: step, time, signal, "
+                             "threshold, boundary")
+    parser.add_argument("--save-checkpoint", metavar="PATH",
+                        help="save the model here at the end (also when interrupted)")
+    parser.add_argument("--quiet", action="store_true", help="no progress line")
+    parser.set_defaults(run=run)
+
+
+def prepare_sources(specs: list[str]) -> list[FrameSource]:
+    """Every VIDEO named and checked before the first step, so typos fail fast."""
+    sources = []
+    for spec in specs:
+        source = open_source(spec)
+        if isinstance(source, VideoFileSource):
+            source.open()  # decodes the first frame: unreadable files fail here
+            source.close()
+        if isinstance(source, SyntheticSource):
+            source.realtime = False  # as fast as it renders
+        sources.append(source)
+    return sources
+
+
+def reader_for(source: FrameSource) -> FrameSource:
+    """Live inputs through a reader that keeps only the newest frame: a slow model then
+    sees the present, not a growing backlog."""
+    if source.is_live and not isinstance(source, SyntheticSource):
+        return NewestFrameSource(source)
+    return source
+
+
+def output_name(source: FrameSource, used: set[str]) -> str:
+    stem = Path(source.description).stem if isinstance(source, VideoFileSource) else \
+        source.description
+    stem = re.sub(r"[^A-Za-z0-9._-]+", "_", stem).strip("_") or "video"
+    name, n = f"{stem}.json", 2
+    while name in used:
+        name, n = f"{stem}_{n}.json", n + 1
+    used.add(name)
+    return name
+
+
+def run(args: argparse.Namespace) -> int:
+    with torch_threads(args.threads):
+        return segment(args)
+
+
+def segment(args: argparse.Namespace) -> int:
+    per_video = args.reset_per_video and len(args.videos) > 1
+    out_dir = None
+    if args.out and per_video:
+        out_dir = Path(args.out)
+        if out_dir.exists() and not out_dir.is_dir():
+            raise CliError(f"--out {out_dir} must be a folder with --reset-per-video")
+        check_writable(out_dir / "x.json" if out_dir.is_dir() else out_dir, "--out")
+    elif args.out:
+        check_writable(args.out, "--out")
+    if args.trace:
+        check_writable(args.trace, "--trace")
+    if args.save_checkpoint:
+        check_writable(args.save_checkpoint, "--save-checkpoint")
+
+    try:
+        sources = prepare_sources(args.videos)
+    except SourceError as err:
+        raise CliError(str(err)) from None
+
+    if args.checkpoint:
+        if args.seed is not None:
+            raise CliError("--seed only applies to a new model, not with --checkpoint")
+        model, optimizer = resumed_model(args.checkpoint, args.settings, args.snippet,
+                                         args.device)
+    else:
+        model, optimizer = new_model(args.preset or "live", args.settings, args.snippet,
+                                     args.device, args.seed)
+
+    total = args.max_steps
+    if all(s.duration for s in sources):
+        inputs = sum(math.ceil(s.duration / model.args.snippet_size - 1e-9) for s in sources)
+        total = min(total or inputs, inputs)
+    progress = Progress("segment", total=total, enabled=not args.quiet)
+    with contextlib.ExitStack() as stack:
+        trace = (stack.enter_context(open(args.trace, "w", encoding="utf-8"))
+                 if args.trace else None)
+        segmenter = Segmenter(model, optimizer, learn=not args.no_learn,
+                              max_steps=args.max_steps, trace=trace, progress=progress)
+        outcome = feed(segmenter, sources, per_video)
+
+    if segmenter.steps == 0:  # nothing to write; say why
+        if outcome.failure is not None:
+            raise outcome.failure
+        if outcome.interrupted:
+            return EXIT_INTERRUPTED
+        reasons = "; ".join(s.end_reason for s in sources if s.end_reason)
+        raise CliError(f"no frames came from {' + '.join(args.videos)}"
+                       + (f" ({reasons})" if reasons else ""))
+    write_results(outcome.results, args.out, out_dir)
+    if args.save_checkpoint:
+        try:
+            save_checkpoint(args.save_checkpoint, model, optimizer)
+        except CheckpointError as err:
+            raise CliError(f"cannot save checkpoint {err}") from None
+    if outcome.failure is not None:
+        raise outcome.failure
+    if outcome.interrupted:
+        print("segment: interrupted; results so far were written", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    return EXIT_OK
+
+
+@dataclass
+class Outcome:
+    results: list[tuple[str, dict]] = field(default_factory=list)
+    """(file name for --reset-per-video, hierarchy doc)"""
+    interrupted: bool = False
+    failure: CliError | None = None
+
+
+def feed(segmenter: Segmenter, sources: list[FrameSource], per_video: bool) -> Outcome:
+    """All sources through the model; Ctrl-C or a source failing mid-way keeps what was done."""
+    outcome = Outcome()
+    model = segmenter.model
+    used: set[str] = set()
+    names: list[str] = []
+    unfinished: FrameSource | None = None  # the video being read when we stopped
+    try:
+        for number, source in enumerate(sources):
+            if segmenter.done:
+                break
+            segmenter.start_video(reset_model=number == 0 or per_video)
+            names.append(source.description)
+            unfinished = source
+            with reader_for(source) as frames:
+                segmenter.run(frames, video=number)
+            unfinished = None
+            if per_video and model.base_counter > 0:
+                outcome.results.append((output_name(source, used),
+                                        segmenter.hierarchy(source.description)))
+    except KeyboardInterrupt:
+        outcome.interrupted = True
+    except SourceError as err:
+        outcome.failure = CliError(str(err))
+    if segmenter.steps:
+        segmenter.show_progress(final=True)
+    if not per_video and segmenter.steps:
+        outcome.results.append(("", segmenter.hierarchy(" + ".join(names))))
+    elif unfinished is not None and model.base_counter > 0:
+        outcome.results.append((output_name(unfinished, used),
+                                segmenter.hierarchy(unfinished.description)))
+    return outcome
+
+
+def write_results(results: list[tuple[str, dict]], out: str | None,
+                  out_dir: Path | None) -> None:
+    if out_dir is not None:
+        out_dir.mkdir(exist_ok=True)
+        for name, doc in results:
+            write_json(out_dir / name, doc)
+    elif out:
+        write_json(out, results[0][1] if len(results) == 1 else [doc for _, doc in results])
+    else:
+        payload = results[0][1] if len(results) == 1 else [doc for _, doc in results]
+        json.dump(payload, sys.stdout, indent=2)
+        sys.stdout.write("\n")
