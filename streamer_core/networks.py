@@ -39,7 +39,7 @@ class CNNEncoder(nn.Module):
         for conv in (self.conv1, self.conv2, self.conv3, self.conv4):
             x = self.pool(F.relu(conv(x)))
         x = x.reshape(-1, ENCODED_CHANNELS * ENCODED_SIDE * ENCODED_SIDE)  # [S, 65536]
-        fc1 = self.fc1_deferred or self.fc1
+        fc1 = self.fc1 if self.fc1_deferred is None else self.fc1_deferred
         return fc1(x), None  # None: no attention, kept for API compatibility
 
 
@@ -61,7 +61,7 @@ class CNNDecoder(nn.Module):
         return [self.fc1_deferred]
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        fc1 = self.fc1_deferred or self.fc1
+        fc1 = self.fc1 if self.fc1_deferred is None else self.fc1_deferred
         x = fc1(x).view(-1, ENCODED_CHANNELS, ENCODED_SIDE, ENCODED_SIDE)
         for conv in (self.conv1, self.conv2, self.conv3):
             x = F.relu(conv(F.interpolate(x, scale_factor=2)))

@@ -63,3 +63,31 @@ def test_not_learning_keeps_no_encoder_graphs():
     with torch.no_grad():
         run(model, None, scene_frames(6))
     assert model.streamer.encoded_frames.pending == []
+
+
+def test_deferred_linear_gives_the_linear_gradients():
+    from streamer_core.deferred_linear import DeferredWeightGrad
+
+    torch.manual_seed(0)
+    plain = torch.nn.Linear(6, 4).double()
+    deferred = torch.nn.Linear(6, 4).double()
+    deferred.load_state_dict(plain.state_dict())
+    sink = DeferredWeightGrad(deferred, capacity=3)
+    inputs = [torch.randn(1, 6, dtype=torch.float64, requires_grad=True) for _ in range(5)]
+    for x in inputs:
+        plain(x).pow(2).sum().backward()
+        sink(x).pow(2).sum().backward()
+    assert len(sink) == 2  # flushed once at capacity 3, two rows waiting
+    sink.flush()
+    torch.testing.assert_close(deferred.weight.grad, plain.weight.grad)
+    torch.testing.assert_close(deferred.bias.grad, plain.bias.grad)
+
+
+def test_fast_path_defers_the_large_linear_weight_gradients():
+    model, optimizer = small_model(seed=3, optimize_every=10_000)
+    run(model, optimizer, scene_frames(3))
+    decoder_fc1 = model.streamer.p.decoder.fc1
+    assert decoder_fc1.weight.grad is None  # waiting in its sink, not written per step
+    assert len(model.streamer.p.decoder.fc1_deferred) == 2  # two losses so far
+    model.finish_gradients()
+    assert decoder_fc1.weight.grad is not None
