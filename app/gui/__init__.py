@@ -1,0 +1,71 @@
+"""Streamer Studio's desktop window: live video, per-layer event timelines, controls.
+
+`run_gui(argv)` is the entry point (`streamer-studio` with no subcommand): no arguments
+open the window; `--self-test [--screenshot PATH]` runs the headless end-to-end check.
+Qt is imported only when this runs, so the CLI stays light.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="streamer-studio",
+        description="Live, label-free hierarchical event segmentation (STREAMER) in a window.")
+    parser.add_argument("--self-test", action="store_true",
+                        help="open the window offscreen on the synthetic scene, learn 40 "
+                             "steps with a small model, save and reload a checkpoint, then "
+                             "exit 0 (or non-zero with the reason)")
+    parser.add_argument("--screenshot", metavar="PATH",
+                        help="with --self-test: save a picture of the window to PATH (.png)")
+    parser.add_argument("--source", metavar="SPEC",
+                        help="start on this source: a video file, camera:N, a stream URL, "
+                             "or synthetic[:SEED[:SECONDS]]")
+    return parser
+
+
+def _no_display() -> bool:
+    if not sys.platform.startswith("linux") or os.environ.get("QT_QPA_PLATFORM"):
+        return False
+    return not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
+
+
+def run_gui(argv: list[str] | None = None) -> int:
+    """`argv`: the arguments after the program name. Returns the process exit code."""
+    parser = _parser()
+    try:
+        args = parser.parse_args(list(argv or []))
+    except SystemExit as stop:  # --help, or a usage error argparse already printed
+        return int(stop.code or 0)
+    if args.screenshot and not args.self_test:
+        print("streamer-studio: --screenshot only works with --self-test", file=sys.stderr)
+        return 2
+    if args.self_test:
+        from .self_test import run_self_test
+
+        return run_self_test(args.screenshot)
+    if _no_display():
+        print("streamer-studio: no display found (DISPLAY is not set). Run it on a desktop, "
+              "under Xvfb, or try `streamer-studio --self-test`.", file=sys.stderr)
+        return 2
+
+    from .application import make_application
+    from .main_window import MainWindow
+    from .settings import SettingsStore
+
+    app = make_application()
+    store = SettingsStore.user()
+    settings, notes = store.load()
+    if args.source:
+        settings.source = args.source
+    window = MainWindow(store, settings, notes=notes)
+    window.restore_window_state()
+    window.show()
+    return int(app.exec())
+
+
+__all__ = ["run_gui"]

@@ -1,0 +1,88 @@
+"""The questions the window asks and the messages it shows, behind one small object.
+
+Tests and the self-test substitute `Dialogs` with scripted answers, so every action runs
+the same code path as a click, without a modal dialog waiting for a human.
+Messages are non-modal: the window keeps running (and learning) while one is shown.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from PySide6.QtWidgets import QFileDialog, QInputDialog, QMessageBox, QWidget
+
+CHECKPOINT_FILTER = "Checkpoints (*.pt *.pth *.ckpt);;All files (*)"
+VIDEO_FILTER = "Videos (*.mp4 *.avi *.mkv *.mov *.webm *.mpg *.mpeg *.wmv *.m4v);;All files (*)"
+
+
+class Dialogs:
+    def __init__(self, parent: QWidget):
+        self.parent = parent
+
+    def open_checkpoint(self, folder: str) -> str | None:
+        path, _ = QFileDialog.getOpenFileName(self.parent, "Load checkpoint", folder,
+                                              CHECKPOINT_FILTER)
+        return path or None
+
+    def save_checkpoint(self, suggestion: str) -> str | None:
+        path, _ = QFileDialog.getSaveFileName(self.parent, "Save checkpoint", suggestion,
+                                              CHECKPOINT_FILTER)
+        return path or None
+
+    def open_video(self, folder: str) -> str | None:
+        path, _ = QFileDialog.getOpenFileName(self.parent, "Open video file", folder,
+                                              VIDEO_FILTER)
+        return path or None
+
+    def save_export(self, title: str, suggestion: str, file_filter: str) -> str | None:
+        path, _ = QFileDialog.getSaveFileName(self.parent, title, suggestion, file_filter)
+        return path or None
+
+    def ask_url(self) -> str | None:
+        url, ok = QInputDialog.getText(self.parent, "Open network stream",
+                                       "Stream URL (MJPEG over HTTP, RTSP, …):")
+        return url.strip() if ok and url.strip() else None
+
+    def confirm(self, title: str, text: str) -> bool:
+        answer = QMessageBox.question(self.parent, title, text)
+        return answer == QMessageBox.StandardButton.Yes
+
+
+@dataclass(frozen=True)
+class Message:
+    level: str  # "info", "warning" or "error"
+    title: str
+    text: str
+
+
+class Notifier:
+    """One reusable non-modal message box, and a record of what was said (for tests)."""
+
+    ICONS = {"info": QMessageBox.Icon.Information, "warning": QMessageBox.Icon.Warning,
+             "error": QMessageBox.Icon.Critical}
+
+    def __init__(self, parent: QWidget, popups: bool = True):
+        self.parent = parent
+        self.popups = popups
+        self.messages: list[Message] = []
+        self.box: QMessageBox | None = None
+
+    def show(self, level: str, title: str, text: str) -> Message:
+        message = Message(level, title, text)
+        self.messages.append(message)
+        del self.messages[:-50]
+        if self.popups:
+            if self.box is None:
+                self.box = QMessageBox(self.parent)
+                self.box.setModal(False)
+            self.box.setIcon(self.ICONS.get(level, QMessageBox.Icon.Information))
+            self.box.setWindowTitle(f"Streamer Studio: {title}")
+            self.box.setText(f"<b>{title}</b>")
+            self.box.setInformativeText(text)
+            self.box.show()
+            self.box.raise_()
+        return message
+
+    @property
+    def last(self) -> Message | None:
+        return self.messages[-1] if self.messages else None

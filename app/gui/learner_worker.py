@@ -1,0 +1,254 @@
+"""Owns the STREAMER model and optimizer on its own thread; everything touching them runs
+here, between learning steps: save, load, reset, live demarcation changes, exports.
+
+Requests arrive as queued signals (LearnerRequests), so they wait for the step in flight
+and never race it. Frames arrive through a one-slot mailbox: the learner always takes the
+newest snippet frame, and the frames it had no time for are counted, not queued.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from dataclasses import dataclass, field, replace
+
+import torch
+from PySide6.QtCore import QObject, Qt, Signal, Slot
+
+from streamer_core import (
+    LayerStep,
+    StreamerModel,
+    StreamerModelArguments,
+    StreamerOptimizer,
+    StreamerOptimizerArguments,
+)
+from streamer_core.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
+from streamer_core.device import describe_device
+from streamer_core.hierarchy import hierarchy_json
+from streamer_core.sources import Frame, preprocess_frame
+
+from .exports import write_json_atomic
+from .mailbox import LatestMailbox
+
+
+@dataclass(frozen=True)
+class StepResult:
+    reports: list[LayerStep]
+    frame_index: int
+    seconds: float
+    """Wall time the step took"""
+    num_layers: int
+    optimizer_steps: int
+    base_counter: int
+    skipped: int
+    """Snippet frames replaced in the mailbox before the learner could take them, so far"""
+
+
+@dataclass(frozen=True)
+class ModelInfo:
+    reason: str  # "new", "reset" or "loaded"
+    device: str
+    num_layers: int
+    base_counter: int
+    optimizer_steps: int
+    model_args: StreamerModelArguments
+    opt_args: StreamerOptimizerArguments
+    boundaries: dict[int, list[float]] = field(default_factory=dict)
+    path: str = ""
+
+
+class LearnerRequests(QObject):
+    """Emitted on the GUI thread, delivered queued on the learner thread."""
+
+    reset = Signal(object, object)  # model args, optimizer args: a brand-new model
+    demarcation = Signal(object)  # dict for StreamerModel.set_demarcation
+    optimize_every = Signal(int)
+    learning = Signal(bool)
+    save = Signal(str, str)  # path, why ("save", "autosave")
+    load = Signal(str)
+    export_hierarchy = Signal(str, str)  # path, file name written into the JSON
+
+    def connect_to(self, worker: LearnerWorker) -> None:
+        queued = Qt.ConnectionType.QueuedConnection
+        self.reset.connect(worker.reset, queued)
+        self.demarcation.connect(worker.set_demarcation, queued)
+        self.optimize_every.connect(worker.set_optimize_every, queued)
+        self.learning.connect(worker.set_learning, queued)
+        self.save.connect(worker.save, queued)
+        self.load.connect(worker.load, queued)
+        self.export_hierarchy.connect(worker.export_hierarchy, queued)
+
+
+def learner_threads(cores: int | None = None) -> int:
+    """Torch threads for learning: all cores but one, which capture and drawing need.
+
+    With every core given to torch, its worker threads spin against the capture and GUI
+    threads and a step gets slower, not faster (measured 3x on a busy 2-core machine).
+    """
+    cores = cores or os.cpu_count() or 1
+    return max(1, cores - 1)
+
+
+def device_label(device: torch.device) -> str:
+    if device.type == "cuda":
+        return describe_device(device)
+    threads = torch.get_num_threads()
+    return f"CPU ({threads} learning thread{'s' if threads != 1 else ''})"
+
+
+class LearnerWorker(QObject):
+    model_ready = Signal(object)  # ModelInfo
+    stepped = Signal(object)  # StepResult
+    saved = Signal(str, str)  # path, why
+    exported = Signal(str)
+    demarcation_changed = Signal(object)  # the dict that was applied
+    failed = Signal(str, str)  # title, message for the user
+
+    def __init__(self, snippets: LatestMailbox[Frame], model_args: StreamerModelArguments,
+                 opt_args: StreamerOptimizerArguments, learning: bool = True):
+        super().__init__()
+        self.snippets = snippets
+        self._initial = (model_args, opt_args)
+        self.learning = learning
+        self.model: StreamerModel | None = None
+        self.optimizer: StreamerOptimizer | None = None
+        self._stop = threading.Event()
+        self._halted = ""  # why learning stopped after an unexpected error
+
+    def request_stop(self) -> None:
+        """Thread-safe: the step in flight finishes, nothing new starts."""
+        self._stop.set()
+
+    # --- model lifecycle -------------------------------------------------------------
+
+    @Slot()
+    def start(self) -> None:
+        self.reset(*self._initial, reason="new")
+
+    @Slot(object, object)
+    def reset(self, model_args: StreamerModelArguments, opt_args: StreamerOptimizerArguments,
+              reason: str = "reset") -> None:
+        if self._stop.is_set():
+            return
+        try:
+            model = StreamerModel(model_args)
+            optimizer = StreamerOptimizer(model, opt_args)
+        except (ValueError, RuntimeError) as err:
+            what = "kept the current model" if self.model is not None else "no model"
+            self.failed.emit("Cannot build the model", f"{err}\n\n({what})")
+            return
+        self._install(model, optimizer, reason)
+
+    def _install(self, model: StreamerModel, optimizer: StreamerOptimizer, reason: str,
+                 path: str = "") -> None:
+        self.model, self.optimizer = model, optimizer
+        self._halted = ""
+        self.snippets.clear()
+        boundaries = {layer.layer_num: [float(t) for t in layer.hierarchy_boundaries]
+                      for layer in model.layers()}
+        self.model_ready.emit(ModelInfo(
+            reason=reason, device=device_label(model.device),
+            num_layers=model.get_num_layers(), base_counter=model.base_counter,
+            optimizer_steps=optimizer.optimizer_steps, model_args=replace(model.args),
+            opt_args=replace(optimizer.args), boundaries=boundaries, path=path))
+
+    # --- learning --------------------------------------------------------------------
+
+    @Slot()
+    def on_snippet_ready(self) -> None:
+        if self._stop.is_set():
+            return
+        frame = self.snippets.take()
+        if frame is None or self.model is None or self._halted:
+            return
+        started = time.perf_counter()
+        try:
+            x = preprocess_frame(frame.image, device=self.model.device)
+            if self.learning:
+                reports = self.model(x)
+                if self._stop.is_set():
+                    return  # closing: abandon the step rather than back-propagate it
+                self.optimizer.step()
+            else:
+                with torch.no_grad():
+                    reports = self.model(x)
+        except Exception as err:  # noqa: BLE001 - e.g. out of memory; the GUI must hear it
+            self._halted = str(err)
+            self.failed.emit("Learning stopped",
+                             f"The model failed on a frame: {err}\n\nSave the model if you "
+                             "want to keep it, then reset or load one to continue.")
+            return
+        self.stepped.emit(StepResult(
+            reports=reports, frame_index=frame.index,
+            seconds=time.perf_counter() - started, num_layers=self.model.get_num_layers(),
+            optimizer_steps=self.optimizer.optimizer_steps,
+            base_counter=self.model.base_counter, skipped=self.snippets.skipped))
+
+    @Slot(bool)
+    def set_learning(self, learning: bool) -> None:
+        self.learning = learning
+
+    @Slot(object)
+    def set_demarcation(self, changes: dict) -> None:
+        if self.model is None:
+            return
+        try:
+            self.model.set_demarcation(**changes)
+        except ValueError as err:
+            self.failed.emit("Demarcation not changed", str(err))
+            return
+        self.demarcation_changed.emit(dict(changes))
+
+    @Slot(int)
+    def set_optimize_every(self, value: int) -> None:
+        if self.optimizer is None:
+            return
+        if value < 1:
+            self.failed.emit("Setting not changed", "optimize_every must be at least 1")
+            return
+        self.optimizer.args.optimize_every = value
+
+    # --- files -----------------------------------------------------------------------
+
+    @Slot(str, str)
+    def save(self, path: str, why: str = "save") -> None:
+        if self.model is None:
+            self.failed.emit("Not saved", "There is no model yet.")
+            return
+        try:
+            save_checkpoint(path, self.model, self.optimizer)
+        except CheckpointError as err:
+            self.failed.emit("Checkpoint not saved", str(err))
+            return
+        self.saved.emit(path, why)
+
+    @Slot(str)
+    def load(self, path: str) -> None:
+        device = self.model.args.device if self.model is not None else "auto"
+        try:
+            model, optimizer = load_checkpoint(path, device=device)
+        except CheckpointError as err:
+            self.failed.emit("Checkpoint not loaded",
+                             f"{err}\n\nThe current model is unchanged.")
+            return
+        except (ValueError, RuntimeError, OSError) as err:  # e.g. a CUDA device that is gone
+            self.failed.emit("Checkpoint not loaded",
+                             f"{path}: {err}\n\nThe current model is unchanged.")
+            return
+        self._install(model, optimizer, "loaded", path)
+
+    @Slot(str, str)
+    def export_hierarchy(self, path: str, file_name: str) -> None:
+        if self.model is None:
+            self.failed.emit("Not exported", "There is no model yet.")
+            return
+        duration = self.model.base_counter * self.model.args.snippet_size
+        doc = hierarchy_json(self.model.extract_rep(), file=file_name, duration=duration)
+        try:
+            write_json_atomic(path, doc)
+        except OSError as err:
+            self.failed.emit("Hierarchy not exported", f"{path}: {err.strerror or err}")
+            return
+        self.exported.emit(path)
+

@@ -1,0 +1,239 @@
+"""What the user chose, as one dataclass, remembered between launches with QSettings.
+
+Layering: dataclass defaults <- the `live` preset <- resources/default_settings.json <-
+QSettings. A stored value of the wrong type or out of range falls back to the layer below
+and is reported, so a damaged settings file never stops the app from starting.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import asdict, dataclass, fields, replace
+from pathlib import Path
+
+from PySide6.QtCore import QSettings
+
+from streamer_core import StreamerModelArguments, StreamerOptimizerArguments
+from streamer_core.presets import PRESETS, preset_arguments
+
+from .resources import resource_path
+
+GROUP = "settings"
+DEVICES = ("auto", "cpu", "cuda")
+
+# Model fields a preset decides and the user may override (names of StreamerModelArguments).
+MODEL_FIELDS = ("feature_dim", "buffer_size", "force_fixed_buffer", "force_base_dist",
+                "max_layers", "evolve_every", "snippet_size", "lr", "distance_mode",
+                "demarcation_mode", "window_size", "modifier_type", "modifier",
+                "loss_threshold")
+OPTIMIZER_FIELDS = ("optimize_every", "alpha")
+
+# Applied to the running model at once; every other model field needs a new model.
+LIVE_FIELDS = ("demarcation_mode", "loss_threshold", "window_size", "modifier_type",
+               "modifier", "optimize_every")
+STRUCTURAL_FIELDS = tuple(f for f in MODEL_FIELDS + OPTIMIZER_FIELDS + ("device",)
+                          if f not in LIVE_FIELDS)
+
+
+@dataclass
+class StudioSettings:
+    """Everything the window remembers; model fields mirror the `live` preset by default."""
+
+    source: str = "camera:0"
+    """Source spec as streamer_core.sources.open_source takes it"""
+    preset: str = "live"
+    device: str = "auto"
+    learning: bool = True
+    """False: the model segments without updating its weights"""
+    follow_learner: bool = False
+    """Files and bounded synthetic streams play at the learner's pace: no snippet skipped"""
+    loop_files: bool = False
+    """Play video files (and bounded synthetic streams) again when they end"""
+    autosave_minutes: int = 0
+    """0 = off"""
+    checkpoint_path: str = ""
+    """Where Save writes; empty until the user picks a file"""
+    last_folder: str = ""
+    timeline_span: float = 120.0
+    """Seconds of stream the timeline shows while following live"""
+
+    feature_dim: int = 256
+    buffer_size: int = 10
+    force_fixed_buffer: bool = False
+    force_base_dist: bool = False
+    max_layers: int = 3
+    evolve_every: int = 60
+    snippet_size: float = 0.5
+    lr: float = 1e-4
+    distance_mode: str = "similarity"
+    demarcation_mode: str = "average"
+    window_size: int = 20
+    modifier_type: str = "multiply"
+    modifier: float = 1.0
+    loss_threshold: float = 0.25
+    optimize_every: int = 20
+    alpha: float = 3.0
+
+    @classmethod
+    def from_preset(cls, name: str, base: StudioSettings | None = None) -> StudioSettings:
+        """`base` (or defaults) with every model field taken from the preset."""
+        model_args, opt_args = preset_arguments(name)
+        values = {f: getattr(model_args, f) for f in MODEL_FIELDS}
+        values.update({f: getattr(opt_args, f) for f in OPTIMIZER_FIELDS})
+        return replace(base or cls(), preset=name, **values)
+
+    def model_arguments(self) -> tuple[StreamerModelArguments, StreamerOptimizerArguments]:
+        """Validated arguments for a new model; ValueError names the first bad setting."""
+        model_args, opt_args = preset_arguments(self.preset if self.preset in PRESETS
+                                                else "live")
+        model_args = replace(model_args, device=self.device,
+                             **{f: getattr(self, f) for f in MODEL_FIELDS})
+        opt_args = replace(opt_args, max_layers=self.max_layers,
+                           **{f: getattr(self, f) for f in OPTIMIZER_FIELDS})
+        model_args.validate()
+        opt_args.validate()
+        return model_args, opt_args
+
+    def with_model_arguments(self, model_args: StreamerModelArguments,
+                             opt_args: StreamerOptimizerArguments) -> StudioSettings:
+        """These settings describing a model that already exists (a loaded checkpoint)."""
+        values = {f: getattr(model_args, f) for f in MODEL_FIELDS}
+        values.update({f: getattr(opt_args, f) for f in OPTIMIZER_FIELDS})
+        return replace(self, **values)
+
+    def validate(self) -> None:
+        if self.preset not in PRESETS:
+            raise ValueError(f"preset must be one of {', '.join(PRESETS)}")
+        if self.device not in DEVICES:
+            raise ValueError(f"device must be one of {', '.join(DEVICES)}")
+        if self.autosave_minutes < 0:
+            raise ValueError("autosave_minutes must be 0 (off) or more")
+        if not (self.timeline_span > 0 and math.isfinite(self.timeline_span)):
+            raise ValueError("timeline_span must be a positive number of seconds")
+        if not self.source.strip():
+            raise ValueError("source must not be empty")
+        self.model_arguments()
+
+    def differences(self, other: StudioSettings, names: tuple[str, ...]) -> list[str]:
+        return [n for n in names if getattr(self, n) != getattr(other, n)]
+
+
+def _coerce(value: object, like: object) -> object:
+    """`value` as the type of `like`, or ValueError."""
+    if isinstance(like, bool):
+        if isinstance(value, bool):
+            return value
+        raise ValueError("expected true or false")
+    if isinstance(like, int):
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise ValueError("expected a whole number")
+        return value
+    if isinstance(like, float):
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise ValueError("expected a number")
+        if not math.isfinite(value):
+            raise ValueError("expected a finite number")
+        return float(value)
+    if isinstance(like, str):
+        if not isinstance(value, str):
+            raise ValueError("expected text")
+        return value
+    raise ValueError("unsupported setting type")
+
+
+def merge(base: StudioSettings, values: dict[str, object],
+          origin: str) -> tuple[StudioSettings, list[str]]:
+    """`base` updated with the valid entries of `values`; notes for the rejected ones."""
+    notes: list[str] = []
+    known = {f.name for f in fields(StudioSettings)}
+    current = asdict(base)
+    for name, value in values.items():
+        if name not in known:
+            continue  # written by another version; harmless
+        try:
+            current[name] = _coerce(value, current[name])
+        except ValueError as err:
+            notes.append(f"{origin}: ignored {name}={value!r} ({err})")
+    merged = StudioSettings(**current)
+    try:
+        merged.validate()
+    except ValueError as err:
+        notes.append(f"{origin}: {err}; using the {base.preset} preset's model settings")
+        merged = StudioSettings.from_preset(base.preset if base.preset in PRESETS else "live",
+                                            replace(merged, preset=base.preset))
+        try:
+            merged.validate()
+        except ValueError:
+            merged = base
+    return merged, notes
+
+
+def default_settings() -> tuple[StudioSettings, list[str]]:
+    """The `live` preset overlaid with resources/default_settings.json."""
+    base = StudioSettings.from_preset("live")
+    path = resource_path("default_settings.json")
+    if not path.is_file():
+        return base, []  # an install without the resources folder: built-in defaults
+    try:
+        values = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError) as err:
+        return base, [f"{path}: not read ({err}); using built-in defaults"]
+    if not isinstance(values, dict):
+        return base, [f"{path}: not a JSON object; using built-in defaults"]
+    preset = values.get("preset")
+    if isinstance(preset, str) and preset in PRESETS:
+        base = StudioSettings.from_preset(preset, base)
+    return merge(base, values, str(path))
+
+
+class SettingsStore:
+    """QSettings behind load/save; each value JSON-encoded so types survive every backend."""
+
+    def __init__(self, qsettings: QSettings):
+        self.qsettings = qsettings
+
+    @classmethod
+    def user(cls) -> SettingsStore:
+        return cls(QSettings("StreamerStudio", "Streamer Studio"))
+
+    @classmethod
+    def at(cls, path: str | Path) -> SettingsStore:
+        """A private INI file: tests, the self-test and the screenshot script use one."""
+        return cls(QSettings(str(path), QSettings.Format.IniFormat))
+
+    def load(self) -> tuple[StudioSettings, list[str]]:
+        base, notes = default_settings()
+        stored: dict[str, object] = {}
+        self.qsettings.beginGroup(GROUP)
+        try:
+            for key in self.qsettings.childKeys():
+                raw = self.qsettings.value(key)
+                try:
+                    stored[key] = json.loads(str(raw))
+                except json.JSONDecodeError:
+                    notes.append(f"stored settings: ignored unreadable {key}")
+        finally:
+            self.qsettings.endGroup()
+        preset = stored.get("preset")
+        if isinstance(preset, str) and preset in PRESETS and preset != base.preset:
+            base = StudioSettings.from_preset(preset, base)
+        settings, more = merge(base, stored, "stored settings")
+        return settings, notes + more
+
+    def save(self, settings: StudioSettings) -> None:
+        self.qsettings.beginGroup(GROUP)
+        try:
+            for name, value in asdict(settings).items():
+                self.qsettings.setValue(name, json.dumps(value))
+        finally:
+            self.qsettings.endGroup()
+        self.qsettings.sync()
+
+    def window_state(self) -> tuple[object, object]:
+        return self.qsettings.value("window/geometry"), self.qsettings.value("window/state")
+
+    def save_window_state(self, geometry: object, state: object) -> None:
+        self.qsettings.setValue("window/geometry", geometry)
+        self.qsettings.setValue("window/state", state)
+        self.qsettings.sync()

@@ -1,0 +1,84 @@
+"""The status bar's figures: device, capture fps, learning speed, skips, layers, updates."""
+
+from __future__ import annotations
+
+import time
+from collections import deque
+from dataclasses import dataclass
+
+from PySide6.QtWidgets import QLabel, QStatusBar
+
+
+class RateMeter:
+    """Events per second over the last `window` seconds."""
+
+    def __init__(self, window: float = 10.0):
+        self.window = window
+        self._times: deque[float] = deque()
+
+    def tick(self, now: float | None = None) -> None:
+        self._times.append(time.monotonic() if now is None else now)
+        self._trim(self._times[-1])
+
+    def _trim(self, now: float) -> None:
+        while self._times and now - self._times[0] > self.window:
+            self._times.popleft()
+
+    def rate(self, now: float | None = None) -> float:
+        now = time.monotonic() if now is None else now
+        self._trim(now)
+        if len(self._times) < 2:
+            return 0.0
+        span = max(now - self._times[0], self._times[-1] - self._times[0], 1e-6)
+        return (len(self._times) - 1) / span if now - self._times[-1] < 3.0 else 0.0
+
+    def clear(self) -> None:
+        self._times.clear()
+
+
+@dataclass(frozen=True)
+class StatusFigures:
+    device: str
+    capture_fps: float
+    steps_per_second: float
+    realtime_factor: float
+    """Stream seconds learned per wall-clock second: 1.0 = keeps up with the source"""
+    skipped: int
+    layers: int
+    optimizer_steps: int
+    learning: bool
+
+
+class StudioStatusBar(QStatusBar):
+    def __init__(self) -> None:
+        super().__init__()
+        self.labels = {name: QLabel() for name in
+                       ("device", "fps", "steps", "rtf", "skipped", "layers", "updates")}
+        tips = {
+            "device": "Where the model runs",
+            "fps": "Frames per second read from the source",
+            "steps": "Model inputs processed per second",
+            "rtf": "Real-time factor: seconds of stream learned per second. Below 1 the "
+                   "model cannot keep up and takes the newest frame, skipping others.",
+            "skipped": "Snippet frames the model had no time for (dropped, not queued)",
+            "layers": "Layers in the hierarchy so far",
+            "updates": "Optimizer steps (weight updates) so far",
+        }
+        for name, label in self.labels.items():
+            label.setToolTip(tips[name])
+            self.addPermanentWidget(label)
+
+    def show_figures(self, f: StatusFigures) -> None:
+        verb = "learning" if f.learning else "segmenting"
+        values = {
+            "device": f.device,
+            "fps": f"capture {f.capture_fps:4.1f} fps",
+            "steps": f"{verb} {f.steps_per_second:4.2f} steps/s",
+            "rtf": f"real-time ×{f.realtime_factor:4.2f}",
+            "skipped": f"skipped {f.skipped}",
+            "layers": f"layers {f.layers}",
+            "updates": f"optimizer steps {f.optimizer_steps}",
+        }
+        for name, text in values.items():
+            if self.labels[name].text() != text:
+                self.labels[name].setText(text)

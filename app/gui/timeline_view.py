@@ -1,0 +1,364 @@
+"""Per-layer event timelines: coloured event spans over the demarcation signal.
+
+A thin view over SessionHistory. Each layer is two rows sharing the time axis: a band with
+its events (one BarGraphItem for the whole layer, only the visible events given to it)
+and, under it, the signal with its live threshold and the boundaries as markers.
+The view follows the newest time until the user pans or zooms back; "Live" returns.
+"""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import Qt, Signal, Slot
+from PySide6.QtGui import QBrush, QColor
+from PySide6.QtWidgets import (
+    QComboBox,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from streamer_core.hierarchy import layer_colour
+
+from .session_history import LayerHistory, SessionHistory
+
+SPANS = (("30 s", 30.0), ("1 min", 60.0), ("2 min", 120.0), ("5 min", 300.0),
+         ("10 min", 600.0), ("30 min", 1800.0), ("1 h", 3600.0))
+SIGNAL_COLOUR = "#4aa3ff"
+THRESHOLD_COLOUR = "#ffb347"
+BOUNDARY_COLOUR = "#ff5a5a"
+BOUNDARY_BRUSH = (255, 90, 90, 190)
+AXIS_WIDTH = 56
+BAND_HEIGHT = 28
+_RGB = re.compile(r"rgb\((\d+),\s*(\d+),\s*(\d+)\)")
+
+
+def event_colour(layer: int, event: int) -> QColor:
+    """The colour the hierarchy JSON export gives this event."""
+    match = _RGB.match(layer_colour(layer, event))
+    return QColor(*(int(v) for v in match.groups())) if match else QColor("gray")
+
+
+def visible_slice(times: np.ndarray, x0: float, x1: float) -> tuple[int, int]:
+    """Indices of the sorted `times` in [x0, x1], plus one point either side so lines
+    run to the edges of the view."""
+    a = max(0, int(np.searchsorted(times, x0, side="left")) - 1)
+    b = min(len(times), int(np.searchsorted(times, x1, side="right")) + 1)
+    return a, max(a, b)
+
+
+def peak_decimate(x: np.ndarray, y: np.ndarray, max_points: int
+                  ) -> tuple[np.ndarray, np.ndarray]:
+    """At most about `max_points` points keeping each bucket's min and max, so spikes
+    (where boundaries are) survive zooming out. NaN gaps stay gaps."""
+    n = len(x)
+    if n <= max_points or max_points < 4:
+        return x, y
+    bucket = -(-n // (max_points // 2))
+    m = n // bucket * bucket
+    ys = y[:m].reshape(-1, bucket)
+    xs = x[:m].reshape(-1, bucket)
+    with np.errstate(invalid="ignore"):
+        low = np.fmin.reduce(ys, axis=1)
+        high = np.fmax.reduce(ys, axis=1)
+    out_x = np.column_stack((xs[:, 0], xs[:, bucket // 2])).ravel()
+    out_y = np.column_stack((low, high)).ravel()
+    return np.concatenate((out_x, x[m:])), np.concatenate((out_y, y[m:]))
+
+
+class LayerRow:
+    """The plots and items of one layer; `update` hands them the visible data."""
+
+    def __init__(self, layout: pg.GraphicsLayout, layer: int, master: pg.PlotItem | None,
+                 signal_name: str):
+        self.layer = layer
+        self.label = layout.addLabel(f"<b>Layer {layer}</b>", row=2 * layer, col=0,
+                                     rowspan=2, angle=0)
+        self.band = layout.addPlot(row=2 * layer, col=1)
+        self.plot = layout.addPlot(row=2 * layer + 1, col=1)
+        layout.layout.setRowFixedHeight(2 * layer, BAND_HEIGHT)
+        layout.layout.setRowMinimumHeight(2 * layer + 1, 70)
+
+        for plot in (self.band, self.plot):
+            plot.setMouseEnabled(x=True, y=False)
+            plot.setMenuEnabled(False)
+            plot.hideButtons()
+            plot.getAxis("left").setWidth(AXIS_WIDTH)
+            plot.setXLink(master or self.plot)
+        self.band.hideAxis("bottom")
+        self.band.getAxis("left").setStyle(showValues=False)
+        self.band.getAxis("left").setTicks([[]])
+        self.band.setYRange(0, 1, padding=0)
+        self.band.setLimits(yMin=0, yMax=1)
+        self.plot.getAxis("left").enableAutoSIPrefix(False)
+        self.plot.getAxis("left").setLabel(signal_name)
+        self.plot.showGrid(x=True, y=True, alpha=0.15)
+        self.plot.getViewBox().setAutoVisible(y=True)
+        self.plot.enableAutoRange(axis="y")
+
+        self.bars = pg.BarGraphItem(x0=np.zeros(0), width=np.zeros(0), y0=0.0, height=1.0,
+                                    brushes=[], pen=pg.mkPen(30, 30, 30, 200, width=1))
+        self.band.addItem(self.bars)
+        self.signal = self.plot.plot(pen=pg.mkPen(SIGNAL_COLOUR, width=1.5),
+                                     antialias=False, connect="finite", name="signal")
+        self.threshold = self.plot.plot(pen=pg.mkPen(THRESHOLD_COLOUR, width=1.5,
+                                                     style=Qt.PenStyle.DashLine),
+                                        antialias=False, connect="finite", name="threshold")
+        for curve in (self.signal, self.threshold):
+            curve.setClipToView(True)
+            curve.setDownsampling(auto=True, method="peak")
+        self.marks = pg.ScatterPlotItem(size=6, symbol="t", pen=None,
+                                        brush=pg.mkBrush(BOUNDARY_BRUSH), antialias=False)
+        self.plot.addItem(self.marks)
+        self._brushes: dict[int, QBrush] = {}
+        self._label_text = ""
+
+    @property
+    def viewboxes(self) -> tuple[pg.ViewBox, pg.ViewBox]:
+        return self.band.getViewBox(), self.plot.getViewBox()
+
+    def show_time_axis(self, show: bool) -> None:
+        self.plot.showAxis("bottom", show)
+        if show:
+            self.plot.getAxis("bottom").setLabel("model time: inputs × snippet", units="s")
+
+    def _brush(self, event: int) -> QBrush:
+        brush = self._brushes.get(event)
+        if brush is None:
+            if len(self._brushes) > 20_000:
+                self._brushes.clear()
+            brush = self._brushes[event] = QBrush(event_colour(self.layer, event))
+        return brush
+
+    def update(self, history: LayerHistory, now: float, x0: float, x1: float,
+               pixels: int) -> None:
+        """Draws what lies in [x0, x1], thinned to about one item per pixel: the cost stays
+        flat however long the session and however far out the user zooms."""
+        starts, first_event = history.event_starts()
+        ends = np.append(starts[1:], max(now, starts[-1]))
+        lo = int(np.searchsorted(ends, x0, side="left"))
+        hi = max(lo, int(np.searchsorted(starts, x1, side="right")))
+        stride = max(1, -(-(hi - lo) // max(pixels, 1)))  # events narrower than a pixel merge
+        kept = np.arange(lo, hi, stride)
+        x_starts = starts[kept]
+        x_ends = np.append(starts[kept[1:]], ends[hi - 1]) if len(kept) else x_starts
+        brushes = [self._brush(first_event + int(i)) for i in kept]
+        self.bars.setOpts(x0=x_starts, width=x_ends - x_starts, brushes=brushes)
+
+        steps = history.steps
+        times = steps["time"]
+        a, b = visible_slice(times, x0, x1)
+        self.signal.setData(*peak_decimate(times[a:b], steps["signal"][a:b], 2 * pixels))
+        self.threshold.setData(*peak_decimate(times[a:b], steps["threshold"][a:b], 2 * pixels))
+        marks = history.boundaries
+        a, b = visible_slice(marks["time"], x0, x1)
+        mark_stride = max(1, -(-(b - a) // max(pixels, 1)))
+        mark_times = marks["time"][a:b:mark_stride]
+        mark_signals = marks["signal"][a:b:mark_stride]
+        shown = np.isfinite(mark_signals)
+        self.marks.setData(mark_times[shown], mark_signals[shown])
+
+        text = (f"<b>Layer {self.layer}</b><br><span style='font-size:8pt'>"
+                f"{history.event_count} events</span>")
+        if text != self._label_text:
+            self._label_text = text
+            self.label.setText(text)
+
+    def remove_from(self, layout: pg.GraphicsLayout) -> None:
+        for item in (self.label, self.band, self.plot):
+            layout.removeItem(item)
+
+
+class TimelineView(QWidget):
+    """Rows appear as layers do; redraws only when the history or the visible range moved."""
+
+    following_changed = Signal(bool)
+
+    def __init__(self, history: SessionHistory, span: float = 120.0,
+                 parent: QWidget | None = None):
+        super().__init__(parent)
+        self.history = history
+        self.span = span
+        self.following = True
+        self.signal_name = "similarity"
+        self._drawn: tuple | None = None
+        self._moving = False
+
+        header = QHBoxLayout()
+        title = QLabel("<b>Event timeline</b>")
+        legend = QLabel(
+            f"<span style='color:{SIGNAL_COLOUR}'>━ signal</span>&nbsp;&nbsp;"
+            f"<span style='color:{THRESHOLD_COLOUR}'>╍ threshold</span>&nbsp;&nbsp;"
+            f"<span style='color:{BOUNDARY_COLOUR}'>▼ boundary</span>&nbsp;&nbsp;"
+            "<span style='color:gray'>coloured bands: one colour per event</span>")
+        self.hint = QLabel("<span style='color:gray'>drag to pan, wheel to zoom</span>")
+        self.span_box = QComboBox()
+        for name, seconds in SPANS:
+            self.span_box.addItem(name, seconds)
+        self.span_box.setToolTip("How much of the stream the timeline shows while live")
+        self.live_button = QToolButton()
+        self.live_button.setText("● Live")
+        self.live_button.setCheckable(True)
+        self.live_button.setChecked(True)
+        self.live_button.setToolTip("Follow the newest time (L). Panning or zooming back "
+                                    "pauses the timeline; the model keeps running.")
+        self.fit_button = QPushButton("Whole session")
+        self.fit_button.setToolTip("Show everything since the model started")
+        header.addWidget(title)
+        header.addSpacing(12)
+        header.addWidget(legend)
+        header.addStretch(1)
+        header.addWidget(self.hint)
+        header.addWidget(QLabel("Show"))
+        header.addWidget(self.span_box)
+        header.addWidget(self.fit_button)
+        header.addWidget(self.live_button)
+
+        self.graphics = pg.GraphicsLayoutWidget()
+        self.graphics.setBackground("#1e1f22")
+        self.layout_item: pg.GraphicsLayout = self.graphics.ci
+        self.layout_item.layout.setColumnFixedWidth(0, 64)
+        self.layout_item.setSpacing(2)
+        self.empty_label = self.layout_item.addLabel(
+            "Waiting for the first learning step…", row=0, col=1)
+
+        box = QVBoxLayout(self)
+        box.setContentsMargins(4, 2, 4, 2)
+        box.addLayout(header)
+        box.addWidget(self.graphics, 1)
+
+        self.rows: list[LayerRow] = []
+        self.set_span(span)
+        self.span_box.currentIndexChanged.connect(self._span_chosen)
+        self.live_button.toggled.connect(self.set_following)
+        self.fit_button.clicked.connect(self.show_whole_session)
+
+    # --- state ------------------------------------------------------------------------
+
+    def set_span(self, seconds: float) -> None:
+        self.span = float(seconds)
+        index = min(range(len(SPANS)), key=lambda i: abs(SPANS[i][1] - self.span))
+        self.span_box.blockSignals(True)
+        self.span_box.setCurrentIndex(index)
+        self.span_box.blockSignals(False)
+        self._drawn = None
+
+    @Slot(int)
+    def _span_chosen(self, index: int) -> None:
+        self.span = float(self.span_box.itemData(index))
+        self.set_following(True)
+
+    @Slot(bool)
+    def set_following(self, follow: bool) -> None:
+        if follow != self.following:
+            self.following = follow
+            self.following_changed.emit(follow)
+        self.live_button.blockSignals(True)
+        self.live_button.setChecked(follow)
+        self.live_button.blockSignals(False)
+        self._drawn = None
+        self.refresh()
+
+    @Slot()
+    def show_whole_session(self) -> None:
+        self.set_following(False)
+        start = min((h.first_time for h in self.history.layers), default=0.0)
+        self._set_range(start, max(self.history.latest_time, start + 1.0))
+        self.refresh()
+
+    def set_signal_name(self, name: str) -> None:
+        self.signal_name = name
+        for row in self.rows:
+            row.plot.getAxis("left").setLabel(name)
+
+    def clear(self) -> None:
+        for row in self.rows:
+            row.remove_from(self.layout_item)
+        self.rows = []
+        if self.empty_label is None:
+            self.empty_label = self.layout_item.addLabel(
+                "Waiting for the first learning step…", row=0, col=1)
+        self._drawn = None
+
+    # --- drawing ----------------------------------------------------------------------
+
+    def visible_range(self) -> tuple[float, float]:
+        if not self.rows:
+            return (0.0, self.span)
+        (x0, x1), _ = self.rows[0].plot.getViewBox().viewRange()
+        return float(x0), float(x1)
+
+    def _set_range(self, x0: float, x1: float) -> None:
+        if not self.rows:
+            return
+        self._moving = True
+        try:
+            self.rows[0].plot.setXRange(x0, x1, padding=0)
+        finally:
+            self._moving = False
+
+    def _ensure_rows(self, count: int) -> None:
+        if count and self.empty_label is not None:
+            self.layout_item.removeItem(self.empty_label)
+            self.empty_label = None
+        while len(self.rows) < count:
+            master = self.rows[0].plot if self.rows else None
+            row = LayerRow(self.layout_item, len(self.rows), master, self.signal_name)
+            for viewbox in row.viewboxes:
+                viewbox.sigRangeChangedManually.connect(self._user_moved)
+            self.rows.append(row)
+        for i, row in enumerate(self.rows):
+            row.show_time_axis(i == len(self.rows) - 1)
+
+    @Slot()
+    def _user_moved(self, *args: object) -> None:
+        """Zooming near the newest time keeps following (with the new span); panning or
+        zooming back in time pauses the timeline."""
+        if self._moving:
+            return
+        x0, x1 = self.visible_range()
+        latest = self.history.latest_time
+        width = max(x1 - x0, 1.0)
+        if x1 >= latest - 0.05 * width:
+            self.span = width
+            if not self.following:
+                self.set_following(True)
+        elif self.following:
+            self.set_following(False)
+        self._drawn = None
+
+    def refresh(self) -> None:
+        """Cheap when nothing changed; called by the window's redraw timer."""
+        history = self.history
+        if len(history.layers) < len(self.rows):
+            self.clear()
+        self._ensure_rows(len(history.layers))
+        if not self.rows:
+            return
+        now = history.latest_time
+        if self.following:
+            x1 = max(now, self.span * 0.9) + self.span * 0.02
+            self._set_range(x1 - self.span, x1)
+        x0, x1 = self.visible_range()
+        key = (history.version, round(x0, 3), round(x1, 3), len(self.rows))
+        if key == self._drawn:
+            return
+        self._drawn = key
+        pixels = max(100, int(self.rows[0].plot.getViewBox().width()))
+        for row, layer_history in zip(self.rows, history.layers):
+            row.update(layer_history, now, x0, x1, pixels)
+
+    def bar_count(self, layer: int) -> int:
+        """Events drawn in a layer's band (for tests and the self-test)."""
+        x0 = self.rows[layer].bars.opts.get("x0")
+        return 0 if x0 is None else len(x0)
+
+    def has_finite_signal(self, layer: int) -> bool:
+        _, y = self.rows[layer].signal.getData()
+        return y is not None and bool(np.isfinite(y).any())

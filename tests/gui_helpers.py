@@ -1,0 +1,47 @@
+"""The app's window with a small model, private settings and scripted dialogs, for GUI tests."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import replace
+from pathlib import Path
+
+from PySide6.QtCore import QTimer
+
+from app.gui.main_window import MainWindow
+from app.gui.self_test import scripted_dialogs, small_settings
+from app.gui.settings import SettingsStore
+
+# Generous: the machine is shared, a learning step can take a second under load.
+SLOW = 90_000
+
+
+def open_window(qtbot, tmp_path: Path, source: str, **changes) -> MainWindow:
+    """The real window on `source`; closed (threads stopped) at teardown by pytest-qt."""
+    settings = replace(small_settings(source), **{"device": "cpu", **changes})
+    store = SettingsStore.at(tmp_path / "settings.ini")
+    window = MainWindow(store, settings, popups=False, scan_cameras=False)
+    window.dialogs = scripted_dialogs(window, tmp_path / "model.pt", tmp_path)
+    qtbot.addWidget(window)
+    window.resize(1000, 700)
+    window.show()
+    return window
+
+
+def wait_steps(qtbot, window: MainWindow, count: int, timeout: int = SLOW) -> None:
+    target = window.total_steps + count
+    qtbot.waitUntil(lambda: window.total_steps >= target, timeout=timeout)
+
+
+def assert_responsive(qtbot, within: float = 0.5) -> None:
+    """The GUI thread's event loop runs: a timer fires almost on time."""
+    fired: list[float] = []
+    start = time.monotonic()
+    QTimer.singleShot(10, lambda: fired.append(time.monotonic()))
+    qtbot.waitUntil(lambda: bool(fired), timeout=5000)
+    assert fired[0] - start < within, f"timer fired after {fired[0] - start:.2f} s"
+
+
+def layer_rows(window: MainWindow, layer: int = 0) -> dict:
+    cols = window.history.layers[layer].steps
+    return {name: cols[name].copy() for name in ("step", "signal", "threshold", "boundary")}

@@ -1,0 +1,206 @@
+"""The window with the learner: timeline segments, live threshold, checkpoints, exports."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from gui_helpers import SLOW, layer_rows, open_window, wait_steps
+
+from app.gui.settings import SettingsStore
+
+ROOT = Path(__file__).resolve().parents[1]
+SOURCE = "synthetic:2:600"  # bounded, so it plays at the learner's pace: no skipped input
+
+
+def test_timeline_draws_one_span_per_event_after_boundaries(qtbot, tmp_path):
+    window = open_window(qtbot, tmp_path, SOURCE)
+    history = window.history
+    qtbot.waitUntil(lambda: bool(history.layers) and len(history.layers[0].boundaries) >= 3,
+                    timeout=SLOW)
+    window.timeline.set_following(False)
+    window.timeline.show_whole_session()
+    boundaries = history.layers[0].boundaries["time"].copy()
+    bars = window.timeline.rows[0].bars.opts
+    starts = np.asarray(bars["x0"])
+    # One span per event: from the layer's first input to each boundary, and the open one.
+    assert len(starts) == len(boundaries) + 1
+    assert np.allclose(starts[1:], boundaries)
+    ends = starts + np.asarray(bars["width"])
+    assert np.allclose(ends[:-1], boundaries)
+    assert len(bars["brushes"]) == len(starts)
+    assert window.timeline.has_finite_signal(0)
+    # The video shows the current event of each layer.
+    window._redraw()
+    badge = window.video.badges[0]
+    starts, first = history.layers[0].event_starts()
+    assert badge.layer == 0 and badge.started == starts[-1]
+    assert badge.event == first + len(starts) - 1
+
+
+def test_a_threshold_control_changes_the_running_demarcation(qtbot, tmp_path):
+    window = open_window(qtbot, tmp_path, SOURCE)
+    wait_steps(qtbot, window, 3)
+    controls = window.controls
+    controls.mode_box.setCurrentIndex(controls.mode_box.findData("fixed"))
+    assert controls.threshold_spin.isEnabled()
+
+    def rows_with(threshold):
+        rows = layer_rows(window)
+        return np.flatnonzero(rows["threshold"] == threshold), rows
+
+    # Cosine similarity is at most 1: above 1.5 every compared input ends an event.
+    controls.threshold_spin.setValue(1.5)
+    qtbot.waitUntil(lambda: len(rows_with(1.5)[0]) >= 3, timeout=SLOW)
+    hits, rows = rows_with(1.5)
+    assert rows["boundary"][hits].all()
+    first = hits[0]
+    compared = np.isfinite(rows["signal"][first:])
+    assert (rows["threshold"][first:][compared] == 1.5).all()  # applied to every later step
+
+    # ... and below -1.5 none does.
+    controls.threshold_spin.setValue(-1.5)
+    qtbot.waitUntil(lambda: len(rows_with(-1.5)[0]) >= 3, timeout=SLOW)
+    hits, rows = rows_with(-1.5)
+    assert not rows["boundary"][hits].any()
+
+
+def test_an_invalid_live_change_is_refused_and_the_model_unchanged(qtbot, tmp_path):
+    window = open_window(qtbot, tmp_path, SOURCE)
+    wait_steps(qtbot, window, 2)
+    controls = window.controls
+    controls.mode_box.setCurrentIndex(controls.mode_box.findData("accum"))  # needs distance
+    assert controls.live_error.isVisibleTo(controls)
+    assert "accum" in controls.live_error.text()
+    wait_steps(qtbot, window, 3)
+    assert window.model_settings.demarcation_mode == "average"
+    assert not any(m.level == "error" for m in window.notifier.messages)
+
+
+def test_save_and_load_through_the_actions(qtbot, tmp_path):
+    window = open_window(qtbot, tmp_path, SOURCE)
+    checkpoint = tmp_path / "model.pt"
+    wait_steps(qtbot, window, 4)
+    window.action_save.trigger()  # no file chosen yet: asks (scripted), then saves
+    qtbot.waitUntil(lambda: window.last_saved == str(checkpoint), timeout=SLOW)
+    saved = torch.load(checkpoint, weights_only=True)
+    saved_inputs = saved["studio"]["base_counter"]
+    saved_bounds = saved["studio"]["layers"][0]["hierarchy_boundaries"]
+    assert window.settings.checkpoint_path == str(checkpoint)
+
+    wait_steps(qtbot, window, 2)
+    before = window.model_info
+    window.action_load.trigger()
+    qtbot.waitUntil(lambda: window.model_info is not before, timeout=SLOW)
+    info = window.model_info
+    assert info.reason == "loaded" and info.path == str(checkpoint)
+    assert info.base_counter == saved_inputs
+    # The timeline restarts from the loaded model's own boundaries.
+    assert list(window.history.layers[0].boundaries["time"]) == saved_bounds[1:]
+    wait_steps(qtbot, window, 2)  # and learning goes on with it
+    assert window.history.latest_step >= saved_inputs
+
+
+def test_autosave_writes_beside_the_chosen_checkpoint_never_over_it(qtbot, tmp_path):
+    window = open_window(qtbot, tmp_path, SOURCE)
+    assert not window.autosave_timer.isActive()  # off by default
+    window.autosave_actions[5].trigger()
+    assert window.autosave_timer.isActive()
+    assert window.autosave_timer.interval() == 5 * 60_000
+    window.settings.checkpoint_path = str(tmp_path / "mine.pt")
+    wait_steps(qtbot, window, 1)
+    window.autosave()
+    qtbot.waitUntil(lambda: window.last_saved.endswith("mine.autosave.pt"), timeout=SLOW)
+    assert (tmp_path / "mine.autosave.pt").is_file()
+    assert not (tmp_path / "mine.pt").exists()
+    window.autosave_actions[0].trigger()
+    assert not window.autosave_timer.isActive()
+
+
+def test_loading_a_bad_file_shows_a_message_and_keeps_the_model(qtbot, tmp_path):
+    window = open_window(qtbot, tmp_path, SOURCE)
+    wait_steps(qtbot, window, 2)
+    (tmp_path / "model.pt").write_bytes(b"this is not a checkpoint")
+    before = window.model_info
+    window.action_load.trigger()
+    qtbot.waitUntil(lambda: window.notifier.last is not None, timeout=SLOW)
+    message = window.notifier.last
+    assert message.title == "Checkpoint not loaded"
+    assert "model.pt" in message.text and "unchanged" in message.text
+    wait_steps(qtbot, window, 2)
+    assert window.model_info is before
+
+
+def test_a_checkpoint_that_cannot_be_written_gives_a_message(qtbot, tmp_path):
+    window = open_window(qtbot, tmp_path, SOURCE)
+    wait_steps(qtbot, window, 1)
+    window.settings.checkpoint_path = str(tmp_path / "no such folder" / "model.pt")
+    window.action_save.trigger()
+    qtbot.waitUntil(lambda: window.notifier.last is not None, timeout=SLOW)
+    assert window.notifier.last.title == "Checkpoint not saved"
+    assert "no such folder" in window.notifier.last.text
+    wait_steps(qtbot, window, 1)  # still learning
+
+
+def test_asking_for_a_gpu_without_one_falls_back_to_the_cpu(qtbot, tmp_path):
+    if torch.cuda.is_available():
+        pytest.skip("this machine has a GPU: nothing to fall back from")
+    window = open_window(qtbot, tmp_path, SOURCE, device="cuda")
+    assert window.notifier.messages[0].title == "No GPU"
+    qtbot.waitUntil(lambda: window.model_info is not None, timeout=SLOW)
+    assert window.model_info.device.startswith("CPU")
+
+
+def test_settings_are_remembered_between_launches(qtbot, tmp_path):
+    window = open_window(qtbot, tmp_path, SOURCE)
+    window.controls.window_spin.setValue(9)
+    window.controls.modifier_spin.setValue(0.95)
+    window.autosave_actions[10].trigger()
+    window.close()
+    settings, notes = SettingsStore.at(tmp_path / "settings.ini").load()
+    assert notes == []
+    assert (settings.window_size, settings.modifier) == (9, 0.95)
+    assert settings.autosave_minutes == 10
+    assert settings.source == SOURCE
+
+
+def test_export_hierarchy_json_and_trace(qtbot, tmp_path):
+    window = open_window(qtbot, tmp_path, SOURCE)
+    wait_steps(qtbot, window, 4)
+    window.action_export_json.trigger()
+    qtbot.waitUntil(lambda: (tmp_path / "hierarchy.json").exists(), timeout=SLOW)
+    doc = json.loads((tmp_path / "hierarchy.json").read_text())
+    assert doc["layers"][0]["name"] == "layer 0" and doc["duration"] > 0
+    window.action_export_trace.trigger()
+    qtbot.waitUntil(lambda: (tmp_path / "trace.jsonl").exists(), timeout=SLOW)
+    rows = [json.loads(line) for line in (tmp_path / "trace.jsonl").read_text().splitlines()]
+    assert len(rows) >= 4
+    assert {"step", "time", "layer", "signal", "threshold", "boundary"} <= set(rows[0])
+    assert [r["step"] for r in rows] == sorted(r["step"] for r in rows)
+
+
+def test_structural_changes_wait_for_a_reset(qtbot, tmp_path):
+    window = open_window(qtbot, tmp_path, SOURCE)
+    wait_steps(qtbot, window, 1)
+    window.controls.max_layers_spin.setValue(2)
+    assert window.pending_changes() == ["max_layers"]
+    assert "max layers" in window.controls.pending_label.text()
+    before = window.model_info
+    window.controls.apply_button.click()  # scripted dialogs confirm
+    qtbot.waitUntil(lambda: window.model_info is not before, timeout=SLOW)
+    assert window.model_info.reason == "reset"
+    assert window.model_info.model_args.max_layers == 2
+    assert window.pending_changes() == []
+
+
+def test_the_self_test_passes(tmp_path):
+    shot = tmp_path / "shot.png"
+    result = subprocess.run([sys.executable, "-m", "app", "--self-test", "--screenshot",
+                             str(shot)], cwd=ROOT, capture_output=True, text=True,
+                            timeout=400)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "self-test passed" in result.stdout
+    assert shot.stat().st_size > 10_000

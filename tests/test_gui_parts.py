@@ -1,0 +1,236 @@
+"""The GUI's non-visual parts: mailbox, session history, settings, timeline drawing."""
+
+import json
+import math
+import threading
+import time
+
+import numpy as np
+import pytest
+
+from app.gui import run_gui
+from app.gui.mailbox import LatestMailbox
+from app.gui.session_history import SessionHistory, trace_rows
+from app.gui.settings import SettingsStore, StudioSettings
+from app.gui.timeline_view import TimelineView, peak_decimate
+from streamer_core import LayerStep
+from streamer_core.presets import preset_arguments
+
+
+def step(layer, t, signal=0.5, threshold=0.4, boundary=False, snippet=0.5):
+    return LayerStep(layer, t, t * snippet, signal, threshold, boundary)
+
+
+# --- mailbox ------------------------------------------------------------------------
+
+def test_mailbox_keeps_only_the_newest_and_counts_what_it_replaced():
+    box = LatestMailbox()
+    assert box.put(1) is True  # was empty: wake the reader
+    assert box.put(2) is False
+    assert box.put(3) is False
+    assert box.skipped == 2
+    assert box.take() == 3
+    assert box.take() is None
+    assert box.delivered == 1
+
+
+def test_mailbox_producer_can_wait_for_the_reader():
+    box = LatestMailbox()
+    box.put("frame")
+    assert box.wait_until_empty(0.05) is False
+    reader = threading.Timer(0.1, box.take)
+    reader.start()
+    started = time.monotonic()
+    assert box.wait_until_empty(5.0) is True
+    assert time.monotonic() - started < 2.0
+    reader.join()
+
+
+# --- session history ----------------------------------------------------------------
+
+def test_history_records_signals_boundaries_and_event_starts():
+    history = SessionHistory()
+    history.add_all([step(0, 0, signal=None, threshold=None)])
+    history.add_all([step(0, 1), step(0, 2, boundary=True), step(1, 2, signal=None)])
+    history.add_all([step(0, 3), step(0, 4, boundary=True), step(1, 4, boundary=True)])
+    layer0, layer1 = history.layers
+    assert list(layer0.steps["step"]) == [0, 1, 2, 3, 4]
+    assert math.isnan(layer0.steps["signal"][0])
+    starts, first = layer0.event_starts()
+    assert first == 0 and list(starts) == [0.0, 1.0, 2.0]
+    starts, first = layer1.event_starts()
+    assert list(starts) == [1.0, 2.0]  # layer 1 appeared at 1.0 s
+    assert layer0.event_count == 3 and layer1.event_count == 2
+    assert history.latest_time == 2.0
+
+
+def test_history_stays_bounded_and_keeps_event_numbers():
+    history = SessionHistory(capacity=8)
+    for t in range(40):
+        history.add(step(0, t, boundary=(t % 2 == 1)))
+    layer = history.layers[0]
+    assert len(layer.steps) <= 8 and len(layer.boundaries) <= 8
+    assert layer.steps["step"][-1] == 39
+    assert np.all(np.diff(layer.steps["step"]) == 1)  # still chronological
+    starts, first = layer.event_starts()
+    # 20 boundaries -> events 0..20; the remembered ones end with the open event 20.
+    assert layer.event_count == 21
+    assert first + len(starts) - 1 == 20
+    assert starts[-1] == 39 * 0.5
+
+
+def test_history_starts_over_when_the_model_clock_goes_back():
+    history = SessionHistory()
+    for t in range(5):
+        history.add(step(0, t))
+    history.add(step(0, 0))
+    assert len(history.layers[0].steps) == 1
+
+
+def test_trace_rows_match_the_cli_format():
+    history = SessionHistory()
+    history.add_all([step(0, 0, signal=None, threshold=None)])
+    history.new_source()
+    history.add_all([step(0, 1, boundary=True), step(1, 1, signal=None, threshold=None)])
+    rows = trace_rows(history.trace_snapshot())
+    assert [(r["step"], r["layer"]) for r in rows] == [(0, 0), (1, 0), (1, 1)]
+    assert rows[0]["signal"] is None and rows[1]["boundary"] is True
+    assert rows[0]["video"] + 1 == rows[1]["video"]
+    assert set(rows[0]) == {"video", "step", "time", "layer", "signal", "threshold",
+                            "boundary"}
+    json.dumps(rows)  # plain types only
+
+
+def test_seeded_history_draws_a_loaded_model_boundaries():
+    history = SessionHistory()
+    history.seed_boundaries({0: [0, 1.5, 3.0], 1: [0, 3.0]}, now=4.0, step=8)
+    assert list(history.layers[0].boundaries["time"]) == [1.5, 3.0]
+    assert history.layers[1].event_count == 2
+    history.add(step(0, 8, boundary=True))  # continues, no start-over
+    assert history.layers[0].event_count == 4
+
+
+# --- settings -----------------------------------------------------------------------
+
+def test_default_settings_are_the_live_preset(tmp_path):
+    settings, notes = SettingsStore.at(tmp_path / "s.ini").load()
+    assert notes == []
+    model_args, opt_args = settings.model_arguments()
+    live_model, live_opt = preset_arguments("live")
+    assert model_args.feature_dim == live_model.feature_dim
+    assert model_args.evolve_every == live_model.evolve_every
+    assert opt_args.optimize_every == live_opt.optimize_every
+    assert settings.autosave_minutes == 0  # off by default
+
+
+def test_settings_round_trip_through_qsettings(tmp_path):
+    store = SettingsStore.at(tmp_path / "s.ini")
+    settings = StudioSettings.from_preset("live")
+    settings.source = "/videos/a clip.mp4"
+    settings.loss_threshold = 0.125
+    settings.window_size = 7
+    settings.learning = False
+    settings.autosave_minutes = 5
+    store.save(settings)
+    loaded, notes = SettingsStore.at(tmp_path / "s.ini").load()
+    assert notes == []
+    assert loaded == settings
+
+
+def test_bad_stored_settings_fall_back_with_a_note(tmp_path):
+    store = SettingsStore.at(tmp_path / "s.ini")
+    store.qsettings.setValue("settings/window_size", json.dumps("many"))
+    store.qsettings.setValue("settings/feature_dim", json.dumps(30))  # not a multiple of 8
+    store.qsettings.setValue("settings/modifier", "{not json")
+    store.qsettings.sync()
+    loaded, notes = store.load()
+    live_model, _ = preset_arguments("live")
+    assert loaded.window_size == live_model.window_size
+    assert loaded.feature_dim == live_model.feature_dim
+    assert any("window_size" in note for note in notes)
+    assert any("feature_dim" in note for note in notes)
+    assert any("modifier" in note for note in notes)
+    loaded.model_arguments()  # usable
+
+
+def test_invalid_model_settings_are_refused_with_the_reason():
+    settings = StudioSettings.from_preset("live")
+    settings.demarcation_mode = "accum"  # needs the distance signal
+    with pytest.raises(ValueError, match="accum"):
+        settings.model_arguments()
+    settings.distance_mode = "distance"
+    settings.model_arguments()
+
+
+def test_paper_preset_fills_every_model_field():
+    paper = StudioSettings.from_preset("paper")
+    model_args, opt_args = paper.model_arguments()
+    reference, reference_opt = preset_arguments("paper")
+    assert model_args.feature_dim == reference.feature_dim == 1024
+    assert model_args.evolve_every == reference.evolve_every
+    assert model_args.force_fixed_buffer is True
+    assert opt_args.optimize_every == reference_opt.optimize_every
+
+
+# --- timeline -----------------------------------------------------------------------
+
+def test_peak_decimation_keeps_spikes_and_gaps():
+    x = np.arange(10_000, dtype=float)
+    y = np.zeros(10_000)
+    y[5_003] = -7.0  # a dip, as at a boundary
+    y[2_000:2_100] = np.nan  # a fresh start: no signal
+    dx, dy = peak_decimate(x, y, 200)
+    assert len(dx) <= 220
+    assert np.nanmin(dy) == -7.0
+    assert np.isnan(dy).any()
+    assert np.all(np.diff(dx) >= 0)
+    small = np.arange(5.0)
+    assert peak_decimate(small, small, 200)[0] is small
+
+
+def test_timeline_follows_live_until_the_user_pans_back(qtbot):
+    history = SessionHistory()
+    view = TimelineView(history, span=30.0)
+    qtbot.addWidget(view)
+    view.resize(900, 500)
+    view.show()
+    for t in range(200):  # 100 s of model time, a boundary every 5 s
+        history.add(step(0, t, boundary=(t % 10 == 9)))
+    view.refresh()
+    x0, x1 = view.visible_range()
+    assert x1 - x0 == pytest.approx(30.0) and x1 >= history.latest_time
+    assert view.bar_count(0) <= 8  # only the events in view are handed to the bars
+
+    view.rows[0].plot.setXRange(10, 40, padding=0)  # as a drag back in time does
+    view._user_moved()
+    assert view.following is False and view.live_button.isChecked() is False
+    history.add(step(0, 200))
+    view.refresh()
+    assert view.visible_range() == pytest.approx((10, 40))  # paused: stays put
+
+    view.show_whole_session()
+    x0, x1 = view.visible_range()
+    assert x0 <= 0.0 and x1 >= 99.0
+    assert view.bar_count(0) == history.layers[0].event_count
+
+    view.live_button.click()
+    assert view.following
+    assert view.visible_range()[1] >= history.latest_time
+
+
+# --- entry point --------------------------------------------------------------------
+
+def test_run_gui_without_a_display_says_so_instead_of_crashing(monkeypatch, capsys):
+    for name in ("QT_QPA_PLATFORM", "DISPLAY", "WAYLAND_DISPLAY"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setattr("sys.platform", "linux")
+    assert run_gui([]) == 2
+    assert "no display" in capsys.readouterr().err
+
+
+def test_run_gui_rejects_bad_arguments(capsys):
+    assert run_gui(["--screenshot", "x.png"]) == 2
+    assert "--self-test" in capsys.readouterr().err
+    assert run_gui(["--no-such-option"]) == 2
+    assert run_gui(["--help"]) == 0
+    assert "--self-test" in capsys.readouterr().out
