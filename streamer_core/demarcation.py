@@ -1,4 +1,12 @@
-"""Event demarcation: turns the prediction signal into boundary decisions."""
+"""Event demarcation: turns the prediction signal into boundary decisions.
+
+The reference's three rules (`PAPER_MODES`) plus peak-finding rules of this project
+(`PEAK_MODES`). The paper's `average` rule marks every value above the running mean, so
+about a third of all inputs become boundaries; the peak rules only mark values that
+stand out from the recent signal by several (robust) standard deviations, and never two
+boundaries closer than `min_event_length` inputs, so an event is a stretch of input
+the model predicted well, ended by a surprise.
+"""
 
 from __future__ import annotations
 
@@ -11,24 +19,59 @@ from .buffer import DISTANCE, SIMILARITY
 FIXED = "fixed"
 ACCUM = "accum"
 AVERAGE = "average"
+ZSCORE = "zscore"
+ROBUST = "robust"
+HYSTERESIS = "hysteresis"
+CHANGE = "change"
 PAPER_MODES = (FIXED, ACCUM, AVERAGE)
+PEAK_MODES = (ZSCORE, ROBUST, HYSTERESIS, CHANGE)
+DEMARCATION_MODES = PAPER_MODES + PEAK_MODES
+"""Every mode, the reference's first: what the app and the CLI offer"""
 MODIFIER_TYPES = ("multiply", "add")
+
+MAD_TO_SIGMA = 1.4826  # median absolute deviation of a normal distribution, in sigmas
+MIN_SCALE = 1e-8  # a flat window still needs a value above it to mark a boundary
 
 
 class EventDemarcation:
-    """The reference's three rules; `last_threshold` records what the signal met.
+    """Decides, one signal value at a time, whether an event ended; `last_threshold`
+    records what the value was compared with (the app draws it).
 
     fixed:   boundary if s < threshold (similarity) or e > threshold (distance).
     accum:   (distance) running sum; boundary when it exceeds threshold, then reset.
     average: threshold = mean of the last `window_size` values, times or plus the
              modifier; the first value after a reset is stored and never a boundary.
+
+    The peak modes compare each value with the last `window_size` values before it
+    (every value is stored after the decision, boundary or not):
+    zscore:     threshold = mean + z_threshold * standard deviation (mean - ... for
+                similarity, where a surprise is a low value).
+    robust:     threshold = median + z_threshold * 1.4826 * MAD: a few past peaks in
+                the window move it little.
+    hysteresis: robust, and after a boundary the rule is disarmed until a value falls
+                back within median + rearm_z * 1.4826 * MAD: one long surprise (a
+                scene that keeps being new) is one boundary, not a burst.
+    change:     two-sided: a step of the signal level in either direction. The window
+                holds the recent steps |value - previous value|; a step above their
+                median + z_threshold * 1.4826 * MAD ends an event. Needed because on
+                real footage the signal is mostly a per-scene level (how well the
+                model predicts that kind of scene): a cut to a scene the model predicts
+                better raises the similarity, which the one-sided rules never mark.
+                `last_threshold` is the previous value plus or minus that step, on the
+                side the value moved to.
+    All four: no boundary while fewer than `min_window` values are stored (the first
+    value after a reset is never one), and none within `min_event_length` inputs of
+    the previous boundary or of the reset (the refractory period: an event lasts at
+    least that many inputs).
     """
 
     def __init__(self, dem_mode: str, dist_mode: str, threshold: float = 0.25,
                  window_size: int = 50, modifier_type: str = "multiply",
-                 modifier: float = 1.0):
-        if dem_mode not in PAPER_MODES:
-            raise ValueError(f"demarcation mode must be one of {PAPER_MODES}, got {dem_mode!r}")
+                 modifier: float = 1.0, z_threshold: float = 3.0,
+                 min_event_length: int = 1, rearm_z: float = 1.0, min_window: int = 5):
+        if dem_mode not in DEMARCATION_MODES:
+            raise ValueError(f"demarcation mode must be one of {DEMARCATION_MODES}, "
+                             f"got {dem_mode!r}")
         if dist_mode not in (SIMILARITY, DISTANCE):
             raise ValueError(f"unknown distance mode {dist_mode!r}")
         if dem_mode == ACCUM and dist_mode != DISTANCE:
@@ -37,13 +80,21 @@ class EventDemarcation:
             raise ValueError(f"modifier type must be one of {MODIFIER_TYPES}")
         if window_size < 1:
             raise ValueError("window size must be at least 1")
+        check_peak_settings(dem_mode, z_threshold, min_event_length, rearm_z, min_window)
         self.dem_mode = dem_mode
         self.dist_mode = dist_mode
         self.threshold = threshold
         self.modifier_type = modifier_type
         self.modifier = modifier
+        self.z_threshold = z_threshold
+        self.min_event_length = min_event_length
+        self.rearm_z = rearm_z
+        self.min_window = min_window
         self.window: deque[float] = deque(maxlen=window_size)
         self.buffer = 0.0  # accum's running sum
+        self.since_boundary = 0  # peak modes: inputs since the last boundary or reset
+        self.armed = True  # hysteresis: False from a boundary until the signal settles
+        self.previous: float | None = None  # change: the last value seen
         self.last_threshold: float | None = None
 
     @property
@@ -54,6 +105,9 @@ class EventDemarcation:
         return value < threshold if self.dist_mode == SIMILARITY else value > threshold
 
     def __call__(self, value: float) -> bool:
+        if self.dem_mode in PEAK_MODES:
+            return self._peak(value)
+
         if self.dem_mode == FIXED:
             self.last_threshold = self.threshold
             return self._crosses(value, self.threshold)
@@ -77,16 +131,110 @@ class EventDemarcation:
         self.window.append(value)
         return bool(boundary)
 
+    # --- peak modes ---------------------------------------------------------------------
+
+    def _centre_and_scale(self) -> tuple[float, float]:
+        values = np.asarray(self.window, dtype=np.float64)
+        if self.dem_mode == ZSCORE:
+            centre, scale = float(values.mean()), float(values.std())
+        else:
+            centre = float(np.median(values))
+            scale = MAD_TO_SIGMA * float(np.median(np.abs(values - centre)))
+        return centre, max(scale, MIN_SCALE)
+
+    def _level(self, centre: float, scale: float, z: float) -> float:
+        """The value z scales on the surprising side of the centre."""
+        return centre - z * scale if self.dist_mode == SIMILARITY else centre + z * scale
+
+    def _change(self, value: float) -> bool:
+        self.since_boundary += 1
+        previous, self.previous = self.previous, value
+        if previous is None:  # the first value after a reset
+            self.last_threshold = None
+            return False
+        step = abs(value - previous)
+        if len(self.window) < max(1, self.min_window):
+            self.last_threshold = None
+            self.window.append(step)
+            return False
+        centre, scale = self._centre_and_scale()
+        limit = centre + self.z_threshold * scale
+        self.last_threshold = previous + limit if value >= previous else previous - limit
+        boundary = step > limit and self.since_boundary >= self.min_event_length
+        self.window.append(step)
+        if boundary:
+            self.since_boundary = 0
+        return boundary
+
+    def _peak(self, value: float) -> bool:
+        if self.dem_mode == CHANGE:
+            return self._change(value)
+        self.since_boundary += 1
+        if len(self.window) < max(1, self.min_window):
+            self.last_threshold = None
+            self.window.append(value)
+            return False
+        centre, scale = self._centre_and_scale()
+        self.last_threshold = self._level(centre, scale, self.z_threshold)
+        if self.dem_mode == HYSTERESIS and not self.armed:
+            # Re-armed by a value back near the usual level; that value is no boundary.
+            self.armed = not self._crosses(value, self._level(centre, scale, self.rearm_z))
+            self.window.append(value)
+            return False
+        boundary = (self._crosses(value, self.last_threshold)
+                    and self.since_boundary >= self.min_event_length)
+        self.window.append(value)
+        if boundary:
+            self.since_boundary = 0
+            self.armed = False
+        return boundary
+
+    def weights_changed(self) -> None:
+        """The model was just optimized. `change` forgets the last value: new weights
+        shift the whole signal, a step that is no event. The other modes ignore it (the
+        reference's rules exactly so)."""
+        if self.dem_mode == CHANGE:
+            self.previous = None
+
+    # --- state --------------------------------------------------------------------------
+
     def reset(self) -> None:
         self.window.clear()
         self.buffer = 0.0
+        self.since_boundary = 0
+        self.armed = True
+        self.previous = None
         self.last_threshold = None
 
     def state(self) -> dict:
         """What it remembers, for checkpoints (plain types only)."""
-        return {"window": list(self.window), "buffer": self.buffer}
+        return {"window": list(self.window), "buffer": self.buffer,
+                "since_boundary": self.since_boundary, "armed": self.armed,
+                "previous": self.previous}
 
     def load_state(self, state: dict) -> None:
+        """Older checkpoints lack the peak modes' keys: they restart those counters."""
         self.window.clear()
         self.window.extend(float(v) for v in state.get("window", []))
         self.buffer = float(state.get("buffer", 0.0))
+        self.since_boundary = int(state.get("since_boundary", 0))
+        self.armed = bool(state.get("armed", True))
+        previous = state.get("previous")
+        self.previous = None if previous is None else float(previous)
+
+
+def check_peak_settings(dem_mode: str, z_threshold: float, min_event_length: int,
+                        rearm_z: float, min_window: int) -> None:
+    """Raises ValueError naming the first bad peak-mode setting (any mode: they are
+    kept with the model and may be switched on later)."""
+    if not (np.isfinite(z_threshold) and z_threshold >= 0):
+        raise ValueError("z_threshold must be a number, 0 or more")
+    if min_event_length < 1:
+        raise ValueError("min_event_length must be at least 1 (input)")
+    if not (np.isfinite(rearm_z) and rearm_z >= 0):
+        raise ValueError("rearm_z must be a number, 0 or more")
+    if dem_mode == HYSTERESIS and rearm_z > z_threshold:
+        raise ValueError("rearm_z must not exceed z_threshold (hysteresis re-arms below "
+                         "the boundary level)")
+    if min_window < 1:
+        raise ValueError("min_window must be at least 1")

@@ -49,6 +49,14 @@ class StreamerLayerArguments:
     """A full buffer forces a boundary"""
     fast_path: bool = False
     """Encode each frame once and back-propagate once per loss (same math, see encoded_frames)"""
+    z_threshold: float = 3.0
+    """Peak demarcation modes: standard deviations beyond the centre that end an event"""
+    min_event_length: int = 1
+    """Peak demarcation modes: fewest inputs between two boundaries (refractory period)"""
+    rearm_z: float = 1.0
+    """hysteresis: the level the signal must settle back within before the next boundary"""
+    min_window: int = 5
+    """Peak demarcation modes: stored values needed before the first boundary"""
 
 
 @dataclass
@@ -108,7 +116,9 @@ class StreamerLayer(nn.Module):
         a = self.args
         return EventDemarcation(a.demarcation_mode, self.distance_mode,
                                 threshold=a.loss_threshold, window_size=a.window_size,
-                                modifier_type=a.modifier_type, modifier=a.modifier)
+                                modifier_type=a.modifier_type, modifier=a.modifier,
+                                z_threshold=a.z_threshold, min_event_length=a.min_event_length,
+                                rearm_z=a.rearm_z, min_window=a.min_window)
 
     @property
     def device(self) -> torch.device:

@@ -10,7 +10,7 @@ import torch
 import torch.nn as nn
 
 from .buffer import DISTANCE, DISTANCE_MODES
-from .demarcation import ACCUM, MODIFIER_TYPES, PAPER_MODES
+from .demarcation import ACCUM, DEMARCATION_MODES, MODIFIER_TYPES, check_peak_settings
 from .device import resolve_device
 from .layer import LayerStep, StreamerLayer, StreamerLayerArguments
 from .networks import CNNDecoder, CNNEncoder
@@ -42,6 +42,16 @@ class StreamerModelArguments:
     window_size: int = 50
     modifier_type: str = "multiply"
     modifier: float = 1.0
+    z_threshold: float = 3.0
+    """Peak modes (zscore, robust, hysteresis): how many (robust) standard deviations
+    beyond the window's centre a value must lie to end an event"""
+    min_event_length: int = 1
+    """Peak modes: fewest inputs between two boundaries of a layer (refractory period)"""
+    rearm_z: float = 1.0
+    """hysteresis: after a boundary, no other until a value is back within this many
+    (robust) standard deviations of the centre"""
+    min_window: int = 5
+    """Peak modes: stored values needed before the first boundary after a reset"""
     device: str = "auto"
     """'auto' (CUDA if available), 'cpu' or 'cuda'"""
     seed: int | None = None
@@ -62,8 +72,8 @@ class StreamerModelArguments:
             (1 <= self.init_layers <= self.max_layers,
              "init_layers must be between 1 and max_layers"),
             (self.snippet_size > 0, "snippet_size must be positive"),
-            (self.demarcation_mode in PAPER_MODES,
-             f"demarcation_mode must be one of {', '.join(PAPER_MODES)}"),
+            (self.demarcation_mode in DEMARCATION_MODES,
+             f"demarcation_mode must be one of {', '.join(DEMARCATION_MODES)}"),
             (self.distance_mode in DISTANCE_MODES,
              f"distance_mode must be one of {', '.join(DISTANCE_MODES)}"),
             (self.window_size >= 1, "window_size must be at least 1"),
@@ -77,11 +87,29 @@ class StreamerModelArguments:
                 raise ValueError(message)
         if self.demarcation_mode == ACCUM and self.distance_mode != DISTANCE:
             raise ValueError("accum demarcation needs distance_mode 'distance'")
+        check_peak_settings(self.demarcation_mode, self.z_threshold, self.min_event_length,
+                            self.rearm_z, self.min_window)
 
     def reference_dict(self) -> dict:
-        """The fields the reference writes to checkpoints as `model_args`."""
-        own = {"device", "seed", "fast_path"}
-        return {f.name: getattr(self, f.name) for f in fields(self) if f.name not in own}
+        """The fields the reference writes to checkpoints as `model_args` (the reference
+        builds its arguments from that dict, so it must hold no other key)."""
+        return {f.name: getattr(self, f.name) for f in fields(self)
+                if f.name not in STUDIO_ONLY_FIELDS}
+
+    def studio_dict(self) -> dict:
+        """This project's saved fields the reference does not know (peak demarcation)."""
+        return {name: getattr(self, name) for name in PEAK_FIELDS}
+
+
+PEAK_FIELDS = ("z_threshold", "min_event_length", "rearm_z", "min_window")
+"""Settings of the peak demarcation modes, kept under the checkpoint's `studio` key"""
+STUDIO_ONLY_FIELDS = frozenset({"device", "seed", "fast_path", *PEAK_FIELDS})
+DEMARCATION_FIELDS = {"demarcation_mode": "mode", "loss_threshold": "threshold",
+                      "window_size": "window_size", "modifier_type": "modifier_type",
+                      "modifier": "modifier", "z_threshold": "z_threshold",
+                      "min_event_length": "min_event_length", "rearm_z": "rearm_z",
+                      "min_window": "min_window"}
+"""Fields a running model can change (StreamerModel.set_demarcation's keyword for each)"""
 
 
 class StreamerModel(nn.Module):
@@ -123,7 +151,9 @@ class StreamerModel(nn.Module):
             demarcation_mode=a.demarcation_mode, distance_mode=a.distance_mode,
             force_base_dist=a.force_base_dist, window_size=a.window_size,
             modifier_type=a.modifier_type, modifier=a.modifier,
-            force_fixed_buffer=a.force_fixed_buffer, fast_path=a.fast_path)
+            force_fixed_buffer=a.force_fixed_buffer, fast_path=a.fast_path,
+            z_threshold=a.z_threshold, min_event_length=a.min_event_length,
+            rearm_z=a.rearm_z, min_window=a.min_window)
 
     # --- seeded construction ----------------------------------------------------------
 
@@ -200,15 +230,18 @@ class StreamerModel(nn.Module):
 
     def optimize_model(self) -> None:
         self.streamer.optimize_layer()
+        for layer in self.layers():  # new weights predict at a new level: not an event
+            layer.demarcation.weights_changed()
 
     def set_demarcation(self, mode: str | None = None, threshold: float | None = None,
                         window_size: int | None = None, modifier_type: str | None = None,
-                        modifier: float | None = None) -> None:
+                        modifier: float | None = None, z_threshold: float | None = None,
+                        min_event_length: int | None = None, rearm_z: float | None = None,
+                        min_window: int | None = None) -> None:
         """Changes demarcation on the running model; a new rule starts with an empty window."""
-        changes = {"demarcation_mode": mode, "loss_threshold": threshold,
-                   "window_size": window_size, "modifier_type": modifier_type,
-                   "modifier": modifier}
-        changes = {k: v for k, v in changes.items() if v is not None}
+        keywords = locals()
+        changes = {field: keywords[keyword] for field, keyword in DEMARCATION_FIELDS.items()
+                   if keywords[keyword] is not None}
         trial = StreamerModelArguments(**{**self.args.__dict__, **changes})
         trial.validate()
         for key, value in changes.items():

@@ -16,15 +16,14 @@ from streamer_core import (
     StreamerOptimizerArguments,
 )
 from streamer_core.checkpoint import CheckpointError, load_checkpoint
+from streamer_core.model import DEMARCATION_FIELDS
 from streamer_core.presets import preset_arguments
 
 from .errors import CliError
 from .overrides import parse_assignments, split_overrides, with_overrides
 
 # What a loaded model can still change: its shape is fixed by the weights.
-RESUMABLE_MODEL_KEYS = {"demarcation_mode": "mode", "loss_threshold": "threshold",
-                        "window_size": "window_size", "modifier_type": "modifier_type",
-                        "modifier": "modifier"}
+RESUMABLE_MODEL_KEYS = DEMARCATION_FIELDS
 RESUMABLE_OPTIMIZER_KEYS = ("alpha", "optimize_every", "hgn_timescale", "hgn_reach")
 
 

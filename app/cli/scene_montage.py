@@ -1,0 +1,166 @@
+"""Real footage whose scene changes a person marked: OpenCV's sample videos, re-cut.
+
+The ground truth comes from looking at every frame of the sample videos (docs/quality.md
+says how): vtest.avi is one static-camera shot of 79.5 s; Megamind.avi opens with one
+black frame, then has four shots, cut at frames 98, 154 and 200 (23.976 fps); tree.avi
+decodes 68 frames, one shot. The montage strings continuous pieces of those shots
+together so that consecutive pieces always show a different shot: every joint is a scene
+change a viewer sees (layer 0). Pieces of one video form a take; a take never follows a
+take of the same video (layer 1: which video). Shots shorter than the piece wanted are
+played forward and back (ping-pong), which shows motion but never a cut.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from streamer_core.sources import SourceError
+
+DATA = Path("/usr/share/doc/opencv-doc/examples/data")
+
+
+@dataclass(frozen=True)
+class AnnotatedShot:
+    """One shot of a sample video: frames [first, end) of `video`."""
+
+    video: str
+    first: int
+    end: int | None  # None: to the last decodable frame
+
+
+# Hand annotation (frame numbers as OpenCV decodes them).
+SHOTS = (
+    AnnotatedShot("vtest.avi", 0, None),
+    AnnotatedShot("Megamind.avi", 1, 98),  # frame 0 is black
+    AnnotatedShot("Megamind.avi", 98, 154),
+    AnnotatedShot("Megamind.avi", 154, 200),
+    AnnotatedShot("Megamind.avi", 200, None),
+    AnnotatedShot("tree.avi", 0, None),
+)
+# Seconds of montage a take of each video lasts, and a piece (one shot) within it.
+TAKE_SECONDS = {"vtest.avi": (10.0, 25.0), "Megamind.avi": (10.0, 22.0),
+                "tree.avi": (5.0, 9.0)}
+PIECE_SECONDS = (4.0, 7.0)
+
+
+@dataclass(frozen=True)
+class Piece:
+    shot: int
+    start: float
+    end: float
+    offset: int  # first frame, counted from the shot's start
+
+
+def _read_frames(path: Path, size: tuple[int, int]) -> list[np.ndarray]:
+    capture = cv2.VideoCapture(str(path))
+    frames = []
+    try:
+        while True:
+            ok, image = capture.read()
+            if not ok:
+                break
+            frames.append(cv2.resize(image, size, interpolation=cv2.INTER_AREA))
+    finally:
+        capture.release()
+    return frames
+
+
+def load_shots(folder: Path, size: tuple[int, int]) -> tuple[list[list[np.ndarray]],
+                                                             dict[str, float]]:
+    """Frames of every annotated shot, and each video's frame rate."""
+    videos: dict[str, list[np.ndarray]] = {}
+    rates: dict[str, float] = {}
+    for name in sorted({s.video for s in SHOTS}):
+        path = folder / name
+        if not path.is_file():
+            raise SourceError(f"sample video missing: {path} (apt-get install opencv-doc)")
+        capture = cv2.VideoCapture(str(path))
+        rates[name] = capture.get(cv2.CAP_PROP_FPS) or 10.0
+        capture.release()
+        videos[name] = _read_frames(path, size)
+    shots = []
+    for shot in SHOTS:
+        frames = videos[shot.video][shot.first:shot.end]
+        if len(frames) < 10:
+            raise SourceError(f"{shot.video}: too few decodable frames for its annotation")
+        shots.append(frames)
+    return shots, rates
+
+
+def plan_pieces(seconds: float, seed: int) -> list[list[Piece]]:
+    """Takes of pieces; piece offsets are filled in when the shot lengths are known."""
+    rng = np.random.default_rng([seed % 2**64, 0x5CE7E])
+    videos = sorted(TAKE_SECONDS)
+    takes: list[list[Piece]] = []
+    t, previous_video, previous_shot = 0.0, "", -1
+    while t < seconds - 1e-9:
+        video = str(rng.choice([v for v in videos if v != previous_video]))
+        previous_video = video
+        low, high = TAKE_SECONDS[video]
+        take_end = min(seconds, t + float(rng.uniform(low, high)))
+        if seconds - take_end < 5.0:
+            take_end = seconds
+        shots = [i for i, s in enumerate(SHOTS) if s.video == video]
+        pieces = []
+        while t < take_end - 1e-9:
+            choices = [i for i in shots if i != previous_shot] or shots
+            shot = int(rng.choice(choices))
+            length = (take_end - t if len(shots) == 1 else
+                      min(float(rng.uniform(*PIECE_SECONDS)), take_end - t))
+            if take_end - (t + length) < PIECE_SECONDS[0] / 2:
+                length = take_end - t
+            pieces.append(Piece(shot, t, t + length, int(rng.integers(0, 10**9))))
+            previous_shot = shot
+            t += length
+        takes.append(pieces)
+    return takes
+
+
+def _ping_pong(count: int, index: int) -> int:
+    """Frame `index` of a clip of `count` frames played forward, back, forward..."""
+    if count == 1:
+        return 0
+    period = 2 * (count - 1)
+    phase = index % period
+    return phase if phase < count else period - phase
+
+
+def build_scene_montage(out: Path, seconds: float, seed: int = 0, folder: Path = DATA,
+                        size: tuple[int, int] = (320, 240), fps: float = 10.0) -> dict:
+    """Writes the montage (MJPG .avi) and returns its ground truth as a hierarchy doc."""
+    shots, rates = load_shots(folder, size)
+    takes = plan_pieces(seconds, seed)
+    writer = cv2.VideoWriter(str(out), cv2.VideoWriter_fourcc(*"MJPG"), fps, size)
+    if not writer.isOpened():
+        raise SourceError(f"cannot write the montage {out}")
+    frame_number = 0
+    try:
+        for pieces in takes:
+            for piece in pieces:
+                frames = shots[piece.shot]
+                rate = rates[SHOTS[piece.shot].video]
+                first = piece.offset % len(frames)
+                start_frame = frame_number
+                while frame_number / fps < piece.end - 1e-9:
+                    source_index = first + int((frame_number - start_frame) / fps * rate)
+                    writer.write(frames[_ping_pong(len(frames), source_index)])
+                    frame_number += 1
+    finally:
+        writer.release()
+
+    def annot(start: float, end: float, action: str, colour: str) -> dict:
+        return {"start": round(start, 3), "end": round(end, 3), "action": action,
+                "colour": colour}
+
+    layer0 = [annot(p.start, p.end, f"{SHOTS[p.shot].video} shot {p.shot}",
+                    "rgb(90, 160, 220)") for pieces in takes for p in pieces]
+    layer1 = [annot(pieces[0].start, pieces[-1].end, SHOTS[pieces[0].shot].video,
+                    "rgb(220, 140, 60)") for pieces in takes]
+    return {"file": out.name, "fileType": "video/mp4", "cursor": 0,
+            "duration": frame_number / fps, "zoom": 1,
+            "layers": [{"name": "scene changes", "order": 0, "annots": layer0},
+                       {"name": "video changes", "order": 1, "annots": layer1}]}
