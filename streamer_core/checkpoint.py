@@ -1,7 +1,8 @@
 """Checkpoints: the reference's format plus this project's resume state, saved atomically.
 
 Reference keys: model_args, model_modality, model_snippet_size, num_layers, weights.
-Ours live under `studio` (format version, seed/device, per-layer Adam state, accumulated
+Ours live under `studio` (format version, seed/device, the model arguments the reference
+does not know (peak demarcation), per-layer Adam state, accumulated
 gradients, demarcation windows, boundaries, counters, optimizer counters and arguments).
 A reference file has no `studio` key and loads with fresh optimizer state.
 
@@ -14,9 +15,11 @@ exact for the file, and nudges the running model's current interval by that much
 
 from __future__ import annotations
 
+import errno
 import os
 import pickle
 import tempfile
+import threading
 import zipfile
 from dataclasses import asdict, fields, replace
 from pathlib import Path
@@ -65,6 +68,7 @@ def checkpoint_dict(model: StreamerModel, optimizer: StreamerOptimizer | None = 
     studio = {
         "format_version": FORMAT_VERSION,
         "seed": model.args.seed,
+        "model_args": model.args.studio_dict(),
         "base_counter": model.base_counter,
         "layers": [_layer_state(layer) for layer in model.layers()],
     }
@@ -81,31 +85,88 @@ def checkpoint_dict(model: StreamerModel, optimizer: StreamerOptimizer | None = 
     }
 
 
+class SaveCancelled(Exception):
+    """Raised inside a save when its `cancel` event is set (the app is closing)."""
+
+
+class _GuardedFile:
+    """The temp file as torch.save sees it: remembers the OS error behind a failed write
+    (torch reports a full disk as a bare RuntimeError) and stops when cancelled."""
+
+    def __init__(self, handle, cancel: threading.Event | None):
+        self.handle = handle
+        self.cancel = cancel
+        self.error: OSError | None = None
+
+    def write(self, data) -> int:
+        if self.cancel is not None and self.cancel.is_set():
+            raise SaveCancelled()
+        try:
+            return self.handle.write(data)
+        except OSError as err:
+            self.error = err
+            raise
+
+    def flush(self) -> None:
+        try:
+            self.handle.flush()
+        except OSError as err:
+            self.error = err
+            raise
+
+
 def save_checkpoint(path: str | os.PathLike, model: StreamerModel,
-                    optimizer: StreamerOptimizer | None = None) -> None:
-    """Writes a temp file beside `path`, fsyncs, then renames: `path` is never half-written."""
+                    optimizer: StreamerOptimizer | None = None, *,
+                    cancel: threading.Event | None = None) -> None:
+    """Writes a temp file beside `path`, fsyncs, then renames: `path` is never half-written.
+
+    On any failure (full disk, read-only folder, `cancel` set while writing) the temp file
+    is removed, `path` keeps its previous content, and CheckpointError says why.
+    """
     path = Path(path)
     try:
         payload = checkpoint_dict(model, optimizer)
     except Exception as err:  # noqa: BLE001 - reported with the file name
         raise CheckpointError(path, f"could not collect the model state ({err})") from err
     tmp_name = None
+    guarded = None
     try:
         folder = path.parent if str(path.parent) else Path(".")
         fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
         with os.fdopen(fd, "wb") as handle:
-            torch.save(payload, handle)
-            handle.flush()
+            guarded = _GuardedFile(handle, cancel)
+            torch.save(payload, guarded)
+            guarded.flush()
             os.fsync(handle.fileno())
         os.replace(tmp_name, path)
         tmp_name = None
         _fsync_folder(folder)
-    except OSError as err:
-        raise CheckpointError(path, f"could not be saved ({err.strerror or err})") from err
+    except SaveCancelled as err:
+        raise CheckpointError(path, "not saved: cancelled while writing (the previous file "
+                                    "is unchanged)") from err
+    except (OSError, RuntimeError) as err:
+        if isinstance(err.__context__, SaveCancelled) or isinstance(err.__cause__,
+                                                                    SaveCancelled):
+            raise CheckpointError(path, "not saved: cancelled while writing (the previous "
+                                        "file is unchanged)") from err
+        cause = err if isinstance(err, OSError) else (guarded.error if guarded else None)
+        if cause is None:
+            cause = _disk_full(path) or err
+        reason = cause.strerror if isinstance(cause, OSError) and cause.strerror else cause
+        raise CheckpointError(path, f"could not be saved ({reason})") from err
     finally:
         if tmp_name is not None:
             with _ignore_os_error():
                 os.unlink(tmp_name)
+
+
+def _disk_full(path: Path) -> OSError | None:
+    """torch's writer can fail on a full disk without an OS error to show: say so."""
+    with _ignore_os_error():
+        stats = os.statvfs(path.parent if str(path.parent) else ".")
+        if stats.f_bavail * stats.f_frsize < 1 << 20:
+            return OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+    return None
 
 
 def _fsync_folder(folder: Path) -> None:
@@ -149,18 +210,28 @@ def read_checkpoint(path: str | os.PathLike) -> dict:
         raise CheckpointError(path, f"not a STREAMER checkpoint (missing {', '.join(missing)})")
     if data.get("model_modality", "video") != "video":
         raise CheckpointError(path, f"a {data['model_modality']!r} model; only video is supported")
+    if not isinstance(data["model_args"], dict):
+        raise CheckpointError(path, "not a STREAMER checkpoint (model_args is not a dictionary)")
     studio = data.get("studio")
-    if studio is not None and studio.get("format_version", 0) > FORMAT_VERSION:
-        raise CheckpointError(path, f"written by a newer Streamer Studio (format "
-                                    f"{studio.get('format_version')}, this one reads up to "
-                                    f"{FORMAT_VERSION})")
+    if studio is not None:
+        version = studio.get("format_version") if isinstance(studio, dict) else None
+        if not isinstance(version, int) or isinstance(version, bool):
+            raise CheckpointError(path, "damaged: its Streamer Studio section has no valid "
+                                        "format version")
+        if version > FORMAT_VERSION:
+            raise CheckpointError(path, f"written by a newer Streamer Studio (format "
+                                        f"{version}, this one reads up to {FORMAT_VERSION})")
+        if not isinstance(studio.get("model_args", {}), dict):
+            raise CheckpointError(path, "damaged: its saved model arguments are not a "
+                                        "dictionary")
     return data
 
 
 def model_arguments(data: dict, path: str | os.PathLike, device: str) -> StreamerModelArguments:
     known = {f.name for f in fields(StreamerModelArguments)}
-    saved = {k: v for k, v in dict(data["model_args"]).items() if k in known}
     studio = data.get("studio") or {}
+    saved = {k: v for k, v in {**dict(data["model_args"]), **dict(studio.get("model_args", {}))
+                               }.items() if k in known}
     try:
         args = StreamerModelArguments(**saved)
         args = replace(args, init_ckpt="", device=device, seed=studio.get("seed"))
@@ -191,10 +262,16 @@ def load_checkpoint(path: str | os.PathLike, device: str = "auto"
         model = StreamerModel(replace(args, init_layers=num_layers))
         model.args.init_layers = init_layers
         model.streamer.load_state_dict(data["weights"])
-    except (RuntimeError, ValueError, TypeError, KeyError) as err:
+    except (RuntimeError, ValueError, TypeError, KeyError, AttributeError) as err:
         first_line = str(err).strip().splitlines()[0]
         raise CheckpointError(path, f"does not fit the model it describes ({first_line[:300]})"
                               ) from err
+    broken = [name for name, tensor in model.streamer.state_dict().items()
+              if tensor.is_floating_point() and not bool(torch.isfinite(tensor).all())]
+    if broken:
+        raise CheckpointError(path, f"its weights hold NaN or infinite values ({broken[0]}"
+                                    f"{' and others' if len(broken) > 1 else ''}): the model "
+                                    "had diverged when it was saved")
 
     studio = data.get("studio") or {}
     try:
@@ -203,7 +280,7 @@ def load_checkpoint(path: str | os.PathLike, device: str = "auto"
         optimizer = StreamerOptimizer(model, opt_args)
         if studio:
             _restore_studio_state(model, optimizer, studio)
-    except (RuntimeError, ValueError, TypeError, KeyError, IndexError) as err:
+    except (RuntimeError, ValueError, TypeError, KeyError, IndexError, AttributeError) as err:
         raise CheckpointError(path, f"resume state is damaged ({err})") from err
     return model, optimizer
 
@@ -224,7 +301,7 @@ def _restore_studio_state(model: StreamerModel, optimizer: StreamerOptimizer,
             for param, grad in zip(params, grads):
                 param.grad = None if grad is None else grad.to(param.device)
         layer.demarcation.load_state(state["demarcation"])
-        layer.hierarchy_boundaries = list(state["hierarchy_boundaries"])
+        layer.hierarchy_boundaries = [float(t) for t in state["hierarchy_boundaries"]]
         layer.inputs_until_growth = int(state["inputs_until_growth"])
         layer.last_base_counter = int(state["last_base_counter"])
     if "optimizer" in studio:

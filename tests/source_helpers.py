@@ -13,9 +13,11 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+# The paper's `average` rule (not the live preset's `change`) marks boundaries within the
+# few steps these runs take, so every layer of their hierarchy has events to check.
 SMALL_MODEL = ["--set", "feature_dim=32", "--set", "buffer_size=4", "--set", "evolve_every=4",
-               "--set", "optimize_every=5", "--set", "window_size=3", "--device", "cpu",
-               "--seed", "0"]
+               "--set", "optimize_every=5", "--set", "window_size=3", "--set",
+               "demarcation_mode=average", "--device", "cpu", "--seed", "0"]
 
 
 def colour_frame(i: int, size: tuple[int, int] = (64, 48)) -> np.ndarray:
@@ -42,11 +44,16 @@ class MjpegServer:
     """Serves `frames` JPEGs as multipart/x-mixed-replace on 127.0.0.1, then ends the stream.
 
     `stall_after`: stop sending (but keep the connection open) after that many frames.
+    `port`: 0 for any free one; a camera that comes back does so at the same address.
+    `sizes`: frame i is sized sizes[(i // 10) % len(sizes)] (a camera changing resolution).
     """
 
     def __init__(self, frames: int = 30, fps: float = 30.0, size: tuple[int, int] = (64, 48),
-                 stall_after: int | None = None):
+                 stall_after: int | None = None, port: int = 0,
+                 sizes: list[tuple[int, int]] | None = None):
         self.frames, self.fps, self.size, self.stall_after = frames, fps, size, stall_after
+        self.sizes = sizes or [size]
+        self.served = 0
         self.stop = threading.Event()
         server = self
 
@@ -65,11 +72,13 @@ class MjpegServer:
                         if server.stall_after is not None and i >= server.stall_after:
                             server.stop.wait(30)
                             return
-                        ok, jpeg = cv2.imencode(".jpg", colour_frame(i, server.size))
+                        size = server.sizes[(i // 10) % len(server.sizes)]
+                        ok, jpeg = cv2.imencode(".jpg", colour_frame(i, size))
                         data = jpeg.tobytes()
                         self.wfile.write(b"--frame\r\nContent-Type: image/jpeg\r\n"
                                          b"Content-Length: %d\r\n\r\n" % len(data))
                         self.wfile.write(data + b"\r\n")
+                        server.served += 1
                         time.sleep(1.0 / server.fps)
                 except (BrokenPipeError, ConnectionResetError):
                     pass
@@ -77,7 +86,8 @@ class MjpegServer:
         class Server(socketserver.ThreadingMixIn, http.server.HTTPServer):
             daemon_threads = True
 
-        self.httpd = Server(("127.0.0.1", 0), Handler)
+        self.httpd = Server(("127.0.0.1", port), Handler)
+        self.port = self.httpd.server_address[1]
         self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/stream.mjpg"
         self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
 

@@ -1,6 +1,10 @@
 """Checkpoints: exact resume, reference-only files, refusals, atomic saves."""
 
+import io
 import os
+import shutil
+import subprocess
+import threading
 
 import pytest
 import torch
@@ -9,6 +13,7 @@ from core_helpers import run, scene_frames, small_model
 from streamer_core.checkpoint import (
     REFERENCE_KEYS,
     CheckpointError,
+    checkpoint_dict,
     load_checkpoint,
     save_checkpoint,
 )
@@ -133,3 +138,100 @@ def test_save_into_missing_folder_fails_cleanly(tmp_path):
     model, _ = small_model(seed=5)
     with pytest.raises(CheckpointError, match="could not be saved"):
         save_checkpoint(tmp_path / "no" / "such" / "dir" / "m.pt", model)
+
+
+@pytest.fixture
+def tiny_disk(tmp_path):
+    """A real tmpfs of the given size (needs root and mount); skips the test otherwise."""
+    mounts = []
+
+    def mount(size: int, read_only: bool = False):
+        folder = tmp_path / f"disk{len(mounts)}"
+        folder.mkdir()
+        options = f"size={size}" + (",ro" if read_only else "")
+        done = subprocess.run(["mount", "-t", "tmpfs", "-o", options, "tmpfs", str(folder)],
+                              capture_output=True)
+        if done.returncode != 0:
+            pytest.skip(f"cannot mount a tmpfs here: {done.stderr.decode().strip()}")
+        mounts.append(folder)
+        return folder
+
+    if os.geteuid() != 0 or shutil.which("mount") is None:
+        pytest.skip("mounting a tmpfs needs root")
+    yield mount
+    for folder in mounts:
+        subprocess.run(["umount", str(folder)], capture_output=True)
+
+
+def test_a_save_into_a_full_disk_fails_cleanly_and_keeps_the_previous_file(tiny_disk):
+    model, optimizer = small_model(seed=6)
+    size = len(_checkpoint_bytes(model, optimizer))
+    disk = tiny_disk(size + size // 2)  # room for one checkpoint, not for two
+    path = disk / "model.pt"
+    save_checkpoint(path, model, optimizer)
+    before = path.read_bytes()
+    with torch.no_grad():
+        run(model, None, scene_frames(2))
+    with pytest.raises(CheckpointError, match="No space left on device"):
+        save_checkpoint(path, model, optimizer)
+    assert path.read_bytes() == before
+    assert [p.name for p in disk.iterdir()] == ["model.pt"]  # no temp file left
+    load_checkpoint(path, device="cpu")
+
+
+def test_a_save_into_a_read_only_folder_fails_with_the_reason(tiny_disk):
+    model, optimizer = small_model(seed=6)
+    disk = tiny_disk(1 << 20, read_only=True)
+    with pytest.raises(CheckpointError, match="Read-only file system"):
+        save_checkpoint(disk / "model.pt", model, optimizer)
+    assert list(disk.iterdir()) == []
+
+
+def test_a_cancelled_save_keeps_the_previous_file(tmp_path):
+    model, optimizer = small_model(seed=7)
+    path = _saved(tmp_path, model, optimizer)
+    before = path.read_bytes()
+    cancel = threading.Event()
+    cancel.set()
+    with pytest.raises(CheckpointError, match="cancelled"):
+        save_checkpoint(path, model, optimizer, cancel=cancel)
+    assert path.read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == [path.name]
+
+
+def _checkpoint_bytes(model, optimizer) -> bytes:
+    buffer = io.BytesIO()
+    torch.save(checkpoint_dict(model, optimizer), buffer)
+    return buffer.getvalue()
+
+
+DAMAGE = {
+    "format version is text": lambda d: d["studio"].__setitem__("format_version", "2"),
+    "studio section is a list": lambda d: d.__setitem__("studio", [1]),
+    "model_args is a list": lambda d: d.__setitem__("model_args", [1, 2]),
+    "studio model_args is text": lambda d: d["studio"].__setitem__("model_args", "x"),
+    "demarcation state missing": lambda d: d["studio"]["layers"][0].__setitem__(
+        "demarcation", None),
+    "boundaries are text": lambda d: d["studio"]["layers"][0].__setitem__(
+        "hierarchy_boundaries", "ab"),
+    "optimizer arguments are text": lambda d: d["studio"].__setitem__("optimizer_args", "x"),
+    "NaN weights": lambda d: next(iter(d["weights"].values())).fill_(float("nan")),
+    "infinite weights": lambda d: next(iter(d["weights"].values())).fill_(float("inf")),
+}
+
+
+@pytest.fixture(scope="module")
+def good_checkpoint() -> bytes:
+    model, optimizer = small_model(seed=8)
+    return _checkpoint_bytes(model, optimizer)
+
+
+@pytest.mark.parametrize("damage", list(DAMAGE))
+def test_malformed_contents_are_refused_not_crashed_on(tmp_path, good_checkpoint, damage):
+    data = torch.load(io.BytesIO(good_checkpoint), weights_only=True)
+    DAMAGE[damage](data)
+    path = tmp_path / "damaged.pt"
+    torch.save(data, path)
+    with pytest.raises(CheckpointError) as err:
+        load_checkpoint(path, device="cpu")
+    assert str(path) in str(err.value) and err.value.reason

@@ -11,6 +11,7 @@ import torch
 from gui_helpers import SLOW, layer_rows, open_window, wait_steps
 
 from app.gui.settings import SettingsStore
+from streamer_core.demarcation import DEMARCATION_MODES
 
 ROOT = Path(__file__).resolve().parents[1]
 SOURCE = "synthetic:2:600"  # bounded, so it plays at the learner's pace: no skipped input
@@ -72,11 +73,12 @@ def test_an_invalid_live_change_is_refused_and_the_model_unchanged(qtbot, tmp_pa
     window = open_window(qtbot, tmp_path, SOURCE)
     wait_steps(qtbot, window, 2)
     controls = window.controls
+    running_mode = window.model_settings.demarcation_mode
     controls.mode_box.setCurrentIndex(controls.mode_box.findData("accum"))  # needs distance
     assert controls.live_error.isVisibleTo(controls)
     assert "accum" in controls.live_error.text()
     wait_steps(qtbot, window, 3)
-    assert window.model_settings.demarcation_mode == "average"
+    assert window.model_settings.demarcation_mode == running_mode != "accum"
     assert not any(m.level == "error" for m in window.notifier.messages)
 
 
@@ -204,3 +206,27 @@ def test_the_self_test_passes(tmp_path):
     assert result.returncode == 0, result.stderr[-2000:]
     assert "self-test passed" in result.stdout
     assert shot.stat().st_size > 10_000
+
+
+def test_every_demarcation_mode_can_be_chosen_and_tuned_live(qtbot, tmp_path):
+    window = open_window(qtbot, tmp_path, SOURCE)
+    controls = window.controls
+    offered = [controls.mode_box.itemData(i) for i in range(controls.mode_box.count())]
+    assert sorted(offered) == sorted(DEMARCATION_MODES)
+    wait_steps(qtbot, window, 2)
+
+    controls.mode_box.setCurrentIndex(controls.mode_box.findData("hysteresis"))
+    assert controls.rearm_spin.isEnabled() and not controls.threshold_spin.isEnabled()
+    with qtbot.waitSignal(window.requests.demarcation, timeout=SLOW) as sent:
+        controls.min_event_spin.setValue(7)
+    assert sent.args[0] == {"min_event_length": 7}
+    with qtbot.waitSignal(window.requests.demarcation, timeout=SLOW) as sent:
+        controls.z_spin.setValue(4.5)
+    assert sent.args[0]["z_threshold"] == 4.5
+    assert window.model_settings.z_threshold == 4.5
+    assert window.model_settings.min_event_length == 7
+    # Reading the panel back (any later edit does) keeps the mode and its settings.
+    assert controls.read(window.settings).demarcation_mode == "hysteresis"
+
+    controls.mode_box.setCurrentIndex(controls.mode_box.findData("average"))
+    assert not controls.z_spin.isEnabled() and controls.modifier_spin.isEnabled()

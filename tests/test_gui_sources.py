@@ -63,11 +63,14 @@ def test_a_network_camera_that_stops_leaves_the_app_responsive_with_a_message(qt
         shown = window.video.frames_shown
         qtbot.waitUntil(lambda: window.video.frames_shown >= shown + 5, timeout=10_000)
     stopped_at = time.monotonic()
-    qtbot.waitUntil(lambda: window.run_state == "stopped", timeout=15_000)
+    qtbot.waitUntil(lambda: window.run_state == "reconnecting", timeout=15_000)
     assert time.monotonic() - stopped_at < 10
-    assert window.notifier.last.title == "Source ended"
-    assert window.video.banner_level == "warning"
+    assert window.notifier.last.title == "Source lost"
+    assert window.video.banner_level == "warning" and "Reconnecting" in window.video.banner
     assert_responsive(qtbot)
+    window.action_stop.trigger()  # the user gives up waiting
+    assert window.run_state == "stopped" and window.reconnecting is None
+    assert not window.reconnect_timer.isActive()
     assert not any(m.level == "error" for m in window.notifier.messages)
 
 

@@ -11,8 +11,10 @@ from __future__ import annotations
 import threading
 import time
 from collections import deque
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 
+import numpy as np
 from PySide6.QtCore import QObject, Signal, Slot
 
 from streamer_core.sources import (
@@ -22,6 +24,7 @@ from streamer_core.sources import (
     SourceError,
     StreamSource,
     open_source,
+    to_rgb,
 )
 
 from .mailbox import LatestMailbox
@@ -29,6 +32,7 @@ from .mailbox import LatestMailbox
 STREAM_OPEN_TIMEOUT = 5.0
 STREAM_READ_TIMEOUT = 2.0  # a stalled server is declared dead this fast; bounds shutdown
 POLL = 0.05  # seconds between looks at the stop flag while waiting
+MAX_BAD_FRAMES = 50  # consecutive unusable frames before a source counts as broken
 
 
 @dataclass(frozen=True)
@@ -48,6 +52,8 @@ class CaptureStats:
     fps: float
     dropped_by_source: int
     """Frames a live source skipped because we read too slowly (synthetic reports it)"""
+    rejected: int = 0
+    """Frames that were not a picture (wrong shape or type) and were skipped"""
 
 
 def make_source(spec: str) -> FrameSource:
@@ -68,8 +74,10 @@ class CaptureWorker(QObject):
 
     def __init__(self, spec: str, snippet_size: float, display: LatestMailbox[Frame],
                  snippets: LatestMailbox[Frame], follow_learner: bool = False, token: int = 0,
-                 loop: bool = False):
+                 loop: bool = False, opener: Callable[[str], FrameSource] = make_source):
         super().__init__()
+        self.opener = opener
+        self.rejected = 0
         self.loop = loop
         self.spec = spec
         self.token = token
@@ -120,7 +128,7 @@ class CaptureWorker(QObject):
                 fps = 0.0  # stalled or paused
             source = self._source
             dropped = int(getattr(source, "dropped_frames", 0) or 0)
-            return CaptureStats(self._frames, fps, dropped)
+            return CaptureStats(self._frames, fps, dropped, self.rejected)
 
     # --- the loop, on the capture thread ---------------------------------------------
 
@@ -141,7 +149,7 @@ class CaptureWorker(QObject):
 
     def _open(self) -> FrameSource | None:
         try:
-            source = make_source(self.spec)
+            source = self.opener(self.spec)
             source.open()
         except SourceError as err:
             if not self._stop.is_set():
@@ -158,6 +166,38 @@ class CaptureWorker(QObject):
                                     source.fps, source.duration))
         return source
 
+    def _read(self, source: FrameSource) -> Frame | None:
+        """The next usable frame as H x W x 3 RGB uint8, or None when the source is over.
+
+        Gray, 4-channel, 16-bit or strided pictures are converted; anything that is not a
+        picture is skipped and counted, and a run of them ends the source with the reason.
+        A source that raises instead of returning None ends too, never the thread.
+        """
+        bad = 0
+        while not self._stop.is_set():
+            try:
+                frame = source.read()
+            except Exception as err:  # noqa: BLE001 - a broken driver must not kill the thread
+                source.end_reason = f"{source.description}: reading failed ({err})"
+                return None
+            if frame is None:
+                return None
+            image = frame.image
+            if (isinstance(image, np.ndarray) and image.dtype == np.uint8 and image.ndim == 3
+                    and image.shape[2] == 3 and image.flags.c_contiguous and image.size):
+                return frame
+            try:
+                return replace(frame, image=to_rgb(image, "rgb"))
+            except (ValueError, TypeError) as err:
+                with self._lock:
+                    self.rejected += 1
+                bad += 1
+                if bad >= MAX_BAD_FRAMES:
+                    source.end_reason = (f"{source.description}: {bad} unusable frames in a "
+                                         f"row ({err})")
+                    return None
+        return None
+
     def _pump(self, source: FrameSource) -> None:
         paced = not source.is_live  # files play at their own speed, not as fast as decoded
         clock: tuple[float, float] | None = None  # (wall time, source time) of a frame
@@ -166,7 +206,7 @@ class CaptureWorker(QObject):
                 self._stop.wait(POLL)
                 clock = None  # resume from where we are, not by racing to catch up
                 continue
-            frame = source.read()
+            frame = self._read(source)
             if frame is None and self.loop and not source.is_live and not self._stop.is_set():
                 frame = self._rewind(source)
                 clock = None
@@ -197,10 +237,10 @@ class CaptureWorker(QObject):
         source.close()
         try:
             source.open()
-        except SourceError:
+        except Exception:  # noqa: BLE001 - gone or unreadable now: end with the first reason
             source.end_reason = reason
             return None
-        frame = source.read()
+        frame = self._read(source)
         if frame is None:
             source.end_reason = reason
         return frame

@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from streamer_core.demarcation import PEAK_MODES
 from streamer_core.presets import PRESETS
 
 from .settings import StudioSettings
@@ -182,10 +183,19 @@ class ControlsPanel(QScrollArea):
         self.mode_box.addItem("average (running mean)", "average")
         self.mode_box.addItem("fixed threshold", "fixed")
         self.mode_box.addItem("accum (summed distance)", "accum")
-        self.mode_box.setToolTip("How a layer decides that an event ended: average compares "
-                                 "the signal with the mean of its last values, fixed with the "
-                                 "threshold, accum sums distances until they pass it")
-        self.window_spin = _spin(1, 10_000, tip="Values in the running mean (average mode)")
+        self.mode_box.addItem("change (step in the signal)", "change")
+        self.mode_box.addItem("zscore (peak over mean)", "zscore")
+        self.mode_box.addItem("robust (peak over median)", "robust")
+        self.mode_box.addItem("hysteresis (robust, re-armed)", "hysteresis")
+        self.mode_box.setToolTip("How a layer decides that an event ended. The paper's rules: "
+                                 "average compares the signal with the mean of its last "
+                                 "values, fixed with the threshold, accum sums distances "
+                                 "until they pass it. Peak rules (docs/quality.md): change "
+                                 "marks a jump of the signal, zscore and robust a value far "
+                                 "beyond its usual level, hysteresis as robust but only once "
+                                 "per excursion")
+        self.window_spin = _spin(1, 10_000, tip="Values remembered: the running mean's "
+                                                "(average) or the usual level's (peak rules)")
         self.modifier_type_box = QComboBox()
         self.modifier_type_box.addItems(["multiply", "add"])
         self.modifier_type_box.setToolTip("How the modifier moves the running mean")
@@ -196,6 +206,16 @@ class ControlsPanel(QScrollArea):
                                       "fixed: boundary when the similarity falls below it "
                                       "(or the distance rises above it); accum: when the "
                                       "summed distance exceeds it")
+        self.z_spin = _double(0.0, 100.0, 0.5, 2, "Peak rules: how many standard deviations "
+                                                  "beyond the usual level end an event; "
+                                                  "raise it for fewer boundaries")
+        self.min_event_spin = _spin(1, 100_000, tip="Peak rules: fewest inputs between two "
+                                                    "boundaries of a layer")
+        self.rearm_spin = _double(0.0, 100.0, 0.5, 2, "hysteresis: the signal must come back "
+                                                      "within this many deviations before "
+                                                      "the next boundary")
+        self.min_window_spin = _spin(1, 10_000, tip="Peak rules: values needed before the "
+                                                    "first boundary")
         self.optimize_spin = _spin(1, 100_000, tip="Update the weights after this many "
                                                    "losses of the top layer")
         form.addRow("Mode", self.mode_box)
@@ -203,6 +223,10 @@ class ControlsPanel(QScrollArea):
         form.addRow("Modifier type", self.modifier_type_box)
         form.addRow("Modifier", self.modifier_spin)
         form.addRow("Threshold", self.threshold_spin)
+        form.addRow("Deviations (z)", self.z_spin)
+        form.addRow("Shortest event", self.min_event_spin)
+        form.addRow("Re-arm at (z)", self.rearm_spin)
+        form.addRow("Warm-up values", self.min_window_spin)
         form.addRow("Optimize every", self.optimize_spin)
         self.live_error = QLabel("")
         self.live_error.setWordWrap(True)
@@ -215,6 +239,10 @@ class ControlsPanel(QScrollArea):
         self.modifier_type_box.currentIndexChanged.connect(lambda: self._live("modifier_type"))
         self.modifier_spin.valueChanged.connect(lambda: self._live("modifier"))
         self.threshold_spin.valueChanged.connect(lambda: self._live("loss_threshold"))
+        self.z_spin.valueChanged.connect(lambda: self._live("z_threshold"))
+        self.min_event_spin.valueChanged.connect(lambda: self._live("min_event_length"))
+        self.rearm_spin.valueChanged.connect(lambda: self._live("rearm_z"))
+        self.min_window_spin.valueChanged.connect(lambda: self._live("min_window"))
         self.optimize_spin.valueChanged.connect(lambda: self._live("optimize_every"))
         return group
 
@@ -298,9 +326,14 @@ class ControlsPanel(QScrollArea):
     def _update_enabled(self) -> None:
         mode = self.mode_box.currentData()
         average = mode == "average"
-        for widget in (self.window_spin, self.modifier_type_box, self.modifier_spin):
+        peak = mode in PEAK_MODES
+        self.window_spin.setEnabled(average or peak)
+        for widget in (self.modifier_type_box, self.modifier_spin):
             widget.setEnabled(average)
-        self.threshold_spin.setEnabled(not average)
+        self.threshold_spin.setEnabled(mode in ("fixed", "accum"))
+        for widget in (self.z_spin, self.min_event_spin, self.min_window_spin):
+            widget.setEnabled(peak)
+        self.rearm_spin.setEnabled(mode == "hysteresis")
 
     # --- state in ---------------------------------------------------------------------
 
@@ -315,6 +348,10 @@ class ControlsPanel(QScrollArea):
             self.modifier_type_box.setCurrentText(settings.modifier_type)
             self.modifier_spin.setValue(settings.modifier)
             self.threshold_spin.setValue(settings.loss_threshold)
+            self.z_spin.setValue(settings.z_threshold)
+            self.min_event_spin.setValue(settings.min_event_length)
+            self.rearm_spin.setValue(settings.rearm_z)
+            self.min_window_spin.setValue(settings.min_window)
             self.optimize_spin.setValue(settings.optimize_every)
             self.preset_box.setCurrentText(settings.preset)
             _select_data(self.device_box, settings.device)
@@ -342,6 +379,10 @@ class ControlsPanel(QScrollArea):
             modifier_type=self.modifier_type_box.currentText(),
             modifier=self.modifier_spin.value(),
             loss_threshold=self.threshold_spin.value(),
+            z_threshold=self.z_spin.value(),
+            min_event_length=self.min_event_spin.value(),
+            rearm_z=self.rearm_spin.value(),
+            min_window=self.min_window_spin.value(),
             optimize_every=self.optimize_spin.value(),
             preset=self.preset_box.currentText(),
             device=self.device_box.currentData(),
@@ -374,10 +415,11 @@ class ControlsPanel(QScrollArea):
         self.live_error.setVisible(bool(text))
 
     def set_run_state(self, state: str) -> None:
-        """'running', 'paused', 'opening' or 'stopped'."""
-        self.start_button.setEnabled(state in ("paused", "stopped"))
+        """'running', 'paused', 'opening', 'reconnecting' (Start: try now) or 'stopped'."""
+        self.start_button.setEnabled(state in ("paused", "stopped", "reconnecting"))
+        self.start_button.setText("⟳ Retry now" if state == "reconnecting" else "▶ Start")
         self.pause_button.setEnabled(state == "running")
-        self.stop_button.setEnabled(state in ("running", "paused", "opening"))
+        self.stop_button.setEnabled(state in ("running", "paused", "opening", "reconnecting"))
 
     def set_cameras(self, indices: list[int]) -> None:
         current = self.source_combo.currentData()

@@ -68,6 +68,7 @@ class LearnerRequests(QObject):
     save = Signal(str, str)  # path, why ("save", "autosave")
     load = Signal(str)
     export_hierarchy = Signal(str, str)  # path, file name written into the JSON
+    finish = Signal()  # closing: after the requests queued before it, the thread ends
 
     def connect_to(self, worker: LearnerWorker) -> None:
         queued = Qt.ConnectionType.QueuedConnection
@@ -78,6 +79,7 @@ class LearnerRequests(QObject):
         self.save.connect(worker.save, queued)
         self.load.connect(worker.load, queued)
         self.export_hierarchy.connect(worker.export_hierarchy, queued)
+        self.finish.connect(worker.finish, queued)
 
 
 def learner_threads(cores: int | None = None) -> int:
@@ -104,6 +106,7 @@ class LearnerWorker(QObject):
     exported = Signal(str)
     demarcation_changed = Signal(object)  # the dict that was applied
     failed = Signal(str, str)  # title, message for the user
+    warned = Signal(str, str)  # title, message: something was skipped, learning goes on
 
     def __init__(self, snippets: LatestMailbox[Frame], model_args: StreamerModelArguments,
                  opt_args: StreamerOptimizerArguments, learning: bool = True):
@@ -115,10 +118,21 @@ class LearnerWorker(QObject):
         self.optimizer: StreamerOptimizer | None = None
         self._stop = threading.Event()
         self._halted = ""  # why learning stopped after an unexpected error
+        self.rejected_frames = 0
+        """Frames that could not become a model input (skipped, not fatal)"""
 
     def request_stop(self) -> None:
-        """Thread-safe: the step in flight finishes, nothing new starts."""
+        """Thread-safe: the step in flight is abandoned, an autosave in flight cancelled,
+        and of the requests still queued only the user's saves run (see `finish`)."""
         self._stop.set()
+
+    @Slot()
+    def finish(self) -> None:
+        """Queued after everything the window asked before closing, so a save the user
+        asked for just before quitting is written, then the thread's loop ends."""
+        thread = self.thread()
+        if thread is not None:
+            thread.quit()
 
     # --- model lifecycle -------------------------------------------------------------
 
@@ -164,7 +178,15 @@ class LearnerWorker(QObject):
             return
         started = time.perf_counter()
         try:
-            x = preprocess_frame(frame.image, device=self.model.device)
+            x = preprocess_frame(frame.image)
+        except (ValueError, TypeError) as err:  # a damaged frame costs that frame only
+            self.rejected_frames += 1
+            if self.rejected_frames == 1:
+                self.warned.emit("Frame skipped", f"A frame could not be used ({err}); it "
+                                 "was skipped and learning goes on.")
+            return
+        try:
+            x = x.to(self.model.device)
             if self.learning:
                 reports = self.model(x)
                 if self._stop.is_set():
@@ -213,18 +235,32 @@ class LearnerWorker(QObject):
 
     @Slot(str, str)
     def save(self, path: str, why: str = "save") -> None:
+        """A user's save always completes, even when closing; an autosave is skipped or
+        cancelled then, so closing never waits for one (the previous file stays)."""
+        autosave = why == "autosave"
+        if autosave and self._stop.is_set():
+            return
         if self.model is None:
             self.failed.emit("Not saved", "There is no model yet.")
             return
         try:
-            save_checkpoint(path, self.model, self.optimizer)
+            save_checkpoint(path, self.model, self.optimizer,
+                            cancel=self._stop if autosave else None)
         except CheckpointError as err:
-            self.failed.emit("Checkpoint not saved", str(err))
+            if not self._stop.is_set():
+                self.failed.emit("Autosave failed" if autosave else "Checkpoint not saved",
+                                 f"{err}\n\nThe previous file is unchanged; the model "
+                                 "keeps learning.")
+            return
+        except Exception as err:  # noqa: BLE001 - never lose the thread over a save
+            self.failed.emit("Checkpoint not saved", f"{path}: {err}")
             return
         self.saved.emit(path, why)
 
     @Slot(str)
     def load(self, path: str) -> None:
+        if self._stop.is_set():
+            return  # closing: the model would be thrown away at once
         device = self.model.args.device if self.model is not None else "auto"
         try:
             model, optimizer = load_checkpoint(path, device=device)
@@ -232,9 +268,11 @@ class LearnerWorker(QObject):
             self.failed.emit("Checkpoint not loaded",
                              f"{err}\n\nThe current model is unchanged.")
             return
-        except (ValueError, RuntimeError, OSError) as err:  # e.g. a CUDA device that is gone
+        except Exception as err:  # noqa: BLE001 - e.g. a CUDA device that is gone
             self.failed.emit("Checkpoint not loaded",
                              f"{path}: {err}\n\nThe current model is unchanged.")
+            return
+        if self._stop.is_set():
             return
         self._install(model, optimizer, "loaded", path)
 

@@ -10,7 +10,7 @@ Nothing here waits on a worker except `shutdown`, which waits at most `timeout`.
 from __future__ import annotations
 
 import time
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import torch
@@ -18,6 +18,7 @@ from PySide6.QtCore import QStandardPaths, Qt, QThread, QTimer, Slot
 from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import QDockWidget, QMainWindow, QSplitter
 
+from streamer_core.model import DEMARCATION_FIELDS
 from streamer_core.sources import Frame
 
 from .camera_scan import CameraScanner
@@ -29,7 +30,13 @@ from .learner_worker import LearnerRequests, LearnerWorker, ModelInfo, StepResul
 from .mailbox import LatestMailbox
 from .resources import app_icon
 from .session_history import SessionHistory, trace_rows
-from .settings import LIVE_FIELDS, STRUCTURAL_FIELDS, SettingsStore, StudioSettings
+from .settings import (
+    LIVE_FIELDS,
+    STRUCTURAL_FIELDS,
+    SettingsStore,
+    StudioSettings,
+    checked_settings,
+)
 from .status_bar import RateMeter, StatusFigures, StudioStatusBar
 from .timeline_view import TimelineView
 from .video_view import EventBadge, VideoView
@@ -38,21 +45,45 @@ DISPLAY_INTERVAL_MS = 33
 REDRAW_INTERVAL_MS = 250
 STATUS_INTERVAL_MS = 500
 AUTOSAVE_CHOICES = (0, 1, 5, 10, 30)
-DEMARCATION_KWARGS = {"demarcation_mode": "mode", "loss_threshold": "threshold",
-                      "window_size": "window_size", "modifier_type": "modifier_type",
-                      "modifier": "modifier"}
+RECONNECT_DELAYS = (1.0, 2.0, 4.0, 8.0, 15.0, 30.0)
+"""Seconds before each new attempt to reopen a lost camera or stream; the last repeats"""
+
+
+@dataclass
+class Reconnect:
+    """A live source that died and is being reopened until it answers or the user moves on."""
+
+    spec: str
+    description: str
+    reason: str
+    """Why it was lost, in the source's own words"""
+    last_error: str = ""
+    """Why the last attempt failed"""
+    attempt: int = 0
+    """Attempts made so far"""
+    due: float = 0.0
+    """time.monotonic() of the next attempt; 0 while one is in flight"""
 
 
 class MainWindow(QMainWindow):
     def __init__(self, store: SettingsStore, settings: StudioSettings | None = None,
                  notes: list[str] | None = None, dialogs: Dialogs | None = None,
-                 popups: bool = True, scan_cameras: bool = True):
+                 popups: bool = True, scan_cameras: bool = True,
+                 autosave_seconds: float | None = None):
+        """`autosave_seconds`: overrides the autosave menu's minutes (tests, demos); the
+        menu still says whether autosave is on."""
         super().__init__()
         if settings is None:
             settings, loaded = store.load()
             notes = [*(notes or []), *loaded]
         self.store = store
-        self.settings = replace(settings)  # ours to change; the caller's stays as it was
+        # Ours to change (the caller's stays as it was), and valid whoever built it.
+        settings, invalid = checked_settings(settings)
+        notes = [*(notes or []), *invalid]
+        self.settings = settings
+        self.autosave_seconds = autosave_seconds
+        self.reconnect_delays = RECONNECT_DELAYS
+        self.reconnecting: Reconnect | None = None
         self.dialogs = dialogs or Dialogs(self)
         self.notifier = Notifier(self, popups=popups)
         self.history = SessionHistory()
@@ -233,6 +264,9 @@ class MainWindow(QMainWindow):
         self.status_timer.start(STATUS_INTERVAL_MS)
         self.autosave_timer = QTimer(self)
         self.autosave_timer.timeout.connect(self.autosave)
+        self.reconnect_timer = QTimer(self)
+        self.reconnect_timer.setSingleShot(True)
+        self.reconnect_timer.timeout.connect(self._reconnect_now)
         self.settings_timer = QTimer(self)  # settings written shortly after edits settle
         self.settings_timer.setSingleShot(True)
         self.settings_timer.timeout.connect(self.save_settings)
@@ -269,6 +303,7 @@ class MainWindow(QMainWindow):
         self.learner.saved.connect(self._saved)
         self.learner.exported.connect(self._exported)
         self.learner.failed.connect(self._learner_failed)
+        self.learner.warned.connect(self._learner_warned)
         self.learner_thread.start()
 
     @Slot(object)
@@ -321,15 +356,24 @@ class MainWindow(QMainWindow):
     def _learner_failed(self, title: str, message: str) -> None:
         self.notifier.show("error", title, message)
 
+    @Slot(str, str)
+    def _learner_warned(self, title: str, message: str) -> None:
+        self.notifier.show("warning", title, message)
+
     # --- sources ----------------------------------------------------------------------
 
     @Slot(str)
-    def start_source(self, spec: str) -> None:
+    def start_source(self, spec: str, retry: bool = False) -> None:
         """Opens `spec` on a new thread; the current source keeps playing until the new one
-        has opened, so a bad choice (a missing file, a wrong URL) costs nothing."""
+        has opened, so a bad choice (a missing file, a wrong URL) costs nothing.
+
+        `retry`: an attempt to get back a lost source; any other call is the user choosing
+        a source, which ends the waiting for the lost one."""
         spec = spec.strip()
         if not spec:
             return
+        if not retry:
+            self._end_reconnect()
         self._retire(self._pending)
         self._token += 1
         worker = CaptureWorker(spec, self.model_snippet, LatestMailbox(), self.snippets,
@@ -347,8 +391,9 @@ class MainWindow(QMainWindow):
         worker.ended.connect(self._source_ended)
         worker.snippet_ready.connect(self.learner.on_snippet_ready)
         self._pending = (thread, worker)
-        self.controls.set_source_status(f"Opening {describe_spec(spec)}…")
-        if self._capture is None:
+        if not retry:  # a retry's status is the reconnect countdown
+            self.controls.set_source_status(f"Opening {describe_spec(spec)}…")
+        if self._capture is None and not retry:
             self._set_run_state("opening")
             self.video.clear_frame(f"Opening {describe_spec(spec)}…")
         thread.start()
@@ -386,6 +431,13 @@ class MainWindow(QMainWindow):
         worker = self._capture[1]
         self.display = worker.display
         worker.go()
+        back = self.reconnecting
+        if back is not None and back.spec == info.spec:
+            self.statusBar().showMessage(
+                f"{info.description} is back after {back.attempt} attempt"
+                f"{'s' if back.attempt != 1 else ''}: learning goes on with the same model",
+                10_000)
+        self._end_reconnect()
         self.history.new_source()
         self.source_info = info
         self._startup = False
@@ -415,6 +467,10 @@ class MainWindow(QMainWindow):
         if not self._is_pending(token):
             return
         self._pending = None
+        if self.reconnecting is not None and self.reconnecting.spec == spec:
+            self.reconnecting.last_error = message
+            self._schedule_reconnect()
+            return
         if self._startup and spec != SYNTHETIC_SPEC:
             # First launch without a camera (or a stored file that is gone): keep working.
             self._startup = False
@@ -440,7 +496,12 @@ class MainWindow(QMainWindow):
     def _source_ended(self, token: int, reason: str) -> None:
         if not self._is_current(token):
             return
+        spec = self._capture[1].spec
+        info = self.source_info
         self._retire(self._capture)
+        if info is not None and info.is_live and not spec.startswith("synthetic"):
+            self._begin_reconnect(spec, info.description, reason)
+            return
         self._set_run_state("stopped")
         text = (f"{reason}. The model is kept; press Start to open the source again, or "
                 "choose another one.")
@@ -448,6 +509,69 @@ class MainWindow(QMainWindow):
         self.video.set_banner(text, "warning")
         self.video.set_caption("")
         self.notifier.show("warning", "Source ended", text)
+
+    # --- getting a lost camera or stream back ----------------------------------------
+
+    def _begin_reconnect(self, spec: str, description: str, reason: str) -> None:
+        """The model, the timeline and the session stay; the source is tried again and
+        again, ever less often, until it answers or the user picks another or stops."""
+        self.reconnecting = Reconnect(spec, description, reason)
+        self._set_run_state("reconnecting")
+        self.video.set_caption("")
+        self.video.clear_frame(f"No picture from {description}")
+        self.notifier.show("warning", "Source lost",
+                           f"{reason}.\n\nThe model and the timeline are kept. Streamer "
+                           "Studio keeps trying to reconnect and goes on learning when "
+                           "frames return; choose another source or press Stop to give up.")
+        self._schedule_reconnect()
+
+    def _schedule_reconnect(self) -> None:
+        back = self.reconnecting
+        if back is None:
+            return
+        delays = self.reconnect_delays
+        delay = delays[min(back.attempt, len(delays) - 1)]
+        back.due = time.monotonic() + delay
+        self.reconnect_timer.start(max(1, int(delay * 1000)))
+        self._show_reconnect()
+
+    def _show_reconnect(self) -> None:
+        back = self.reconnecting
+        if back is None:
+            return
+        if back.due:
+            wait = max(0.0, back.due - time.monotonic())
+            when = f"Next try in {wait:.0f} s" if wait >= 0.5 else "Trying again now"
+        else:
+            when = "Trying to reconnect…"
+        tries = f" ({back.attempt} attempt{'s' if back.attempt != 1 else ''} so far)" \
+            if back.attempt else ""
+        text = (f"{back.reason}. Reconnecting: {when.lower()}{tries}. The model and "
+                "timeline are kept; learning resumes when frames return. Choose another "
+                "source, or Stop to give up.")
+        self.video.set_banner(text, "warning")
+        self.controls.set_source_status(f"Lost: {back.description}. {when}{tries}.")
+        self.controls.source_status.setToolTip(
+            f"Last attempt: {back.last_error}" if back.last_error else "")
+
+    @Slot()
+    def _reconnect_now(self) -> None:
+        back = self.reconnecting
+        if back is None or self._shut_down:
+            return
+        self.reconnect_timer.stop()
+        back.attempt += 1
+        back.due = 0.0
+        self._show_reconnect()
+        self.start_source(back.spec, retry=True)
+
+    def _end_reconnect(self) -> None:
+        if self.reconnecting is None:
+            return
+        self.reconnecting = None
+        self.reconnect_timer.stop()
+        self.video.set_banner("")
+        self.controls.source_status.setToolTip("")
 
     @Slot()
     def _scan_cameras_at_startup(self) -> None:
@@ -470,13 +594,15 @@ class MainWindow(QMainWindow):
     def _set_run_state(self, state: str) -> None:
         self.run_state = state
         self.controls.set_run_state(state)
-        self.action_start.setEnabled(state in ("paused", "stopped"))
+        self.action_start.setEnabled(state in ("paused", "stopped", "reconnecting"))
         self.action_pause.setEnabled(state == "running")
         self.action_stop.setEnabled(state != "stopped")
 
     @Slot()
     def start(self) -> None:
-        if self.run_state == "paused" and self._capture is not None:
+        if self.run_state == "reconnecting":
+            self._reconnect_now()  # the user does not want to wait for the next try
+        elif self.run_state == "paused" and self._capture is not None:
             self._capture[1].set_paused(False)
             self._set_run_state("running")
         elif self.run_state == "stopped":
@@ -492,6 +618,7 @@ class MainWindow(QMainWindow):
     def stop(self) -> None:
         if self.run_state == "stopped":
             return
+        self._end_reconnect()
         self._retire(self._pending)
         self._retire(self._capture)
         self._set_run_state("stopped")
@@ -550,8 +677,8 @@ class MainWindow(QMainWindow):
 
     def apply_live_settings(self, names: list[str]) -> bool:
         """Sends demarcation changes to the running model if they are valid with it."""
-        changes = {DEMARCATION_KWARGS[n]: getattr(self.settings, n)
-                   for n in names if n in DEMARCATION_KWARGS}
+        changes = {DEMARCATION_FIELDS[n]: getattr(self.settings, n)
+                   for n in names if n in DEMARCATION_FIELDS}
         if not changes:
             return True
         trial = replace(self.model_settings,
@@ -579,7 +706,7 @@ class MainWindow(QMainWindow):
     def _preset_chosen(self, name: str) -> None:
         self.settings = StudioSettings.from_preset(name, self.controls.read(self.settings))
         self.controls.set_settings(self.settings)
-        self.apply_live_settings(list(DEMARCATION_KWARGS))
+        self.apply_live_settings(list(DEMARCATION_FIELDS))
         self.requests.optimize_every.emit(self.settings.optimize_every)
         self._update_pending()
         self._schedule_settings_save()
@@ -664,7 +791,8 @@ class MainWindow(QMainWindow):
         self.settings.autosave_minutes = minutes
         self.autosave_actions[minutes].setChecked(True)
         if minutes:
-            self.autosave_timer.start(minutes * 60_000)
+            seconds = self.autosave_seconds or minutes * 60
+            self.autosave_timer.start(max(1, int(seconds * 1000)))
         else:
             self.autosave_timer.stop()
         self._schedule_settings_save()
@@ -758,6 +886,8 @@ class MainWindow(QMainWindow):
 
     @Slot()
     def _update_status(self) -> None:
+        if self.reconnecting is not None:
+            self._show_reconnect()  # the countdown
         stats = self._capture[1].stats() if self._capture is not None else None
         steps = self._step_rate.rate()
         self.status.show_figures(StatusFigures(
@@ -784,7 +914,7 @@ class MainWindow(QMainWindow):
             return not self.threads_running()
         self._shut_down = True
         for timer in (self.display_timer, self.redraw_timer, self.status_timer,
-                      self.autosave_timer):
+                      self.autosave_timer, self.reconnect_timer):
             timer.stop()
         if self.settings_timer.isActive():
             self.settings_timer.stop()
@@ -795,7 +925,7 @@ class MainWindow(QMainWindow):
             if capture is not None:
                 capture[1].stop()
         self.learner.request_stop()
-        self.learner_thread.quit()
+        self.requests.finish.emit()  # after a save the user asked for, if one is queued
         deadline = time.monotonic() + timeout
         for thread in threads:
             thread.wait(max(0, int((deadline - time.monotonic()) * 1000)))

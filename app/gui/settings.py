@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import json
 import math
+import os
+import sys
 from dataclasses import asdict, dataclass, fields, replace
 from pathlib import Path
 
@@ -20,18 +22,21 @@ from streamer_core.presets import PRESETS, preset_arguments
 from .resources import resource_path
 
 GROUP = "settings"
+AUTOSAVE_SECONDS_ENV = "STREAMER_STUDIO_AUTOSAVE_SECONDS"
+"""Autosave every this many seconds instead of the menu's minutes (tests, demos)"""
 DEVICES = ("auto", "cpu", "cuda")
 
 # Model fields a preset decides and the user may override (names of StreamerModelArguments).
 MODEL_FIELDS = ("feature_dim", "buffer_size", "force_fixed_buffer", "force_base_dist",
                 "max_layers", "evolve_every", "snippet_size", "lr", "distance_mode",
                 "demarcation_mode", "window_size", "modifier_type", "modifier",
-                "loss_threshold")
+                "loss_threshold", "z_threshold", "min_event_length", "rearm_z", "min_window")
 OPTIMIZER_FIELDS = ("optimize_every", "alpha")
 
 # Applied to the running model at once; every other model field needs a new model.
 LIVE_FIELDS = ("demarcation_mode", "loss_threshold", "window_size", "modifier_type",
-               "modifier", "optimize_every")
+               "modifier", "z_threshold", "min_event_length", "rearm_z", "min_window",
+               "optimize_every")
 STRUCTURAL_FIELDS = tuple(f for f in MODEL_FIELDS + OPTIMIZER_FIELDS + ("device",)
                           if f not in LIVE_FIELDS)
 
@@ -67,11 +72,15 @@ class StudioSettings:
     snippet_size: float = 0.5
     lr: float = 1e-4
     distance_mode: str = "similarity"
-    demarcation_mode: str = "average"
+    demarcation_mode: str = "change"
     window_size: int = 20
     modifier_type: str = "multiply"
     modifier: float = 1.0
     loss_threshold: float = 0.25
+    z_threshold: float = 6.0
+    min_event_length: int = 4
+    rearm_z: float = 1.0
+    min_window: int = 5
     optimize_every: int = 20
     alpha: float = 3.0
 
@@ -167,6 +176,31 @@ def merge(base: StudioSettings, values: dict[str, object],
         except ValueError:
             merged = base
     return merged, notes
+
+
+def autosave_seconds_override() -> float | None:
+    """$STREAMER_STUDIO_AUTOSAVE_SECONDS as a positive number, or None (said why if bad).
+
+    The autosave menu stays in minutes; this is for tests and demos that cannot wait."""
+    raw = os.environ.get(AUTOSAVE_SECONDS_ENV, "").strip()
+    if not raw:
+        return None
+    try:
+        seconds = float(raw)
+    except ValueError:
+        seconds = math.nan
+    if not (seconds > 0 and math.isfinite(seconds)):
+        print(f"streamer-studio: ignoring {AUTOSAVE_SECONDS_ENV}={raw!r} (not a positive "
+              "number of seconds)", file=sys.stderr)
+        return None
+    return seconds
+
+
+def checked_settings(settings: StudioSettings) -> tuple[StudioSettings, list[str]]:
+    """A valid copy of settings built in code (tests, --source, a caller's dataclass):
+    wrong values are replaced as a damaged settings file's would be, with notes why."""
+    preset = settings.preset if settings.preset in PRESETS else "live"
+    return merge(StudioSettings.from_preset(preset), asdict(settings), "settings")
 
 
 def default_settings() -> tuple[StudioSettings, list[str]]:

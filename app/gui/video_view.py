@@ -15,6 +15,8 @@ from PySide6.QtCore import QRectF, QSize, Qt
 from PySide6.QtGui import QColor, QFont, QImage, QPainter, QPaintEvent, QPen
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
+from streamer_core.sources import to_rgb
+
 from .timeline_view import event_colour
 
 FLASH_SECONDS = 1.0
@@ -54,6 +56,9 @@ class VideoView(QWidget):
     # --- model ------------------------------------------------------------------------
 
     def set_frame(self, image: np.ndarray) -> None:
+        """Any picture (RGB, gray, RGBA, any size); QImage needs 3 packed channels."""
+        if image.ndim != 3 or image.shape[2] != 3 or image.dtype != np.uint8:
+            image = to_rgb(image, "rgb")
         array = np.ascontiguousarray(image)
         height, width = array.shape[:2]
         self._array = array

@@ -1,0 +1,251 @@
+"""Sources that misbehave: a camera that disappears and comes back, files that end or loop,
+pictures of every odd shape. The learned model and the timeline must survive all of them."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from gui_helpers import SLOW, assert_responsive, open_window, wait_steps
+from source_helpers import MjpegServer, free_port, write_video
+
+from app.gui.capture_worker import CaptureWorker
+from app.gui.learner_worker import LearnerWorker
+from app.gui.mailbox import LatestMailbox
+from app.gui.self_test import small_settings
+from streamer_core.sources import Frame, FrameSource, preprocess_frame
+
+SHORT_DELAYS = (0.3, 0.6)  # reconnect attempts in a test: fast, but still backing off
+
+
+def _last_step(window) -> int:
+    return int(window.history.layers[0].steps["step"][-1])
+
+
+def test_a_lost_camera_is_retried_and_learning_resumes_with_the_same_model(qtbot, tmp_path):
+    port = free_port()
+    server = MjpegServer(frames=100_000, fps=15.0, port=port).__enter__()
+    try:
+        window = open_window(qtbot, tmp_path, server.url)
+        window.reconnect_delays = SHORT_DELAYS
+        qtbot.waitUntil(lambda: window.source_info is not None
+                        and window.source_info.spec == server.url, timeout=20_000)
+        wait_steps(qtbot, window, 2)
+        model, info = window.learner.model, window.model_info
+    finally:
+        server.__exit__()
+
+    # The app says so and keeps trying, ever less often; model and timeline stay.
+    qtbot.waitUntil(lambda: window.run_state == "reconnecting", timeout=15_000)
+    step_at_loss = _last_step(window)
+    rows_at_loss = len(window.history.layers[0].steps)
+    assert window.notifier.last.title == "Source lost"
+    assert window.controls.start_button.text() == "⟳ Retry now"
+    qtbot.waitUntil(lambda: window.reconnecting.attempt >= 2, timeout=10_000)
+    assert "Reconnecting" in window.video.banner and "attempt" in window.video.banner
+    assert "stopped" in window.video.banner  # why it was lost
+    assert window.video.banner_level == "warning"
+    assert "Lost" in window.controls.source_status.text()
+    assert not any(m.level == "error" for m in window.notifier.messages)
+    assert_responsive(qtbot)
+    # The timeline is kept (a frame taken before the loss may still have been learned).
+    assert len(window.history.layers[0].steps) >= rows_at_loss
+    assert window.history.layers[0].steps["step"][0] == 0
+
+    # The camera comes back at the same address: frames and learning resume by themselves.
+    with MjpegServer(frames=100_000, fps=15.0, port=port):
+        qtbot.waitUntil(lambda: window.run_state == "running", timeout=20_000)
+        assert window.reconnecting is None and window.video.banner == ""
+        assert "is back" in window.statusBar().currentMessage()
+        wait_steps(qtbot, window, 2)
+        assert _last_step(window) > step_at_loss  # the same session's clock goes on
+        assert window.learner.model is model and window.model_info is info
+        assert len(window.history.layers[0].steps) > rows_at_loss
+        window.stop()  # before the server goes: no second loss to wait for
+
+
+def test_while_reconnecting_the_user_can_retry_at_once_or_pick_another_source(qtbot,
+                                                                              tmp_path):
+    with MjpegServer(frames=100_000, fps=15.0) as server:
+        window = open_window(qtbot, tmp_path, server.url)
+        window.reconnect_delays = (30.0,)  # only the user makes attempts here
+        qtbot.waitUntil(lambda: window.source_info is not None
+                        and window.source_info.spec == server.url, timeout=20_000)
+        wait_steps(qtbot, window, 1)
+        model = window.learner.model
+    qtbot.waitUntil(lambda: window.run_state == "reconnecting", timeout=15_000)
+    assert window.reconnecting.attempt == 0 and window.reconnect_timer.isActive()
+    window.controls.start_button.click()  # "Retry now"
+    assert window.reconnecting.attempt == 1
+    qtbot.waitUntil(lambda: window.reconnecting is not None and window.reconnecting.due > 0,
+                    timeout=15_000)  # that attempt failed: the next one is scheduled
+    window.controls.source_chosen.emit("synthetic")
+    assert window.reconnecting is None and not window.reconnect_timer.isActive()
+    qtbot.waitUntil(lambda: window.run_state == "running"
+                    and window.source_info.spec == "synthetic", timeout=15_000)
+    wait_steps(qtbot, window, 1)
+    assert window.learner.model is model
+
+
+def test_a_stream_that_changes_resolution_keeps_flowing(qtbot, tmp_path):
+    sizes = [(64, 48), (97, 31), (160, 120), (33, 65)]
+    with MjpegServer(frames=100_000, fps=20.0, sizes=sizes) as server:
+        window = open_window(qtbot, tmp_path, server.url)
+        qtbot.waitUntil(lambda: window.source_info is not None
+                        and window.source_info.spec == server.url, timeout=20_000)
+        qtbot.waitUntil(lambda: server.served >= 45, timeout=20_000)  # every size was sent
+        shown = window.video.frames_shown
+        qtbot.waitUntil(lambda: window.video.frames_shown > shown + 3, timeout=10_000)
+        wait_steps(qtbot, window, 2)
+        assert window.run_state == "running" and window.notifier.last is None
+        window.stop()
+
+
+def test_a_file_ends_or_loops_as_the_setting_says_while_learning(qtbot, tmp_path):
+    clip = write_video(tmp_path / "short.avi", frames=8, fps=10.0)  # 0.8 s: 2 inputs a pass
+    window = open_window(qtbot, tmp_path, str(clip), follow_learner=True, loop_files=False)
+    qtbot.waitUntil(lambda: window.source_info is not None, timeout=10_000)
+    window.controls.loop_box.setChecked(True)  # the user ticks "Loop video files"
+    assert window.settings.loop_files
+    wait_steps(qtbot, window, 7)  # three passes and more, every input learned
+    assert window.run_state == "running" and window.notifier.last is None
+    assert window._capture[1].loop
+
+    window.controls.loop_box.setChecked(False)
+    qtbot.waitUntil(lambda: window.run_state == "stopped", timeout=SLOW)
+    assert window.notifier.last.title == "Source ended"
+    assert "end of video" in window.notifier.last.text
+    assert window.reconnecting is None  # a file is not retried
+    window.save_settings()
+    assert window.store.load()[0].loop_files is False
+
+
+# --- pictures of every shape, through the capture worker and the learner -----------------
+
+def _odd_pictures() -> list[np.ndarray]:
+    rng = np.random.default_rng(0)
+    wide = rng.integers(0, 255, (40, 90, 3), dtype=np.uint8)
+    return [
+        rng.integers(0, 255, (48, 64), dtype=np.uint8),  # gray
+        rng.integers(0, 255, (48, 64, 1), dtype=np.uint8),  # gray with a channel axis
+        rng.integers(0, 255, (31, 17, 4), dtype=np.uint8),  # RGBA, odd size
+        rng.integers(0, 255, (1, 1, 3), dtype=np.uint8),  # a single pixel
+        rng.integers(0, 255, (3, 1001, 3), dtype=np.uint8),  # a sliver
+        rng.integers(0, 65535, (24, 32), dtype=np.uint16),  # 16-bit gray
+        rng.random((20, 30, 3)).astype(np.float32),  # float RGB in [0, 1]
+        wide[:, ::3],  # a strided view (not contiguous)
+        rng.integers(0, 255, (720, 1280, 3), dtype=np.uint8),  # resolution jumps up...
+        rng.integers(0, 255, (9, 7, 3), dtype=np.uint8),  # ... and down
+    ]
+
+
+def _not_pictures() -> list[object]:
+    return [np.zeros((4, 4, 5), np.uint8), np.zeros((0, 4, 3), np.uint8),
+            np.zeros(12, np.uint8), "not an image"]
+
+
+class ScriptedSource(FrameSource):
+    """Hands out the given images, one every `step` seconds of source time."""
+
+    is_live = True  # no pacing: the test does not wait for source time
+
+    def __init__(self, images: list[object], step: float = 0.5):
+        self.images, self.step = images, step
+        self.description = "scripted"
+        self._next = None
+
+    def open(self) -> None:
+        self._next = 0
+
+    def read(self) -> Frame | None:
+        if self._next is None or self._next >= len(self.images):
+            self.end_reason = "scripted: done"
+            return None
+        i, self._next = self._next, self._next + 1
+        return Frame(self.images[i], i * self.step, i)  # type: ignore[arg-type]
+
+    def close(self) -> None:
+        self._next = None
+
+
+class RecordingMailbox(LatestMailbox):
+    def __init__(self) -> None:
+        super().__init__()
+        self.seen: list[np.ndarray] = []
+
+    def put(self, item: Frame) -> bool:
+        self.seen.append(item.image)
+        return super().put(item)
+
+
+def _run_capture(images: list[object]) -> tuple[CaptureWorker, RecordingMailbox, list[str]]:
+    display, snippets = RecordingMailbox(), RecordingMailbox()
+    worker = CaptureWorker("scripted", 0.5, display, snippets,
+                           opener=lambda spec: ScriptedSource(images))
+    ended: list[str] = []
+    worker.ended.connect(lambda token, reason: ended.append(reason))
+    worker.go()
+    worker.run()  # on this thread: returns when the source is over
+    return worker, snippets, ended
+
+
+def test_the_capture_worker_turns_any_picture_into_rgb_and_skips_non_pictures(qapp):
+    pictures, junk = _odd_pictures(), _not_pictures()
+    mixed = [x for pair in zip(pictures, junk + [None] * len(pictures)) for x in pair
+             if x is not None]
+    worker, snippets, ended = _run_capture(mixed)
+    assert ended == ["scripted: done"]
+    assert worker.rejected == len(junk) and worker.stats().rejected == len(junk)
+    assert len(snippets.seen) == len(pictures)
+    for given, image in zip(pictures, snippets.seen):
+        assert image.dtype == np.uint8 and image.ndim == 3 and image.shape[2] == 3
+        assert image.shape[:2] == given.shape[:2]
+        assert image.flags.c_contiguous
+        x = preprocess_frame(image)
+        assert x.shape == (1, 3, 128, 128) and bool(x.isfinite().all())
+
+
+def test_a_source_of_nothing_but_junk_ends_with_the_reason_instead_of_spinning(qapp):
+    worker, snippets, ended = _run_capture([np.zeros(3, np.uint8)] * 60)
+    assert snippets.seen == []
+    assert len(ended) == 1 and "unusable frames" in ended[0]
+
+
+def test_a_source_that_raises_ends_the_source_not_the_thread(qapp):
+    class Exploding(ScriptedSource):
+        def read(self) -> Frame | None:
+            raise RuntimeError("driver fault")
+
+    display, snippets = LatestMailbox(), LatestMailbox()
+    worker = CaptureWorker("x", 0.5, display, snippets, opener=lambda spec: Exploding([]))
+    ended, finished = [], []
+    worker.ended.connect(lambda token, reason: ended.append(reason))
+    worker.finished.connect(lambda: finished.append(True))
+    worker.go()
+    worker.run()
+    assert finished and len(ended) == 1 and "driver fault" in ended[0]
+
+
+@pytest.fixture
+def learner(qapp):
+    model_args, opt_args = small_settings().model_arguments()
+    mailbox: LatestMailbox[Frame] = LatestMailbox()
+    worker = LearnerWorker(mailbox, model_args, opt_args)
+    worker.start()
+    return worker, mailbox
+
+
+def test_the_learner_learns_from_odd_pictures_and_skips_a_bad_one(learner):
+    worker, mailbox = learner
+    steps, warnings, failures = [], [], []
+    worker.stepped.connect(steps.append)
+    worker.warned.connect(lambda title, text: warnings.append(text))
+    worker.failed.connect(lambda title, text: failures.append(text))
+    pictures = _odd_pictures()
+    feed = pictures[:3] + [np.zeros((4, 4, 5), np.uint8)] + pictures[3:6]
+    for i, image in enumerate(feed):
+        mailbox.put(Frame(image, i * 0.5, i))
+        worker.on_snippet_ready()
+    assert failures == []
+    assert len(steps) == len(feed) - 1 and worker.rejected_frames == 1
+    assert len(warnings) == 1 and "skipped" in warnings[0]
+    assert not worker._halted
