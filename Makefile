@@ -8,7 +8,12 @@ TORCH_INDEX ?=
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint bench clean
+.PHONY: run test lint bench clean package package-test
+
+# The one-dir executable (build.spec; docs/packaging.md). Rebuilt when a source changes.
+PACKAGE := dist/streamer-studio/streamer-studio
+PACKAGE_INPUTS := build.spec $(shell find app streamer_core resources -type f \
+	-not -name '*.pyc' 2>/dev/null)
 
 $(STAMP): pyproject.toml Makefile
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -24,6 +29,17 @@ run: $(STAMP)
 test: $(STAMP)
 	QT_QPA_PLATFORM=offscreen $(PY) -m pytest -q tests
 	$(VENV)/bin/ruff check .
+
+package: $(PACKAGE)
+
+$(PACKAGE): $(STAMP) $(PACKAGE_INPUTS)
+	$(PY) -c "import PyInstaller" 2>/dev/null || $(PY) -m pip install --quiet -e ".[package]"
+	$(PY) -m PyInstaller --noconfirm --log-level WARN --workpath build/pyinstaller-$(notdir $(VENV)) \
+		--distpath dist build.spec
+	touch $(PACKAGE)
+
+package-test: $(PACKAGE)
+	$(PY) .ci/package_smoke.py $(PACKAGE)
 
 bench: $(STAMP)
 	$(PY) benchmarks/learning_speed.py

@@ -1,5 +1,6 @@
 """The GUI's non-visual parts: mailbox, session history, settings, timeline drawing."""
 
+import ctypes
 import json
 import math
 import threading
@@ -226,6 +227,20 @@ def test_run_gui_without_a_display_says_so_instead_of_crashing(monkeypatch, caps
     monkeypatch.setattr("sys.platform", "linux")
     assert run_gui([]) == 2
     assert "no display" in capsys.readouterr().err
+
+
+def test_run_gui_with_a_display_nobody_serves_says_so_instead_of_aborting(monkeypatch, capsys):
+    """Qt's xcb plugin aborts the process (core dump) when DISPLAY names no X server."""
+    try:
+        ctypes.CDLL("libxcb.so.1")
+    except OSError:
+        pytest.skip("libxcb is not installed: Qt could not use X11 anyway")
+    monkeypatch.delenv("QT_QPA_PLATFORM", raising=False)
+    monkeypatch.delenv("WAYLAND_DISPLAY", raising=False)
+    monkeypatch.setenv("DISPLAY", ":5999")  # no /tmp/.X11-unix/X5999
+    monkeypatch.setattr("sys.platform", "linux")
+    assert run_gui([]) == 2
+    assert "cannot open the display :5999" in capsys.readouterr().err
 
 
 def test_run_gui_rejects_bad_arguments(capsys):

@@ -8,6 +8,7 @@ Qt is imported only when this runs, so the CLI stays light.
 from __future__ import annotations
 
 import argparse
+import ctypes
 import os
 import sys
 
@@ -34,6 +35,28 @@ def _no_display() -> bool:
     return not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
 
 
+def _x_display_unreachable() -> bool:
+    """True when Qt would use X11 and cannot connect to DISPLAY (no server there, or not
+    allowed): Qt's xcb plugin then aborts the process with a core dump."""
+    if not sys.platform.startswith("linux") or os.environ.get("QT_QPA_PLATFORM"):
+        return False
+    if os.environ.get("WAYLAND_DISPLAY") or not os.environ.get("DISPLAY"):
+        return False
+    try:
+        xcb = ctypes.CDLL("libxcb.so.1")
+    except OSError:
+        return False  # Qt's own message says which library is missing
+    xcb.xcb_connect.restype = ctypes.c_void_p
+    xcb.xcb_connect.argtypes = [ctypes.c_char_p, ctypes.c_void_p]
+    xcb.xcb_connection_has_error.argtypes = [ctypes.c_void_p]
+    xcb.xcb_disconnect.argtypes = [ctypes.c_void_p]
+    connection = xcb.xcb_connect(None, None)  # never NULL: an error object on failure
+    try:
+        return xcb.xcb_connection_has_error(connection) != 0
+    finally:
+        xcb.xcb_disconnect(connection)
+
+
 def run_gui(argv: list[str] | None = None) -> int:
     """`argv`: the arguments after the program name. Returns the process exit code."""
     parser = _parser()
@@ -52,17 +75,23 @@ def run_gui(argv: list[str] | None = None) -> int:
         print("streamer-studio: no display found (DISPLAY is not set). Run it on a desktop, "
               "under Xvfb, or try `streamer-studio --self-test`.", file=sys.stderr)
         return 2
+    if _x_display_unreachable():
+        print(f"streamer-studio: cannot open the display {os.environ['DISPLAY']} (DISPLAY): "
+              "no X server there, or this user may not use it (see xhost, XAUTHORITY).",
+              file=sys.stderr)
+        return 2
 
     from .application import make_application
     from .main_window import MainWindow
-    from .settings import SettingsStore
+    from .settings import SettingsStore, autosave_seconds_override
 
     app = make_application()
     store = SettingsStore.user()
     settings, notes = store.load()
     if args.source:
         settings.source = args.source
-    window = MainWindow(store, settings, notes=notes)
+    window = MainWindow(store, settings, notes=notes,
+                        autosave_seconds=autosave_seconds_override())
     window.restore_window_state()
     window.show()
     return int(app.exec())
