@@ -3,6 +3,9 @@
 import time
 
 from gui_helpers import SLOW, assert_responsive, open_window, wait_steps
+from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
+from PySide6.QtGui import QDragEnterEvent, QDropEvent
+from PySide6.QtWidgets import QApplication
 from source_helpers import MjpegServer, write_video
 
 
@@ -145,3 +148,28 @@ def test_closing_the_window_stops_both_threads_within_two_seconds(qtbot, tmp_pat
     took = time.monotonic() - started
     assert not any(t.isRunning() for t in threads)
     assert took < 2.0, f"closing took {took:.2f} s"
+
+
+def test_a_video_file_dropped_on_the_window_becomes_the_source(qtbot, tmp_path):
+    clip = write_video(tmp_path / "dropped.avi", frames=40, fps=10.0)
+    window = open_window(qtbot, tmp_path, "synthetic")
+    qtbot.waitUntil(lambda: window.source_info is not None, timeout=10_000)
+    data = QMimeData()
+    data.setUrls([QUrl.fromLocalFile(str(clip))])
+    position = QPointF(window.rect().center())
+    enter = QDragEnterEvent(position.toPoint(), Qt.DropAction.CopyAction, data,
+                            Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier)
+    QApplication.sendEvent(window, enter)
+    assert enter.isAccepted()
+    drop = QDropEvent(position, Qt.DropAction.CopyAction, data, Qt.MouseButton.LeftButton,
+                      Qt.KeyboardModifier.NoModifier)
+    QApplication.sendEvent(window, drop)
+    qtbot.waitUntil(lambda: window.source_info.description == "dropped.avi", timeout=10_000)
+
+    text = QMimeData()
+    text.setText("not a file")
+    refused = QDragEnterEvent(position.toPoint(), Qt.DropAction.CopyAction, text,
+                              Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier)
+    refused.ignore()
+    QApplication.sendEvent(window, refused)
+    assert not refused.isAccepted()

@@ -15,7 +15,14 @@ from pathlib import Path
 
 import torch
 from PySide6.QtCore import QStandardPaths, Qt, QThread, QTimer, Slot
-from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QKeySequence
+from PySide6.QtGui import (
+    QAction,
+    QActionGroup,
+    QCloseEvent,
+    QDragEnterEvent,
+    QDropEvent,
+    QKeySequence,
+)
 from PySide6.QtWidgets import QDockWidget, QMainWindow, QSplitter
 
 from streamer_core.model import DEMARCATION_FIELDS
@@ -116,6 +123,7 @@ class MainWindow(QMainWindow):
         self._shut_down = False
 
         self.setWindowTitle("Streamer Studio")
+        self.setAcceptDrops(True)
         self.setWindowIcon(app_icon())
         self._build_views()
         self._build_actions()
@@ -939,6 +947,24 @@ class MainWindow(QMainWindow):
         self.cameras.wait(5_000)
         torch.set_num_threads(self._torch_threads)
         return stopped
+
+    # --- drag and drop: a video file dropped on the window becomes the source ------------
+
+    @staticmethod
+    def _dropped_file(event: QDragEnterEvent | QDropEvent) -> str | None:
+        urls = event.mimeData().urls() if event.mimeData().hasUrls() else []
+        files = [u.toLocalFile() for u in urls if u.isLocalFile()]
+        return files[0] if len(files) == 1 else None
+
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:  # noqa: N802 (Qt name)
+        if self._dropped_file(event):
+            event.acceptProposedAction()
+
+    def dropEvent(self, event: QDropEvent) -> None:  # noqa: N802 (Qt name)
+        path = self._dropped_file(event)
+        if path:
+            event.acceptProposedAction()
+            self.start_source(path)  # an unreadable file is refused with a message
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 (Qt name)
         self.shutdown()
