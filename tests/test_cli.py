@@ -8,16 +8,19 @@ import sys
 import types
 from pathlib import Path
 
+import cv2
 import pytest
 import torch
 from source_helpers import SMALL_MODEL, MjpegServer, write_video
 
 from app.__main__ import main
 from app.cli.errors import CliError
+from app.cli.montage import build_montage
 from app.cli.model_setup import new_model
 from app.cli.overrides import convert, split_overrides
 from streamer_core import StreamerModelArguments, StreamerOptimizerArguments
 from streamer_core.checkpoint import load_checkpoint
+from streamer_core.hierarchy import boundaries_from_json
 from streamer_core.sources import SyntheticSource
 
 REPO = Path(__file__).resolve().parents[1]
@@ -252,3 +255,20 @@ def test_cli_runs_as_a_module_without_qt(tmp_path):
                             capture_output=True, text=True, timeout=120)
     assert failed.returncode == 2
     assert failed.stderr.strip() == "streamer-studio segment: error: Video file not found: nope.mp4"
+
+
+def test_a_montage_of_clips_has_nested_ground_truth_at_its_cuts(tmp_path):
+    clips = [write_video(tmp_path / f"clip{i}.avi", frames=50) for i in range(2)]
+    out = tmp_path / "montage.avi"
+    truth = build_montage(clips, out, seconds=20.0, seed=3, size=(64, 48))
+    assert truth["duration"] == pytest.approx(20.0, abs=0.1)
+    cuts = boundaries_from_json(truth)
+    for layer in truth["layers"]:
+        annots = layer["annots"]
+        assert annots[0]["start"] == 0.0
+        assert all(a["end"] == b["start"] for a, b in zip(annots, annots[1:]))
+    assert set(cuts[1]) <= set(cuts[0]) and len(cuts[1]) < len(cuts[0])
+    video = cv2.VideoCapture(str(out))
+    frames = int(video.get(cv2.CAP_PROP_FRAME_COUNT))
+    video.release()
+    assert frames == pytest.approx(20.0 * 10, abs=1)

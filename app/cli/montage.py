@@ -87,18 +87,24 @@ def build_montage(clip_paths: list[Path], out: Path, seconds: float, seed: int =
     finally:
         writer.release()
 
-    def annot(start: float, end: float, action: str, colour: str) -> dict:
-        return {"start": round(start, 3), "end": round(end, 3), "action": action,
-                "colour": colour}
+    layer0 = [(s.start, s.end, f"{s.clip.name} from {s.clip_start:.1f} s")
+              for shots in takes for s in shots]
+    layer1 = [(shots[0].start, shots[-1].end, shots[0].clip.name) for shots in takes]
+    return two_level_truth(out.name, frame_number / fps, layer0, layer1)
 
-    layer0 = [annot(s.start, s.end, f"{s.clip.name} from {s.clip_start:.1f} s",
-                    "rgb(90, 160, 220)") for shots in takes for s in shots]
-    layer1 = [annot(shots[0].start, shots[-1].end, shots[0].clip.name, "rgb(220, 140, 60)")
-              for shots in takes]
-    return {"file": out.name, "fileType": "video/mp4", "cursor": 0,
-            "duration": frame_number / fps, "zoom": 1,
-            "layers": [{"name": "layer 0", "order": 0, "annots": layer0},
-                       {"name": "layer 1", "order": 1, "annots": layer1}]}
+
+def two_level_truth(file: str, duration: float, layer0: list[tuple[float, float, str]],
+                    layer1: list[tuple[float, float, str]],
+                    names: tuple[str, str] = ("layer 0", "layer 1")) -> dict:
+    """Ground truth in the hierarchy JSON format from (start, end, label) events."""
+    layers = []
+    for order, (events, name, colour) in enumerate(zip(
+            (layer0, layer1), names, ("rgb(90, 160, 220)", "rgb(220, 140, 60)"))):
+        annots = [{"start": round(start, 3), "end": round(end, 3), "action": label,
+                   "colour": colour} for start, end, label in events]
+        layers.append({"name": name, "order": order, "annots": annots})
+    return {"file": file, "fileType": "video/mp4", "cursor": 0, "duration": duration,
+            "zoom": 1, "layers": layers}
 
 
 def _write_shot(writer: cv2.VideoWriter, shot: Shot, frame_number: int,

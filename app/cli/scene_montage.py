@@ -20,6 +20,8 @@ import numpy as np
 
 from streamer_core.sources import SourceError
 
+from .montage import two_level_truth
+
 DATA = Path("/usr/share/doc/opencv-doc/examples/data")
 
 
@@ -152,15 +154,9 @@ def build_scene_montage(out: Path, seconds: float, seed: int = 0, folder: Path =
     finally:
         writer.release()
 
-    def annot(start: float, end: float, action: str, colour: str) -> dict:
-        return {"start": round(start, 3), "end": round(end, 3), "action": action,
-                "colour": colour}
-
-    layer0 = [annot(p.start, p.end, f"{SHOTS[p.shot].video} shot {p.shot}",
-                    "rgb(90, 160, 220)") for pieces in takes for p in pieces]
-    layer1 = [annot(pieces[0].start, pieces[-1].end, SHOTS[pieces[0].shot].video,
-                    "rgb(220, 140, 60)") for pieces in takes]
-    return {"file": out.name, "fileType": "video/mp4", "cursor": 0,
-            "duration": frame_number / fps, "zoom": 1,
-            "layers": [{"name": "scene changes", "order": 0, "annots": layer0},
-                       {"name": "video changes", "order": 1, "annots": layer1}]}
+    layer0 = [(p.start, p.end, f"{SHOTS[p.shot].video} shot {p.shot}")
+              for pieces in takes for p in pieces]
+    layer1 = [(pieces[0].start, pieces[-1].end, SHOTS[pieces[0].shot].video)
+              for pieces in takes]
+    return two_level_truth(out.name, frame_number / fps, layer0, layer1,
+                           ("scene changes", "video changes"))
