@@ -57,6 +57,8 @@ class StreamerLayerArguments:
     """hysteresis: the level the signal must settle back within before the next boundary"""
     min_window: int = 5
     """Peak demarcation modes: stored values needed before the first boundary"""
+    keep_events: bool = False
+    """Above layer 0: a weight update does not end the current event (see StreamerModelArguments)"""
 
 
 @dataclass
@@ -207,6 +209,9 @@ class StreamerLayer(nn.Module):
         self.x_size = base_counter - self.last_base_counter
         self.last_base_counter = base_counter
         time = base_counter * self.args.snippet_size
+
+        if self.context is None and self.args.keep_events and self.layer_num > 0 and self.buffer:
+            self.predict()  # the event goes on: predicted again, with the new weights
 
         if self.context is None:  # new layer, or weights just changed: fresh start
             self.buffer.reset_buffer()

@@ -52,6 +52,12 @@ class StreamerModelArguments:
     (robust) standard deviations of the centre"""
     min_window: int = 5
     """Peak modes: stored values needed before the first boundary after a reset"""
+    keep_events: bool = False
+    """False (the spec): after a weight update every layer starts afresh, losing its next
+    input's loss and boundary. True: layers above 0 predict their current event again
+    with the new weights and go on; with frequent updates they would otherwise almost
+    never compare a prediction (layer 0 still starts afresh: its cached frames are
+    encoded with the old weights)"""
     device: str = "auto"
     """'auto' (CUDA if available), 'cpu' or 'cuda'"""
     seed: int | None = None
@@ -97,13 +103,15 @@ class StreamerModelArguments:
                 if f.name not in STUDIO_ONLY_FIELDS}
 
     def studio_dict(self) -> dict:
-        """This project's saved fields the reference does not know (peak demarcation)."""
-        return {name: getattr(self, name) for name in PEAK_FIELDS}
+        """This project's saved fields the reference does not know."""
+        return {name: getattr(self, name) for name in STUDIO_SAVED_FIELDS}
 
 
 PEAK_FIELDS = ("z_threshold", "min_event_length", "rearm_z", "min_window")
-"""Settings of the peak demarcation modes, kept under the checkpoint's `studio` key"""
-STUDIO_ONLY_FIELDS = frozenset({"device", "seed", "fast_path", *PEAK_FIELDS})
+"""Settings of the peak demarcation modes"""
+STUDIO_SAVED_FIELDS = (*PEAK_FIELDS, "keep_events")
+"""Saved under the checkpoint's `studio` key: the reference's `model_args` must not hold them"""
+STUDIO_ONLY_FIELDS = frozenset({"device", "seed", "fast_path", *STUDIO_SAVED_FIELDS})
 DEMARCATION_FIELDS = {"demarcation_mode": "mode", "loss_threshold": "threshold",
                       "window_size": "window_size", "modifier_type": "modifier_type",
                       "modifier": "modifier", "z_threshold": "z_threshold",
@@ -153,7 +161,7 @@ class StreamerModel(nn.Module):
             modifier_type=a.modifier_type, modifier=a.modifier,
             force_fixed_buffer=a.force_fixed_buffer, fast_path=a.fast_path,
             z_threshold=a.z_threshold, min_event_length=a.min_event_length,
-            rearm_z=a.rearm_z, min_window=a.min_window)
+            rearm_z=a.rearm_z, min_window=a.min_window, keep_events=a.keep_events)
 
     # --- seeded construction ----------------------------------------------------------
 

@@ -8,6 +8,8 @@ from .layer import StreamerLayer
 from .model import StreamerModel
 from .reach import reach_groups
 
+OPTIMIZE_CLOCKS = ("top", "base")
+
 
 @dataclass
 class StreamerOptimizerArguments:
@@ -17,7 +19,10 @@ class StreamerOptimizerArguments:
     """Reach: group i of layers at distance i gets weight alpha^-i (normalised)"""
     max_layers: int = 3
     optimize_every: int = 100
-    """Parameter update after this many losses of the top layer"""
+    """Parameter update after this many losses of the top layer (see optimize_clock)"""
+    optimize_clock: str = "top"
+    """Whose losses optimize_every counts: "top" (the spec: the top layer's, so updates get
+    rarer with every layer grown) or "base" (layer 0's: one update per optimize_every inputs)"""
     average_every: int = 1000
     """Unused (distributed averaging)"""
     hgn_timescale: bool = True
@@ -32,6 +37,8 @@ class StreamerOptimizerArguments:
             raise ValueError("alpha must be positive")
         if self.optimize_every < 1:
             raise ValueError("optimize_every must be at least 1")
+        if self.optimize_clock not in OPTIMIZE_CLOCKS:
+            raise ValueError(f"optimize_clock must be one of {', '.join(OPTIMIZE_CLOCKS)}")
         if self.max_layers < 1:
             raise ValueError("max_layers must be at least 1")
 
@@ -95,7 +102,8 @@ class StreamerOptimizer:
                                                       self.args.hgn_reach)
         for layer in layers:
             self._accumulate(layer, layers)
-        if self.step_counter[len(layers) - 1] < self.args.optimize_every:
+        clock = len(layers) - 1 if self.args.optimize_clock == "top" else 0
+        if self.step_counter[clock] < self.args.optimize_every:
             return False
         self.model.finish_gradients()
         self._scale_gradients(layers)

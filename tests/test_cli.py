@@ -15,8 +15,8 @@ from source_helpers import SMALL_MODEL, MjpegServer, write_video
 
 from app.__main__ import main
 from app.cli.errors import CliError
-from app.cli.montage import build_montage
 from app.cli.model_setup import new_model
+from app.cli.montage import build_montage
 from app.cli.overrides import convert, split_overrides
 from streamer_core import StreamerModelArguments, StreamerOptimizerArguments
 from streamer_core.checkpoint import load_checkpoint

@@ -11,6 +11,8 @@ from streamer_core import (
     HierarchicalPrediction,
     StreamerModel,
     StreamerModelArguments,
+    StreamerOptimizer,
+    StreamerOptimizerArguments,
     TemporalEncoding,
 )
 
@@ -56,6 +58,46 @@ def test_first_input_and_input_after_optimizer_step_are_fresh_starts():
             updated_at = i
             assert model.streamer.context is None and model.streamer.representation is None
     assert updated_at == 3  # three losses of the (only) top layer: inputs 1, 2, 3
+
+
+def test_the_base_clock_updates_every_n_layer0_losses_however_many_layers():
+    model, _ = small_model(evolve_every=0, window_size=2, demarcation_mode="fixed",
+                           loss_threshold=2.0)  # every compared input is a boundary
+    optimizer = StreamerOptimizer(model, StreamerOptimizerArguments(
+        optimize_every=3, max_layers=3, optimize_clock="base"))
+    updates = []
+    for i, x in enumerate(scene_frames(16)):
+        model(x)
+        if optimizer.step():
+            updates.append(i)
+    assert model.get_num_layers() == 3
+    # Layer 0 has a loss on every input but the first after each update (a fresh start).
+    assert updates == [3, 7, 11, 15]
+    with pytest.raises(ValueError, match="optimize_clock"):
+        StreamerOptimizerArguments(optimize_clock="sometimes").validate()
+
+
+@pytest.mark.parametrize("fast_path", [False, True])
+def test_keep_events_carries_upper_events_across_an_update(fast_path):
+    frames = scene_frames(30, scene_length=2)
+
+    def upper_inputs(keep_events):
+        model, _ = small_model(evolve_every=2, demarcation_mode="fixed", loss_threshold=2.0,
+                               keep_events=keep_events, fast_path=fast_path)
+        optimizer = StreamerOptimizer(model, StreamerOptimizerArguments(
+            optimize_every=2, max_layers=3, optimize_clock="base"))
+        reports = run(model, optimizer, frames)
+        assert optimizer.optimizer_steps >= 5
+        return [r for r in reports if r.layer == 1]
+
+    spec, kept = upper_inputs(False), upper_inputs(True)
+    assert [r.step for r in spec] == [r.step for r in kept]  # layer 0 cuts the same way
+    # Layer 1 gets two inputs per update: by the spec the first after it is a fresh start.
+    compared_spec = sum(r.signal is not None for r in spec)
+    compared_kept = sum(r.signal is not None for r in kept)
+    assert compared_spec <= len(spec) // 2 + 1
+    assert compared_kept >= len(kept) - 2 >= compared_spec + 4
+    assert any(r.boundary for r in kept)
 
 
 def test_representations_are_unit_length_in_similarity_mode_only():

@@ -174,17 +174,21 @@ def test_a_model_runs_with_a_peak_mode_and_reports_its_threshold():
 
 def test_checkpoint_keeps_peak_settings_outside_the_reference_args(tmp_path):
     model, optimizer = small_model(demarcation_mode="hysteresis", z_threshold=2.5,
-                                   min_event_length=3, rearm_z=0.5, min_window=4)
+                                   min_event_length=3, rearm_z=0.5, min_window=4,
+                                   keep_events=True)
+    optimizer.args.optimize_clock = "base"
     run(model, optimizer, scene_frames(5))
     path = tmp_path / "peak.pt"
     save_checkpoint(path, model, optimizer)
     saved = torch.load(path, weights_only=True)
     reference_fields = {f.name for f in dataclasses.fields(StreamerModelArguments)}
     assert "z_threshold" not in saved["model_args"]  # the reference builds args from it
+    assert "keep_events" not in saved["model_args"]
     assert set(saved["model_args"]) < reference_fields
-    loaded, _ = load_checkpoint(path, device="cpu")
+    loaded, loaded_optimizer = load_checkpoint(path, device="cpu")
     assert (loaded.args.z_threshold, loaded.args.min_event_length, loaded.args.rearm_z,
-            loaded.args.min_window) == (2.5, 3, 0.5, 4)
+            loaded.args.min_window, loaded.args.keep_events) == (2.5, 3, 0.5, 4, True)
+    assert loaded.streamer.args.keep_events and loaded_optimizer.args.optimize_clock == "base"
     for a, b in zip(model.layers(), loaded.layers()):
         assert a.demarcation.state() == b.demarcation.state()
 

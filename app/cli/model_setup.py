@@ -24,7 +24,8 @@ from .overrides import parse_assignments, split_overrides, with_overrides
 
 # What a loaded model can still change: its shape is fixed by the weights.
 RESUMABLE_MODEL_KEYS = DEMARCATION_FIELDS
-RESUMABLE_OPTIMIZER_KEYS = ("alpha", "optimize_every", "hgn_timescale", "hgn_reach")
+RESUMABLE_OPTIMIZER_KEYS = ("alpha", "optimize_every", "optimize_clock", "hgn_timescale",
+                            "hgn_reach")
 
 
 def model_arguments(preset: str, assignments: list[str], snippet: float | None = None,
