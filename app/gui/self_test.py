@@ -29,7 +29,8 @@ def small_settings(source: str = SELF_TEST_SOURCE):
     from .settings import StudioSettings
 
     return replace(StudioSettings.from_preset("live"), source=source, feature_dim=32,
-                   buffer_size=4, evolve_every=8, window_size=5, optimize_every=10,
+                   buffer_size=4, evolve_every=8, window_size=5, z_threshold=6.0,
+                   optimize_every=10,
                    follow_learner=True, learning=True, autosave_minutes=0,
                    timeline_span=30.0)
 

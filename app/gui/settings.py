@@ -73,11 +73,11 @@ class StudioSettings:
     lr: float = 1e-4
     distance_mode: str = "similarity"
     demarcation_mode: str = "change"
-    window_size: int = 20
+    window_size: int = 80
     modifier_type: str = "multiply"
     modifier: float = 1.0
     loss_threshold: float = 0.25
-    z_threshold: float = 6.0
+    z_threshold: float = 12.0
     min_event_length: int = 4
     rearm_z: float = 1.0
     min_window: int = 5
