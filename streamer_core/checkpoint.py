@@ -16,10 +16,12 @@ exact for the file, and nudges the running model's current interval by that much
 from __future__ import annotations
 
 import errno
+import glob
 import os
 import pickle
 import tempfile
 import threading
+import time
 import zipfile
 from dataclasses import asdict, fields, replace
 from pathlib import Path
@@ -141,6 +143,7 @@ def save_checkpoint(path: str | os.PathLike, model: StreamerModel,
         os.replace(tmp_name, path)
         tmp_name = None
         _fsync_folder(folder)
+        _remove_stale_temp_files(path)
     except SaveCancelled as err:
         raise CheckpointError(path, "not saved: cancelled while writing (the previous file "
                                     "is unchanged)") from err
@@ -158,6 +161,21 @@ def save_checkpoint(path: str | os.PathLike, model: StreamerModel,
         if tmp_name is not None:
             with _ignore_os_error():
                 os.unlink(tmp_name)
+
+
+STALE_TEMP_SECONDS = 600.0
+"""A temp file this old is left by a save that was killed (no save takes that long)"""
+
+
+def _remove_stale_temp_files(path: Path) -> None:
+    """Temp files of `path` that a killed process left behind go at the next good save."""
+    folder = path.parent if str(path.parent) else Path(".")
+    now = time.time()
+    with _ignore_os_error():
+        for leftover in folder.glob(f".{glob.escape(path.name)}.*.tmp"):
+            with _ignore_os_error():
+                if now - leftover.stat().st_mtime > STALE_TEMP_SECONDS:
+                    leftover.unlink()
 
 
 def _disk_full(path: Path) -> OSError | None:

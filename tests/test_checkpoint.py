@@ -5,6 +5,7 @@ import os
 import shutil
 import subprocess
 import threading
+import time
 
 import pytest
 import torch
@@ -12,6 +13,7 @@ import torch
 from core_helpers import run, scene_frames, small_model
 from streamer_core.checkpoint import (
     REFERENCE_KEYS,
+    STALE_TEMP_SECONDS,
     CheckpointError,
     checkpoint_dict,
     load_checkpoint,
@@ -132,6 +134,22 @@ def test_failed_save_keeps_the_previous_file_and_leaves_no_temp(tmp_path, monkey
     assert path.read_bytes() == before
     assert sorted(p.name for p in tmp_path.iterdir()) == [path.name]
     load_checkpoint(path, device="cpu")  # still a good file
+
+
+def test_temp_files_left_by_a_killed_save_go_at_the_next_save(tmp_path):
+    model, optimizer = small_model(seed=5)
+    path = tmp_path / "model.pt"
+    stale = tmp_path / f".{path.name}.abc123.tmp"  # what a SIGKILL mid-save leaves
+    fresh = tmp_path / f".{path.name}.def456.tmp"  # another save may still be writing it
+    other = tmp_path / ".other.pt.abc123.tmp"  # not ours
+    for leftover in (stale, fresh, other):
+        leftover.write_bytes(b"half a checkpoint")
+    old = time.time() - 2 * STALE_TEMP_SECONDS
+    os.utime(stale, (old, old))
+    os.utime(other, (old, old))
+    save_checkpoint(path, model, optimizer)
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
+        [path.name, fresh.name, other.name])
 
 
 def test_save_into_missing_folder_fails_cleanly(tmp_path):
