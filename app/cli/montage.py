@@ -76,9 +76,7 @@ def build_montage(clip_paths: list[Path], out: Path, seconds: float, seed: int =
     if not clips:
         raise SourceError("no usable clip for the montage (need decodable videos of 4 s+)")
     takes = plan_shots(clips, seconds, seed)
-    writer = cv2.VideoWriter(str(out), cv2.VideoWriter_fourcc(*"MJPG"), fps, size)
-    if not writer.isOpened():
-        raise SourceError(f"cannot write the montage {out}")
+    writer = open_montage_writer(out, fps, size)
     frame_number = 0
     try:
         for shots in takes:
@@ -91,6 +89,14 @@ def build_montage(clip_paths: list[Path], out: Path, seconds: float, seed: int =
               for shots in takes for s in shots]
     layer1 = [(shots[0].start, shots[-1].end, shots[0].clip.name) for shots in takes]
     return two_level_truth(out.name, frame_number / fps, layer0, layer1)
+
+
+def open_montage_writer(out: Path, fps: float, size: tuple[int, int]) -> cv2.VideoWriter:
+    """An MJPG .avi writer, or SourceError saying the file cannot be written."""
+    writer = cv2.VideoWriter(str(out), cv2.VideoWriter_fourcc(*"MJPG"), fps, size)
+    if not writer.isOpened():
+        raise SourceError(f"cannot write the montage {out}")
+    return writer
 
 
 def two_level_truth(file: str, duration: float, layer0: list[tuple[float, float, str]],

@@ -20,7 +20,7 @@ import numpy as np
 
 from streamer_core.sources import SourceError
 
-from .montage import two_level_truth
+from .montage import open_montage_writer, two_level_truth
 
 DATA = Path("/usr/share/doc/opencv-doc/examples/data")
 
@@ -136,9 +136,7 @@ def build_scene_montage(out: Path, seconds: float, seed: int = 0, folder: Path =
     """Writes the montage (MJPG .avi) and returns its ground truth as a hierarchy doc."""
     shots, rates = load_shots(folder, size)
     takes = plan_pieces(seconds, seed)
-    writer = cv2.VideoWriter(str(out), cv2.VideoWriter_fourcc(*"MJPG"), fps, size)
-    if not writer.isOpened():
-        raise SourceError(f"cannot write the montage {out}")
+    writer = open_montage_writer(out, fps, size)
     frame_number = 0
     try:
         for pieces in takes:
