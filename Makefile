@@ -28,6 +28,9 @@ run: $(STAMP)
 
 test: $(STAMP)
 	QT_QPA_PLATFORM=offscreen $(PY) -m pytest -q tests
+	$(MAKE) --no-print-directory lint
+
+lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 
 package: $(PACKAGE)
