@@ -159,7 +159,12 @@ class EventDemarcation:
             return False
         centre, scale = self._centre_and_scale()
         limit = centre + self.z_threshold * scale
-        self.last_threshold = previous + limit if value >= previous else previous - limit
+        # The level shown is on the usual surprising side (below in similarity mode), and
+        # on the other side only for a jump there: a calm line, crossed at each boundary.
+        usual_down = self.dist_mode == SIMILARITY
+        jumped_other_way = step > limit and (value > previous) == usual_down
+        down = usual_down != jumped_other_way
+        self.last_threshold = previous - limit if down else previous + limit
         boundary = step > limit and self.since_boundary >= self.min_event_length
         self.window.append(step)
         if boundary:

@@ -217,8 +217,16 @@ def test_change_marks_steps_of_the_level_in_both_directions():
     up = EventDemarcation("change", "similarity", window_size=10, z_threshold=3.0,
                           min_window=4)
     feed(up, level)
+    assert up(0.51) is False
+    assert up.last_threshold == pytest.approx(0.50 - 0.02)  # a small rise: shown below
     assert up(0.80) is True
-    assert up.last_threshold == pytest.approx(0.50 + 0.02)
+    assert up.last_threshold == pytest.approx(0.51 + 0.02)  # the jump up: shown above
+    # Distance mode: the surprising side is above; a drop beyond the limit shows below.
+    dist = EventDemarcation("change", "distance", window_size=10, z_threshold=3.0,
+                            min_window=4)
+    feed(dist, level)
+    assert dist(0.49) is False and dist.last_threshold == pytest.approx(0.50 + 0.02)
+    assert dist(0.10) is True and dist.last_threshold == pytest.approx(0.49 - 0.02)
 
 
 def test_change_first_value_and_refractory():
