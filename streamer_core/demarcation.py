@@ -57,8 +57,8 @@ class EventDemarcation:
                 real footage the signal is mostly a per-scene level (how well the
                 model predicts that kind of scene): a cut to a scene the model predicts
                 better raises the similarity, which the one-sided rules never mark.
-                `last_threshold` is the previous value plus or minus that step, on the
-                side the value moved to.
+                `last_threshold` is the previous value minus that step (plus, in
+                distance mode), on the other side only for a jump that way.
     All four: no boundary while fewer than `min_window` values are stored (the first
     value after a reset is never one), and none within `min_event_length` inputs of
     the previous boundary or of the reset (the refractory period: an event lasts at
@@ -146,53 +146,49 @@ class EventDemarcation:
         """The value z scales on the surprising side of the centre."""
         return centre - z * scale if self.dist_mode == SIMILARITY else centre + z * scale
 
-    def _change(self, value: float) -> bool:
-        self.since_boundary += 1
-        previous, self.previous = self.previous, value
-        if previous is None:  # the first value after a reset
-            self.last_threshold = None
-            return False
-        step = abs(value - previous)
-        if len(self.window) < max(1, self.min_window):
-            self.last_threshold = None
-            self.window.append(step)
-            return False
-        centre, scale = self._centre_and_scale()
-        limit = centre + self.z_threshold * scale
-        # The level shown is on the usual surprising side (below in similarity mode), and
-        # on the other side only for a jump there: a calm line, crossed at each boundary.
-        usual_down = self.dist_mode == SIMILARITY
-        jumped_other_way = step > limit and (value > previous) == usual_down
-        down = usual_down != jumped_other_way
-        self.last_threshold = previous - limit if down else previous + limit
-        boundary = step > limit and self.since_boundary >= self.min_event_length
-        self.window.append(step)
-        if boundary:
-            self.since_boundary = 0
-        return boundary
-
     def _peak(self, value: float) -> bool:
-        if self.dem_mode == CHANGE:
-            return self._change(value)
         self.since_boundary += 1
+        if self.dem_mode == CHANGE:  # what the window holds: steps, not values
+            previous, self.previous = self.previous, value
+            if previous is None:  # the first value after a reset
+                self.last_threshold = None
+                return False
+            sample = abs(value - previous)
+        else:
+            sample = value
         if len(self.window) < max(1, self.min_window):
             self.last_threshold = None
-            self.window.append(value)
+            self.window.append(sample)
             return False
         centre, scale = self._centre_and_scale()
-        self.last_threshold = self._level(centre, scale, self.z_threshold)
-        if self.dem_mode == HYSTERESIS and not self.armed:
-            # Re-armed by a value back near the usual level; that value is no boundary.
-            self.armed = not self._crosses(value, self._level(centre, scale, self.rearm_z))
-            self.window.append(value)
-            return False
-        boundary = (self._crosses(value, self.last_threshold)
-                    and self.since_boundary >= self.min_event_length)
-        self.window.append(value)
+        if self.dem_mode == CHANGE:
+            limit = centre + self.z_threshold * scale
+            surprising = sample > limit
+            self.last_threshold = self._change_level(previous, value, limit, surprising)
+        else:
+            self.last_threshold = self._level(centre, scale, self.z_threshold)
+            if self.dem_mode == HYSTERESIS and not self.armed:
+                # Re-armed by a value back near the usual level; that value is no boundary.
+                self.armed = not self._crosses(value,
+                                               self._level(centre, scale, self.rearm_z))
+                self.window.append(sample)
+                return False
+            surprising = self._crosses(value, self.last_threshold)
+        boundary = surprising and self.since_boundary >= self.min_event_length
+        self.window.append(sample)
         if boundary:
             self.since_boundary = 0
             self.armed = False
         return boundary
+
+    def _change_level(self, previous: float, value: float, limit: float,
+                      jumped: bool) -> float:
+        """The level `change` shows: on the usual surprising side of the previous value
+        (below in similarity mode), on the other only for a jump there: a calm line,
+        crossed at each boundary."""
+        usual_down = self.dist_mode == SIMILARITY
+        down = usual_down != (jumped and (value > previous) == usual_down)
+        return previous - limit if down else previous + limit
 
     def weights_changed(self) -> None:
         """The model was just optimized. `change` forgets the last value: new weights
