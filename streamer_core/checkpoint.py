@@ -99,9 +99,11 @@ class _GuardedFile:
         self.handle = handle
         self.cancel = cancel
         self.error: OSError | None = None
+        self.cancelled = False  # torch may wrap SaveCancelled in its own error
 
     def write(self, data) -> int:
         if self.cancel is not None and self.cancel.is_set():
+            self.cancelled = True
             raise SaveCancelled()
         try:
             return self.handle.write(data)
@@ -133,7 +135,7 @@ def save_checkpoint(path: str | os.PathLike, model: StreamerModel,
     tmp_name = None
     guarded = None
     try:
-        folder = path.parent if str(path.parent) else Path(".")
+        folder = path.parent  # Path("x").parent is Path(".")
         fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
         with os.fdopen(fd, "wb") as handle:
             guarded = _GuardedFile(handle, cancel)
@@ -144,12 +146,8 @@ def save_checkpoint(path: str | os.PathLike, model: StreamerModel,
         tmp_name = None
         _fsync_folder(folder)
         _remove_stale_temp_files(path)
-    except SaveCancelled as err:
-        raise CheckpointError(path, "not saved: cancelled while writing (the previous file "
-                                    "is unchanged)") from err
-    except (OSError, RuntimeError) as err:
-        if isinstance(err.__context__, SaveCancelled) or isinstance(err.__cause__,
-                                                                    SaveCancelled):
+    except (SaveCancelled, OSError, RuntimeError) as err:
+        if guarded is not None and guarded.cancelled:
             raise CheckpointError(path, "not saved: cancelled while writing (the previous "
                                         "file is unchanged)") from err
         cause = err if isinstance(err, OSError) else (guarded.error if guarded else None)
@@ -169,10 +167,9 @@ STALE_TEMP_SECONDS = 600.0
 
 def _remove_stale_temp_files(path: Path) -> None:
     """Temp files of `path` that a killed process left behind go at the next good save."""
-    folder = path.parent if str(path.parent) else Path(".")
     now = time.time()
     with _ignore_os_error():
-        for leftover in folder.glob(f".{glob.escape(path.name)}.*.tmp"):
+        for leftover in path.parent.glob(f".{glob.escape(path.name)}.*.tmp"):
             with _ignore_os_error():
                 if now - leftover.stat().st_mtime > STALE_TEMP_SECONDS:
                     leftover.unlink()
@@ -181,7 +178,7 @@ def _remove_stale_temp_files(path: Path) -> None:
 def _disk_full(path: Path) -> OSError | None:
     """torch's writer can fail on a full disk without an OS error to show: say so."""
     with _ignore_os_error():
-        stats = os.statvfs(path.parent if str(path.parent) else ".")
+        stats = os.statvfs(path.parent)
         if stats.f_bavail * stats.f_frsize < 1 << 20:
             return OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
     return None
