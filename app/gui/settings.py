@@ -17,6 +17,7 @@ from pathlib import Path
 from PySide6.QtCore import QSettings
 
 from streamer_core import StreamerModelArguments, StreamerOptimizerArguments
+from streamer_core.model import DEMARCATION_FIELDS
 from streamer_core.presets import PRESETS, preset_arguments
 
 from .resources import resource_path
@@ -29,14 +30,11 @@ DEVICES = ("auto", "cpu", "cuda")
 # Model fields a preset decides and the user may override (names of StreamerModelArguments).
 MODEL_FIELDS = ("feature_dim", "buffer_size", "force_fixed_buffer", "force_base_dist",
                 "max_layers", "evolve_every", "snippet_size", "lr", "distance_mode",
-                "demarcation_mode", "window_size", "modifier_type", "modifier",
-                "loss_threshold", "z_threshold", "min_event_length", "rearm_z", "min_window")
+                *DEMARCATION_FIELDS)
 OPTIMIZER_FIELDS = ("optimize_every", "alpha")
 
 # Applied to the running model at once; every other model field needs a new model.
-LIVE_FIELDS = ("demarcation_mode", "loss_threshold", "window_size", "modifier_type",
-               "modifier", "z_threshold", "min_event_length", "rearm_z", "min_window",
-               "optimize_every")
+LIVE_FIELDS = (*DEMARCATION_FIELDS, "optimize_every")
 STRUCTURAL_FIELDS = tuple(f for f in MODEL_FIELDS + OPTIMIZER_FIELDS + ("device",)
                           if f not in LIVE_FIELDS)
 
