@@ -8,9 +8,8 @@ A reference file has no `studio` key and loads with fresh optimizer state.
 
 Resuming restores everything except the in-flight prediction of each layer: the next
 input of every layer is a fresh start, exactly as after an optimizer step. On the fast
-path, saving completes the gradients accumulated so far (`finish_gradients`), so frames
-still buffered at that moment pass no later gradient to the CNN encoder: saving is
-exact for the file, and nudges the running model's current interval by that much.
+path, saving completes the gradients accumulated so far (`finish_gradients`) and keeps
+the graphs that later inputs still add to, so saving does not change the running model.
 """
 
 from __future__ import annotations
@@ -66,7 +65,7 @@ def _layer_state(layer) -> dict:
 
 
 def checkpoint_dict(model: StreamerModel, optimizer: StreamerOptimizer | None = None) -> dict:
-    model.finish_gradients()
+    model.finish_gradients(final=False)
     studio = {
         "format_version": FORMAT_VERSION,
         "seed": model.args.seed,

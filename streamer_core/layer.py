@@ -11,6 +11,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from .buffer import DISTANCE, SIMILARITY, MemBuffer
+from .deferred_backward import DeferredBackward
 from .demarcation import EventDemarcation
 from .encoded_frames import EncodedFrames
 from .loss import StreamerLoss
@@ -103,6 +104,8 @@ class StreamerLayer(nn.Module):
         self.l = StreamerLoss(self.distance_mode)
         self.encoded_frames = (EncodedFrames(self.f.encoder)
                                if args.fast_path and self.f.has_encoder else None)
+        # Fast path: the representation's graph is run backward once, not once per loss.
+        self.deferred_representations = DeferredBackward() if args.fast_path else None
         self.deferred_grads = []  # fast path: weight gradients summed later, in batches
         if args.fast_path:
             for module in self.modules():
@@ -161,13 +164,17 @@ class StreamerLayer(nn.Module):
         if self.above is not None:
             self.above.reset_layer()
 
-    def finish_gradients(self, everything: bool = True) -> None:
+    def finish_gradients(self, everything: bool = True, final: bool = True) -> None:
         """Fast path: complete the deferred parts of the accumulated gradients.
 
-        everything=False only finishes what can no longer change (frames no graph holds).
+        everything=False only finishes what can no longer change (tensors no graph
+        holds); final=False keeps the graphs for gradient still to come (see
+        DeferredBackward.backward). Representations first: their graphs end in frames.
         """
+        if self.deferred_representations is not None:
+            self.deferred_representations.backward(everything, final)
         if self.encoded_frames is not None:
-            self.encoded_frames.backward(everything)
+            self.encoded_frames.backward(everything, final)
         for deferred in self.deferred_grads:
             deferred.flush()
 
@@ -201,6 +208,9 @@ class StreamerLayer(nn.Module):
             self.representation, _ = self.f(f_in)  # [1, D]
         if self.distance_mode == SIMILARITY:
             self.representation = F.normalize(self.representation, p=2, dim=-1)
+        if self.deferred_representations is not None:
+            self.deferred_representations.backward()  # released ones: a safe moment
+            self.representation = self.deferred_representations.stand_in(self.representation)
         reps = self.args.reps_fn(self.layer_num)  # [L, D]
         self.context = self.p(reps)  # [1, D] or [1, 3, H, W]
 

@@ -209,10 +209,11 @@ class StreamerModel(nn.Module):
             reps.append(rep)
         return torch.cat(reps, dim=0)
 
-    def finish_gradients(self, everything: bool = True) -> None:
-        """Fast path: make every parameter's `.grad` complete (the optimizer calls it)."""
+    def finish_gradients(self, everything: bool = True, final: bool = True) -> None:
+        """Fast path: make every parameter's `.grad` complete (the optimizer calls it;
+        final=False keeps what later inputs still add to, for saving mid-interval)."""
         for layer in self.layers():
-            layer.finish_gradients(everything)
+            layer.finish_gradients(everything, final)
 
     # --- streaming --------------------------------------------------------------------
 
