@@ -91,3 +91,44 @@ def test_fast_path_defers_the_large_linear_weight_gradients():
     assert len(model.streamer.p.decoder.fc1_deferred) == 2  # two losses so far
     model.finish_gradients()
     assert decoder_fc1.weight.grad is not None
+
+
+def test_saving_mid_interval_does_not_change_the_accumulated_gradients():
+    """Saving completes the gradients so far and keeps the graphs that later inputs add to."""
+    from streamer_core.checkpoint import checkpoint_dict
+
+    frames = scene_frames(12)
+    overrides = dict(init_layers=2, evolve_every=100, buffer_size=5)
+    saved, optimizer = small_model(seed=5, optimize_every=10_000, **overrides)
+    saved.to(torch.float64)
+    plain, plain_optimizer = small_model(seed=5, optimize_every=10_000, **overrides)
+    plain.to(torch.float64)
+    frames = [x.to(torch.float64) for x in frames]
+    run(saved, optimizer, frames[:6])
+    checkpoint_dict(saved, optimizer)  # frames still buffered get more gradient below
+    run(saved, optimizer, frames[6:])
+    run(plain, plain_optimizer, frames)
+    saved.finish_gradients()
+    plain.finish_gradients()
+    plain_grads = dict(plain.named_parameters())
+    for name, param in saved.named_parameters():
+        if param.grad is not None:
+            assert _relative_error(param.grad, plain_grads[name].grad) < 1e-9, name
+
+
+def test_an_upper_layer_representation_is_back_propagated_once():
+    # Layer 0 marks a boundary only when its buffer of 6 is full: layer 1 gets one input.
+    model, optimizer = small_model(seed=3, optimize_every=10_000, init_layers=2,
+                                   evolve_every=100, demarcation_mode="fixed",
+                                   loss_threshold=-2.0, buffer_size=6, force_fixed_buffer=True)
+    upper = model.streamer.above
+    reports = run(model, optimizer, scene_frames(11))
+    assert [r.step for r in reports if r.layer == 1] == [6]
+    assert sum(r.layer == 0 and r.step > 6 for r in reports) == 4  # losses that used it
+    held = upper.deferred_representations.pending
+    assert held[-1].grad is not None  # the layer-0 losses since then added to it...
+    linear = upper.f.network.layers[0].linear1
+    assert linear.weight.grad is None  # ...without a backward pass through layer 1's f
+    model.finish_gradients()
+    assert linear.weight.grad is not None
+    assert upper.deferred_representations.pending == []
