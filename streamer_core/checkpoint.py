@@ -2,8 +2,9 @@
 
 Reference keys: model_args, model_modality, model_snippet_size, num_layers, weights.
 Ours live under `studio` (format version, seed/device, the model arguments the reference
-does not know (peak demarcation), per-layer Adam state, accumulated
-gradients, demarcation windows, boundaries, counters, optimizer counters and arguments).
+does not know (peak demarcation, escalation), per-layer Adam state, accumulated
+gradients, demarcation windows and boundary surprises, boundaries, counters, optimizer
+counters and arguments).
 A reference file has no `studio` key and loads with fresh optimizer state.
 
 Resuming restores everything except the in-flight prediction of each layer: the next
@@ -58,6 +59,7 @@ def _layer_state(layer) -> dict:
         "grad_f": grads(layer.f),
         "grad_p": grads(layer.p),
         "demarcation": layer.demarcation.state(),
+        "boundary_surprises": layer.escalation.state(),
         "hierarchy_boundaries": [float(b) for b in layer.hierarchy_boundaries],
         "inputs_until_growth": layer.inputs_until_growth,
         "last_base_counter": layer.last_base_counter,
@@ -315,6 +317,7 @@ def _restore_studio_state(model: StreamerModel, optimizer: StreamerOptimizer,
             for param, grad in zip(params, grads):
                 param.grad = None if grad is None else grad.to(param.device)
         layer.demarcation.load_state(state["demarcation"])
+        layer.escalation.load_state(state.get("boundary_surprises", []))  # older files: none
         layer.hierarchy_boundaries = [float(t) for t in state["hierarchy_boundaries"]]
         layer.inputs_until_growth = int(state["inputs_until_growth"])
         layer.last_base_counter = int(state["last_base_counter"])

@@ -35,7 +35,9 @@ MIN_SCALE = 1e-8  # a flat window still needs a value above it to mark a boundar
 
 class EventDemarcation:
     """Decides, one signal value at a time, whether an event ended; `last_threshold`
-    records what the value was compared with (the app draws it).
+    records what the value was compared with (the app draws it), `last_surprise` how far
+    the value went past the usual on the surprising side (0 if it did not): in standard
+    deviations for the peak modes, in signal units for the paper's (see escalation).
 
     fixed:   boundary if s < threshold (similarity) or e > threshold (distance).
     accum:   (distance) running sum; boundary when it exceeds threshold, then reset.
@@ -96,6 +98,7 @@ class EventDemarcation:
         self.armed = True  # hysteresis: False from a boundary until the signal settles
         self.previous: float | None = None  # change: the last value seen
         self.last_threshold: float | None = None
+        self.last_surprise = 0.0
 
     @property
     def window_size(self) -> int:
@@ -104,17 +107,25 @@ class EventDemarcation:
     def _crosses(self, value: float, threshold: float) -> bool:
         return value < threshold if self.dist_mode == SIMILARITY else value > threshold
 
+    def _excess(self, value: float, threshold: float) -> float:
+        """How far `value` lies beyond `threshold` on the surprising side (0 if not)."""
+        return max(threshold - value if self.dist_mode == SIMILARITY else value - threshold,
+                   0.0)
+
     def __call__(self, value: float) -> bool:
+        self.last_surprise = 0.0
         if self.dem_mode in PEAK_MODES:
             return self._peak(value)
 
         if self.dem_mode == FIXED:
             self.last_threshold = self.threshold
+            self.last_surprise = self._excess(value, self.threshold)
             return self._crosses(value, self.threshold)
 
         if self.dem_mode == ACCUM:
             self.buffer += value
             self.last_threshold = self.threshold - (self.buffer - value)  # what `value` had to beat
+            self.last_surprise = self._excess(value, self.last_threshold)
             if self.buffer > self.threshold:
                 self.buffer = 0.0
                 return True
@@ -127,6 +138,7 @@ class EventDemarcation:
         avg = float(np.average(list(self.window)))
         avg = avg + self.modifier if self.modifier_type == "add" else avg * self.modifier
         self.last_threshold = avg
+        self.last_surprise = self._excess(value, avg)
         boundary = self._crosses(value, avg)
         self.window.append(value)
         return bool(boundary)
@@ -165,8 +177,10 @@ class EventDemarcation:
             limit = centre + self.z_threshold * scale
             surprising = sample > limit
             self.last_threshold = self._change_level(previous, value, limit, surprising)
+            self.last_surprise = max(sample - centre, 0.0) / scale
         else:
             self.last_threshold = self._level(centre, scale, self.z_threshold)
+            self.last_surprise = self._excess(value, centre) / scale
             if self.dem_mode == HYSTERESIS and not self.armed:
                 # Re-armed by a value back near the usual level; that value is no boundary.
                 self.armed = not self._crosses(value,

@@ -14,6 +14,7 @@ from .buffer import DISTANCE, SIMILARITY, MemBuffer
 from .deferred_backward import DeferredBackward
 from .demarcation import EventDemarcation
 from .encoded_frames import EncodedFrames
+from .escalation import ESCALATE, OWN, Arrival, Escalation
 from .loss import StreamerLoss
 from .networks import HierarchicalPrediction, TemporalEncoding
 
@@ -58,6 +59,10 @@ class StreamerLayerArguments:
     """hysteresis: the level the signal must settle back within before the next boundary"""
     min_window: int = 5
     """Peak demarcation modes: stored values needed before the first boundary"""
+    upper_demarcation: str = OWN
+    """Above layer 0: boundaries from the layer's own signal, or escalated from below"""
+    escalation_ratio: float = 2.0
+    """escalate: least ratio between the classes of boundary surprises (see escalation)"""
     keep_events: bool = False
     """Above layer 0: a weight update does not end the current event (see StreamerModelArguments)"""
 
@@ -112,6 +117,7 @@ class StreamerLayer(nn.Module):
                 if hasattr(module, "defer_weight_gradients"):
                     self.deferred_grads += module.defer_weight_gradients()
         self.demarcation = self.make_demarcation()
+        self.escalation = Escalation(args.escalation_ratio)  # this layer's boundary surprises
         self.reset_layer()
         self.create_parent(self.init_count > 1)
 
@@ -154,6 +160,7 @@ class StreamerLayer(nn.Module):
         """New video: forget the stream, keep the weights."""
         self.buffer.reset_buffer()
         self.demarcation.reset()
+        self.escalation.reset()
         self.hierarchy_boundaries: list[float] = [0]
         self.representation: torch.Tensor | None = None
         self.context: torch.Tensor | None = None
@@ -214,7 +221,24 @@ class StreamerLayer(nn.Module):
         reps = self.args.reps_fn(self.layer_num)  # [L, D]
         self.context = self.p(reps)  # [1, D] or [1, 3, H, W]
 
-    def forward(self, x: torch.Tensor, base_counter: int) -> list[LayerStep]:
+    def _demarcate(self, signal: float, arrival: Arrival | None, step: int,
+                   time: float) -> tuple[LayerStep, float]:
+        """This input's report and the surprise of its boundary (if it is one)."""
+        if self.args.upper_demarcation == ESCALATE and arrival is not None:
+            # The timeline shows what decided: the surprise below and the class split.
+            boundary = arrival.escalated
+            shown, threshold, surprise = arrival.surprise, arrival.level, arrival.surprise
+        else:
+            boundary = self.demarcation(signal)
+            shown, threshold = signal, self.demarcation.last_threshold
+            surprise = self.demarcation.last_surprise
+        if self.args.force_fixed_buffer and self.buffer.counter >= self.buffer.buffer_size:
+            boundary = True
+        return LayerStep(self.layer_num, step, time, shown, threshold, boundary), surprise
+
+    def forward(self, x: torch.Tensor, base_counter: int,
+                arrival: Arrival | None = None) -> list[LayerStep]:
+        """`arrival`: what the layer below's boundary that sent `x` tells this layer."""
         self.create_parent(self._ready_to_grow())
         self.x_size = base_counter - self.last_base_counter
         self.last_base_counter = base_counter
@@ -233,16 +257,15 @@ class StreamerLayer(nn.Module):
         self.objective_ready = self.main_objective.requires_grad
         signal = signal_tensor.item()  # the one host sync per layer input
 
-        boundary = self.demarcation(signal)
-        if self.args.force_fixed_buffer and self.buffer.counter >= self.buffer.buffer_size:
-            boundary = True
-        reports = [LayerStep(self.layer_num, base_counter, time, signal,
-                             self.demarcation.last_threshold, boundary)]
+        report, surprise = self._demarcate(signal, arrival, base_counter, time)
+        reports = [report]
 
-        if boundary:
+        if report.boundary:
             self.hierarchy_boundaries.append(time)
+            escalation = self.escalation(surprise)
             if self.above is not None:
-                reports += self.above(self.representation.detach().clone(), base_counter)
+                reports += self.above(self.representation.detach().clone(), base_counter,
+                                      escalation)
             self.buffer.reset_buffer()
 
         self.buffer.add_input(self._buffer_item(x), signal)

@@ -11,6 +11,7 @@ import torch.nn as nn
 
 from .buffer import DISTANCE, DISTANCE_MODES
 from .demarcation import ACCUM, DEMARCATION_MODES, MODIFIER_TYPES, check_peak_settings
+from .escalation import OWN, UPPER_MODES, check_escalation_ratio
 from .device import resolve_device
 from .layer import LayerStep, StreamerLayer, StreamerLayerArguments
 from .networks import CNNDecoder, CNNEncoder
@@ -52,6 +53,13 @@ class StreamerModelArguments:
     (robust) standard deviations of the centre"""
     min_window: int = 5
     """Peak modes: stored values needed before the first boundary after a reset"""
+    upper_demarcation: str = OWN
+    """How layers above 0 mark boundaries: "own" (the spec: each from its own prediction
+    signal, by demarcation_mode) or "escalate" (a boundary of the layer below whose
+    surprise stands out among that layer's recent ones; see escalation)"""
+    escalation_ratio: float = 2.0
+    """escalate: how many times more surprising (geometric mean) the upper class of
+    boundaries must be than the lower for any to escalate"""
     keep_events: bool = False
     """False (the spec): after a weight update every layer starts afresh, losing its next
     input's loss and boundary. True: layers above 0 predict their current event again
@@ -87,6 +95,8 @@ class StreamerModelArguments:
              f"modifier_type must be one of {', '.join(MODIFIER_TYPES)}"),
             (self.device in ("auto", "cpu") or self.device.startswith("cuda"),
              "device must be auto, cpu or cuda"),
+            (self.upper_demarcation in UPPER_MODES,
+             f"upper_demarcation must be one of {', '.join(UPPER_MODES)}"),
         ]
         for ok, message in checks:
             if not ok:
@@ -95,6 +105,7 @@ class StreamerModelArguments:
             raise ValueError("accum demarcation needs distance_mode 'distance'")
         check_peak_settings(self.demarcation_mode, self.z_threshold, self.min_event_length,
                             self.rearm_z, self.min_window)
+        check_escalation_ratio(self.escalation_ratio)
 
     def reference_dict(self) -> dict:
         """The fields the reference writes to checkpoints as `model_args` (the reference
@@ -109,14 +120,15 @@ class StreamerModelArguments:
 
 PEAK_FIELDS = ("z_threshold", "min_event_length", "rearm_z", "min_window")
 """Settings of the peak demarcation modes"""
-STUDIO_SAVED_FIELDS = (*PEAK_FIELDS, "keep_events")
+STUDIO_SAVED_FIELDS = (*PEAK_FIELDS, "upper_demarcation", "escalation_ratio", "keep_events")
 """Saved under the checkpoint's `studio` key: the reference's `model_args` must not hold them"""
 STUDIO_ONLY_FIELDS = frozenset({"device", "seed", "fast_path", *STUDIO_SAVED_FIELDS})
 DEMARCATION_FIELDS = {"demarcation_mode": "mode", "loss_threshold": "threshold",
                       "window_size": "window_size", "modifier_type": "modifier_type",
                       "modifier": "modifier", "z_threshold": "z_threshold",
                       "min_event_length": "min_event_length", "rearm_z": "rearm_z",
-                      "min_window": "min_window"}
+                      "min_window": "min_window", "upper_demarcation": "upper",
+                      "escalation_ratio": "escalation_ratio"}
 """Fields a running model can change (StreamerModel.set_demarcation's keyword for each)"""
 
 
@@ -161,7 +173,8 @@ class StreamerModel(nn.Module):
             modifier_type=a.modifier_type, modifier=a.modifier,
             force_fixed_buffer=a.force_fixed_buffer, fast_path=a.fast_path,
             z_threshold=a.z_threshold, min_event_length=a.min_event_length,
-            rearm_z=a.rearm_z, min_window=a.min_window, keep_events=a.keep_events)
+            rearm_z=a.rearm_z, min_window=a.min_window, upper_demarcation=a.upper_demarcation,
+            escalation_ratio=a.escalation_ratio, keep_events=a.keep_events)
 
     # --- seeded construction ----------------------------------------------------------
 
@@ -246,8 +259,10 @@ class StreamerModel(nn.Module):
                         window_size: int | None = None, modifier_type: str | None = None,
                         modifier: float | None = None, z_threshold: float | None = None,
                         min_event_length: int | None = None, rearm_z: float | None = None,
-                        min_window: int | None = None) -> None:
-        """Changes demarcation on the running model; a new rule starts with an empty window."""
+                        min_window: int | None = None, upper: str | None = None,
+                        escalation_ratio: float | None = None) -> None:
+        """Changes demarcation on the running model; a new rule starts with an empty window
+        (the layers' boundary surprises are kept: escalation's history is every rule's)."""
         keywords = locals()
         changes = {field: keywords[keyword] for field, keyword in DEMARCATION_FIELDS.items()
                    if keywords[keyword] is not None}
@@ -263,3 +278,4 @@ class StreamerModel(nn.Module):
             if new.dem_mode == old.dem_mode and new.window_size == old.window_size:
                 new.load_state(old.state())  # keep history when only the level moves
             layer.demarcation = new
+            layer.escalation.ratio = self.args.escalation_ratio

@@ -230,3 +230,23 @@ def test_every_demarcation_mode_can_be_chosen_and_tuned_live(qtbot, tmp_path):
 
     controls.mode_box.setCurrentIndex(controls.mode_box.findData("average"))
     assert not controls.z_spin.isEnabled() and controls.modifier_spin.isEnabled()
+
+
+def test_upper_layer_rule_and_escalation_ratio_apply_live(qtbot, tmp_path):
+    window = open_window(qtbot, tmp_path, SOURCE)
+    controls = window.controls
+    assert controls.upper_box.currentData() == "escalate"  # the live preset's
+    wait_steps(qtbot, window, 2)
+    assert window.timeline.signal_names == ("similarity", "surprise")
+    with qtbot.waitSignal(window.requests.demarcation, timeout=SLOW) as sent:
+        controls.ratio_spin.setValue(4.0)
+    assert sent.args[0] == {"escalation_ratio": 4.0}
+    with qtbot.waitSignal(window.requests.demarcation, timeout=SLOW) as sent:
+        controls.upper_box.setCurrentIndex(controls.upper_box.findData("own"))
+    assert sent.args[0] == {"upper": "own"}
+    assert not controls.ratio_spin.isEnabled()  # only escalation uses it
+    assert window.model_settings.upper_demarcation == "own"
+    assert window.timeline.signal_names == ("similarity", "similarity")
+    qtbot.waitUntil(lambda: window.learner.model.args.upper_demarcation == "own",
+                    timeout=SLOW)
+    assert window.learner.model.streamer.escalation.ratio == 4.0

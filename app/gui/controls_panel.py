@@ -216,6 +216,19 @@ class ControlsPanel(QScrollArea):
                                                       "the next boundary")
         self.min_window_spin = _spin(1, 10_000, tip="Peak rules: values needed before the "
                                                     "first boundary")
+        self.upper_box = QComboBox()
+        self.upper_box.addItem("escalate (surprise below)", "escalate")
+        self.upper_box.addItem("own signal (paper)", "own")
+        self.upper_box.setToolTip("How layers above 0 mark boundaries. escalate: a boundary "
+                                  "of the layer below that was far more surprising than "
+                                  "most of its recent ones also ends the event above (its "
+                                  "row shows those surprises and the class split). own: "
+                                  "each layer by the mode above, from its own prediction "
+                                  "signal, as in the paper")
+        self.ratio_spin = _double(1.0, 1000.0, 0.5, 2, "escalate: how many times more "
+                                                       "surprising the big boundaries must "
+                                                       "be than the rest; raise it for "
+                                                       "fewer, coarser upper events")
         self.optimize_spin = _spin(1, 100_000, tip="Update the weights after this many "
                                                    "losses of the top layer")
         form.addRow("Mode", self.mode_box)
@@ -227,6 +240,8 @@ class ControlsPanel(QScrollArea):
         form.addRow("Shortest event", self.min_event_spin)
         form.addRow("Re-arm at (z)", self.rearm_spin)
         form.addRow("Warm-up values", self.min_window_spin)
+        form.addRow("Upper layers", self.upper_box)
+        form.addRow("Escalation ratio", self.ratio_spin)
         form.addRow("Optimize every", self.optimize_spin)
         self.live_error = QLabel("")
         self.live_error.setWordWrap(True)
@@ -243,6 +258,8 @@ class ControlsPanel(QScrollArea):
         self.min_event_spin.valueChanged.connect(lambda: self._live("min_event_length"))
         self.rearm_spin.valueChanged.connect(lambda: self._live("rearm_z"))
         self.min_window_spin.valueChanged.connect(lambda: self._live("min_window"))
+        self.upper_box.currentIndexChanged.connect(lambda: self._live("upper_demarcation"))
+        self.ratio_spin.valueChanged.connect(lambda: self._live("escalation_ratio"))
         self.optimize_spin.valueChanged.connect(lambda: self._live("optimize_every"))
         return group
 
@@ -334,6 +351,7 @@ class ControlsPanel(QScrollArea):
         for widget in (self.z_spin, self.min_event_spin, self.min_window_spin):
             widget.setEnabled(peak)
         self.rearm_spin.setEnabled(mode == "hysteresis")
+        self.ratio_spin.setEnabled(self.upper_box.currentData() == "escalate")
 
     # --- state in ---------------------------------------------------------------------
 
@@ -352,6 +370,8 @@ class ControlsPanel(QScrollArea):
             self.min_event_spin.setValue(settings.min_event_length)
             self.rearm_spin.setValue(settings.rearm_z)
             self.min_window_spin.setValue(settings.min_window)
+            _select_data(self.upper_box, settings.upper_demarcation)
+            self.ratio_spin.setValue(settings.escalation_ratio)
             self.optimize_spin.setValue(settings.optimize_every)
             self.preset_box.setCurrentText(settings.preset)
             _select_data(self.device_box, settings.device)
@@ -383,6 +403,8 @@ class ControlsPanel(QScrollArea):
             min_event_length=self.min_event_spin.value(),
             rearm_z=self.rearm_spin.value(),
             min_window=self.min_window_spin.value(),
+            upper_demarcation=self.upper_box.currentData(),
+            escalation_ratio=self.ratio_spin.value(),
             optimize_every=self.optimize_spin.value(),
             preset=self.preset_box.currentText(),
             device=self.device_box.currentData(),

@@ -329,7 +329,7 @@ class MainWindow(QMainWindow):
         self._boundary_wall.clear()
         self._step_rate.clear()
         self.timeline.clear()
-        self.timeline.set_signal_name(info.model_args.distance_mode)
+        self._name_signals()
         if info.reason == "loaded":
             self.settings = replace(self.model_settings, checkpoint_path=info.path)
             self.controls.set_settings(self.settings)
@@ -702,7 +702,15 @@ class MainWindow(QMainWindow):
         self.model_settings = replace(self.model_settings,
                                       **{n: getattr(self.settings, n) for n in LIVE_FIELDS})
         self.requests.demarcation.emit(changes)
+        self._name_signals()
         return True
+
+    def _name_signals(self) -> None:
+        """Axis labels: what each layer's row plots under the running model's settings."""
+        m = self.model_settings
+        base = "distance" if m.force_base_dist else m.distance_mode
+        upper = "surprise" if m.upper_demarcation == "escalate" else m.distance_mode
+        self.timeline.set_signal_names(base, upper)
 
     @Slot(str)
     def _model_setting_changed(self, name: str) -> None:

@@ -79,6 +79,8 @@ class StudioSettings:
     min_event_length: int = 4
     rearm_z: float = 1.0
     min_window: int = 5
+    upper_demarcation: str = "escalate"
+    escalation_ratio: float = 2.0
     optimize_every: int = 20
     alpha: float = 3.0
 

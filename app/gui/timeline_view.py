@@ -186,7 +186,7 @@ class TimelineView(QWidget):
         self.history = history
         self.span = span
         self.following = True
-        self.signal_name = "similarity"
+        self.signal_names = ("similarity", "similarity")  # layer 0's, the upper layers'
         self._drawn: tuple | None = None
         self._moving = False
 
@@ -272,10 +272,14 @@ class TimelineView(QWidget):
         self._set_range(start, max(self.history.latest_time, start + 1.0))
         self.refresh()
 
-    def set_signal_name(self, name: str) -> None:
-        self.signal_name = name
+    def set_signal_names(self, base: str, upper: str) -> None:
+        """What the rows plot: layer 0's signal and that of the layers above it."""
+        self.signal_names = (base, upper)
         for row in self.rows:
-            row.plot.getAxis("left").setLabel(name)
+            row.plot.getAxis("left").setLabel(self._signal_name(row.layer))
+
+    def _signal_name(self, layer: int) -> str:
+        return self.signal_names[min(layer, 1)]
 
     def clear(self) -> None:
         for row in self.rows:
@@ -309,7 +313,8 @@ class TimelineView(QWidget):
             self.empty_label = None
         while len(self.rows) < count:
             master = self.rows[0].plot if self.rows else None
-            row = LayerRow(self.layout_item, len(self.rows), master, self.signal_name)
+            layer = len(self.rows)
+            row = LayerRow(self.layout_item, layer, master, self._signal_name(layer))
             for viewbox in row.viewboxes:
                 viewbox.sigRangeChangedManually.connect(self._user_moved)
             self.rows.append(row)

@@ -1,0 +1,99 @@
+"""Escalation: a bigger surprise ends a bigger event.
+
+On real footage an upper layer's own prediction signal says little for many minutes:
+it learns from one input per event below (about 40 in 5 minutes), and the event
+representations it predicts differ mostly in ways unrelated to the scene (docs/quality.md).
+What does separate coarse from fine changes is how surprising they were to the layer
+below: on the real montages, the layer-0 boundaries at a change of video are 3 to 30
+times more surprising than those between shots of one video.
+
+So in the `escalate` mode a layer's boundary also ends the event of the layer above when
+its surprise falls in the upper of two well-separated classes of the layer's recent
+boundary surprises (a two-class split of their logarithms, Otsu's criterion). Upper
+layers still learn their predictions; only their boundaries come from below. Events are
+nested by construction, and each layer up keeps only the more surprising part.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import deque
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import numpy as np
+
+OWN = "own"
+ESCALATE = "escalate"
+UPPER_MODES = (OWN, ESCALATE)
+"""How layers above 0 mark boundaries: `own` (the spec: from their own prediction
+signal) or `escalate` (from the surprise of the layer below's boundaries)"""
+ESCALATION_WINDOW = 40
+"""Recent boundaries of a layer that the split looks at"""
+MIN_BOUNDARIES = 3
+"""Boundaries a layer needs before one of them can escalate"""
+MIN_SURPRISE = 1e-6
+"""Surprises are compared as logarithms: a boundary that surprised nobody counts as this"""
+
+
+@dataclass(frozen=True)
+class Arrival:
+    """What a layer's boundary tells the layer above, along with the event's representation."""
+
+    surprise: float
+    """How surprising the boundary was to the layer that marked it first (that layer's units)"""
+    escalated: bool
+    """The surprise is in the upper class of the layer's recent boundary surprises"""
+    level: float | None
+    """The least surprise of the upper class; None while there are no two classes"""
+
+
+def split_level(surprises: Iterable[float], ratio: float) -> float | None:
+    """The least value of the upper class, if the values fall into two classes whose
+    geometric means differ by `ratio` or more; None otherwise."""
+    logs = np.sort(np.log(np.maximum(np.asarray(list(surprises), dtype=np.float64),
+                                     MIN_SURPRISE)))
+    n = len(logs)
+    if n < 2:
+        return None
+    below = np.cumsum(logs)[:-1]  # sums of the k lowest, k = 1..n-1
+    k = np.arange(1, n)
+    low_mean = below / k
+    high_mean = (logs.sum() - below) / (n - k)
+    between = k * (n - k) * (high_mean - low_mean) ** 2  # Otsu: between-class variance
+    best = int(np.argmax(between))
+    if high_mean[best] - low_mean[best] < math.log(ratio):
+        return None
+    return float(math.exp(logs[best + 1]))
+
+
+class Escalation:
+    """A layer's recent boundary surprises; decides which boundaries reach the layer above."""
+
+    def __init__(self, ratio: float, window: int = ESCALATION_WINDOW):
+        check_escalation_ratio(ratio)
+        self.ratio = ratio
+        self.surprises: deque[float] = deque(maxlen=window)
+
+    def __call__(self, surprise: float) -> Arrival:
+        """Records the surprise of a boundary just marked."""
+        surprise = max(float(surprise), MIN_SURPRISE)
+        self.surprises.append(surprise)
+        level = (split_level(self.surprises, self.ratio)
+                 if len(self.surprises) >= MIN_BOUNDARIES else None)
+        return Arrival(surprise, level is not None and surprise >= level, level)
+
+    def reset(self) -> None:
+        self.surprises.clear()
+
+    def state(self) -> list[float]:
+        return list(self.surprises)
+
+    def load_state(self, surprises: list[float]) -> None:
+        self.surprises.clear()
+        self.surprises.extend(float(s) for s in surprises)
+
+
+def check_escalation_ratio(ratio: float) -> None:
+    if not (math.isfinite(ratio) and ratio >= 1.0):
+        raise ValueError("escalation_ratio must be a number, 1 or more")

@@ -1,0 +1,142 @@
+"""Escalation: upper layers end their events at the most surprising boundaries below."""
+
+import pytest
+
+from core_helpers import run, scene_frames, small_model
+from streamer_core import EventDemarcation, StreamerModelArguments
+from streamer_core.checkpoint import load_checkpoint, save_checkpoint
+from streamer_core.escalation import MIN_BOUNDARIES, Escalation, split_level
+from streamer_core.presets import preset_arguments
+
+
+def test_split_level_finds_the_least_value_of_the_upper_class():
+    assert split_level([1.0, 1.2, 0.9, 10.0, 12.0, 1.1], ratio=2.0) == pytest.approx(10.0)
+    # Both classes compared as logarithms: 3 and 30 are as far apart as 0.3 and 3.
+    assert split_level([0.3, 0.35, 3.0, 0.32], ratio=2.0) == pytest.approx(3.0)
+
+
+def test_split_level_needs_classes_at_least_ratio_apart():
+    values = [1.0, 1.2, 0.9, 2.0, 2.2]  # geometric means 1.02 and 2.1: ratio 2.06
+    assert split_level(values, ratio=2.0) == pytest.approx(2.0)
+    assert split_level(values, ratio=3.0) is None
+    assert split_level([5.0, 5.0, 5.0], ratio=1.5) is None  # one class
+    assert split_level([5.0], ratio=1.5) is None
+
+
+def test_a_boundary_escalates_when_it_is_in_the_upper_class():
+    escalation = Escalation(ratio=2.0)
+    early = [escalation(s) for s in [20.0, 200.0][:MIN_BOUNDARIES - 1]]
+    assert not any(a.escalated for a in early)  # too few boundaries to tell classes apart
+    for surprise in [15.0, 25.0, 18.0]:
+        assert not escalation(surprise).escalated  # like most of the recent ones
+    big = escalation(300.0)
+    assert big.escalated and big.surprise == 300.0
+    assert 25.0 < big.level <= 200.0
+    assert not escalation(22.0).escalated
+
+
+def test_no_surprise_counts_as_the_least_one():
+    escalation = Escalation(ratio=2.0)
+    for surprise in [0.0, -1.0, 0.0]:
+        arrival = escalation(surprise)
+    assert arrival.surprise > 0 and not arrival.escalated
+    assert escalation(5.0).escalated  # far above "none at all"
+
+
+@pytest.mark.parametrize("mode, values, surprising", [
+    ("change", [0.5, 0.51, 0.5, 0.51, 0.5, 0.51, 0.5, 0.9], 0.9),  # a step of 0.4
+    ("robust", [1.0, 1.1, 0.9, 1.0, 1.1, 0.9, 5.0], 5.0),  # distance: high is surprising
+])
+def test_demarcation_reports_how_surprising_a_value_was(mode, values, surprising):
+    dist = "similarity" if mode == "change" else "distance"
+    dem = EventDemarcation(mode, dist, window_size=10, z_threshold=3.0, min_window=5)
+    for value in values[:-1]:
+        dem(value)
+    calm = dem.last_surprise
+    assert dem(surprising) is True
+    assert dem.last_surprise > 3.0  # beyond z_threshold deviations: a boundary
+    assert calm < 3.0
+
+
+def test_paper_average_surprise_is_the_excess_over_the_running_mean():
+    dem = EventDemarcation("average", "similarity", window_size=3)
+    for value in [0.8, 0.8, 0.8]:
+        dem(value)
+    assert dem(0.5) is True
+    assert dem.last_surprise == pytest.approx(0.3)
+    dem(0.9)
+    assert dem.last_surprise == 0.0
+
+
+def _escalating_model(**overrides):
+    return small_model(seed=4, optimize_every=10_000, init_layers=3, evolve_every=1000,
+                       demarcation_mode="average", upper_demarcation="escalate",
+                       escalation_ratio=1.2, **overrides)
+
+
+def test_escalated_boundaries_are_nested_and_follow_the_arrivals():
+    model, optimizer = _escalating_model()
+    base, upper = model.streamer, model.streamer.above
+    arrivals = []
+    original = upper.forward
+
+    def spy(x, base_counter, arrival=None):
+        arrivals.append((base_counter, arrival))
+        return original(x, base_counter, arrival)
+
+    upper.forward = spy
+    reports = run(model, optimizer, scene_frames(40))
+    layer0 = [r.step for r in reports if r.layer == 0 and r.boundary]
+    layer1 = [r.step for r in reports if r.layer == 1 and r.boundary]
+    layer2 = [r.step for r in reports if r.layer == 2 and r.boundary]
+    assert len(layer0) > len(layer1) > 0
+    assert set(layer2) <= set(layer1) <= set(layer0)
+    compared = {r.step for r in reports if r.layer == 1 and r.signal is not None}
+    assert {step for step, a in arrivals if a.escalated and step in compared} == set(layer1)
+    assert [step for step, _ in arrivals] == layer0  # every layer-0 boundary is an input
+    assert len(base.escalation.surprises) == len(layer0)
+    shown = [r for r in reports if r.layer == 1 and r.signal is not None]
+    assert all(r.signal == dict(arrivals)[r.step].surprise for r in shown)
+
+
+def test_own_mode_ignores_the_arrivals():
+    model, optimizer = small_model(seed=4, optimize_every=10_000, init_layers=3,
+                                   evolve_every=1000, demarcation_mode="average")
+    reports = run(model, optimizer, scene_frames(40))
+    upper = [r for r in reports if r.layer == 1 and r.signal is not None]
+    assert upper and all(-1.0 <= r.signal <= 1.0 for r in upper)  # its own cosine signal
+
+
+def test_boundary_surprises_survive_a_checkpoint(tmp_path):
+    model, optimizer = _escalating_model()
+    run(model, optimizer, scene_frames(30))
+    path = tmp_path / "m.pt"
+    save_checkpoint(path, model, optimizer)
+    loaded, _ = load_checkpoint(path, device="cpu")
+    assert loaded.args.upper_demarcation == "escalate"
+    assert loaded.args.escalation_ratio == 1.2
+    for mine, theirs in zip(model.layers(), loaded.layers()):
+        assert theirs.escalation.state() == mine.escalation.state()
+    assert len(loaded.streamer.escalation.state()) > 0
+
+
+def test_set_demarcation_switches_escalation_on_a_running_model():
+    model, optimizer = small_model(seed=4, optimize_every=10_000, init_layers=2,
+                                   evolve_every=1000, demarcation_mode="average")
+    run(model, optimizer, scene_frames(10))
+    history = model.streamer.escalation.state()
+    model.set_demarcation(upper="escalate", escalation_ratio=3.0)
+    assert model.streamer.above.args.upper_demarcation == "escalate"
+    assert model.streamer.escalation.ratio == 3.0
+    assert model.streamer.escalation.state() == history  # the history is kept
+    with pytest.raises(ValueError, match="upper_demarcation"):
+        model.set_demarcation(upper="sideways")
+    with pytest.raises(ValueError, match="escalation_ratio"):
+        model.set_demarcation(escalation_ratio=0.5)
+    assert model.args.escalation_ratio == 3.0
+
+
+def test_live_escalates_and_paper_keeps_the_spec():
+    assert preset_arguments("live")[0].upper_demarcation == "escalate"
+    assert preset_arguments("paper")[0].upper_demarcation == "own"
+    assert "upper_demarcation" not in StreamerModelArguments().reference_dict()
