@@ -11,8 +11,8 @@ import torch.nn as nn
 
 from .buffer import DISTANCE, DISTANCE_MODES
 from .demarcation import ACCUM, DEMARCATION_MODES, MODIFIER_TYPES, check_peak_settings
-from .escalation import OWN, UPPER_MODES, check_escalation_ratio
 from .device import resolve_device
+from .escalation import OWN, UPPER_MODES, check_escalation_ratio
 from .layer import LayerStep, StreamerLayer, StreamerLayerArguments
 from .networks import CNNDecoder, CNNEncoder
 from .reach import ReachWeights, reach_scaled
