@@ -262,7 +262,7 @@ class StreamerModel(nn.Module):
                         min_window: int | None = None, upper: str | None = None,
                         escalation_ratio: float | None = None) -> None:
         """Changes demarcation on the running model; a new rule starts with an empty window
-        (the layers' boundary surprises are kept: escalation's history is every rule's)."""
+        and no boundary surprises (they are measured in the rule's units)."""
         keywords = locals()
         changes = {field: keywords[keyword] for field, keyword in DEMARCATION_FIELDS.items()
                    if keywords[keyword] is not None}
@@ -277,5 +277,7 @@ class StreamerModel(nn.Module):
             new = layer.make_demarcation()
             if new.dem_mode == old.dem_mode and new.window_size == old.window_size:
                 new.load_state(old.state())  # keep history when only the level moves
+            if new.dem_mode != old.dem_mode:
+                layer.escalation.reset()
             layer.demarcation = new
             layer.escalation.ratio = self.args.escalation_ratio

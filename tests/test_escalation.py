@@ -125,10 +125,13 @@ def test_set_demarcation_switches_escalation_on_a_running_model():
                                    evolve_every=1000, demarcation_mode="average")
     run(model, optimizer, scene_frames(10))
     history = model.streamer.escalation.state()
+    assert history  # layer 0 has marked boundaries
     model.set_demarcation(upper="escalate", escalation_ratio=3.0)
     assert model.streamer.above.args.upper_demarcation == "escalate"
     assert model.streamer.escalation.ratio == 3.0
     assert model.streamer.escalation.state() == history  # the history is kept
+    model.set_demarcation(mode="robust")  # surprises in other units: start again
+    assert model.streamer.escalation.state() == []
     with pytest.raises(ValueError, match="upper_demarcation"):
         model.set_demarcation(upper="sideways")
     with pytest.raises(ValueError, match="escalation_ratio"):

@@ -91,7 +91,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
                              "several videos, a folder for one VIDEO.json each")
     parser.add_argument("--trace", metavar="TRACE.jsonl",
                         help="one JSON line per step and layer: step, time, signal, "
-                             "threshold, boundary")
+                             "threshold, boundary (escalating upper layers: the surprise "
+                             "and the class split as signal and threshold)")
     parser.add_argument("--save-checkpoint", metavar="PATH",
                         help="save the model here at the end (also when interrupted)")
     parser.add_argument("--quiet", action="store_true", help="no progress line")
