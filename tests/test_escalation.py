@@ -1,6 +1,7 @@
 """Escalation: upper layers end their events at the most surprising boundaries below."""
 
 import pytest
+import torch
 
 from core_helpers import run, scene_frames, small_model
 from streamer_core import EventDemarcation, StreamerModelArguments
@@ -143,3 +144,20 @@ def test_live_escalates_and_paper_keeps_the_spec():
     assert preset_arguments("live")[0].upper_demarcation == "escalate"
     assert preset_arguments("paper")[0].upper_demarcation == "own"
     assert "upper_demarcation" not in StreamerModelArguments().reference_dict()
+
+
+def test_a_checkpoint_from_before_escalation_loads_with_the_spec_rule(tmp_path):
+    model, optimizer = _escalating_model()
+    run(model, optimizer, scene_frames(12))
+    path = tmp_path / "old.pt"
+    save_checkpoint(path, model, optimizer)
+    data = torch.load(path, weights_only=True)
+    for key in ("upper_demarcation", "escalation_ratio"):
+        del data["studio"]["model_args"][key]
+    for layer in data["studio"]["layers"]:
+        del layer["boundary_surprises"]
+    torch.save(data, path)
+    loaded, _ = load_checkpoint(path, device="cpu")
+    assert loaded.args.upper_demarcation == "own"  # what such a file was saved with
+    assert loaded.streamer.escalation.state() == []
+    run(loaded, None, scene_frames(3))
