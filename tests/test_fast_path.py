@@ -10,6 +10,7 @@ import pytest
 import torch
 
 from core_helpers import run, scene_frames, small_model
+from streamer_core.checkpoint import checkpoint_dict
 
 
 def _relative_error(a: torch.Tensor, b: torch.Tensor) -> float:
@@ -95,8 +96,6 @@ def test_fast_path_defers_the_large_linear_weight_gradients():
 
 def test_saving_mid_interval_does_not_change_the_accumulated_gradients():
     """Saving completes the gradients so far and keeps the graphs that later inputs add to."""
-    from streamer_core.checkpoint import checkpoint_dict
-
     frames = scene_frames(12)
     overrides = dict(init_layers=2, evolve_every=100, buffer_size=5)
     saved, optimizer = small_model(seed=5, optimize_every=10_000, **overrides)
