@@ -51,8 +51,8 @@ class Arrival:
 def split_level(surprises: Iterable[float], ratio: float) -> float | None:
     """The least value of the upper class, if the values fall into two classes whose
     geometric means differ by `ratio` or more; None otherwise."""
-    logs = np.sort(np.log(np.maximum(np.asarray(list(surprises), dtype=np.float64),
-                                     MIN_SURPRISE)))
+    values = np.sort(np.maximum(np.asarray(list(surprises), dtype=np.float64), MIN_SURPRISE))
+    logs = np.log(values)
     n = len(logs)
     if n < 2:
         return None
@@ -64,7 +64,7 @@ def split_level(surprises: Iterable[float], ratio: float) -> float | None:
     best = int(np.argmax(between))
     if high_mean[best] - low_mean[best] < math.log(ratio):
         return None
-    return float(math.exp(logs[best + 1]))
+    return float(values[best + 1])  # the value itself: exp(log(v)) may round above v
 
 
 class Escalation:

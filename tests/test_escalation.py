@@ -1,5 +1,7 @@
 """Escalation: upper layers end their events at the most surprising boundaries below."""
 
+import math
+
 import pytest
 import torch
 
@@ -161,3 +163,14 @@ def test_a_checkpoint_from_before_escalation_loads_with_the_spec_rule(tmp_path):
     assert loaded.args.upper_demarcation == "own"  # what such a file was saved with
     assert loaded.streamer.escalation.state() == []
     run(loaded, None, scene_frames(3))
+
+
+def test_the_least_value_of_the_upper_class_escalates_exactly():
+    """The level is that value itself: exp(log(v)) rounds above v for this one."""
+    least = 2.787039351967598
+    assert math.exp(math.log(least)) > least
+    escalation = Escalation(ratio=2.0)
+    for surprise in [0.5, 0.6, 0.55, 9.0]:
+        escalation(surprise)
+    arrival = escalation(least)
+    assert arrival.level == least and arrival.escalated
