@@ -221,20 +221,28 @@ class StreamerLayer(nn.Module):
         reps = self.args.reps_fn(self.layer_num)  # [L, D]
         self.context = self.p(reps)  # [1, D] or [1, 3, H, W]
 
+    def _escalating(self, arrival: Arrival | None) -> bool:
+        """Whether this input's boundary is decided below (escalate mode, layers above 0)."""
+        return self.args.upper_demarcation == ESCALATE and arrival is not None
+
+    def _escalated_report(self, arrival: Arrival, step: int, time: float) -> LayerStep:
+        # The timeline shows what decided: the surprise below and the class split.
+        return LayerStep(self.layer_num, step, time, arrival.surprise, arrival.level,
+                         arrival.escalated)
+
     def _demarcate(self, signal: float, arrival: Arrival | None, step: int,
                    time: float) -> tuple[LayerStep, float]:
         """This input's report and the surprise of its boundary (if it is one)."""
-        if self.args.upper_demarcation == ESCALATE and arrival is not None:
-            # The timeline shows what decided: the surprise below and the class split.
-            boundary = arrival.escalated
-            shown, threshold, surprise = arrival.surprise, arrival.level, arrival.surprise
+        if self._escalating(arrival):
+            report, surprise = self._escalated_report(arrival, step, time), arrival.surprise
         else:
             boundary = self.demarcation(signal)
-            shown, threshold = signal, self.demarcation.last_threshold
+            report = LayerStep(self.layer_num, step, time, signal,
+                               self.demarcation.last_threshold, boundary)
             surprise = self.demarcation.last_surprise
         if self.args.force_fixed_buffer and self.buffer.counter >= self.buffer.buffer_size:
-            boundary = True
-        return LayerStep(self.layer_num, step, time, shown, threshold, boundary), surprise
+            report.boundary = True
+        return report, surprise
 
     def forward(self, x: torch.Tensor, base_counter: int,
                 arrival: Arrival | None = None) -> list[LayerStep]:
@@ -248,10 +256,19 @@ class StreamerLayer(nn.Module):
             self.predict()  # the event goes on: predicted again, with the new weights
 
         if self.context is None:  # new layer, or weights just changed: fresh start
+            if self._escalating(arrival):
+                # The decision needs no prediction: an escalated boundary still ends this
+                # layer's event, but there is no representation of it to send up.
+                report = self._escalated_report(arrival, base_counter, time)
+                if report.boundary:
+                    self.hierarchy_boundaries.append(time)
+                    self.escalation(arrival.surprise)
+            else:
+                report = LayerStep(self.layer_num, base_counter, time, None, None, False)
             self.buffer.reset_buffer()
             self.buffer.add_input(self._buffer_item(x), 0.0)
             self.predict()
-            return [LayerStep(self.layer_num, base_counter, time, None, None, False)]
+            return [report]
 
         self.main_objective, signal_tensor = self.l(self.context, x)
         self.objective_ready = self.main_objective.requires_grad

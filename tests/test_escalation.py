@@ -71,20 +71,23 @@ def test_paper_average_surprise_is_the_excess_over_the_running_mean():
     assert dem.last_surprise == 0.0
 
 
-def _escalating_model(**overrides):
-    return small_model(seed=4, optimize_every=10_000, init_layers=3, evolve_every=1000,
-                       demarcation_mode="average", upper_demarcation="escalate",
-                       escalation_ratio=1.2, **overrides)
+def _escalating_model(optimize_every: int = 10_000, **overrides):
+    return small_model(seed=4, optimize_every=optimize_every, init_layers=3,
+                       evolve_every=1000, demarcation_mode="average",
+                       upper_demarcation="escalate", escalation_ratio=1.2, **overrides)
 
 
 def test_escalated_boundaries_are_nested_and_follow_the_arrivals():
-    model, optimizer = _escalating_model()
+    model, optimizer = _escalating_model(optimize_every=4)
+    optimizer.args.optimize_clock = "base"  # frequent updates: fresh starts at layer 1
     base, upper = model.streamer, model.streamer.above
-    arrivals = []
+    arrivals, fresh = [], []
     original = upper.forward
 
     def spy(x, base_counter, arrival=None):
         arrivals.append((base_counter, arrival))
+        if upper.context is None:
+            fresh.append(base_counter)
         return original(x, base_counter, arrival)
 
     upper.forward = spy
@@ -94,11 +97,13 @@ def test_escalated_boundaries_are_nested_and_follow_the_arrivals():
     layer2 = [r.step for r in reports if r.layer == 2 and r.boundary]
     assert len(layer0) > len(layer1) > 0
     assert set(layer2) <= set(layer1) <= set(layer0)
-    compared = {r.step for r in reports if r.layer == 1 and r.signal is not None}
-    assert {step for step, a in arrivals if a.escalated and step in compared} == set(layer1)
+    # Every escalated arrival ends a layer-1 event, its first input (a fresh start) too.
+    assert {step for step, a in arrivals if a.escalated} == set(layer1)
     assert [step for step, _ in arrivals] == layer0  # every layer-0 boundary is an input
     assert len(base.escalation.surprises) == len(layer0)
-    shown = [r for r in reports if r.layer == 1 and r.signal is not None]
+    assert len(upper.escalation.surprises) == len(layer1)
+    assert set(fresh) & set(layer1), "the run must cover an escalated fresh start"
+    shown = [r for r in reports if r.layer == 1]
     assert all(r.signal == dict(arrivals)[r.step].surprise for r in shown)
 
 
