@@ -244,6 +244,11 @@ class StreamerLayer(nn.Module):
             report.boundary = True
         return report, surprise
 
+    def _record_boundary(self, time: float, surprise: float) -> Arrival:
+        """Notes a boundary of this layer; returns what it tells the layer above."""
+        self.hierarchy_boundaries.append(time)
+        return self.escalation(surprise)
+
     def forward(self, x: torch.Tensor, base_counter: int,
                 arrival: Arrival | None = None) -> list[LayerStep]:
         """`arrival`: what the layer below's boundary that sent `x` tells this layer."""
@@ -261,8 +266,7 @@ class StreamerLayer(nn.Module):
                 # layer's event, but there is no representation of it to send up.
                 report = self._escalated_report(arrival, base_counter, time)
                 if report.boundary:
-                    self.hierarchy_boundaries.append(time)
-                    self.escalation(arrival.surprise)
+                    self._record_boundary(time, arrival.surprise)
             else:
                 report = LayerStep(self.layer_num, base_counter, time, None, None, False)
             self.buffer.reset_buffer()
@@ -278,8 +282,7 @@ class StreamerLayer(nn.Module):
         reports = [report]
 
         if report.boundary:
-            self.hierarchy_boundaries.append(time)
-            escalation = self.escalation(surprise)
+            escalation = self._record_boundary(time, surprise)
             if self.above is not None:
                 reports += self.above(self.representation.detach().clone(), base_counter,
                                       escalation)
