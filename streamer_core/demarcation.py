@@ -11,6 +11,7 @@ the model predicted well, ended by a surprise.
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Sequence
 
 import numpy as np
 
@@ -61,6 +62,11 @@ class EventDemarcation:
                 better raises the similarity, which the one-sided rules never mark.
                 `last_threshold` is the previous value minus that step (plus, in
                 distance mode), on the other side only for a jump that way.
+                With `regions` (layer 0's signal per cell of a grid over the image,
+                see StreamerModelArguments.signal_regions) a step is the mean of the
+                cells' steps: a cut that one half of the picture predicts better and
+                the other worse moves every cell, though hardly their mean. Then
+                `last_value` is that step and `last_threshold` its limit.
     All four: no boundary while fewer than `min_window` values are stored (the first
     value after a reset is never one), and none within `min_event_length` inputs of
     the previous boundary or of the reset (the refractory period: an event lasts at
@@ -96,7 +102,8 @@ class EventDemarcation:
         self.buffer = 0.0  # accum's running sum
         self.since_boundary = 0  # peak modes: inputs since the last boundary or reset
         self.armed = True  # hysteresis: False from a boundary until the signal settles
-        self.previous: float | None = None  # change: the last value seen
+        self.previous: float | np.ndarray | None = None  # change: the last value (or cells) seen
+        self.last_value: float | None = None  # what `last_threshold` was compared with
         self.last_threshold: float | None = None
         self.last_surprise = 0.0
 
@@ -112,10 +119,12 @@ class EventDemarcation:
         return max(threshold - value if self.dist_mode == SIMILARITY else value - threshold,
                    0.0)
 
-    def __call__(self, value: float) -> bool:
+    def __call__(self, value: float, regions: Sequence[float] | None = None) -> bool:
+        """`regions`: the signal per cell of the image, used by `change` (see above)."""
         self.last_surprise = 0.0
+        self.last_value = value
         if self.dem_mode in PEAK_MODES:
-            return self._peak(value)
+            return self._peak(value, regions)
 
         if self.dem_mode == FIXED:
             self.last_threshold = self.threshold
@@ -158,14 +167,18 @@ class EventDemarcation:
         """The value z scales on the surprising side of the centre."""
         return centre - z * scale if self.dist_mode == SIMILARITY else centre + z * scale
 
-    def _peak(self, value: float) -> bool:
+    def _peak(self, value: float, regions: Sequence[float] | None) -> bool:
         self.since_boundary += 1
         if self.dem_mode == CHANGE:  # what the window holds: steps, not values
-            previous, self.previous = self.previous, value
-            if previous is None:  # the first value after a reset
-                self.last_threshold = None
+            current = value if regions is None else np.asarray(regions, dtype=np.float64)
+            previous, self.previous = self.previous, current
+            # With regions the timeline shows the step: the cells' values are many.
+            if previous is None or np.shape(previous) != np.shape(current):
+                self.last_threshold = None  # the first value after a reset (or a new grid)
+                self.last_value = value if regions is None else None
                 return False
-            sample = abs(value - previous)
+            sample = float(np.mean(np.abs(current - previous)))
+            self.last_value = value if regions is None else sample
         else:
             sample = value
         if len(self.window) < max(1, self.min_window):
@@ -176,7 +189,8 @@ class EventDemarcation:
         if self.dem_mode == CHANGE:
             limit = centre + self.z_threshold * scale
             surprising = sample > limit
-            self.last_threshold = self._change_level(previous, value, limit, surprising)
+            self.last_threshold = (limit if regions is not None else
+                                   self._change_level(previous, value, limit, surprising))
             self.last_surprise = max(sample - centre, 0.0) / scale
         else:
             self.last_threshold = self._level(centre, scale, self.z_threshold)
@@ -223,9 +237,10 @@ class EventDemarcation:
 
     def state(self) -> dict:
         """What it remembers, for checkpoints (plain types only)."""
+        previous = self.previous
         return {"window": list(self.window), "buffer": self.buffer,
                 "since_boundary": self.since_boundary, "armed": self.armed,
-                "previous": self.previous}
+                "previous": previous.tolist() if isinstance(previous, np.ndarray) else previous}
 
     def load_state(self, state: dict) -> None:
         """Older checkpoints lack the peak modes' keys: they restart those counters."""
@@ -235,7 +250,10 @@ class EventDemarcation:
         self.since_boundary = int(state.get("since_boundary", 0))
         self.armed = bool(state.get("armed", True))
         previous = state.get("previous")
-        self.previous = None if previous is None else float(previous)
+        if isinstance(previous, list):  # the cells of a regional signal
+            self.previous = np.asarray(previous, dtype=np.float64)
+        else:
+            self.previous = None if previous is None else float(previous)
 
 
 def check_peak_settings(dem_mode: str, z_threshold: float, min_event_length: int,

@@ -59,6 +59,8 @@ class StreamerLayerArguments:
     """hysteresis: the level the signal must settle back within before the next boundary"""
     min_window: int = 5
     """Peak demarcation modes: stored values needed before the first boundary"""
+    signal_regions: int = 1
+    """Layer 0, `change`: its signal also per cell of a grid this many cells wide"""
     upper_demarcation: str = OWN
     """Above layer 0: boundaries from the layer's own signal, or escalated from below"""
     escalation_ratio: float = 2.0
@@ -230,14 +232,25 @@ class StreamerLayer(nn.Module):
         return LayerStep(self.layer_num, step, time, arrival.surprise, arrival.level,
                          arrival.escalated)
 
-    def _demarcate(self, signal: float, arrival: Arrival | None, step: int,
-                   time: float) -> tuple[LayerStep, float]:
+    def _signal_values(self, signal: torch.Tensor,
+                       x: torch.Tensor) -> tuple[float, list[float] | None]:
+        """The signal, and per region of the image if this layer demarcates so; one host
+        sync per layer input either way."""
+        regions = self.args.signal_regions
+        if regions <= 1 or self.context.dim() != 4:  # one value, or no image to divide
+            return signal.item(), None
+        values = torch.cat([signal.detach().reshape(1),
+                            self.l.per_region(self.context, x, regions)]).tolist()
+        return values[0], values[1:]
+
+    def _demarcate(self, signal: float, regions: list[float] | None, arrival: Arrival | None,
+                   step: int, time: float) -> tuple[LayerStep, float]:
         """This input's report and the surprise of its boundary (if it is one)."""
         if self._escalating(arrival):
             report, surprise = self._escalated_report(arrival, step, time), arrival.surprise
         else:
-            boundary = self.demarcation(signal)
-            report = LayerStep(self.layer_num, step, time, signal,
+            boundary = self.demarcation(signal, regions)
+            report = LayerStep(self.layer_num, step, time, self.demarcation.last_value,
                                self.demarcation.last_threshold, boundary)
             surprise = self.demarcation.last_surprise
         if self.args.force_fixed_buffer and self.buffer.counter >= self.buffer.buffer_size:
@@ -276,9 +289,9 @@ class StreamerLayer(nn.Module):
 
         self.main_objective, signal_tensor = self.l(self.context, x)
         self.objective_ready = self.main_objective.requires_grad
-        signal = signal_tensor.item()  # the one host sync per layer input
+        signal, regions = self._signal_values(signal_tensor, x)
 
-        report, surprise = self._demarcate(signal, arrival, base_counter, time)
+        report, surprise = self._demarcate(signal, regions, arrival, base_counter, time)
         reports = [report]
 
         if report.boundary:

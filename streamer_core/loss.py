@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import torch
 import torch.nn as nn
+import torch.nn.functional as F
 
 from .buffer import SIMILARITY
 
@@ -21,6 +22,17 @@ class StreamerLoss(nn.Module):
         signal = self.criterion(context, target).mean()
         objective = -signal if self.dist_mode == SIMILARITY else signal
         return objective, signal
+
+    @torch.no_grad()
+    def per_region(self, context: torch.Tensor, target: torch.Tensor,
+                   regions: int) -> torch.Tensor:
+        """Images [1, 3, H, W]: the signal averaged over each cell of a regions x regions
+        grid [regions * regions]; their mean is the signal (for a grid that divides H, W)."""
+        if self.dist_mode == SIMILARITY:
+            per_pixel = self.criterion(context, target)  # [1, H, W]
+        else:
+            per_pixel = ((context - target) ** 2).mean(dim=1)  # [1, H, W]
+        return F.adaptive_avg_pool2d(per_pixel, regions).flatten()
 
     # The reference's module protocol; the loss has no parameters.
     def get_params(self) -> list[nn.Parameter]:

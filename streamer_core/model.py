@@ -17,6 +17,9 @@ from .layer import LayerStep, StreamerLayer, StreamerLayerArguments
 from .networks import CNNDecoder, CNNEncoder
 from .reach import ReachWeights, reach_scaled
 
+MAX_SIGNAL_REGIONS = 32
+"""A grid of 32 x 32 cells of 4 x 4 pixels: finer cells follow motion, not shots"""
+
 
 @dataclass
 class StreamerModelArguments:
@@ -53,6 +56,11 @@ class StreamerModelArguments:
     (robust) standard deviations of the centre"""
     min_window: int = 5
     """Peak modes: stored values needed before the first boundary after a reset"""
+    signal_regions: int = 1
+    """`change` at layer 0: 1 (the spec) judges the mean similarity of the predicted and
+    the seen image; N > 1 also takes it per cell of an N x N grid, and a step is the mean
+    of the cells' steps. A cut between two shots of one scene moves the similarity of
+    each region, while their mean, better here and worse there, hardly moves"""
     upper_demarcation: str = OWN
     """How layers above 0 mark boundaries: "own" (the spec: each from its own prediction
     signal, by demarcation_mode) or "escalate" (a boundary of the layer below whose
@@ -91,6 +99,8 @@ class StreamerModelArguments:
             (self.distance_mode in DISTANCE_MODES,
              f"distance_mode must be one of {', '.join(DISTANCE_MODES)}"),
             (self.window_size >= 1, "window_size must be at least 1"),
+            (1 <= self.signal_regions <= MAX_SIGNAL_REGIONS,
+             f"signal_regions must be between 1 and {MAX_SIGNAL_REGIONS}"),
             (self.modifier_type in MODIFIER_TYPES,
              f"modifier_type must be one of {', '.join(MODIFIER_TYPES)}"),
             (self.device in ("auto", "cpu") or self.device.startswith("cuda"),
@@ -118,7 +128,7 @@ class StreamerModelArguments:
         return {name: getattr(self, name) for name in STUDIO_SAVED_FIELDS}
 
 
-PEAK_FIELDS = ("z_threshold", "min_event_length", "rearm_z", "min_window")
+PEAK_FIELDS = ("z_threshold", "min_event_length", "rearm_z", "min_window", "signal_regions")
 """Settings of the peak demarcation modes"""
 STUDIO_SAVED_FIELDS = (*PEAK_FIELDS, "upper_demarcation", "escalation_ratio", "keep_events")
 """Saved under the checkpoint's `studio` key: the reference's `model_args` must not hold them"""
@@ -127,7 +137,8 @@ DEMARCATION_FIELDS = {"demarcation_mode": "mode", "loss_threshold": "threshold",
                       "window_size": "window_size", "modifier_type": "modifier_type",
                       "modifier": "modifier", "z_threshold": "z_threshold",
                       "min_event_length": "min_event_length", "rearm_z": "rearm_z",
-                      "min_window": "min_window", "upper_demarcation": "upper",
+                      "min_window": "min_window", "signal_regions": "regions",
+                      "upper_demarcation": "upper",
                       "escalation_ratio": "escalation_ratio"}
 """Fields a running model can change (StreamerModel.set_demarcation's keyword for each)"""
 
@@ -173,7 +184,8 @@ class StreamerModel(nn.Module):
             modifier_type=a.modifier_type, modifier=a.modifier,
             force_fixed_buffer=a.force_fixed_buffer, fast_path=a.fast_path,
             z_threshold=a.z_threshold, min_event_length=a.min_event_length,
-            rearm_z=a.rearm_z, min_window=a.min_window, upper_demarcation=a.upper_demarcation,
+            rearm_z=a.rearm_z, min_window=a.min_window, signal_regions=a.signal_regions,
+            upper_demarcation=a.upper_demarcation,
             escalation_ratio=a.escalation_ratio, keep_events=a.keep_events)
 
     # --- seeded construction ----------------------------------------------------------
@@ -259,7 +271,8 @@ class StreamerModel(nn.Module):
                         window_size: int | None = None, modifier_type: str | None = None,
                         modifier: float | None = None, z_threshold: float | None = None,
                         min_event_length: int | None = None, rearm_z: float | None = None,
-                        min_window: int | None = None, upper: str | None = None,
+                        min_window: int | None = None, regions: int | None = None,
+                        upper: str | None = None,
                         escalation_ratio: float | None = None) -> None:
         """Changes demarcation on the running model; a new rule starts with an empty window
         and no boundary surprises (they are measured in the rule's units)."""

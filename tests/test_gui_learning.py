@@ -250,3 +250,21 @@ def test_upper_layer_rule_and_escalation_ratio_apply_live(qtbot, tmp_path):
     qtbot.waitUntil(lambda: window.learner.model.args.upper_demarcation == "own",
                     timeout=SLOW)
     assert window.learner.model.streamer.escalation.ratio == 4.0
+
+
+def test_layer_zero_regions_apply_live_and_name_what_its_row_plots(qtbot, tmp_path):
+    window = open_window(qtbot, tmp_path, SOURCE)
+    controls = window.controls
+    wait_steps(qtbot, window, 2)
+    controls.mode_box.setCurrentIndex(controls.mode_box.findData("average"))
+    assert not controls.regions_spin.isEnabled()  # only `change` compares regions
+    controls.mode_box.setCurrentIndex(controls.mode_box.findData("change"))
+    assert controls.regions_spin.isEnabled()
+    with qtbot.waitSignal(window.requests.demarcation, timeout=SLOW) as sent:
+        controls.regions_spin.setValue(4)
+    assert sent.args[0] == {"regions": 4}
+    assert window.timeline.signal_names[0] == "regional step"
+    qtbot.waitUntil(lambda: window.learner.model.args.signal_regions == 4, timeout=SLOW)
+    with qtbot.waitSignal(window.requests.demarcation, timeout=SLOW):
+        controls.regions_spin.setValue(1)
+    assert window.timeline.signal_names[0] == "similarity"

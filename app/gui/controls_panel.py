@@ -29,6 +29,7 @@ from PySide6.QtWidgets import (
 )
 
 from streamer_core.demarcation import PEAK_MODES
+from streamer_core.model import MAX_SIGNAL_REGIONS
 from streamer_core.presets import PRESETS
 
 from .settings import StudioSettings
@@ -216,6 +217,11 @@ class ControlsPanel(QScrollArea):
                                                       "the next boundary")
         self.min_window_spin = _spin(1, 10_000, tip="Peak rules: values needed before the "
                                                     "first boundary")
+        self.regions_spin = _spin(1, MAX_SIGNAL_REGIONS,
+                                  tip="change, layer 0: compare the predicted and the seen "
+                                      "picture in N x N regions and mark a step of their "
+                                      "similarities (1: the whole picture, as the paper). "
+                                      "Regions tell apart two shots of one scene")
         self.upper_box = QComboBox()
         self.upper_box.addItem("escalate (surprise below)", "escalate")
         self.upper_box.addItem("own signal (paper)", "own")
@@ -240,6 +246,7 @@ class ControlsPanel(QScrollArea):
         form.addRow("Shortest event", self.min_event_spin)
         form.addRow("Re-arm at (z)", self.rearm_spin)
         form.addRow("Warm-up values", self.min_window_spin)
+        form.addRow("Regions (layer 0)", self.regions_spin)
         form.addRow("Upper layers", self.upper_box)
         form.addRow("Escalation ratio", self.ratio_spin)
         form.addRow("Optimize every", self.optimize_spin)
@@ -258,6 +265,7 @@ class ControlsPanel(QScrollArea):
         self.min_event_spin.valueChanged.connect(lambda: self._live("min_event_length"))
         self.rearm_spin.valueChanged.connect(lambda: self._live("rearm_z"))
         self.min_window_spin.valueChanged.connect(lambda: self._live("min_window"))
+        self.regions_spin.valueChanged.connect(lambda: self._live("signal_regions"))
         self.upper_box.currentIndexChanged.connect(lambda: self._live("upper_demarcation"))
         self.ratio_spin.valueChanged.connect(lambda: self._live("escalation_ratio"))
         self.optimize_spin.valueChanged.connect(lambda: self._live("optimize_every"))
@@ -351,6 +359,7 @@ class ControlsPanel(QScrollArea):
         for widget in (self.z_spin, self.min_event_spin, self.min_window_spin):
             widget.setEnabled(peak)
         self.rearm_spin.setEnabled(mode == "hysteresis")
+        self.regions_spin.setEnabled(mode == "change")
         self.ratio_spin.setEnabled(self.upper_box.currentData() == "escalate")
 
     # --- state in ---------------------------------------------------------------------
@@ -370,6 +379,7 @@ class ControlsPanel(QScrollArea):
             self.min_event_spin.setValue(settings.min_event_length)
             self.rearm_spin.setValue(settings.rearm_z)
             self.min_window_spin.setValue(settings.min_window)
+            self.regions_spin.setValue(settings.signal_regions)
             _select_data(self.upper_box, settings.upper_demarcation)
             self.ratio_spin.setValue(settings.escalation_ratio)
             self.optimize_spin.setValue(settings.optimize_every)
@@ -403,6 +413,7 @@ class ControlsPanel(QScrollArea):
             min_event_length=self.min_event_spin.value(),
             rearm_z=self.rearm_spin.value(),
             min_window=self.min_window_spin.value(),
+            signal_regions=self.regions_spin.value(),
             upper_demarcation=self.upper_box.currentData(),
             escalation_ratio=self.ratio_spin.value(),
             optimize_every=self.optimize_spin.value(),

@@ -75,10 +75,11 @@ class StudioSettings:
     modifier_type: str = "multiply"
     modifier: float = 1.0
     loss_threshold: float = 0.25
-    z_threshold: float = 12.0
+    z_threshold: float = 6.0
     min_event_length: int = 4
     rearm_z: float = 1.0
     min_window: int = 5
+    signal_regions: int = 8
     upper_demarcation: str = "escalate"
     escalation_ratio: float = 2.0
     optimize_every: int = 20
