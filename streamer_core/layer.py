@@ -76,7 +76,7 @@ class LayerStep:
     layer: int
     step: int
     time: float
-    signal: float | None  # None on a fresh start (no prediction to compare with)
+    signal: float | None  # None on a fresh start, or before the first step of regions
     threshold: float | None  # what the signal was compared with, if anything
     boundary: bool
 

@@ -274,13 +274,15 @@ class StreamerModel(nn.Module):
                         min_window: int | None = None, regions: int | None = None,
                         upper: str | None = None,
                         escalation_ratio: float | None = None) -> None:
-        """Changes demarcation on the running model; a new rule starts with an empty window
-        and no boundary surprises (they are measured in the rule's units)."""
+        """Changes demarcation on the running model; a new rule, or layer 0's rule on
+        another grid of regions, starts with an empty window and no boundary surprises
+        (they are measured in the rule's units)."""
         keywords = locals()
         changes = {field: keywords[keyword] for field, keyword in DEMARCATION_FIELDS.items()
                    if keywords[keyword] is not None}
         trial = StreamerModelArguments(**{**self.args.__dict__, **changes})
         trial.validate()
+        new_grid = trial.signal_regions != self.args.signal_regions
         for key, value in changes.items():
             setattr(self.args, key, value)
             for layer in self.layers():
@@ -288,9 +290,10 @@ class StreamerModel(nn.Module):
         for layer in self.layers():
             old = layer.demarcation
             new = layer.make_demarcation()
-            if new.dem_mode == old.dem_mode and new.window_size == old.window_size:
+            same_rule = new.dem_mode == old.dem_mode and not (new_grid and layer.layer_num == 0)
+            if same_rule and new.window_size == old.window_size:
                 new.load_state(old.state())  # keep history when only the level moves
-            if new.dem_mode != old.dem_mode:
+            if not same_rule:
                 layer.escalation.reset()
             layer.demarcation = new
             layer.escalation.ratio = self.args.escalation_ratio

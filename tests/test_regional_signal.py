@@ -89,8 +89,13 @@ def test_layer_zero_reports_the_regional_step_and_the_layers_above_their_own_sig
 def test_regions_are_changed_live_saved_and_restored(tmp_path):
     model, optimizer = small_model(demarcation_mode="change", min_window=2)
     run(model, optimizer, scene_frames(6))
+    assert model.streamer.demarcation.state()["window"]
+    model.streamer.escalation(3.0)
     model.set_demarcation(regions=4)
     assert model.args.signal_regions == 4 and model.streamer.args.signal_regions == 4
+    # Steps of the whole picture and of regions differ in scale: layer 0 starts afresh.
+    assert model.streamer.demarcation.state()["window"] == []
+    assert model.streamer.escalation.state() == []
     run(model, optimizer, scene_frames(6, seed=1))
     path = tmp_path / "regions.pt"
     save_checkpoint(path, model, optimizer)
