@@ -72,6 +72,18 @@ def test_invalid_stored_settings_are_refused_with_a_note(tmp_path, name):
     loaded.validate()
 
 
+def test_settings_stored_before_regions_keep_comparing_the_whole_picture(tmp_path):
+    store = SettingsStore.at(tmp_path / "s.ini")
+    store.qsettings.setValue("settings/z_threshold", json.dumps(12.0))  # the old default
+    store.qsettings.sync()
+    loaded, notes = store.load()
+    assert (loaded.z_threshold, loaded.signal_regions, notes) == (12.0, 1, [])
+    store.save(replace(loaded, signal_regions=4))
+    assert store.load()[0].signal_regions == 4  # a stored choice is kept
+    fresh = SettingsStore.at(tmp_path / "new.ini").load()[0]
+    assert fresh.signal_regions == preset_arguments("live")[0].signal_regions
+
+
 def test_an_invalid_live_setting_from_code_is_refused_and_the_model_unchanged(qtbot,
                                                                                tmp_path):
     window = open_window(qtbot, tmp_path, "synthetic:2:600")

@@ -253,6 +253,10 @@ class SettingsStore:
         preset = stored.get("preset")
         if isinstance(preset, str) and preset in PRESETS and preset != base.preset:
             base = StudioSettings.from_preset(preset, base)
+        if "z_threshold" in stored and "signal_regions" not in stored:
+            # Written before layer 0 compared regions: its thresholds were set for the
+            # whole picture. Choosing the live preset again applies the new default.
+            stored["signal_regions"] = 1
         settings, more = merge(base, stored, "stored settings")
         return settings, notes + more
 
