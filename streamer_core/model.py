@@ -10,7 +10,13 @@ import torch
 import torch.nn as nn
 
 from .buffer import DISTANCE, DISTANCE_MODES
-from .demarcation import ACCUM, DEMARCATION_MODES, MODIFIER_TYPES, check_peak_settings
+from .demarcation import (
+    ACCUM,
+    CHANGE,
+    DEMARCATION_MODES,
+    MODIFIER_TYPES,
+    check_peak_settings,
+)
 from .device import resolve_device
 from .escalation import OWN, UPPER_MODES, check_escalation_ratio
 from .layer import LayerStep, StreamerLayer, StreamerLayerArguments
@@ -290,7 +296,9 @@ class StreamerModel(nn.Module):
         for layer in self.layers():
             old = layer.demarcation
             new = layer.make_demarcation()
-            same_rule = new.dem_mode == old.dem_mode and not (new_grid and layer.layer_num == 0)
+            # Only layer 0's `change` reads the grid: there a new grid is a new signal.
+            new_signal = new_grid and layer.layer_num == 0 and new.dem_mode == CHANGE
+            same_rule = new.dem_mode == old.dem_mode and not new_signal
             if same_rule and new.window_size == old.window_size:
                 new.load_state(old.state())  # keep history when only the level moves
             if not same_rule:

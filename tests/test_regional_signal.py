@@ -110,6 +110,15 @@ def test_regions_are_changed_live_saved_and_restored(tmp_path):
     assert model.args.signal_regions == 4
 
 
+def test_a_new_grid_keeps_the_history_of_rules_that_ignore_it():
+    model, optimizer = small_model(demarcation_mode="robust", min_window=2)
+    run(model, optimizer, scene_frames(6))
+    window = model.streamer.demarcation.state()["window"]
+    assert window
+    model.set_demarcation(regions=4)  # `robust` judges the whole picture's value
+    assert model.streamer.demarcation.state()["window"] == window
+
+
 def test_live_compares_regions_and_paper_the_whole_picture():
     assert preset_arguments("live")[0].signal_regions > 1
     assert preset_arguments("paper")[0].signal_regions == 1
