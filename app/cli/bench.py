@@ -2,7 +2,8 @@
 
 Runs each preset, learning from scratch, on (1) a synthetic stream and (2) real footage with
 known scene changes (OpenCV's sample videos re-cut at hand-annotated shots, see
-scene_montage; or, with --clips, a montage of any clips cut at random places), and scores
+scene_montage; or, with --clips, a montage of any clips cut at random places), and (3) a
+still camera whose people entering and leaving were marked by hand (still_camera), and scores
 the hierarchy it finds next to a uniform baseline with the same number of events per
 layer, so that the numbers mean something.
 """
@@ -27,6 +28,7 @@ from .pipeline import Segmenter
 from .progress import Progress
 from .scene_montage import build_scene_montage
 from .segment import add_model_options, positive_float, positive_int
+from .still_camera import VTEST, still_camera_truth
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -96,6 +98,13 @@ def bench(args: argparse.Namespace) -> int:
                                 VideoFileSource(montage), truth))
         except SourceError as err:
             print(f"bench: skipping the real footage: {err}", file=sys.stderr)
+        if args.clips is None:
+            if VTEST.is_file():
+                streams.append(("still camera vtest", VideoFileSource(VTEST),
+                                still_camera_truth()))
+            else:
+                print(f"bench: skipping the still camera: {VTEST} is missing "
+                      "(apt-get install opencv-doc)", file=sys.stderr)
         for name, source, truth in streams:
             for preset in presets:
                 results.append(score_run(name, source, truth, preset, args))

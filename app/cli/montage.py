@@ -103,14 +103,23 @@ def two_level_truth(file: str, duration: float, layer0: list[tuple[float, float,
                     layer1: list[tuple[float, float, str]],
                     names: tuple[str, str] = ("layer 0", "layer 1")) -> dict:
     """Ground truth in the hierarchy JSON format from (start, end, label) events."""
-    layers = []
-    for order, (events, name, colour) in enumerate(zip(
-            (layer0, layer1), names, ("rgb(90, 160, 220)", "rgb(220, 140, 60)"))):
+    return truth_doc(file, duration, [(names[0], layer0), (names[1], layer1)])
+
+
+LAYER_COLOURS = ("rgb(90, 160, 220)", "rgb(220, 140, 60)", "rgb(120, 200, 120)")
+
+
+def truth_doc(file: str, duration: float,
+              layers: list[tuple[str, list[tuple[float, float, str]]]]) -> dict:
+    """A hierarchy JSON doc from named layers of (start, end, label) events, finest first."""
+    docs = []
+    for order, (name, events) in enumerate(layers):
+        colour = LAYER_COLOURS[order % len(LAYER_COLOURS)]
         annots = [{"start": round(start, 3), "end": round(end, 3), "action": label,
                    "colour": colour} for start, end, label in events]
-        layers.append({"name": name, "order": order, "annots": annots})
+        docs.append({"name": name, "order": order, "annots": annots})
     return {"file": file, "fileType": "video/mp4", "cursor": 0, "duration": duration,
-            "zoom": 1, "layers": layers}
+            "zoom": 1, "layers": docs}
 
 
 def _write_shot(writer: cv2.VideoWriter, shot: Shot, frame_number: int,
