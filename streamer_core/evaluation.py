@@ -12,6 +12,9 @@ Two measures:
   matches, and MoF, the agreement of the "covered by a matched prediction" and "covered by
   ground truth" masks over the ground truth's duration. The reference samples the masks at
   the video's frame rate; here they are measured exactly in continuous time.
+- precision within spans: of the boundaries predicted inside given time spans (say the
+  shots where the camera moves), the fraction within `tolerance` of a true boundary
+  (one-to-one). When the truth doc lists "moving_camera" spans, `evaluate` reports it.
 
 Pure functions over plain dicts: no torch, no I/O.
 """
@@ -56,6 +59,12 @@ def check_hierarchy(doc: object, name: str = "document") -> None:
                                            "'start' and 'end'")
             if annot["end"] < annot["start"]:
                 raise HierarchyFormatError(f"{name}: layer {i} event {j} ends before it starts")
+    spans = doc.get("moving_camera", [])
+    if not (isinstance(spans, list) and all(
+            isinstance(span, list) and len(span) == 2 and all(map(_is_number, span))
+            and span[0] <= span[1] for span in spans)):
+        raise HierarchyFormatError(f"{name}: 'moving_camera' must be a list of [start, end] "
+                                   "pairs of seconds")
 
 
 def _is_number(value: object) -> bool:
@@ -124,6 +133,25 @@ def boundary_scores(predicted: list[float], truth: list[float],
     recall = matched / n_true if n_true else float(n_pred == 0)
     f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
     return BoundaryScore(precision, recall, f1, matched, n_pred, n_true)
+
+
+@dataclass(frozen=True)
+class SpanPrecision:
+    precision: float
+    matched: int
+    predicted: int
+
+
+def precision_within(predicted: list[float], truth: list[float], spans: list[Interval],
+                     tolerance: float = 1.0) -> SpanPrecision:
+    """Precision of the predicted boundaries that lie inside `spans` (ends included).
+
+    Nothing predicted there is no false alarm: precision 1.
+    """
+    inside = [t for t in predicted
+              if any(start - _EPSILON <= t <= end + _EPSILON for start, end in spans)]
+    matched = match_boundaries(inside, truth, tolerance)
+    return SpanPrecision(matched / len(inside) if inside else 1.0, matched, len(inside))
 
 
 # --- hierarchical level reduction ---------------------------------------------------------
@@ -284,7 +312,9 @@ def evaluate(predicted: dict, truth: dict, tolerance: float = 1.0) -> dict:
     """Every measure for every layer pairing, JSON-ready.
 
     boundaries: one row per (predicted layer, true layer); hlr: per true layer, with the
-    whole predicted hierarchy ("all") and with each predicted layer alone.
+    whole predicted hierarchy ("all") and with each predicted layer alone; moving_camera
+    (only when the truth lists such spans): per predicted layer, the precision of its
+    boundaries inside them against true layer 0.
     """
     check_hierarchy(predicted, "prediction")
     check_hierarchy(truth, "ground truth")
@@ -298,6 +328,14 @@ def evaluate(predicted: dict, truth: dict, tolerance: float = 1.0) -> dict:
         for p in range(len(pred_events)):
             score = boundary_scores(layer_boundaries(predicted, p), truth_bounds, tolerance)
             rows.append({"pred_layer": p, "gt_layer": t, **asdict(score)})
+    spans = [(float(a), float(b)) for a, b in truth.get("moving_camera", [])]
+    moving = []
+    if spans and true_events:
+        truth_bounds = layer_boundaries(truth, 0)
+        for p in range(len(pred_events)):
+            score = precision_within(layer_boundaries(predicted, p), truth_bounds, spans,
+                                     tolerance)
+            moving.append({"pred_layer": p, "gt_layer": 0, **asdict(score)})
     hlr = []
     for t, truth_layer in enumerate(true_events):
         hlr.append({"gt_layer": t, "pred_layers": "all",
@@ -312,4 +350,5 @@ def evaluate(predicted: dict, truth: dict, tolerance: float = 1.0) -> dict:
         "events": {"prediction": [len(e) for e in pred_events],
                    "ground_truth": [len(e) for e in true_events]},
         "boundaries": rows, "hlr": hlr,
+        **({"moving_camera": moving} if spans else {}),
     }

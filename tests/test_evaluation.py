@@ -14,6 +14,7 @@ from streamer_core.evaluation import (
     layer_boundaries,
     mask_agreement,
     match_boundaries,
+    precision_within,
     uniform_baseline,
 )
 
@@ -153,3 +154,27 @@ def test_malformed_documents(bad):
 def test_negative_tolerance_is_refused():
     with pytest.raises(ValueError):
         evaluate(doc([0, 1]), doc([0, 1]), tolerance=-1)
+
+
+# --- precision inside moving-camera spans -------------------------------------------------
+
+def test_precision_within_spans_counts_only_the_boundaries_predicted_inside():
+    truth = [10.0, 20.0]
+    predicted = [5.0, 10.4, 12.0, 14.0, 19.5, 30.0]  # 5 and 30 lie outside the span
+    score = precision_within(predicted, truth, [(10.0, 20.0)], tolerance=1.0)
+    assert (score.matched, score.predicted) == (2, 4) and score.precision == 0.5
+    assert precision_within([5.0], truth, [(10.0, 20.0)]).precision == 1.0  # none inside
+
+
+def test_evaluate_reports_moving_camera_precision_when_the_truth_has_spans():
+    truth = {**doc([0, 10, 20, 40]), "moving_camera": [[10.0, 20.0]]}
+    predicted = doc([0, 10.2, 13, 16, 40], [0, 10, 40])
+    rows = evaluate(predicted, truth)["moving_camera"]
+    assert [(r["pred_layer"], r["precision"], r["predicted"]) for r in rows] == \
+        [(0, pytest.approx(1 / 3), 3), (1, 1.0, 1)]
+    assert "moving_camera" not in evaluate(predicted, doc([0, 10, 20, 40]))
+
+
+def test_malformed_moving_camera_spans_are_a_format_error():
+    with pytest.raises(HierarchyFormatError, match="moving_camera"):
+        check_hierarchy({**doc([0, 10]), "moving_camera": [[5.0, 1.0]]})

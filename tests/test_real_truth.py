@@ -2,12 +2,23 @@
 
 from __future__ import annotations
 
+import gzip
 import json
 from pathlib import Path
 
 import cv2
 import pytest
 
+from app.cli.scene_montage import (
+    DATA,
+    HAND_HELD,
+    MOVING_SHOTS,
+    SHOTS,
+    build_scene_montage,
+    montage_shots,
+    plan_pieces,
+    unpacked_video,
+)
 from app.cli.still_camera import (
     CROSSINGS,
     VTEST,
@@ -17,7 +28,8 @@ from app.cli.still_camera import (
     event_boundaries,
     still_camera_truth,
 )
-from streamer_core.evaluation import evaluate, layer_boundaries
+from streamer_core.evaluation import check_hierarchy, evaluate, layer_boundaries
+from streamer_core.sources import SourceError
 
 ROOT = Path(__file__).resolve().parent.parent
 needs_vtest = pytest.mark.skipif(not VTEST.is_file(),
@@ -61,3 +73,55 @@ def test_the_annotation_fits_the_video_as_opencv_decodes_it():
     capture.release()
     assert frames / fps == pytest.approx(VTEST_SECONDS)
     assert all(0 < c.time < VTEST_SECONDS for c in CROSSINGS)
+
+
+# --- the real montages ---------------------------------------------------------------------
+
+needs_hand_held = pytest.mark.skipif(
+    not all((HAND_HELD / f"{shot.video}.gz").is_file() for shot in MOVING_SHOTS)
+    or not (DATA / "vtest.avi").is_file(),
+    reason="opencv-doc's sample videos are not installed")
+
+
+def test_the_default_montages_are_planned_as_documented():
+    # docs/quality.md: seed 0 has 41 scene events (22 takes), seed 1 has 36 (21 takes)
+    for seed, pieces, takes in ((0, 41, 22), (1, 36, 21)):
+        plan = plan_pieces(300.0, seed)
+        assert (sum(map(len, plan)), len(plan)) == (pieces, takes)
+        assert all(SHOTS[p.shot] not in MOVING_SHOTS for take in plan for p in take)
+
+
+def test_a_moving_camera_montage_gives_each_hand_held_shot_takes_of_its_own():
+    plan = plan_pieces(300.0, 0, moving_camera=True)
+    shots, _ = montage_shots(moving_camera=True)
+    videos = [{shots[p.shot].video for p in take} for take in plan]
+    assert all(len(v) == 1 for v in videos)
+    assert {"box.mp4", "cup.mp4"} <= set().union(*videos)
+    assert all(a != b for a, b in zip(videos, videos[1:]))
+
+
+def test_a_packed_sample_is_unpacked_once_into_the_cache(tmp_path, monkeypatch):
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    packed = tmp_path / "clip.mp4.gz"
+    packed.write_bytes(gzip.compress(b"not really a video"))
+    unpacked = unpacked_video(packed)
+    assert unpacked.read_bytes() == b"not really a video"
+    assert unpacked.is_relative_to(tmp_path / "cache")
+    assert unpacked_video(packed) == unpacked
+    with pytest.raises(SourceError, match="opencv-doc"):
+        unpacked_video(tmp_path / "missing.mp4.gz")
+
+
+@needs_hand_held
+def test_the_moving_camera_montage_marks_its_hand_held_spans(tmp_path):
+    out = tmp_path / "moving.avi"
+    truth = build_scene_montage(out, 40.0, seed=0, size=(64, 48), moving_camera=True)
+    spans = truth["moving_camera"]
+    starts = {a["start"]: a for a in truth["layers"][0]["annots"]}
+    assert spans and all(start in starts for start, _ in spans)
+    assert all(starts[start]["end"] == end and ".mp4" in starts[start]["action"]
+               for start, end in spans)
+    capture = cv2.VideoCapture(str(out))
+    assert capture.get(cv2.CAP_PROP_FRAME_COUNT) == 400
+    capture.release()
+    check_hierarchy(truth)

@@ -45,6 +45,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
                         help="real clips for a montage cut at random places (default: "
                              "OpenCV's sample videos re-cut at their annotated shots, when "
                              "opencv-doc is installed); none: skip real footage")
+    parser.add_argument("--moving-camera", action="store_true",
+                        help="the real montage also uses hand-held shots (box.mp4, cup.mp4) "
+                             "and reports layer precision inside them")
     parser.add_argument("--presets", default=",".join(PRESETS),
                         help=f"comma-separated presets to run (default {','.join(PRESETS)})")
     parser.add_argument("--stream-seed", type=int, default=0, metavar="N",
@@ -88,8 +91,10 @@ def bench(args: argparse.Namespace) -> int:
         try:
             if args.clips is None:
                 truth = build_scene_montage(montage, args.clip_minutes * 60.0,
-                                            args.stream_seed)
-                streams.append((f"real scenes {args.clip_minutes:g} min",
+                                            args.stream_seed,
+                                            moving_camera=args.moving_camera)
+                kind = "real moving" if args.moving_camera else "real scenes"
+                streams.append((f"{kind} {args.clip_minutes:g} min",
                                 VideoFileSource(montage), truth))
             elif clips:
                 truth = build_montage([Path(c) for c in clips], montage,
@@ -175,4 +180,14 @@ def format_summary(results: list[dict]) -> str:
             lines.append(f"{result['stream']:<24} {result['preset']:<7} {row['gt_layer']:>2} "
                          f"{row['iou']:>6.3f} {bracket(base['iou']):>10} "
                          f"{row['mof']:>6.3f} {bracket(base['mof']):>10}")
+    moving = [r for r in results if "moving_camera" in r["model"]]
+    if moving:
+        lines += ["", "Precision of the boundaries inside the moving-camera shots "
+                  "(against truth layer 0)",
+                  f"{'stream':<24} {'preset':<7} {'pred':>4} {'inside':>6} {'P':>6}"]
+        for result in moving:
+            for row in result["model"]["moving_camera"]:
+                lines.append(f"{result['stream']:<24} {result['preset']:<7} "
+                             f"{row['pred_layer']:>4} {row['predicted']:>6} "
+                             f"{row['precision']:>6.3f}")
     return "\n".join(lines)

@@ -8,10 +8,22 @@ together so that consecutive pieces always show a different shot: every joint is
 change a viewer sees (layer 0). Pieces of one video form a take; a take never follows a
 take of the same video (layer 1: which video). Shots shorter than the piece wanted are
 played forward and back (ping-pong), which shows motion but never a cut.
+
+With `moving_camera=True` the montage also draws on two hand-held shots from opencv-doc's
+tutorials, box.mp4 (455 frames, 29.97 fps: a box held out over a table, the camera
+swaying) and cup.mp4 (217 frames, 26.78 fps: a cup turned in a hand). Each is one
+continuous shot (checked on contact sheets of every 3rd/5th frame and around the largest
+frame-to-frame change) and its own video. The truth then also lists the moving-camera
+spans (`"moving_camera": [[start, end], ...]`), where a boundary is a false alarm unless
+it is one of the cuts.
 """
 
 from __future__ import annotations
 
+import gzip
+import os
+import shutil
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -23,6 +35,7 @@ from streamer_core.sources import SourceError
 from .montage import open_montage_writer, two_level_truth
 
 DATA = Path("/usr/share/doc/opencv-doc/examples/data")
+HAND_HELD = Path("/usr/share/doc/opencv-doc/opencv4/html")  # box.mp4.gz, cup.mp4.gz
 
 
 @dataclass(frozen=True)
@@ -43,10 +56,25 @@ SHOTS = (
     AnnotatedShot("Megamind.avi", 200, None),
     AnnotatedShot("tree.avi", 0, None),
 )
+# Hand-held shots, one continuous shot each (gzipped in opencv-doc's html folder).
+MOVING_SHOTS = (
+    AnnotatedShot("box.mp4", 0, None),
+    AnnotatedShot("cup.mp4", 0, None),
+)
 # Seconds of montage a take of each video lasts, and a piece (one shot) within it.
 TAKE_SECONDS = {"vtest.avi": (10.0, 25.0), "Megamind.avi": (10.0, 22.0),
                 "tree.avi": (5.0, 9.0)}
+MOVING_TAKE_SECONDS = {"box.mp4": (8.0, 15.0), "cup.mp4": (6.0, 10.0)}
 PIECE_SECONDS = (4.0, 7.0)
+
+
+def montage_shots(moving_camera: bool) -> tuple[tuple[AnnotatedShot, ...],
+                                                 dict[str, tuple[float, float]]]:
+    """The shots a montage draws on and each video's take length; the old ones first, so
+    that `moving_camera=False` plans exactly the montages documented before."""
+    if not moving_camera:
+        return SHOTS, TAKE_SECONDS
+    return SHOTS + MOVING_SHOTS, {**TAKE_SECONDS, **MOVING_TAKE_SECONDS}
 
 
 @dataclass(frozen=True)
@@ -71,42 +99,68 @@ def _read_frames(path: Path, size: tuple[int, int]) -> list[np.ndarray]:
     return frames
 
 
-def load_shots(folder: Path, size: tuple[int, int]) -> tuple[list[list[np.ndarray]],
-                                                             dict[str, float]]:
+def load_shots(folder: Path, size: tuple[int, int],
+               shots: tuple[AnnotatedShot, ...] = SHOTS,
+               hand_held: Path = HAND_HELD) -> tuple[list[list[np.ndarray]], dict[str, float]]:
     """Frames of every annotated shot, and each video's frame rate."""
     videos: dict[str, list[np.ndarray]] = {}
     rates: dict[str, float] = {}
-    for name in sorted({s.video for s in SHOTS}):
+    for name in sorted({s.video for s in shots}):
         path = folder / name
+        if any(name == s.video for s in MOVING_SHOTS):
+            path = unpacked_video(hand_held / f"{name}.gz")
         if not path.is_file():
             raise SourceError(f"sample video missing: {path} (apt-get install opencv-doc)")
         capture = cv2.VideoCapture(str(path))
         rates[name] = capture.get(cv2.CAP_PROP_FPS) or 10.0
         capture.release()
         videos[name] = _read_frames(path, size)
-    shots = []
-    for shot in SHOTS:
+    frames_of_shots = []
+    for shot in shots:
         frames = videos[shot.video][shot.first:shot.end]
         if len(frames) < 10:
             raise SourceError(f"{shot.video}: too few decodable frames for its annotation")
-        shots.append(frames)
-    return shots, rates
+        frames_of_shots.append(frames)
+    return frames_of_shots, rates
 
 
-def plan_pieces(seconds: float, seed: int) -> list[list[Piece]]:
+def unpacked_video(packed: Path) -> Path:
+    """`packed` (a .gz) decompressed once into the user's cache; SourceError if missing."""
+    if not packed.is_file():
+        raise SourceError(f"sample video missing: {packed} (apt-get install opencv-doc)")
+    cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    folder = cache / "streamer-studio" / "samples"
+    target = folder / packed.name.removesuffix(".gz")
+    if target.is_file() and target.stat().st_mtime >= packed.stat().st_mtime:
+        return target
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError:
+        folder = Path(tempfile.gettempdir()) / "streamer-studio-samples"
+        folder.mkdir(parents=True, exist_ok=True)
+        target = folder / target.name
+    with tempfile.NamedTemporaryFile(dir=folder, suffix=".part", delete=False) as part:
+        with gzip.open(packed, "rb") as source:
+            shutil.copyfileobj(source, part)
+    os.replace(part.name, target)  # atomic: a crash leaves no half-written video
+    return target
+
+
+def plan_pieces(seconds: float, seed: int, moving_camera: bool = False) -> list[list[Piece]]:
     """Takes of pieces; piece offsets are filled in when the shot lengths are known."""
+    shot_list, take_seconds = montage_shots(moving_camera)
     rng = np.random.default_rng([seed % 2**64, 0x5CE7E])
-    videos = sorted(TAKE_SECONDS)
+    videos = sorted(take_seconds)
     takes: list[list[Piece]] = []
     t, previous_video, previous_shot = 0.0, "", -1
     while t < seconds - 1e-9:
         video = str(rng.choice([v for v in videos if v != previous_video]))
         previous_video = video
-        low, high = TAKE_SECONDS[video]
+        low, high = take_seconds[video]
         take_end = min(seconds, t + float(rng.uniform(low, high)))
         if seconds - take_end < 5.0:
             take_end = seconds
-        shots = [i for i, s in enumerate(SHOTS) if s.video == video]
+        shots = [i for i, s in enumerate(shot_list) if s.video == video]
         pieces = []
         while t < take_end - 1e-9:
             choices = [i for i in shots if i != previous_shot] or shots
@@ -132,17 +186,23 @@ def _ping_pong(count: int, index: int) -> int:
 
 
 def build_scene_montage(out: Path, seconds: float, seed: int = 0, folder: Path = DATA,
-                        size: tuple[int, int] = (320, 240), fps: float = 10.0) -> dict:
-    """Writes the montage (MJPG .avi) and returns its ground truth as a hierarchy doc."""
-    shots, rates = load_shots(folder, size)
-    takes = plan_pieces(seconds, seed)
+                        size: tuple[int, int] = (320, 240), fps: float = 10.0,
+                        moving_camera: bool = False, hand_held: Path = HAND_HELD) -> dict:
+    """Writes the montage (MJPG .avi) and returns its ground truth as a hierarchy doc.
+
+    moving_camera: also use the hand-held shots; the truth then has "moving_camera", the
+    [start, end] spans they fill.
+    """
+    shot_list, _ = montage_shots(moving_camera)
+    shots, rates = load_shots(folder, size, shot_list, hand_held)
+    takes = plan_pieces(seconds, seed, moving_camera)
     writer = open_montage_writer(out, fps, size)
     frame_number = 0
     try:
         for pieces in takes:
             for piece in pieces:
                 frames = shots[piece.shot]
-                rate = rates[SHOTS[piece.shot].video]
+                rate = rates[shot_list[piece.shot].video]
                 first = piece.offset % len(frames)
                 start_frame = frame_number
                 while frame_number / fps < piece.end - 1e-9:
@@ -152,9 +212,14 @@ def build_scene_montage(out: Path, seconds: float, seed: int = 0, folder: Path =
     finally:
         writer.release()
 
-    layer0 = [(p.start, p.end, f"{SHOTS[p.shot].video} shot {p.shot}")
+    layer0 = [(p.start, p.end, f"{shot_list[p.shot].video} shot {p.shot}")
               for pieces in takes for p in pieces]
-    layer1 = [(pieces[0].start, pieces[-1].end, SHOTS[pieces[0].shot].video)
+    layer1 = [(pieces[0].start, pieces[-1].end, shot_list[pieces[0].shot].video)
               for pieces in takes]
-    return two_level_truth(out.name, frame_number / fps, layer0, layer1,
-                           ("scene changes", "video changes"))
+    truth = two_level_truth(out.name, frame_number / fps, layer0, layer1,
+                            ("scene changes", "video changes"))
+    if moving_camera:
+        truth["moving_camera"] = [[round(p.start, 3), round(p.end, 3)]
+                                  for pieces in takes for p in pieces
+                                  if shot_list[p.shot] in MOVING_SHOTS]
+    return truth
