@@ -18,7 +18,7 @@ PACKAGE_INPUTS := build.spec $(shell find app streamer_core resources -type f \
 $(STAMP): pyproject.toml Makefile
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet "$(TORCH)" $(if $(TORCH_INDEX),--index-url $(TORCH_INDEX))
-	$(PY) -m pip install --quiet -e ".[dev]"
+	$(PY) -m pip install --quiet -e ".[dev,bench]"
 	# The reference implementation, as the parity tests' oracle (its own deps are not needed).
 	$(PY) -m pip install --quiet --no-deps streamer-torch==0.0.3
 	touch $(STAMP)

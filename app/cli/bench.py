@@ -5,7 +5,9 @@ known scene changes (OpenCV's sample videos re-cut at hand-annotated shots, see
 scene_montage; or, with --clips, a montage of any clips cut at random places), and (3) a
 still camera whose people entering and leaving were marked by hand (still_camera), and scores
 the hierarchy it finds next to a uniform baseline with the same number of events per
-layer, so that the numbers mean something.
+layer, so that the numbers mean something. PySceneDetect's default detectors (the optional
+`bench` extra) are scored on the same streams as a second baseline ("sd-content",
+"sd-adaptive" rows).
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import argparse
 import sys
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 from streamer_core.evaluation import evaluate, uniform_baseline
@@ -26,6 +29,13 @@ from .model_setup import model_arguments, new_model, torch_threads
 from .montage import build_montage
 from .pipeline import Segmenter
 from .progress import Progress
+from .scene_cuts import (
+    DETECTORS,
+    INSTALL_HINT,
+    scenedetect_available,
+    scenedetect_hierarchy,
+    write_video,
+)
 from .scene_montage import build_scene_montage
 from .segment import add_model_options, positive_float, positive_int
 from .still_camera import VTEST, still_camera_truth
@@ -36,7 +46,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         "bench", help="score the presets on a synthetic stream and on real clips",
         description="Learn from scratch with each preset on a synthetic stream with known "
                     "scenes and events, and on a montage of real clips with known cuts; "
-                    "print boundary F1 and HLR per layer next to a uniform baseline.")
+                    "print boundary F1 and HLR per layer next to a uniform baseline and, "
+                    "when the 'bench' extra is installed, PySceneDetect's detectors.")
     parser.add_argument("--minutes", type=positive_float, default=20.0,
                         help="length of the synthetic stream (default 20)")
     parser.add_argument("--clip-minutes", type=positive_float, default=5.0,
@@ -77,48 +88,103 @@ def bench(args: argparse.Namespace) -> int:
         check_writable(args.out, "--out")
     for preset in presets:  # bad --set values fail now, not after the first run
         model_arguments(preset, args.settings, args.snippet, args.device, args.seed)
-    clips = args.clips or []
-    missing = [str(c) for c in clips if not Path(c).is_file()]
+    missing = [str(c) for c in args.clips or [] if not Path(c).is_file()]
     if missing:
         raise CliError(f"clip not found: {missing[0]}")
 
     results = []
     with tempfile.TemporaryDirectory(prefix="streamer-bench-") as workdir:
-        synthetic = SyntheticSource(args.stream_seed, args.minutes * 60.0)
-        streams: list[tuple[str, FrameSource, dict]] = [
-            (f"synthetic {args.minutes:g} min", synthetic, synthetic.ground_truth())]
-        montage = Path(workdir) / "montage.avi"
-        try:
-            if args.clips is None:
-                truth = build_scene_montage(montage, args.clip_minutes * 60.0,
-                                            args.stream_seed,
-                                            moving_camera=args.moving_camera)
-                kind = "real moving" if args.moving_camera else "real scenes"
-                streams.append((f"{kind} {args.clip_minutes:g} min",
-                                VideoFileSource(montage), truth))
-            elif clips:
-                truth = build_montage([Path(c) for c in clips], montage,
-                                      args.clip_minutes * 60.0, args.stream_seed)
-                streams.append((f"real montage {args.clip_minutes:g} min",
-                                VideoFileSource(montage), truth))
-        except SourceError as err:
-            print(f"bench: skipping the real footage: {err}", file=sys.stderr)
-        if args.clips is None:
-            if VTEST.is_file():
-                streams.append(("still camera vtest", VideoFileSource(VTEST),
-                                still_camera_truth()))
-            else:
-                print(f"bench: skipping the still camera: {VTEST} is missing "
-                      "(apt-get install opencv-doc)", file=sys.stderr)
-        for name, source, truth in streams:
+        streams = bench_streams(args, Path(workdir))
+        for stream in streams:
             for preset in presets:
-                results.append(score_run(name, source, truth, preset, args))
+                results.append(score_run(stream.name, stream.source, stream.truth, preset,
+                                         args))
                 print(format_run(results[-1]), flush=True)
+        results += scenedetect_runs(streams, args, Path(workdir))
     print()
     print(format_summary(results))
     if args.out:
         write_json(args.out, results)
     return EXIT_OK
+
+
+@dataclass
+class BenchStream:
+    name: str
+    source: FrameSource
+    truth: dict
+    video: Path | None  # the stream as a file, for baselines that read files
+
+
+def bench_streams(args: argparse.Namespace, workdir: Path) -> list[BenchStream]:
+    """The synthetic stream, the real montage and the still camera, each with its truth."""
+    synthetic = SyntheticSource(args.stream_seed, args.minutes * 60.0)
+    streams = [BenchStream(f"synthetic {args.minutes:g} min", synthetic,
+                           synthetic.ground_truth(), None)]
+    montage = workdir / "montage.avi"
+    try:
+        if args.clips is None:
+            truth = build_scene_montage(montage, args.clip_minutes * 60.0, args.stream_seed,
+                                        moving_camera=args.moving_camera)
+            kind = "real moving" if args.moving_camera else "real scenes"
+            streams.append(BenchStream(f"{kind} {args.clip_minutes:g} min",
+                                       VideoFileSource(montage), truth, montage))
+        elif args.clips:
+            truth = build_montage([Path(c) for c in args.clips], montage,
+                                  args.clip_minutes * 60.0, args.stream_seed)
+            streams.append(BenchStream(f"real montage {args.clip_minutes:g} min",
+                                       VideoFileSource(montage), truth, montage))
+    except SourceError as err:
+        print(f"bench: skipping the real footage: {err}", file=sys.stderr)
+    if args.clips is None:
+        if VTEST.is_file():
+            streams.append(BenchStream("still camera vtest", VideoFileSource(VTEST),
+                                       still_camera_truth(), VTEST))
+        else:
+            print(f"bench: skipping the still camera: {VTEST} is missing "
+                  "(apt-get install opencv-doc)", file=sys.stderr)
+    return streams
+
+
+def scenedetect_runs(streams: list[BenchStream], args: argparse.Namespace,
+                     workdir: Path) -> list[dict]:
+    """PySceneDetect's default detectors on every stream, scored like a preset."""
+    if not scenedetect_available():
+        print(f"bench: no PySceneDetect baseline: the optional 'bench' extra is not "
+              f"installed ({INSTALL_HINT})", file=sys.stderr)
+        return []
+    results = []
+    for stream in streams:
+        video = stream.video
+        if video is None:  # a synthetic stream: detectors read files
+            try:
+                video = write_video(SyntheticSource(args.stream_seed, args.minutes * 60.0),
+                                    workdir / "synthetic.avi")
+            except (SourceError, OSError) as err:
+                print(f"bench: no PySceneDetect baseline on {stream.name}: {err}",
+                      file=sys.stderr)
+                continue
+        for detector in DETECTORS:
+            started = time.monotonic()
+            try:
+                predicted = scenedetect_hierarchy(video, detector)
+            except SourceError as err:
+                print(f"bench: no PySceneDetect baseline on {stream.name}: {err}",
+                      file=sys.stderr)
+                break
+            results.append(baseline_result(stream.name, f"sd-{detector}", predicted,
+                                           stream.truth, time.monotonic() - started,
+                                           args.tolerance))
+            print(format_run(results[-1]), flush=True)
+    return results
+
+
+def baseline_result(stream: str, name: str, predicted: dict, truth: dict, seconds: float,
+                    tolerance: float) -> dict:
+    return {"stream": stream, "preset": name, "baseline": True, "seconds": seconds,
+            "layers": len(predicted["layers"]),
+            "model": evaluate(predicted, truth, tolerance),
+            "uniform": evaluate(uniform_baseline(predicted), truth, tolerance)}
 
 
 def score_run(name: str, source: FrameSource, truth: dict, preset: str,
@@ -143,6 +209,10 @@ def score_run(name: str, source: FrameSource, truth: dict, preset: str,
 
 
 def format_run(result: dict) -> str:
+    if result.get("baseline"):
+        return (f"{result['preset']} on {result['stream']}: {result['seconds']:.1f} s, "
+                f"events {result['model']['events']['prediction']} (truth "
+                f"{result['model']['events']['ground_truth']})")
     return (f"{result['preset']} on {result['stream']}: {result['steps']} steps in "
             f"{result['seconds']:.0f} s ({result['steps_per_second']:.1f} steps/s on "
             f"{result['device']}), {result['layers']} layers, events per layer "
@@ -157,7 +227,7 @@ def bracket(value: float) -> str:
 def format_summary(results: list[dict]) -> str:
     """Two tables: boundary F1 per layer pair, HLR per truth layer; uniform in brackets."""
     lines = ["Boundary F1 (uniform baseline with as many events in brackets)",
-             f"{'stream':<24} {'preset':<7} {'gt':>2} {'pred':>4} {'events':>11} "
+             f"{'stream':<24} {'preset':<11} {'gt':>2} {'pred':>4} {'events':>11} "
              f"{'P':>6} {'R':>6} {'F1':>6} {'(uniform)':>10}"]
     for result in results:
         model_rows, base_rows = result["model"]["boundaries"], result["uniform"]["boundaries"]
@@ -165,29 +235,29 @@ def format_summary(results: list[dict]) -> str:
         for row, base in zip(model_rows, base_rows):
             count = f"{events['prediction'][row['pred_layer']]}/" \
                     f"{events['ground_truth'][row['gt_layer']]}"
-            lines.append(f"{result['stream']:<24} {result['preset']:<7} {row['gt_layer']:>2} "
+            lines.append(f"{result['stream']:<24} {result['preset']:<11} {row['gt_layer']:>2} "
                          f"{row['pred_layer']:>4} {count:>11} {row['precision']:>6.3f} "
                          f"{row['recall']:>6.3f} {row['f1']:>6.3f} {bracket(base['f1']):>10}")
     lines += ["", "HLR against each truth layer, whole predicted hierarchy "
               "(uniform baseline in brackets)",
-              f"{'stream':<24} {'preset':<7} {'gt':>2} {'IoU':>6} {'(uniform)':>10} "
+              f"{'stream':<24} {'preset':<11} {'gt':>2} {'IoU':>6} {'(uniform)':>10} "
               f"{'MoF':>6} {'(uniform)':>10}"]
     for result in results:
         pairs = zip(result["model"]["hlr"], result["uniform"]["hlr"])
         for row, base in pairs:
             if row["pred_layers"] != "all":
                 continue
-            lines.append(f"{result['stream']:<24} {result['preset']:<7} {row['gt_layer']:>2} "
+            lines.append(f"{result['stream']:<24} {result['preset']:<11} {row['gt_layer']:>2} "
                          f"{row['iou']:>6.3f} {bracket(base['iou']):>10} "
                          f"{row['mof']:>6.3f} {bracket(base['mof']):>10}")
     moving = [r for r in results if "moving_camera" in r["model"]]
     if moving:
         lines += ["", "Precision of the boundaries inside the moving-camera shots "
                   "(against truth layer 0)",
-                  f"{'stream':<24} {'preset':<7} {'pred':>4} {'inside':>6} {'P':>6}"]
+                  f"{'stream':<24} {'preset':<11} {'pred':>4} {'inside':>6} {'P':>6}"]
         for result in moving:
             for row in result["model"]["moving_camera"]:
-                lines.append(f"{result['stream']:<24} {result['preset']:<7} "
+                lines.append(f"{result['stream']:<24} {result['preset']:<11} "
                              f"{row['pred_layer']:>4} {row['predicted']:>6} "
                              f"{row['precision']:>6.3f}")
     return "\n".join(lines)
