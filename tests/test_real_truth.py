@@ -9,6 +9,7 @@ from pathlib import Path
 import cv2
 import pytest
 
+from app.cli.evaluate import format_report
 from app.cli.scene_montage import (
     DATA,
     HAND_HELD,
@@ -110,6 +111,13 @@ def test_a_packed_sample_is_unpacked_once_into_the_cache(tmp_path, monkeypatch):
     assert unpacked_video(packed) == unpacked
     with pytest.raises(SourceError, match="opencv-doc"):
         unpacked_video(tmp_path / "missing.mp4.gz")
+
+
+def test_evaluate_prints_the_precision_inside_the_moving_camera_spans():
+    truth = {**still_camera_truth(), "moving_camera": [[20.0, 30.0]]}
+    report = format_report(evaluate(still_camera_truth(), truth))
+    assert report.splitlines()[-2:] == ["pred  precision  matched  predicted",
+                                        "0     1.000      2        2"]  # 21.75 and 28.6
 
 
 @needs_hand_held

@@ -73,4 +73,10 @@ def format_report(report: dict) -> str:
     for row in report["hlr"]:
         lines.append(f"{row['gt_layer']:<4} {row['pred_layers']:<6} {row['iou']:<6.3f} "
                      f"{row['mof']:<6.3f} {row['matched']:<8} {row['ground_truth']}")
+    if "moving_camera" in report:
+        lines += ["", "Boundaries inside the moving-camera spans (against truth layer 0)",
+                  "pred  precision  matched  predicted"]
+        for row in report["moving_camera"]:
+            lines.append(f"{row['pred_layer']:<5} {row['precision']:<10.3f} "
+                         f"{row['matched']:<8} {row['predicted']}")
     return "\n".join(lines)
