@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import torch
 import torch.nn as nn
@@ -14,16 +14,20 @@ from .buffer import DISTANCE, SIMILARITY, MemBuffer
 from .deferred_backward import DeferredBackward
 from .demarcation import EventDemarcation
 from .encoded_frames import EncodedFrames
-from .escalation import ESCALATE, OWN, Arrival, Escalation
+from .escalation import ESCALATE, Arrival, Escalation
 from .loss import StreamerLoss
 from .networks import HierarchicalPrediction, TemporalEncoding
+from .settings import MODEL, studio_fields
 
 TEMPORAL_HEADS = 8
 TRANSFORMER_LAYERS = 2
 
 
 @dataclass
-class StreamerLayerArguments:
+class StreamerLayerArguments(studio_fields(MODEL)):
+    """The reference's layer arguments (same names, defaults and order), then, keyword-only,
+    this project's model settings from `settings.SETTINGS` and fast_path."""
+
     max_layers: int
     """The maximum number of layers to stack"""
     feature_dim: int
@@ -49,24 +53,8 @@ class StreamerLayerArguments:
     modifier: float = 1.0
     force_fixed_buffer: bool = False
     """A full buffer forces a boundary"""
-    fast_path: bool = False
+    fast_path: bool = field(default=False, kw_only=True)
     """Encode each frame once and back-propagate once per loss (same math, see encoded_frames)"""
-    z_threshold: float = 3.0
-    """Peak demarcation modes: standard deviations beyond the centre that end an event"""
-    min_event_length: int = 1
-    """Peak demarcation modes: fewest inputs between two boundaries (refractory period)"""
-    rearm_z: float = 1.0
-    """hysteresis: the level the signal must settle back within before the next boundary"""
-    min_window: int = 5
-    """Peak demarcation modes: stored values needed before the first boundary"""
-    signal_regions: int = 1
-    """Layer 0, `change`: its signal also per cell of a grid this many cells wide"""
-    upper_demarcation: str = OWN
-    """Above layer 0: boundaries from the layer's own signal, or escalated from below"""
-    escalation_ratio: float = 2.0
-    """escalate: least ratio between the classes of boundary surprises (see escalation)"""
-    keep_events: bool = False
-    """Above layer 0: a weight update does not end the current event (see StreamerModelArguments)"""
 
 
 @dataclass

@@ -4,32 +4,25 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterator
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields, replace
 
 import torch
 import torch.nn as nn
 
-from .buffer import DISTANCE, DISTANCE_MODES
-from .demarcation import (
-    ACCUM,
-    CHANGE,
-    DEMARCATION_MODES,
-    MODIFIER_TYPES,
-    check_peak_settings,
-)
+from .buffer import DISTANCE
+from .demarcation import ACCUM, CHANGE, check_peak_settings
 from .device import resolve_device
-from .escalation import OWN, UPPER_MODES, check_escalation_ratio
+from .escalation import check_escalation_ratio
 from .layer import LayerStep, StreamerLayer, StreamerLayerArguments
 from .networks import CNNDecoder, CNNEncoder
 from .reach import ReachWeights, reach_scaled
-
-MAX_SIGNAL_REGIONS = 32
-"""A grid of 32 x 32 cells of 4 x 4 pixels: finer cells follow motion, not shots"""
+from .settings import MODEL, check_settings, names, settings_of, studio_fields
 
 
 @dataclass
-class StreamerModelArguments:
-    """The reference's model arguments (same names and defaults) plus device and seed."""
+class StreamerModelArguments(studio_fields(MODEL)):
+    """The reference's model arguments (same names, defaults and order), then, keyword-only,
+    this project's settings from `settings.SETTINGS` and device, seed and fast_path."""
 
     log_base_every: int = 1000
     """Unused here (reference: tensorboard logging period)"""
@@ -52,71 +45,21 @@ class StreamerModelArguments:
     window_size: int = 50
     modifier_type: str = "multiply"
     modifier: float = 1.0
-    z_threshold: float = 3.0
-    """Peak modes (zscore, robust, hysteresis): how many (robust) standard deviations
-    beyond the window's centre a value must lie to end an event"""
-    min_event_length: int = 1
-    """Peak modes: fewest inputs between two boundaries of a layer (refractory period)"""
-    rearm_z: float = 1.0
-    """hysteresis: after a boundary, no other until a value is back within this many
-    (robust) standard deviations of the centre"""
-    min_window: int = 5
-    """Peak modes: stored values needed before the first boundary after a reset"""
-    signal_regions: int = 1
-    """`change` at layer 0: 1 (the spec) judges the mean similarity of the predicted and
-    the seen image; N > 1 also takes it per cell of an N x N grid, and a step is the mean
-    of the cells' steps. A cut between two shots of one scene moves the similarity of
-    each region, while their mean, better here and worse there, hardly moves"""
-    upper_demarcation: str = OWN
-    """How layers above 0 mark boundaries: "own" (the spec: each from its own prediction
-    signal, by demarcation_mode) or "escalate" (a boundary of the layer below whose
-    surprise stands out among that layer's recent ones; see escalation)"""
-    escalation_ratio: float = 2.0
-    """escalate: how many times more surprising (geometric mean) the upper class of
-    boundaries must be than the lower for any to escalate"""
-    keep_events: bool = False
-    """False (the spec): after a weight update every layer starts afresh, losing its next
-    input's loss and boundary. True: layers above 0 predict their current event again
-    with the new weights and go on; with frequent updates they would otherwise almost
-    never compare a prediction (layer 0 still starts afresh: its cached frames are
-    encoded with the old weights)"""
-    device: str = "auto"
+    device: str = field(default="auto", kw_only=True)
     """'auto' (CUDA if available), 'cpu' or 'cuda'"""
-    seed: int | None = None
+    seed: int | None = field(default=None, kw_only=True)
     """Seeds weight initialisation (also of layers created later); None: torch's global RNG"""
-    fast_path: bool = True
+    fast_path: bool = field(default=True, kw_only=True)
     """Same math as the reference with each expensive pass done once (see encoded_frames);
     False runs the reference's straightforward computation (tests, benchmarks)"""
 
     def validate(self) -> None:
         """Raises ValueError naming the first bad setting."""
-        checks = [
-            (self.max_layers >= 1, "max_layers must be at least 1"),
-            (self.feature_dim >= 8 and self.feature_dim % 8 == 0,
-             "feature_dim must be a positive multiple of 8 (8 attention heads)"),
-            (self.evolve_every >= 0, "evolve_every must be 0 or more"),
-            (self.buffer_size >= 1, "buffer_size must be at least 1"),
-            (self.lr > 0, "lr (learning rate) must be positive"),
-            (1 <= self.init_layers <= self.max_layers,
-             "init_layers must be between 1 and max_layers"),
-            (self.snippet_size > 0, "snippet_size must be positive"),
-            (self.demarcation_mode in DEMARCATION_MODES,
-             f"demarcation_mode must be one of {', '.join(DEMARCATION_MODES)}"),
-            (self.distance_mode in DISTANCE_MODES,
-             f"distance_mode must be one of {', '.join(DISTANCE_MODES)}"),
-            (self.window_size >= 1, "window_size must be at least 1"),
-            (1 <= self.signal_regions <= MAX_SIGNAL_REGIONS,
-             f"signal_regions must be between 1 and {MAX_SIGNAL_REGIONS}"),
-            (self.modifier_type in MODIFIER_TYPES,
-             f"modifier_type must be one of {', '.join(MODIFIER_TYPES)}"),
-            (self.device in ("auto", "cpu") or self.device.startswith("cuda"),
-             "device must be auto, cpu or cuda"),
-            (self.upper_demarcation in UPPER_MODES,
-             f"upper_demarcation must be one of {', '.join(UPPER_MODES)}"),
-        ]
-        for ok, message in checks:
-            if not ok:
-                raise ValueError(message)
+        check_settings(self, MODEL)
+        if not 1 <= self.init_layers <= self.max_layers:
+            raise ValueError("init_layers must be between 1 and max_layers")
+        if not (self.device in ("auto", "cpu") or self.device.startswith("cuda")):
+            raise ValueError("device must be auto, cpu or cuda")
         if self.demarcation_mode == ACCUM and self.distance_mode != DISTANCE:
             raise ValueError("accum demarcation needs distance_mode 'distance'")
         check_peak_settings(self.demarcation_mode, self.z_threshold, self.min_event_length,
@@ -134,19 +77,11 @@ class StreamerModelArguments:
         return {name: getattr(self, name) for name in STUDIO_SAVED_FIELDS}
 
 
-PEAK_FIELDS = ("z_threshold", "min_event_length", "rearm_z", "min_window", "signal_regions")
-"""Settings of the peak demarcation modes"""
-STUDIO_SAVED_FIELDS = (*PEAK_FIELDS, "upper_demarcation", "escalation_ratio", "keep_events")
+STUDIO_SAVED_FIELDS = names(settings_of(MODEL, reference=False))
 """Saved under the checkpoint's `studio` key: the reference's `model_args` must not hold them"""
 STUDIO_ONLY_FIELDS = frozenset({"device", "seed", "fast_path", *STUDIO_SAVED_FIELDS})
-DEMARCATION_FIELDS = {"demarcation_mode": "mode", "loss_threshold": "threshold",
-                      "window_size": "window_size", "modifier_type": "modifier_type",
-                      "modifier": "modifier", "z_threshold": "z_threshold",
-                      "min_event_length": "min_event_length", "rearm_z": "rearm_z",
-                      "min_window": "min_window", "signal_regions": "regions",
-                      "upper_demarcation": "upper",
-                      "escalation_ratio": "escalation_ratio"}
-"""Fields a running model can change (StreamerModel.set_demarcation's keyword for each)"""
+LIVE_MODEL_FIELDS = names(settings_of(MODEL, live=True))
+"""Fields a running model can change (StreamerModel.set_demarcation)"""
 
 
 class StreamerModel(nn.Module):
@@ -180,19 +115,10 @@ class StreamerModel(nn.Module):
             self.streamer.load_state_dict(weights)
 
     def layer_arguments(self) -> StreamerLayerArguments:
-        a = self.args
-        return StreamerLayerArguments(
-            max_layers=a.max_layers, feature_dim=a.feature_dim, evolve_every=a.evolve_every,
-            buffer_size=a.buffer_size, loss_threshold=a.loss_threshold, lr=a.lr,
-            reps_fn=self.getReps, snippet_size=a.snippet_size,
-            demarcation_mode=a.demarcation_mode, distance_mode=a.distance_mode,
-            force_base_dist=a.force_base_dist, window_size=a.window_size,
-            modifier_type=a.modifier_type, modifier=a.modifier,
-            force_fixed_buffer=a.force_fixed_buffer, fast_path=a.fast_path,
-            z_threshold=a.z_threshold, min_event_length=a.min_event_length,
-            rearm_z=a.rearm_z, min_window=a.min_window, signal_regions=a.signal_regions,
-            upper_demarcation=a.upper_demarcation,
-            escalation_ratio=a.escalation_ratio, keep_events=a.keep_events)
+        """The layer's arguments: every field of the model's it has, same name."""
+        values = {f.name: getattr(self.args, f.name) for f in fields(StreamerLayerArguments)
+                  if f.name != "reps_fn"}
+        return StreamerLayerArguments(**values, reps_fn=self.getReps)
 
     # --- seeded construction ----------------------------------------------------------
 
@@ -273,20 +199,15 @@ class StreamerModel(nn.Module):
         for layer in self.layers():  # new weights predict at a new level: not an event
             layer.demarcation.weights_changed()
 
-    def set_demarcation(self, mode: str | None = None, threshold: float | None = None,
-                        window_size: int | None = None, modifier_type: str | None = None,
-                        modifier: float | None = None, z_threshold: float | None = None,
-                        min_event_length: int | None = None, rearm_z: float | None = None,
-                        min_window: int | None = None, regions: int | None = None,
-                        upper: str | None = None,
-                        escalation_ratio: float | None = None) -> None:
-        """Changes demarcation on the running model; a new rule, or layer 0's rule on
-        another grid of regions, starts with an empty window and no boundary surprises
-        (they are measured in the rule's units)."""
-        keywords = locals()
-        changes = {field: keywords[keyword] for field, keyword in DEMARCATION_FIELDS.items()
-                   if keywords[keyword] is not None}
-        trial = StreamerModelArguments(**{**self.args.__dict__, **changes})
+    def set_demarcation(self, **changes: object) -> None:
+        """Changes live settings (LIVE_MODEL_FIELDS, by name) on the running model; a new
+        rule, or layer 0's rule on another grid of regions, starts with an empty window
+        and no boundary surprises (they are measured in the rule's units)."""
+        fixed = [name for name in changes if name not in LIVE_MODEL_FIELDS]
+        if fixed:
+            raise ValueError(f"{fixed[0]} cannot change on a running model; settings that "
+                             f"can: {', '.join(LIVE_MODEL_FIELDS)}")
+        trial = replace(self.args, **changes)
         trial.validate()
         new_grid = trial.signal_regions != self.args.signal_regions
         for key, value in changes.items():

@@ -7,12 +7,15 @@ from dataclasses import dataclass
 from .layer import StreamerLayer
 from .model import StreamerModel
 from .reach import reach_groups
-
-OPTIMIZE_CLOCKS = ("top", "base")
+from .settings import OPTIMIZER, check_settings, studio_fields
 
 
 @dataclass
-class StreamerOptimizerArguments:
+class StreamerOptimizerArguments(studio_fields(OPTIMIZER)):
+    """The reference's optimizer arguments, then, keyword-only, this project's settings
+    from `settings.SETTINGS` (alpha and optimize_every are the reference's: in its order
+    they stay written out here, with the table's checks)."""
+
     world_size: int = 1
     """Only 1 is supported (the reference averages models across GPUs)"""
     alpha: float = 3
@@ -20,25 +23,13 @@ class StreamerOptimizerArguments:
     max_layers: int = 3
     optimize_every: int = 100
     """Parameter update after this many losses of the top layer (see optimize_clock)"""
-    optimize_clock: str = "top"
-    """Whose losses optimize_every counts: "top" (the spec: the top layer's, so updates get
-    rarer with every layer grown) or "base" (layer 0's: one update per optimize_every inputs)"""
     average_every: int = 1000
     """Unused (distributed averaging)"""
-    hgn_timescale: bool = True
-    """Scale each loss by the input's timescale (steps since the layer's previous input)"""
-    hgn_reach: bool = True
-    """Weight groups by alpha^-i; off: every group the same weight"""
 
     def validate(self) -> None:
         if self.world_size != 1:
             raise ValueError("world_size must be 1 (distributed training is not supported)")
-        if self.alpha <= 0:
-            raise ValueError("alpha must be positive")
-        if self.optimize_every < 1:
-            raise ValueError("optimize_every must be at least 1")
-        if self.optimize_clock not in OPTIMIZE_CLOCKS:
-            raise ValueError(f"optimize_clock must be one of {', '.join(OPTIMIZE_CLOCKS)}")
+        check_settings(self, OPTIMIZER)
         if self.max_layers < 1:
             raise ValueError("max_layers must be at least 1")
 

@@ -45,3 +45,9 @@ def assert_responsive(qtbot, within: float = 0.5) -> None:
 def layer_rows(window: MainWindow, layer: int = 0) -> dict:
     cols = window.history.layers[layer].steps
     return {name: cols[name].copy() for name in ("step", "signal", "threshold", "boundary")}
+
+
+def choose(controls, name: str, value: str) -> None:
+    """Picks `value` in the controls panel's list for setting `name`, as a user would."""
+    box = controls.editors[name]
+    box.setCurrentIndex(box.findData(value))

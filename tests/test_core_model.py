@@ -187,7 +187,7 @@ def test_set_demarcation_changes_the_running_rule_and_validates():
     model, _ = small_model(demarcation_mode="fixed", loss_threshold=-2.0)
     with torch.no_grad():
         assert not any(r.boundary for r in run(model, None, scene_frames(3)))
-        model.set_demarcation(threshold=2.0)
+        model.set_demarcation(loss_threshold=2.0)
         assert all(r.boundary for r in run(model, None, scene_frames(3)) if r.layer == 0)
     try:
         model.set_demarcation(window_size=0)

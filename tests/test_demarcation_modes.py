@@ -195,7 +195,7 @@ def test_checkpoint_keeps_peak_settings_outside_the_reference_args(tmp_path):
 
 def test_set_demarcation_switches_a_running_model_to_a_peak_mode():
     model, _ = small_model()
-    model.set_demarcation(mode="robust", z_threshold=4.0, min_event_length=5)
+    model.set_demarcation(demarcation_mode="robust", z_threshold=4.0, min_event_length=5)
     for layer in model.layers():
         assert layer.demarcation.dem_mode == "robust"
         assert layer.demarcation.min_event_length == 5

@@ -134,14 +134,14 @@ def test_set_demarcation_switches_escalation_on_a_running_model():
     run(model, optimizer, scene_frames(10))
     history = model.streamer.escalation.state()
     assert history  # layer 0 has marked boundaries
-    model.set_demarcation(upper="escalate", escalation_ratio=3.0)
+    model.set_demarcation(upper_demarcation="escalate", escalation_ratio=3.0)
     assert model.streamer.above.args.upper_demarcation == "escalate"
     assert model.streamer.escalation.ratio == 3.0
     assert model.streamer.escalation.state() == history  # the history is kept
-    model.set_demarcation(mode="robust")  # surprises in other units: start again
+    model.set_demarcation(demarcation_mode="robust")  # surprises in other units: start again
     assert model.streamer.escalation.state() == []
     with pytest.raises(ValueError, match="upper_demarcation"):
-        model.set_demarcation(upper="sideways")
+        model.set_demarcation(upper_demarcation="sideways")
     with pytest.raises(ValueError, match="escalation_ratio"):
         model.set_demarcation(escalation_ratio=0.5)
     assert model.args.escalation_ratio == 3.0

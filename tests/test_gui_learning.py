@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from gui_helpers import SLOW, layer_rows, open_window, wait_steps
+from gui_helpers import SLOW, choose, layer_rows, open_window, wait_steps
 
 from app.gui.settings import SettingsStore
 from streamer_core.demarcation import DEMARCATION_MODES
@@ -46,15 +46,15 @@ def test_a_threshold_control_changes_the_running_demarcation(qtbot, tmp_path):
     window = open_window(qtbot, tmp_path, SOURCE)
     wait_steps(qtbot, window, 3)
     controls = window.controls
-    controls.mode_box.setCurrentIndex(controls.mode_box.findData("fixed"))
-    assert controls.threshold_spin.isEnabled()
+    choose(controls, "demarcation_mode", "fixed")
+    assert controls.editors["loss_threshold"].isEnabled()
 
     def rows_with(threshold):
         rows = layer_rows(window)
         return np.flatnonzero(rows["threshold"] == threshold), rows
 
     # Cosine similarity is at most 1: above 1.5 every compared input ends an event.
-    controls.threshold_spin.setValue(1.5)
+    controls.editors["loss_threshold"].setValue(1.5)
     qtbot.waitUntil(lambda: len(rows_with(1.5)[0]) >= 3, timeout=SLOW)
     hits, rows = rows_with(1.5)
     assert rows["boundary"][hits].all()
@@ -63,7 +63,7 @@ def test_a_threshold_control_changes_the_running_demarcation(qtbot, tmp_path):
     assert (rows["threshold"][first:][compared] == 1.5).all()  # applied to every later step
 
     # ... and below -1.5 none does.
-    controls.threshold_spin.setValue(-1.5)
+    controls.editors["loss_threshold"].setValue(-1.5)
     qtbot.waitUntil(lambda: len(rows_with(-1.5)[0]) >= 3, timeout=SLOW)
     hits, rows = rows_with(-1.5)
     assert not rows["boundary"][hits].any()
@@ -74,7 +74,7 @@ def test_an_invalid_live_change_is_refused_and_the_model_unchanged(qtbot, tmp_pa
     wait_steps(qtbot, window, 2)
     controls = window.controls
     running_mode = window.model_settings.demarcation_mode
-    controls.mode_box.setCurrentIndex(controls.mode_box.findData("accum"))  # needs distance
+    choose(controls, "demarcation_mode", "accum")  # needs distance
     assert controls.live_error.isVisibleTo(controls)
     assert "accum" in controls.live_error.text()
     wait_steps(qtbot, window, 3)
@@ -158,8 +158,8 @@ def test_asking_for_a_gpu_without_one_falls_back_to_the_cpu(qtbot, tmp_path):
 
 def test_settings_are_remembered_between_launches(qtbot, tmp_path):
     window = open_window(qtbot, tmp_path, SOURCE)
-    window.controls.window_spin.setValue(9)
-    window.controls.modifier_spin.setValue(0.95)
+    window.controls.editors["window_size"].setValue(9)
+    window.controls.editors["modifier"].setValue(0.95)
     window.autosave_actions[10].trigger()
     window.close()
     settings, notes = SettingsStore.at(tmp_path / "settings.ini").load()
@@ -187,7 +187,7 @@ def test_export_hierarchy_json_and_trace(qtbot, tmp_path):
 def test_structural_changes_wait_for_a_reset(qtbot, tmp_path):
     window = open_window(qtbot, tmp_path, SOURCE)
     wait_steps(qtbot, window, 1)
-    window.controls.max_layers_spin.setValue(2)
+    window.controls.editors["max_layers"].setValue(2)
     assert window.pending_changes() == ["max_layers"]
     assert "max layers" in window.controls.pending_label.text()
     before = window.model_info
@@ -211,40 +211,42 @@ def test_the_self_test_passes(tmp_path):
 def test_every_demarcation_mode_can_be_chosen_and_tuned_live(qtbot, tmp_path):
     window = open_window(qtbot, tmp_path, SOURCE)
     controls = window.controls
-    offered = [controls.mode_box.itemData(i) for i in range(controls.mode_box.count())]
+    modes = controls.editors["demarcation_mode"]
+    offered = [modes.itemData(i) for i in range(modes.count())]
     assert sorted(offered) == sorted(DEMARCATION_MODES)
     wait_steps(qtbot, window, 2)
 
-    controls.mode_box.setCurrentIndex(controls.mode_box.findData("hysteresis"))
-    assert controls.rearm_spin.isEnabled() and not controls.threshold_spin.isEnabled()
+    choose(controls, "demarcation_mode", "hysteresis")
+    editors = controls.editors
+    assert editors["rearm_z"].isEnabled() and not editors["loss_threshold"].isEnabled()
     with qtbot.waitSignal(window.requests.demarcation, timeout=SLOW) as sent:
-        controls.min_event_spin.setValue(7)
+        controls.editors["min_event_length"].setValue(7)
     assert sent.args[0] == {"min_event_length": 7}
     with qtbot.waitSignal(window.requests.demarcation, timeout=SLOW) as sent:
-        controls.z_spin.setValue(4.5)
+        controls.editors["z_threshold"].setValue(4.5)
     assert sent.args[0]["z_threshold"] == 4.5
     assert window.model_settings.z_threshold == 4.5
     assert window.model_settings.min_event_length == 7
     # Reading the panel back (any later edit does) keeps the mode and its settings.
     assert controls.read(window.settings).demarcation_mode == "hysteresis"
 
-    controls.mode_box.setCurrentIndex(controls.mode_box.findData("average"))
-    assert not controls.z_spin.isEnabled() and controls.modifier_spin.isEnabled()
+    choose(controls, "demarcation_mode", "average")
+    assert not editors["z_threshold"].isEnabled() and editors["modifier"].isEnabled()
 
 
 def test_upper_layer_rule_and_escalation_ratio_apply_live(qtbot, tmp_path):
     window = open_window(qtbot, tmp_path, SOURCE)
     controls = window.controls
-    assert controls.upper_box.currentData() == "escalate"  # the live preset's
+    assert controls.editors["upper_demarcation"].currentData() == "escalate"  # the live preset's
     wait_steps(qtbot, window, 2)
     assert window.timeline.signal_names == ("similarity", "surprise")
     with qtbot.waitSignal(window.requests.demarcation, timeout=SLOW) as sent:
-        controls.ratio_spin.setValue(4.0)
+        controls.editors["escalation_ratio"].setValue(4.0)
     assert sent.args[0] == {"escalation_ratio": 4.0}
     with qtbot.waitSignal(window.requests.demarcation, timeout=SLOW) as sent:
-        controls.upper_box.setCurrentIndex(controls.upper_box.findData("own"))
+        choose(controls, "upper_demarcation", "own")
     assert sent.args[0] == {"upper": "own"}
-    assert not controls.ratio_spin.isEnabled()  # only escalation uses it
+    assert not controls.editors["escalation_ratio"].isEnabled()  # only escalation uses it
     assert window.model_settings.upper_demarcation == "own"
     assert window.timeline.signal_names == ("similarity", "similarity")
     qtbot.waitUntil(lambda: window.learner.model.args.upper_demarcation == "own",
@@ -256,15 +258,15 @@ def test_layer_zero_regions_apply_live_and_name_what_its_row_plots(qtbot, tmp_pa
     window = open_window(qtbot, tmp_path, SOURCE)
     controls = window.controls
     wait_steps(qtbot, window, 2)
-    controls.mode_box.setCurrentIndex(controls.mode_box.findData("average"))
-    assert not controls.regions_spin.isEnabled()  # only `change` compares regions
-    controls.mode_box.setCurrentIndex(controls.mode_box.findData("change"))
-    assert controls.regions_spin.isEnabled()
+    choose(controls, "demarcation_mode", "average")
+    assert not controls.editors["signal_regions"].isEnabled()  # only `change` compares regions
+    choose(controls, "demarcation_mode", "change")
+    assert controls.editors["signal_regions"].isEnabled()
     with qtbot.waitSignal(window.requests.demarcation, timeout=SLOW) as sent:
-        controls.regions_spin.setValue(4)
+        controls.editors["signal_regions"].setValue(4)
     assert sent.args[0] == {"regions": 4}
     assert window.timeline.signal_names[0] == "regional step"
     qtbot.waitUntil(lambda: window.learner.model.args.signal_regions == 4, timeout=SLOW)
     with qtbot.waitSignal(window.requests.demarcation, timeout=SLOW):
-        controls.regions_spin.setValue(1)
+        controls.editors["signal_regions"].setValue(1)
     assert window.timeline.signal_names[0] == "similarity"

@@ -91,7 +91,7 @@ def test_regions_are_changed_live_saved_and_restored(tmp_path):
     run(model, optimizer, scene_frames(6))
     assert model.streamer.demarcation.state()["window"]
     model.streamer.escalation(3.0)
-    model.set_demarcation(regions=4)
+    model.set_demarcation(signal_regions=4)
     assert model.args.signal_regions == 4 and model.streamer.args.signal_regions == 4
     # Steps of the whole picture and of regions differ in scale: layer 0 starts afresh.
     assert model.streamer.demarcation.state()["window"] == []
@@ -106,7 +106,7 @@ def test_regions_are_changed_live_saved_and_restored(tmp_path):
     assert after.state() == before.state()
     np.testing.assert_allclose(after.previous, before.previous)
     with pytest.raises(ValueError, match="signal_regions"):
-        model.set_demarcation(regions=0)
+        model.set_demarcation(signal_regions=0)
     assert model.args.signal_regions == 4
 
 
@@ -115,7 +115,7 @@ def test_a_new_grid_keeps_the_history_of_rules_that_ignore_it():
     run(model, optimizer, scene_frames(6))
     window = model.streamer.demarcation.state()["window"]
     assert window
-    model.set_demarcation(regions=4)  # `robust` judges the whole picture's value
+    model.set_demarcation(signal_regions=4)  # `robust` judges the whole picture's value
     assert model.streamer.demarcation.state()["window"] == window
 
 

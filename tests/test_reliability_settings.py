@@ -22,14 +22,14 @@ INVALID = {"window_size": 0, "lr": -0.001, "snippet_size": 0.0}
 def test_the_controls_cannot_take_invalid_values(qtbot, tmp_path):
     window = open_window(qtbot, tmp_path, "synthetic:2:600")
     c = window.controls
-    c.window_spin.setValue(0)
-    c.lr_spin.setValue(-0.001)
-    c.snippet_spin.setValue(0.0)
-    c.optimize_spin.setValue(0)
-    c.feature_spin.setValue(0)
-    assert c.window_spin.value() >= 1 and c.lr_spin.value() > 0
-    assert c.snippet_spin.value() > 0 and c.optimize_spin.value() >= 1
-    assert c.feature_spin.value() >= 8
+    c.editors["window_size"].setValue(0)
+    c.editors["lr"].setValue(-0.001)
+    c.editors["snippet_size"].setValue(0.0)
+    c.editors["optimize_every"].setValue(0)
+    c.editors["feature_dim"].setValue(0)
+    assert c.editors["window_size"].value() >= 1 and c.editors["lr"].value() > 0
+    assert c.editors["snippet_size"].value() > 0 and c.editors["optimize_every"].value() >= 1
+    assert c.editors["feature_dim"].value() >= 8
     settings = c.read(window.settings)
     settings.validate()  # whatever the controls hold is a model the app can build
     assert window.settings.window_size >= 1

@@ -16,16 +16,16 @@ from streamer_core import (
     StreamerOptimizerArguments,
 )
 from streamer_core.checkpoint import CheckpointError, load_checkpoint
-from streamer_core.model import DEMARCATION_FIELDS
+from streamer_core.model import LIVE_MODEL_FIELDS
 from streamer_core.presets import preset_arguments
+from streamer_core.settings import OPTIMIZER, names, settings_of
 
 from .errors import CliError
 from .overrides import parse_assignments, split_overrides, with_overrides
 
 # What a loaded model can still change: its shape is fixed by the weights.
-RESUMABLE_MODEL_KEYS = DEMARCATION_FIELDS
-RESUMABLE_OPTIMIZER_KEYS = ("alpha", "optimize_every", "optimize_clock", "hgn_timescale",
-                            "hgn_reach")
+RESUMABLE_MODEL_KEYS = LIVE_MODEL_FIELDS
+RESUMABLE_OPTIMIZER_KEYS = names(settings_of(OPTIMIZER))
 
 
 def model_arguments(preset: str, assignments: list[str], snippet: float | None = None,
@@ -91,9 +91,8 @@ def resumed_model(path: str | Path, assignments: list[str], snippet: float | Non
         raise CliError(f"the checkpoint was trained with --snippet "
                        f"{model.args.snippet_size:g}; it cannot run at {snippet:g}")
     try:
-        demarcation = {RESUMABLE_MODEL_KEYS[k]: v for k, v in model_changes.items()}
-        if demarcation:
-            model.set_demarcation(**demarcation)
+        if model_changes:
+            model.set_demarcation(**model_changes)
         if opt_changes:
             new_args = dataclasses.replace(optimizer.args, **opt_changes)
             new_args.validate()

@@ -25,7 +25,6 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import QDockWidget, QMainWindow, QSplitter
 
-from streamer_core.model import DEMARCATION_FIELDS
 from streamer_core.sources import Frame
 
 from .camera_scan import CameraScanner
@@ -39,6 +38,7 @@ from .resources import app_icon
 from .session_history import SessionHistory, trace_rows
 from .settings import (
     LIVE_FIELDS,
+    LIVE_MODEL_FIELDS,
     STRUCTURAL_FIELDS,
     SettingsStore,
     StudioSettings,
@@ -685,8 +685,7 @@ class MainWindow(QMainWindow):
 
     def apply_live_settings(self, names: list[str]) -> bool:
         """Sends demarcation changes to the running model if they are valid with it."""
-        changes = {DEMARCATION_FIELDS[n]: getattr(self.settings, n)
-                   for n in names if n in DEMARCATION_FIELDS}
+        changes = {n: getattr(self.settings, n) for n in names if n in LIVE_MODEL_FIELDS}
         if not changes:
             return True
         trial = replace(self.model_settings,
@@ -724,7 +723,7 @@ class MainWindow(QMainWindow):
     def _preset_chosen(self, name: str) -> None:
         self.settings = StudioSettings.from_preset(name, self.controls.read(self.settings))
         self.controls.set_settings(self.settings)
-        self.apply_live_settings(list(DEMARCATION_FIELDS))
+        self.apply_live_settings(list(LIVE_MODEL_FIELDS))
         self.requests.optimize_every.emit(self.settings.optimize_every)
         self._update_pending()
         self._schedule_settings_save()

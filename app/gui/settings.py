@@ -11,14 +11,15 @@ import json
 import math
 import os
 import sys
-from dataclasses import asdict, dataclass, fields, replace
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field, fields, make_dataclass, replace
 from pathlib import Path
 
 from PySide6.QtCore import QSettings
 
 from streamer_core import StreamerModelArguments, StreamerOptimizerArguments
-from streamer_core.model import DEMARCATION_FIELDS
 from streamer_core.presets import PRESETS, preset_arguments
+from streamer_core.settings import MODEL, OPTIMIZER, SETTINGS, Setting, names, settings_of
 
 from .resources import resource_path
 
@@ -27,21 +28,35 @@ AUTOSAVE_SECONDS_ENV = "STREAMER_STUDIO_AUTOSAVE_SECONDS"
 """Autosave every this many seconds instead of the menu's minutes (tests, demos)"""
 DEVICES = ("auto", "cpu", "cuda")
 
-# Model fields a preset decides and the user may override (names of StreamerModelArguments).
-MODEL_FIELDS = ("feature_dim", "buffer_size", "force_fixed_buffer", "force_base_dist",
-                "max_layers", "evolve_every", "snippet_size", "lr", "distance_mode",
-                *DEMARCATION_FIELDS)
-OPTIMIZER_FIELDS = ("optimize_every", "alpha")
-
+# The table's settings the app keeps (streamer_core.settings.SETTINGS, same names).
+APP_SETTINGS: tuple[Setting, ...] = tuple(s for s in SETTINGS if s.app)
+MODEL_FIELDS = names(settings_of(MODEL, app=True))
+OPTIMIZER_FIELDS = names(settings_of(OPTIMIZER, app=True))
 # Applied to the running model at once; every other model field needs a new model.
-LIVE_FIELDS = (*DEMARCATION_FIELDS, "optimize_every")
-STRUCTURAL_FIELDS = tuple(f for f in MODEL_FIELDS + OPTIMIZER_FIELDS + ("device",)
-                          if f not in LIVE_FIELDS)
+LIVE_FIELDS = names(tuple(s for s in APP_SETTINGS if s.live))
+LIVE_MODEL_FIELDS = names(settings_of(MODEL, live=True, app=True))
+STRUCTURAL_FIELDS = (*names(tuple(s for s in APP_SETTINGS if not s.live)), "device")
+
+
+def table_values(model_args: StreamerModelArguments,
+                 opt_args: StreamerOptimizerArguments) -> dict[str, object]:
+    """The app's table settings as these arguments hold them, each of its table type."""
+    args = {MODEL: model_args, OPTIMIZER: opt_args}
+    return {s.name: s.type(getattr(args[s.owner], s.name)) for s in APP_SETTINGS}
+
+
+def _tunable_fields() -> type:
+    """The table's app settings as keyword-only dataclass fields, the `live` preset's
+    values as defaults."""
+    live = table_values(*preset_arguments("live"))
+    return make_dataclass("TunableSettings", [
+        (s.name, s.type, field(default=live[s.name], kw_only=True)) for s in APP_SETTINGS])
 
 
 @dataclass
-class StudioSettings:
-    """Everything the window remembers; model fields mirror the `live` preset by default."""
+class StudioSettings(_tunable_fields()):
+    """Everything the window remembers: the app's own choices below, and every setting
+    of the table that `APP_SETTINGS` holds (defaults: the `live` preset)."""
 
     source: str = "camera:0"
     """Source spec as streamer_core.sources.open_source takes it"""
@@ -61,37 +76,10 @@ class StudioSettings:
     timeline_span: float = 120.0
     """Seconds of stream the timeline shows while following live"""
 
-    feature_dim: int = 256
-    buffer_size: int = 10
-    force_fixed_buffer: bool = False
-    force_base_dist: bool = False
-    max_layers: int = 3
-    evolve_every: int = 60
-    snippet_size: float = 0.5
-    lr: float = 1e-4
-    distance_mode: str = "similarity"
-    demarcation_mode: str = "change"
-    window_size: int = 80
-    modifier_type: str = "multiply"
-    modifier: float = 1.0
-    loss_threshold: float = 0.25
-    z_threshold: float = 6.0
-    min_event_length: int = 4
-    rearm_z: float = 1.0
-    min_window: int = 5
-    signal_regions: int = 8
-    upper_demarcation: str = "escalate"
-    escalation_ratio: float = 2.0
-    optimize_every: int = 20
-    alpha: float = 3.0
-
     @classmethod
     def from_preset(cls, name: str, base: StudioSettings | None = None) -> StudioSettings:
         """`base` (or defaults) with every model field taken from the preset."""
-        model_args, opt_args = preset_arguments(name)
-        values = {f: getattr(model_args, f) for f in MODEL_FIELDS}
-        values.update({f: getattr(opt_args, f) for f in OPTIMIZER_FIELDS})
-        return replace(base or cls(), preset=name, **values)
+        return replace(base or cls(), preset=name, **table_values(*preset_arguments(name)))
 
     def model_arguments(self) -> tuple[StreamerModelArguments, StreamerOptimizerArguments]:
         """Validated arguments for a new model; ValueError names the first bad setting."""
@@ -108,9 +96,7 @@ class StudioSettings:
     def with_model_arguments(self, model_args: StreamerModelArguments,
                              opt_args: StreamerOptimizerArguments) -> StudioSettings:
         """These settings describing a model that already exists (a loaded checkpoint)."""
-        values = {f: getattr(model_args, f) for f in MODEL_FIELDS}
-        values.update({f: getattr(opt_args, f) for f in OPTIMIZER_FIELDS})
-        return replace(self, **values)
+        return replace(self, **table_values(model_args, opt_args))
 
     def validate(self) -> None:
         if self.preset not in PRESETS:
@@ -222,6 +208,42 @@ def default_settings() -> tuple[StudioSettings, list[str]]:
     return merge(base, values, str(path))
 
 
+SCHEMA_VERSION = 1
+"""Stored beside the settings as `schema_version`; settings from before it have none (0)"""
+SCHEMA_KEY = "schema_version"
+MIGRATIONS: dict[int, Callable[[dict[str, object]], None]] = {}
+"""MIGRATIONS[n] turns stored settings of schema n into schema n + 1, in place"""
+
+
+def migration(version: int) -> Callable[[Callable[[dict[str, object]], None]],
+                                        Callable[[dict[str, object]], None]]:
+    """Registers the function that upgrades stored settings from `version`."""
+    def register(upgrade: Callable[[dict[str, object]], None]) -> Callable[[dict[str, object]],
+                                                                             None]:
+        MIGRATIONS[version] = upgrade
+        return upgrade
+    return register
+
+
+@migration(0)
+def _thresholds_for_the_whole_picture(stored: dict[str, object]) -> None:
+    """Written before layer 0 compared regions: its thresholds were set for the whole
+    picture. Choosing the live preset again applies the new default."""
+    if "z_threshold" in stored and "signal_regions" not in stored:
+        stored["signal_regions"] = 1
+
+
+def migrate(stored: dict[str, object]) -> dict[str, object]:
+    """Stored settings brought to SCHEMA_VERSION (a newer schema's are read as they are:
+    what this version does not know is ignored)."""
+    version = stored.pop(SCHEMA_KEY, 0)
+    if isinstance(version, bool) or not isinstance(version, int) or version < 0:
+        version = 0
+    for step in range(version, SCHEMA_VERSION):
+        MIGRATIONS[step](stored)
+    return stored
+
+
 class SettingsStore:
     """QSettings behind load/save; each value JSON-encoded so types survive every backend."""
 
@@ -250,20 +272,17 @@ class SettingsStore:
                     notes.append(f"stored settings: ignored unreadable {key}")
         finally:
             self.qsettings.endGroup()
+        stored = migrate(stored)
         preset = stored.get("preset")
         if isinstance(preset, str) and preset in PRESETS and preset != base.preset:
             base = StudioSettings.from_preset(preset, base)
-        if "z_threshold" in stored and "signal_regions" not in stored:
-            # Written before layer 0 compared regions: its thresholds were set for the
-            # whole picture. Choosing the live preset again applies the new default.
-            stored["signal_regions"] = 1
         settings, more = merge(base, stored, "stored settings")
         return settings, notes + more
 
     def save(self, settings: StudioSettings) -> None:
         self.qsettings.beginGroup(GROUP)
         try:
-            for name, value in asdict(settings).items():
+            for name, value in {SCHEMA_KEY: SCHEMA_VERSION, **asdict(settings)}.items():
                 self.qsettings.setValue(name, json.dumps(value))
         finally:
             self.qsettings.endGroup()

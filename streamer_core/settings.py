@@ -1,0 +1,258 @@
+"""Every tunable setting, declared once: name, type, range, default, label, help.
+
+The argument dataclasses take their studio fields from this table (the reference's own
+fields stay written out, as the reference has them), validate against it, and the
+checkpoint, the app's settings and its controls panel are built from it. Adding a
+setting is one `Setting(...)` row here plus the code that uses it.
+
+`live` settings change a running model at once (StreamerModel.set_demarcation for the model's,
+the optimizer's arguments for its own); every other one needs a new model.
+`when` says when a setting matters, e.g. {"demarcation_mode": PEAK_MODES}: the app
+greys it out otherwise; it is kept and validated in every mode.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from .demarcation import (
+    ACCUM,
+    AVERAGE,
+    CHANGE,
+    FIXED,
+    HYSTERESIS,
+    MODIFIER_TYPES,
+    PEAK_MODES,
+    ROBUST,
+    ZSCORE,
+)
+from .escalation import ESCALATE, OWN
+
+MODEL = "model"
+"""StreamerModelArguments (and StreamerLayerArguments, which get every model setting)"""
+OPTIMIZER = "optimizer"
+"""StreamerOptimizerArguments"""
+OPTIMIZE_CLOCKS = ("top", "base")
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One row of the table."""
+
+    name: str
+    """The one name: argument field, checkpoint key, app setting, --set KEY"""
+    type: type
+    """bool, int, float or str"""
+    default: Any
+    """The dataclass default (the reference's where it has the field)"""
+    label: str
+    """Short name in the app"""
+    help: str
+    """One sentence: the app's tooltip, the CLI's description"""
+    owner: str = MODEL
+    live: bool = False
+    """Changes a running model; otherwise a new model is needed"""
+    reference: bool = False
+    """A field of the reference's own arguments (its checkpoints' `model_args`)"""
+    app: bool = True
+    """Stored and shown by the desktop app (False: CLI --set and checkpoints only)"""
+    low: float | None = None
+    """Least valid value (inclusive unless `above`)"""
+    above: bool = False
+    """`low` itself is not valid: the value must be greater"""
+    high: float | None = None
+    multiple_of: int = 1
+    choices: Mapping[str, str] = field(default_factory=dict)
+    """str settings: each valid value and its label in the app"""
+    when: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    """The setting matters only while each named setting has one of these values"""
+    step: float = 1
+    decimals: int = 3
+    suffix: str = ""
+
+    def check(self, value: Any) -> None:
+        """ValueError naming the setting if `value` is not valid for it."""
+        if self.type is bool:
+            if not isinstance(value, bool):
+                raise ValueError(f"{self.name} must be true or false")
+            return
+        if self.type is str:
+            if self.choices and value not in self.choices:
+                raise ValueError(f"{self.name} must be one of {', '.join(self.choices)}")
+            return
+        whole = self.type is int
+        if isinstance(value, bool) or not isinstance(value, int if whole else (int, float)):
+            raise ValueError(f"{self.name} must be a {'whole ' if whole else ''}number")
+        if not math.isfinite(value):
+            raise ValueError(f"{self.name} must be a finite number")
+        too_low = self.low is not None and (value <= self.low if self.above else value < self.low)
+        too_high = self.high is not None and value > self.high
+        if too_low or too_high or (self.multiple_of > 1 and value % self.multiple_of):
+            raise ValueError(f"{self.name} must be {self.valid_range()}")
+
+    def valid_range(self) -> str:
+        parts = []
+        if self.low is not None and self.high is not None:
+            parts.append(f"between {self.low:g} and {self.high:g}")
+        elif self.low is not None:
+            parts.append(f"above {self.low:g}" if self.above else f"at least {self.low:g}")
+        elif self.high is not None:
+            parts.append(f"at most {self.high:g}")
+        if self.multiple_of > 1:
+            parts.append(f"a multiple of {self.multiple_of}")
+        return " and ".join(parts) or "a number"
+
+    def applies(self, values: Mapping[str, Any]) -> bool:
+        """Whether the setting matters under `values` (a dataclass's or settings' fields)."""
+        return all(values[name] in allowed for name, allowed in self.when.items())
+
+
+def _labels(values: tuple[str, ...]) -> dict[str, str]:
+    return {value: value for value in values}
+
+
+MAX_SIGNAL_REGIONS = 32
+"""A grid of 32 x 32 cells of 4 x 4 pixels: finer cells follow motion, not shots"""
+
+# In the app's order: the live demarcation rows first, then the model's structure.
+SETTINGS: tuple[Setting, ...] = (
+    Setting("demarcation_mode", str, AVERAGE, "Mode",
+            "How a layer decides that an event ended: the paper's average, fixed and accum "
+            "rules, or the peak rules change, zscore, robust and hysteresis "
+            "(docs/quality.md).",
+            live=True, reference=True,
+            choices={AVERAGE: "average (running mean)", FIXED: "fixed threshold",
+                     ACCUM: "accum (summed distance)", CHANGE: "change (step in the signal)",
+                     ZSCORE: "zscore (peak over mean)", ROBUST: "robust (peak over median)",
+                     HYSTERESIS: "hysteresis (robust, re-armed)"}),
+    Setting("window_size", int, 50, "Window size",
+            "Values remembered: the running mean's (average) or the usual level's (peak "
+            "rules).",
+            live=True, reference=True, low=1, when={"demarcation_mode": (AVERAGE, *PEAK_MODES)}),
+    Setting("modifier_type", str, "multiply", "Modifier type",
+            "How the modifier moves the running mean.",
+            live=True, reference=True, choices=_labels(MODIFIER_TYPES),
+            when={"demarcation_mode": (AVERAGE,)}),
+    Setting("modifier", float, 1.0, "Modifier",
+            "Running mean times modifier (or plus modifier): lower it for fewer boundaries "
+            "in similarity mode.",
+            live=True, reference=True, step=0.01, when={"demarcation_mode": (AVERAGE,)}),
+    Setting("loss_threshold", float, 0.25, "Threshold",
+            "fixed: a boundary when the similarity falls below it (or the distance rises "
+            "above it); accum: when the summed distance exceeds it.",
+            live=True, reference=True, step=0.01, when={"demarcation_mode": (FIXED, ACCUM)}),
+    Setting("z_threshold", float, 3.0, "Deviations (z)",
+            "Peak rules: how many (robust) standard deviations beyond the usual level end "
+            "an event; raise it for fewer boundaries.",
+            live=True, low=0.0, step=0.5, decimals=2, when={"demarcation_mode": PEAK_MODES}),
+    Setting("min_event_length", int, 1, "Shortest event",
+            "Peak rules: fewest inputs between two boundaries of a layer.",
+            live=True, low=1, when={"demarcation_mode": PEAK_MODES}),
+    Setting("rearm_z", float, 1.0, "Re-arm at (z)",
+            "hysteresis: the signal must come back within this many deviations before the "
+            "next boundary.",
+            live=True, low=0.0, step=0.5, decimals=2, when={"demarcation_mode": (HYSTERESIS,)}),
+    Setting("min_window", int, 5, "Warm-up values",
+            "Peak rules: values stored before the first boundary after a reset.",
+            live=True, low=1, when={"demarcation_mode": PEAK_MODES}),
+    # 1 is the spec. A cut between two shots of one scene moves the similarity of each
+    # region, while their mean, better here and worse there, hardly moves.
+    Setting("signal_regions", int, 1, "Regions (layer 0)",
+            "change, layer 0: compare the predicted and the seen picture in N x N regions "
+            "and mark a step of their mean step (1: the whole picture, as the paper).",
+            live=True, low=1, high=MAX_SIGNAL_REGIONS, when={"demarcation_mode": (CHANGE,)}),
+    # "own" is the spec; see escalation for "escalate".
+    Setting("upper_demarcation", str, OWN, "Upper layers",
+            "How layers above 0 mark boundaries: escalate a boundary of the layer below "
+            "that was far more surprising than most, or from their own signal (paper).",
+            live=True, choices={ESCALATE: "escalate (surprise below)",
+                                OWN: "own signal (paper)"}),
+    Setting("escalation_ratio", float, 2.0, "Escalation ratio",
+            "escalate: how many times more surprising the big boundaries must be than the "
+            "rest; raise it for fewer, coarser upper events.",
+            live=True, low=1.0, step=0.5, decimals=2,
+            when={"upper_demarcation": (ESCALATE,)}),
+    Setting("optimize_every", int, 100, "Optimize every",
+            "Update the weights after this many losses of the top layer (see "
+            "optimize_clock).",
+            owner=OPTIMIZER, live=True, reference=True, low=1),
+
+    Setting("distance_mode", str, "distance", "Signal",
+            "How a prediction is compared with what came: cosine similarity or squared "
+            "distance (MSE).",
+            reference=True, choices={"similarity": "similarity (cosine)",
+                                     "distance": "distance (MSE)"}),
+    Setting("lr", float, 1e-4, "Learning rate", "Adam learning rate of every module.",
+            reference=True, low=0.0, above=True, high=1.0, step=1e-5, decimals=7),
+    Setting("evolve_every", int, 50000, "Evolve every",
+            "A layer gets a layer above after this many inputs.",
+            reference=True, low=0),
+    Setting("max_layers", int, 3, "Max layers", "The most layers the stack grows to.",
+            reference=True, low=1),
+    Setting("snippet_size", float, 0.5, "Snippet", "Seconds of video per model input.",
+            reference=True, low=0.0, above=True, step=0.05, decimals=2, suffix=" s"),
+    Setting("feature_dim", int, 1024, "Feature dim",
+            "Embedding size (a multiple of 8, for 8 attention heads); smaller is faster.",
+            reference=True, low=8, multiple_of=8, step=8),
+    Setting("buffer_size", int, 10, "Buffer size",
+            "Inputs a layer keeps to summarise its event.", reference=True, low=1),
+    Setting("force_fixed_buffer", bool, False, "Full buffer ends event",
+            "A full buffer forces a boundary (else its oldest input makes room).",
+            reference=True),
+    Setting("force_base_dist", bool, True, "Layer 0 distance",
+            "Layer 0 compares by distance (MSE) whatever Signal says.", reference=True),
+    Setting("alpha", float, 3.0, "Alpha",
+            "Reach: gradients from layers i apart are weighted alpha^-i.",
+            owner=OPTIMIZER, reference=True, low=0.0, above=True, step=0.5, decimals=2),
+
+    # CLI (--set) and checkpoints only.
+    # False is the spec. True: with frequent updates layers above 0 would otherwise almost
+    # never compare a prediction (layer 0 still starts afresh: its cached frames are
+    # encoded with the old weights).
+    Setting("keep_events", bool, False, "Keep events over updates",
+            "Layers above 0 predict their current event again after a weight update "
+            "instead of starting afresh.", app=False),
+    # "top" is the spec: updates get rarer with every layer grown.
+    Setting("optimize_clock", str, "top", "Optimize clock",
+            "Whose losses optimize_every counts: the top layer's or layer 0's.",
+            owner=OPTIMIZER, app=False, live=True, choices=_labels(OPTIMIZE_CLOCKS)),
+    Setting("hgn_timescale", bool, True, "Timescale weighting",
+            "Scale each loss by the input's timescale (steps since the layer's previous "
+            "input).", owner=OPTIMIZER, app=False, live=True),
+    Setting("hgn_reach", bool, True, "Reach weighting",
+            "Weight groups of layers by alpha^-i; off: every group the same weight.",
+            owner=OPTIMIZER, app=False, live=True),
+)
+
+BY_NAME: dict[str, Setting] = {s.name: s for s in SETTINGS}
+
+
+def settings_of(owner: str, *, live: bool | None = None, reference: bool | None = None,
+                app: bool | None = None) -> tuple[Setting, ...]:
+    """The rows of one owner, optionally only the live/reference/app ones (or not)."""
+    return tuple(s for s in SETTINGS if s.owner == owner
+                 and (live is None or s.live == live)
+                 and (reference is None or s.reference == reference)
+                 and (app is None or s.app == app))
+
+
+def names(rows: tuple[Setting, ...]) -> tuple[str, ...]:
+    return tuple(s.name for s in rows)
+
+
+def studio_fields(owner: str) -> type:
+    """A dataclass of the owner's settings the reference lacks, keyword-only, to inherit
+    from: the argument classes keep the reference's fields (and positions) as they are."""
+    specs = [(s.name, s.type, field(default=s.default, kw_only=True, metadata={"help": s.help}))
+             for s in settings_of(owner, reference=False)]
+    return dataclasses.make_dataclass(f"Studio{owner.title()}Settings", specs)
+
+
+def check_settings(args: object, owner: str) -> None:
+    """ValueError naming the first of `args`' table settings that is not valid."""
+    for setting in settings_of(owner):
+        setting.check(getattr(args, setting.name))
