@@ -24,6 +24,7 @@ import torch
 
 from streamer_core import StreamerModel, StreamerOptimizer
 from streamer_core.device import describe_device, resolve_device
+from streamer_core.learning import learning_step
 from streamer_core.presets import preset_arguments
 from streamer_core.sources import SnippetSampler, open_source, preprocess_frame
 
@@ -58,8 +59,7 @@ def run_one(path: str, args: argparse.Namespace) -> dict:
     durations = []
     for i, x in enumerate(frames):
         start = time.perf_counter()
-        model(x)
-        optimizer.step()
+        learning_step(model, optimizer, x)
         if device.type == "cuda":
             torch.cuda.synchronize()
         if i >= args.warmup:

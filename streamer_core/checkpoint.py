@@ -15,37 +15,27 @@ the graphs that later inputs still add to, so saving does not change the running
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import glob
 import os
-import pickle
-import tempfile
 import threading
 import time
-import zipfile
 from dataclasses import asdict, fields, replace
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import torch
 
+from .atomic_file import atomic_file
+from .checkpoint_file import (  # noqa: F401 - re-exported: the module to import from
+    FORMAT_VERSION,
+    REFERENCE_KEYS,
+    CheckpointError,
+    read_checkpoint,
+    read_reference_weights,
+)
 from .model import StreamerModel, StreamerModelArguments
-
-if TYPE_CHECKING:
-    from .optimizer import StreamerOptimizer
-
-FORMAT_VERSION = 1
-REFERENCE_KEYS = ("model_args", "model_modality", "model_snippet_size", "num_layers", "weights")
-
-
-class CheckpointError(Exception):
-    """A checkpoint could not be saved or loaded; the message names the file and why."""
-
-    def __init__(self, path: str | os.PathLike, reason: str):
-        super().__init__(f"{os.fspath(path)}: {reason}")
-        self.path = os.fspath(path)
-        self.reason = reason
-
+from .optimizer import StreamerOptimizer, StreamerOptimizerArguments
 
 # --- saving -----------------------------------------------------------------------------
 
@@ -133,19 +123,12 @@ def save_checkpoint(path: str | os.PathLike, model: StreamerModel,
         payload = checkpoint_dict(model, optimizer)
     except Exception as err:  # noqa: BLE001 - reported with the file name
         raise CheckpointError(path, f"could not collect the model state ({err})") from err
-    tmp_name = None
     guarded = None
     try:
-        folder = path.parent  # Path("x").parent is Path(".")
-        fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
-        with os.fdopen(fd, "wb") as handle:
+        with atomic_file(path, "wb") as handle:
             guarded = _GuardedFile(handle, cancel)
             torch.save(payload, guarded)
             guarded.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp_name, path)
-        tmp_name = None
-        _fsync_folder(folder)
         _remove_stale_temp_files(path)
     except (SaveCancelled, OSError, RuntimeError) as err:
         if guarded is not None and guarded.cancelled:
@@ -156,10 +139,6 @@ def save_checkpoint(path: str | os.PathLike, model: StreamerModel,
             cause = _disk_full(path) or err
         reason = cause.strerror if isinstance(cause, OSError) and cause.strerror else cause
         raise CheckpointError(path, f"could not be saved ({reason})") from err
-    finally:
-        if tmp_name is not None:
-            with _ignore_os_error():
-                os.unlink(tmp_name)
 
 
 STALE_TEMP_SECONDS = 600.0
@@ -169,79 +148,23 @@ STALE_TEMP_SECONDS = 600.0
 def _remove_stale_temp_files(path: Path) -> None:
     """Temp files of `path` that a killed process left behind go at the next good save."""
     now = time.time()
-    with _ignore_os_error():
+    with contextlib.suppress(OSError):
         for leftover in path.parent.glob(f".{glob.escape(path.name)}.*.tmp"):
-            with _ignore_os_error():
+            with contextlib.suppress(OSError):
                 if now - leftover.stat().st_mtime > STALE_TEMP_SECONDS:
                     leftover.unlink()
 
 
 def _disk_full(path: Path) -> OSError | None:
     """torch's writer can fail on a full disk without an OS error to show: say so."""
-    with _ignore_os_error():
+    with contextlib.suppress(OSError):
         stats = os.statvfs(path.parent)
         if stats.f_bavail * stats.f_frsize < 1 << 20:
             return OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
     return None
 
 
-def _fsync_folder(folder: Path) -> None:
-    """Makes the rename durable where the platform allows it."""
-    with _ignore_os_error():
-        fd = os.open(folder, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-
-
-class _ignore_os_error:
-    def __enter__(self) -> None:
-        return None
-
-    def __exit__(self, exc_type, exc, tb) -> bool:
-        return exc_type is not None and issubclass(exc_type, OSError)
-
-
 # --- loading ----------------------------------------------------------------------------
-
-def read_checkpoint(path: str | os.PathLike) -> dict:
-    """Loads and checks the file's structure without executing code from it."""
-    path = Path(path)
-    if not path.is_file():
-        raise CheckpointError(path, "no such file")
-    try:
-        data = torch.load(path, map_location="cpu", weights_only=True)
-    except (pickle.UnpicklingError, zipfile.BadZipFile, EOFError, RuntimeError,
-            ValueError, TypeError, AttributeError, ImportError, IndexError, KeyError) as err:
-        first_line = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
-        raise CheckpointError(path, f"not a readable checkpoint (corrupt, truncated or "
-                                    f"unsafe: {first_line[:200]})") from err
-    except OSError as err:
-        raise CheckpointError(path, f"could not be read ({err.strerror or err})") from err
-    if not isinstance(data, dict):
-        raise CheckpointError(path, "not a STREAMER checkpoint (no dictionary inside)")
-    missing = [key for key in ("model_args", "num_layers", "weights") if key not in data]
-    if missing:
-        raise CheckpointError(path, f"not a STREAMER checkpoint (missing {', '.join(missing)})")
-    if data.get("model_modality", "video") != "video":
-        raise CheckpointError(path, f"a {data['model_modality']!r} model; only video is supported")
-    if not isinstance(data["model_args"], dict):
-        raise CheckpointError(path, "not a STREAMER checkpoint (model_args is not a dictionary)")
-    studio = data.get("studio")
-    if studio is not None:
-        version = studio.get("format_version") if isinstance(studio, dict) else None
-        if not isinstance(version, int) or isinstance(version, bool):
-            raise CheckpointError(path, "damaged: its Streamer Studio section has no valid "
-                                        "format version")
-        if version > FORMAT_VERSION:
-            raise CheckpointError(path, f"written by a newer Streamer Studio (format "
-                                        f"{version}, this one reads up to {FORMAT_VERSION})")
-        if not isinstance(studio.get("model_args", {}), dict):
-            raise CheckpointError(path, "damaged: its saved model arguments are not a "
-                                        "dictionary")
-    return data
-
 
 def model_arguments(data: dict, path: str | os.PathLike, device: str) -> StreamerModelArguments:
     known = {f.name for f in fields(StreamerModelArguments)}
@@ -257,17 +180,9 @@ def model_arguments(data: dict, path: str | os.PathLike, device: str) -> Streame
     return args
 
 
-def read_reference_weights(path: str | os.PathLike) -> tuple[int, dict]:
-    """(num_layers, weights) of a checkpoint, for `StreamerModelArguments.init_ckpt`."""
-    data = read_checkpoint(path)
-    return int(data["num_layers"]), data["weights"]
-
-
 def load_checkpoint(path: str | os.PathLike, device: str = "auto"
                     ) -> tuple[StreamerModel, StreamerOptimizer]:
     """Builds a new model and optimizer from a file; the caller's running model is untouched."""
-    from .optimizer import StreamerOptimizer, StreamerOptimizerArguments
-
     data = read_checkpoint(path)
     args = model_arguments(data, path, device)
     try:

@@ -10,6 +10,7 @@ import torch
 import torch.nn as nn
 
 from .buffer import DISTANCE
+from .checkpoint_file import read_reference_weights
 from .demarcation import ACCUM, CHANGE, check_peak_settings
 from .device import resolve_device
 from .escalation import check_escalation_ratio
@@ -102,7 +103,6 @@ class StreamerModel(nn.Module):
                            if args.seed is not None else None)
         num_layers, weights = args.init_layers, None
         if args.init_ckpt:  # pretrained weights: build as many layers as they hold
-            from .checkpoint import read_reference_weights
             num_layers, weights = read_reference_weights(args.init_ckpt)
         layer_args = self.layer_arguments()
         self._seeding = False

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from .layer import StreamerLayer
-from .model import StreamerModel
 from .reach import reach_groups
 from .settings import OPTIMIZER, check_settings, studio_fields
+
+if TYPE_CHECKING:  # types only: the model does not need the optimizer, nor this it
+    from .layer import StreamerLayer
+    from .model import StreamerModel
 
 
 @dataclass

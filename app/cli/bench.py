@@ -19,12 +19,13 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from streamer_core.atomic_file import write_json
 from streamer_core.evaluation import evaluate, uniform_baseline
 from streamer_core.presets import PRESETS
 from streamer_core.sources import FrameSource, SourceError, SyntheticSource, VideoFileSource
 
 from .errors import EXIT_OK, CliError
-from .files import check_writable, write_json
+from .files import check_writable
 from .model_setup import model_arguments, new_model, torch_threads
 from .montage import build_montage
 from .pipeline import Segmenter

@@ -5,10 +5,11 @@ from __future__ import annotations
 import argparse
 import json
 
+from streamer_core.atomic_file import write_json
 from streamer_core.evaluation import HierarchyFormatError, evaluate
 
 from .errors import EXIT_OK, CliError
-from .files import check_writable, read_json, write_json
+from .files import check_writable, read_json
 
 
 def non_negative_float(text: str) -> float:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 from pathlib import Path
 
 from .errors import CliError
@@ -21,20 +20,6 @@ def check_writable(path: str | Path, what: str) -> Path:
     if not os.access(folder, os.W_OK):
         raise CliError(f"{what}: cannot write in {folder}")
     return path
-
-
-def write_json(path: str | Path, doc: object) -> None:
-    """Atomic: a temporary file in the same folder, then a rename."""
-    path = Path(path)
-    fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            json.dump(doc, handle, indent=2)
-            handle.write("\n")
-        os.replace(temp, path)
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise
 
 
 def read_json(path: str | Path, what: str) -> object:

@@ -3,20 +3,15 @@
 from __future__ import annotations
 
 import json
-import math
 from typing import TextIO
-
-import torch
 
 from streamer_core import LayerStep, StreamerModel, StreamerOptimizer
 from streamer_core.hierarchy import hierarchy_json
+from streamer_core.learning import learning_step
 from streamer_core.sources import FrameSource, SnippetSampler, preprocess_frame
+from streamer_core.trace import trace_row
 
 from .progress import Progress
-
-
-def _finite(value: float | None) -> float | None:
-    return value if value is not None and math.isfinite(value) else None
 
 
 class Segmenter:
@@ -54,12 +49,7 @@ class Segmenter:
 
     def step(self, image, video: int = 0) -> list[LayerStep]:
         x = preprocess_frame(image, device=self.model.device)
-        if self.learn:
-            reports = self.model(x)
-            self.optimizer.step()
-        else:
-            with torch.no_grad():
-                reports = self.model(x)
+        reports = learning_step(self.model, self.optimizer, x, self.learn)
         self.steps += 1
         for report in reports:
             while len(self.boundaries) <= report.layer:
@@ -67,10 +57,8 @@ class Segmenter:
             self.boundaries[report.layer] += int(report.boundary)
         if self.trace is not None:
             for r in reports:
-                self.trace.write(json.dumps({
-                    "video": video, "step": r.step, "time": r.time, "layer": r.layer,
-                    "signal": _finite(r.signal), "threshold": _finite(r.threshold),
-                    "boundary": r.boundary}) + "\n")
+                self.trace.write(json.dumps(trace_row(
+                    video, r.step, r.time, r.layer, r.signal, r.threshold, r.boundary)) + "\n")
         return reports
 
     def run(self, source: FrameSource, video: int = 0) -> None:

@@ -11,6 +11,7 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from streamer_core.atomic_file import write_json
 from streamer_core.checkpoint import CheckpointError, save_checkpoint
 from streamer_core.device import DEVICE_CHOICES
 from streamer_core.presets import PRESETS
@@ -25,7 +26,7 @@ from streamer_core.sources import (
 )
 
 from .errors import EXIT_INTERRUPTED, EXIT_OK, CliError
-from .files import check_writable, write_json
+from .files import check_writable
 from .model_setup import new_model, resumed_model, torch_threads
 from .pipeline import Segmenter
 from .progress import Progress

@@ -1,27 +1,18 @@
-"""Looks for cameras on a pool thread: opening each candidate can take a second."""
+"""Looks for cameras on a pool thread (a superqt worker): opening each can take a second."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
+from PySide6.QtCore import QObject, QThreadPool, Signal
+from superqt.utils import create_worker
 
 from streamer_core.sources import list_cameras
 
 
-class _Found(QObject):
-    found = Signal(object)  # list[int]
-
-
-class _Scan(QRunnable):
-    def __init__(self, report: _Found, max_index: int):
-        super().__init__()
-        self.report, self.max_index = report, max_index
-
-    def run(self) -> None:
-        try:
-            cameras = list_cameras(self.max_index)
-        except Exception:  # noqa: BLE001 - a broken driver means "no cameras", not a crash
-            cameras = []
-        self.report.found.emit(cameras)
+def _cameras(max_index: int) -> list[int]:
+    try:
+        return list_cameras(max_index)
+    except Exception:  # noqa: BLE001 - a broken driver means "no cameras", not a crash
+        return []
 
 
 class CameraScanner(QObject):
@@ -31,19 +22,18 @@ class CameraScanner(QObject):
         super().__init__(parent)
         self.max_index = max_index
         self.scanning = False
-        self._pool = QThreadPool(self)
-        self._pool.setMaxThreadCount(1)
-        self._report = _Found(self)
-        self._report.found.connect(self._done)
 
     def scan(self) -> None:
-        if not self.scanning:
-            self.scanning = True
-            self._pool.start(_Scan(self._report, self.max_index))
+        if self.scanning:
+            return
+        self.scanning = True
+        worker = create_worker(_cameras, self.max_index, _start_thread=False)
+        worker.returned.connect(self._done)
+        worker.start()
 
     def _done(self, cameras: list[int]) -> None:
         self.scanning = False
         self.found.emit(cameras)
 
     def wait(self, msecs: int) -> bool:
-        return self._pool.waitForDone(msecs)
+        return QThreadPool.globalInstance().waitForDone(msecs)

@@ -23,12 +23,13 @@ from streamer_core import (
     StreamerOptimizer,
     StreamerOptimizerArguments,
 )
+from streamer_core.atomic_file import write_json
 from streamer_core.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
 from streamer_core.device import describe_device
 from streamer_core.hierarchy import hierarchy_json
+from streamer_core.learning import learning_step
 from streamer_core.sources import Frame, preprocess_frame
 
-from .exports import write_json_atomic
 from .mailbox import LatestMailbox
 
 
@@ -186,15 +187,9 @@ class LearnerWorker(QObject):
                                  "was skipped and learning goes on.")
             return
         try:
-            x = x.to(self.model.device)
-            if self.learning:
-                reports = self.model(x)
-                if self._stop.is_set():
-                    return  # closing: abandon the step rather than back-propagate it
-                self.optimizer.step()
-            else:
-                with torch.no_grad():
-                    reports = self.model(x)
+            reports = learning_step(self.model, self.optimizer, x, self.learning, self._stop)
+            if self._stop.is_set():
+                return  # closing: the step was abandoned rather than back-propagated
         except Exception as err:  # noqa: BLE001 - e.g. out of memory; the GUI must hear it
             self._halted = str(err)
             self.failed.emit("Learning stopped",
@@ -284,7 +279,7 @@ class LearnerWorker(QObject):
         duration = self.model.base_counter * self.model.args.snippet_size
         doc = hierarchy_json(self.model.extract_rep(), file=file_name, duration=duration)
         try:
-            write_json_atomic(path, doc)
+            write_json(path, doc)
         except OSError as err:
             self.failed.emit("Hierarchy not exported", f"{path}: {err.strerror or err}")
             return

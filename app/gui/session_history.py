@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from streamer_core import LayerStep
+from streamer_core.trace import trace_row
 
 DEFAULT_CAPACITY = 200_000  # ~28 hours of layer-0 inputs at 2 inputs/s, ~7 MB per layer
 
@@ -152,19 +153,12 @@ def trace_rows(snapshot: list[tuple[int, dict[str, np.ndarray]]]) -> list[dict]:
     rows = []
     for layer, cols in snapshot:
         for i in range(len(cols["step"])):
-            rows.append({
-                "video": int(cols["source"][i]), "step": int(cols["step"][i]),
-                "time": float(cols["time"][i]), "layer": layer,
-                "signal": _nan_to_none(cols["signal"][i]),
-                "threshold": _nan_to_none(cols["threshold"][i]),
-                "boundary": bool(cols["boundary"][i])})
+            rows.append(trace_row(cols["source"][i], cols["step"][i], cols["time"][i], layer,
+                                  cols["signal"][i], cols["threshold"][i],
+                                  cols["boundary"][i]))
     rows.sort(key=lambda row: (row["step"], row["layer"]))
     return rows
 
 
 def _finite_or_nan(value: float | None) -> float:
     return float(value) if value is not None and math.isfinite(value) else math.nan
-
-
-def _nan_to_none(value: float) -> float | None:
-    return float(value) if math.isfinite(value) else None

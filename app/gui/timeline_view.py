@@ -12,7 +12,7 @@ import re
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import Qt, Signal, Slot
+from PySide6.QtCore import QSignalBlocker, Qt, Signal, Slot
 from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import (
     QComboBox,
@@ -244,9 +244,8 @@ class TimelineView(QWidget):
     def set_span(self, seconds: float) -> None:
         self.span = float(seconds)
         index = min(range(len(SPANS)), key=lambda i: abs(SPANS[i][1] - self.span))
-        self.span_box.blockSignals(True)
-        self.span_box.setCurrentIndex(index)
-        self.span_box.blockSignals(False)
+        with QSignalBlocker(self.span_box):
+            self.span_box.setCurrentIndex(index)
         self._drawn = None
 
     @Slot(int)
@@ -259,9 +258,8 @@ class TimelineView(QWidget):
         if follow != self.following:
             self.following = follow
             self.following_changed.emit(follow)
-        self.live_button.blockSignals(True)
-        self.live_button.setChecked(follow)
-        self.live_button.blockSignals(False)
+        with QSignalBlocker(self.live_button):
+            self.live_button.setChecked(follow)
         self._drawn = None
         self.refresh()
 
