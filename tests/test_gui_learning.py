@@ -245,7 +245,7 @@ def test_upper_layer_rule_and_escalation_ratio_apply_live(qtbot, tmp_path):
     assert sent.args[0] == {"escalation_ratio": 4.0}
     with qtbot.waitSignal(window.requests.demarcation, timeout=SLOW) as sent:
         choose(controls, "upper_demarcation", "own")
-    assert sent.args[0] == {"upper": "own"}
+    assert sent.args[0] == {"upper_demarcation": "own"}
     assert not controls.editors["escalation_ratio"].isEnabled()  # only escalation uses it
     assert window.model_settings.upper_demarcation == "own"
     assert window.timeline.signal_names == ("similarity", "similarity")
@@ -264,7 +264,7 @@ def test_layer_zero_regions_apply_live_and_name_what_its_row_plots(qtbot, tmp_pa
     assert controls.editors["signal_regions"].isEnabled()
     with qtbot.waitSignal(window.requests.demarcation, timeout=SLOW) as sent:
         controls.editors["signal_regions"].setValue(4)
-    assert sent.args[0] == {"regions": 4}
+    assert sent.args[0] == {"signal_regions": 4}
     assert window.timeline.signal_names[0] == "regional step"
     qtbot.waitUntil(lambda: window.learner.model.args.signal_regions == 4, timeout=SLOW)
     with qtbot.waitSignal(window.requests.demarcation, timeout=SLOW):
