@@ -57,13 +57,13 @@ def main() -> int:
         window.resize(width, height)
         window.show()
         try:
-            wait_for(lambda: window.source_info is not None, 30, "the source did not open")
+            wait_for(lambda: window.session.source_info is not None, 30, "the source did not open")
             started = time.monotonic()
             while time.monotonic() - started < args.seconds:
                 pump_events(min(5.0, args.seconds - (time.monotonic() - started)))
-                print(f"\r{time.monotonic() - started:5.0f} s: {window.total_steps} steps, "
-                      f"{window.num_layers} layer(s)", end="", file=sys.stderr, flush=True)
-                if window.run_state == "stopped":
+                print(f"\r{time.monotonic() - started:5.0f} s: {window.session.total_steps} steps, "
+                      f"{window.session.num_layers} layer(s)", end="", file=sys.stderr, flush=True)
+                if window.session.run_state == "stopped":
                     break
             print(file=sys.stderr)
             window.timeline.refresh()

@@ -29,8 +29,8 @@ def open_window(qtbot, tmp_path: Path, source: str, **changes) -> MainWindow:
 
 
 def wait_steps(qtbot, window: MainWindow, count: int, timeout: int = SLOW) -> None:
-    target = window.total_steps + count
-    qtbot.waitUntil(lambda: window.total_steps >= target, timeout=timeout)
+    target = window.session.total_steps + count
+    qtbot.waitUntil(lambda: window.session.total_steps >= target, timeout=timeout)
 
 
 def assert_responsive(qtbot, within: float = 0.5) -> None:

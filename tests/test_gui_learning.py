@@ -73,12 +73,12 @@ def test_an_invalid_live_change_is_refused_and_the_model_unchanged(qtbot, tmp_pa
     window = open_window(qtbot, tmp_path, SOURCE)
     wait_steps(qtbot, window, 2)
     controls = window.controls
-    running_mode = window.model_settings.demarcation_mode
+    running_mode = window.learner.model_settings.demarcation_mode
     choose(controls, "demarcation_mode", "accum")  # needs distance
     assert controls.live_error.isVisibleTo(controls)
     assert "accum" in controls.live_error.text()
     wait_steps(qtbot, window, 3)
-    assert window.model_settings.demarcation_mode == running_mode != "accum"
+    assert window.learner.model_settings.demarcation_mode == running_mode != "accum"
     assert not any(m.level == "error" for m in window.notifier.messages)
 
 
@@ -87,17 +87,17 @@ def test_save_and_load_through_the_actions(qtbot, tmp_path):
     checkpoint = tmp_path / "model.pt"
     wait_steps(qtbot, window, 4)
     window.action_save.trigger()  # no file chosen yet: asks (scripted), then saves
-    qtbot.waitUntil(lambda: window.last_saved == str(checkpoint), timeout=SLOW)
+    qtbot.waitUntil(lambda: window.learner.last_saved == str(checkpoint), timeout=SLOW)
     saved = torch.load(checkpoint, weights_only=True)
     saved_inputs = saved["studio"]["base_counter"]
     saved_bounds = saved["studio"]["layers"][0]["hierarchy_boundaries"]
     assert window.settings.checkpoint_path == str(checkpoint)
 
     wait_steps(qtbot, window, 2)
-    before = window.model_info
+    before = window.session.model_info
     window.action_load.trigger()
-    qtbot.waitUntil(lambda: window.model_info is not before, timeout=SLOW)
-    info = window.model_info
+    qtbot.waitUntil(lambda: window.session.model_info is not before, timeout=SLOW)
+    info = window.session.model_info
     assert info.reason == "loaded" and info.path == str(checkpoint)
     assert info.base_counter == saved_inputs
     # The timeline restarts from the loaded model's own boundaries.
@@ -108,32 +108,32 @@ def test_save_and_load_through_the_actions(qtbot, tmp_path):
 
 def test_autosave_writes_beside_the_chosen_checkpoint_never_over_it(qtbot, tmp_path):
     window = open_window(qtbot, tmp_path, SOURCE)
-    assert not window.autosave_timer.isActive()  # off by default
+    assert not window.files.autosave_timer.isActive()  # off by default
     window.autosave_actions[5].trigger()
-    assert window.autosave_timer.isActive()
-    assert window.autosave_timer.interval() == 5 * 60_000
+    assert window.files.autosave_timer.isActive()
+    assert window.files.autosave_timer.interval() == 5 * 60_000
     window.settings.checkpoint_path = str(tmp_path / "mine.pt")
     wait_steps(qtbot, window, 1)
-    window.autosave()
-    qtbot.waitUntil(lambda: window.last_saved.endswith("mine.autosave.pt"), timeout=SLOW)
+    window.files.autosave()
+    qtbot.waitUntil(lambda: window.learner.last_saved.endswith("mine.autosave.pt"), timeout=SLOW)
     assert (tmp_path / "mine.autosave.pt").is_file()
     assert not (tmp_path / "mine.pt").exists()
     window.autosave_actions[0].trigger()
-    assert not window.autosave_timer.isActive()
+    assert not window.files.autosave_timer.isActive()
 
 
 def test_loading_a_bad_file_shows_a_message_and_keeps_the_model(qtbot, tmp_path):
     window = open_window(qtbot, tmp_path, SOURCE)
     wait_steps(qtbot, window, 2)
     (tmp_path / "model.pt").write_bytes(b"this is not a checkpoint")
-    before = window.model_info
+    before = window.session.model_info
     window.action_load.trigger()
     qtbot.waitUntil(lambda: window.notifier.last is not None, timeout=SLOW)
     message = window.notifier.last
     assert message.title == "Checkpoint not loaded"
     assert "model.pt" in message.text and "unchanged" in message.text
     wait_steps(qtbot, window, 2)
-    assert window.model_info is before
+    assert window.session.model_info is before
 
 
 def test_a_checkpoint_that_cannot_be_written_gives_a_message(qtbot, tmp_path):
@@ -152,8 +152,8 @@ def test_asking_for_a_gpu_without_one_falls_back_to_the_cpu(qtbot, tmp_path):
         pytest.skip("this machine has a GPU: nothing to fall back from")
     window = open_window(qtbot, tmp_path, SOURCE, device="cuda")
     assert window.notifier.messages[0].title == "No GPU"
-    qtbot.waitUntil(lambda: window.model_info is not None, timeout=SLOW)
-    assert window.model_info.device.startswith("CPU")
+    qtbot.waitUntil(lambda: window.session.model_info is not None, timeout=SLOW)
+    assert window.session.model_info.device.startswith("CPU")
 
 
 def test_settings_are_remembered_between_launches(qtbot, tmp_path):
@@ -188,14 +188,14 @@ def test_structural_changes_wait_for_a_reset(qtbot, tmp_path):
     window = open_window(qtbot, tmp_path, SOURCE)
     wait_steps(qtbot, window, 1)
     window.controls.editors["max_layers"].setValue(2)
-    assert window.pending_changes() == ["max_layers"]
+    assert window.prefs.pending_changes() == ["max_layers"]
     assert "max layers" in window.controls.pending_label.text()
-    before = window.model_info
+    before = window.session.model_info
     window.controls.apply_button.click()  # scripted dialogs confirm
-    qtbot.waitUntil(lambda: window.model_info is not before, timeout=SLOW)
-    assert window.model_info.reason == "reset"
-    assert window.model_info.model_args.max_layers == 2
-    assert window.pending_changes() == []
+    qtbot.waitUntil(lambda: window.session.model_info is not before, timeout=SLOW)
+    assert window.session.model_info.reason == "reset"
+    assert window.session.model_info.model_args.max_layers == 2
+    assert window.prefs.pending_changes() == []
 
 
 def test_the_self_test_passes(tmp_path):
@@ -219,14 +219,14 @@ def test_every_demarcation_mode_can_be_chosen_and_tuned_live(qtbot, tmp_path):
     choose(controls, "demarcation_mode", "hysteresis")
     editors = controls.editors
     assert editors["rearm_z"].isEnabled() and not editors["loss_threshold"].isEnabled()
-    with qtbot.waitSignal(window.requests.demarcation, timeout=SLOW) as sent:
+    with qtbot.waitSignal(window.learner.requests.demarcation, timeout=SLOW) as sent:
         controls.editors["min_event_length"].setValue(7)
     assert sent.args[0] == {"min_event_length": 7}
-    with qtbot.waitSignal(window.requests.demarcation, timeout=SLOW) as sent:
+    with qtbot.waitSignal(window.learner.requests.demarcation, timeout=SLOW) as sent:
         controls.editors["z_threshold"].setValue(4.5)
     assert sent.args[0]["z_threshold"] == 4.5
-    assert window.model_settings.z_threshold == 4.5
-    assert window.model_settings.min_event_length == 7
+    assert window.learner.model_settings.z_threshold == 4.5
+    assert window.learner.model_settings.min_event_length == 7
     # Reading the panel back (any later edit does) keeps the mode and its settings.
     assert controls.read(window.settings).demarcation_mode == "hysteresis"
 
@@ -240,18 +240,18 @@ def test_upper_layer_rule_and_escalation_ratio_apply_live(qtbot, tmp_path):
     assert controls.editors["upper_demarcation"].currentData() == "escalate"  # the live preset's
     wait_steps(qtbot, window, 2)
     assert window.timeline.signal_names == ("similarity", "surprise")
-    with qtbot.waitSignal(window.requests.demarcation, timeout=SLOW) as sent:
+    with qtbot.waitSignal(window.learner.requests.demarcation, timeout=SLOW) as sent:
         controls.editors["escalation_ratio"].setValue(4.0)
     assert sent.args[0] == {"escalation_ratio": 4.0}
-    with qtbot.waitSignal(window.requests.demarcation, timeout=SLOW) as sent:
+    with qtbot.waitSignal(window.learner.requests.demarcation, timeout=SLOW) as sent:
         choose(controls, "upper_demarcation", "own")
     assert sent.args[0] == {"upper_demarcation": "own"}
     assert not controls.editors["escalation_ratio"].isEnabled()  # only escalation uses it
-    assert window.model_settings.upper_demarcation == "own"
+    assert window.learner.model_settings.upper_demarcation == "own"
     assert window.timeline.signal_names == ("similarity", "similarity")
-    qtbot.waitUntil(lambda: window.learner.model.args.upper_demarcation == "own",
+    qtbot.waitUntil(lambda: window.learner.worker.model.args.upper_demarcation == "own",
                     timeout=SLOW)
-    assert window.learner.model.streamer.escalation.ratio == 4.0
+    assert window.learner.worker.model.streamer.escalation.ratio == 4.0
 
 
 def test_layer_zero_regions_apply_live_and_name_what_its_row_plots(qtbot, tmp_path):
@@ -262,11 +262,11 @@ def test_layer_zero_regions_apply_live_and_name_what_its_row_plots(qtbot, tmp_pa
     assert not controls.editors["signal_regions"].isEnabled()  # only `change` compares regions
     choose(controls, "demarcation_mode", "change")
     assert controls.editors["signal_regions"].isEnabled()
-    with qtbot.waitSignal(window.requests.demarcation, timeout=SLOW) as sent:
+    with qtbot.waitSignal(window.learner.requests.demarcation, timeout=SLOW) as sent:
         controls.editors["signal_regions"].setValue(4)
     assert sent.args[0] == {"signal_regions": 4}
     assert window.timeline.signal_names[0] == "regional step"
-    qtbot.waitUntil(lambda: window.learner.model.args.signal_regions == 4, timeout=SLOW)
-    with qtbot.waitSignal(window.requests.demarcation, timeout=SLOW):
+    qtbot.waitUntil(lambda: window.learner.worker.model.args.signal_regions == 4, timeout=SLOW)
+    with qtbot.waitSignal(window.learner.requests.demarcation, timeout=SLOW):
         controls.editors["signal_regions"].setValue(1)
     assert window.timeline.signal_names[0] == "similarity"

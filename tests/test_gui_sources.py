@@ -11,9 +11,9 @@ from source_helpers import MjpegServer, write_video
 
 def test_window_opens_and_frames_flow_from_the_synthetic_scene(qtbot, tmp_path):
     window = open_window(qtbot, tmp_path, "synthetic")
-    qtbot.waitUntil(lambda: window.source_info is not None, timeout=10_000)
-    assert window.source_info.is_live
-    assert window.run_state == "running"
+    qtbot.waitUntil(lambda: window.session.source_info is not None, timeout=10_000)
+    assert window.session.source_info.is_live
+    assert window.session.run_state == "running"
     shown = window.video.frames_shown
     qtbot.waitUntil(lambda: window.video.frames_shown >= shown + 5, timeout=10_000)
     assert window.windowTitle().startswith("Streamer Studio")
@@ -26,8 +26,8 @@ def test_window_opens_and_frames_flow_from_the_synthetic_scene(qtbot, tmp_path):
 
 def test_without_a_camera_the_window_says_it_shows_the_synthetic_scene(qtbot, tmp_path):
     window = open_window(qtbot, tmp_path, "camera:9")  # no such camera here (or anywhere)
-    qtbot.waitUntil(lambda: window.source_info is not None, timeout=15_000)
-    assert window.source_info.spec == "synthetic"
+    qtbot.waitUntil(lambda: window.session.source_info is not None, timeout=15_000)
+    assert window.session.source_info.spec == "synthetic"
     assert "synthetic scene" in window.video.banner
     assert window.video.banner_level == "warning"
     assert "Camera 9" in window.video.banner  # and why
@@ -38,55 +38,55 @@ def test_without_a_camera_the_window_says_it_shows_the_synthetic_scene(qtbot, tm
 def test_frames_flow_from_a_file_until_it_ends_then_the_app_stays_usable(qtbot, tmp_path):
     clip = write_video(tmp_path / "clip.avi", frames=25, fps=10.0)  # 2.5 s, played in real time
     window = open_window(qtbot, tmp_path, str(clip), follow_learner=False)
-    qtbot.waitUntil(lambda: window.source_info is not None, timeout=10_000)
-    assert not window.source_info.is_live
-    assert window.source_info.description == "clip.avi"
+    qtbot.waitUntil(lambda: window.session.source_info is not None, timeout=10_000)
+    assert not window.session.source_info.is_live
+    assert window.session.source_info.description == "clip.avi"
     qtbot.waitUntil(lambda: window.video.frames_shown >= 5, timeout=10_000)
-    qtbot.waitUntil(lambda: window.run_state == "stopped", timeout=20_000)
+    qtbot.waitUntil(lambda: window.session.run_state == "stopped", timeout=20_000)
     message = window.notifier.last
     assert message.title == "Source ended" and "end of video" in message.text
     assert "end of video" in window.video.banner
     assert_responsive(qtbot)
     # Start plays the file again; the model carried on from where it was.
-    steps = window.total_steps
+    steps = window.session.total_steps
     window.action_start.trigger()
-    qtbot.waitUntil(lambda: window.run_state == "running", timeout=10_000)
+    qtbot.waitUntil(lambda: window.session.run_state == "running", timeout=10_000)
     wait_steps(qtbot, window, 1)
-    assert window.total_steps > steps
+    assert window.session.total_steps > steps
 
 
 def test_a_network_camera_that_stops_leaves_the_app_responsive_with_a_message(qtbot, tmp_path):
     with MjpegServer(frames=100_000, fps=15.0) as server:
         window = open_window(qtbot, tmp_path, "synthetic")
-        qtbot.waitUntil(lambda: window.source_info is not None, timeout=10_000)
+        qtbot.waitUntil(lambda: window.session.source_info is not None, timeout=10_000)
         window.controls.url_edit.setText(server.url)
         window.controls.url_button.click()
-        qtbot.waitUntil(lambda: window.source_info is not None
-                        and window.source_info.spec == server.url, timeout=20_000)
+        qtbot.waitUntil(lambda: window.session.source_info is not None
+                        and window.session.source_info.spec == server.url, timeout=20_000)
         shown = window.video.frames_shown
         qtbot.waitUntil(lambda: window.video.frames_shown >= shown + 5, timeout=10_000)
     stopped_at = time.monotonic()
-    qtbot.waitUntil(lambda: window.run_state == "reconnecting", timeout=15_000)
+    qtbot.waitUntil(lambda: window.session.run_state == "reconnecting", timeout=15_000)
     assert time.monotonic() - stopped_at < 10
     assert window.notifier.last.title == "Source lost"
     assert window.video.banner_level == "warning" and "Reconnecting" in window.video.banner
     assert_responsive(qtbot)
     window.action_stop.trigger()  # the user gives up waiting
-    assert window.run_state == "stopped" and window.reconnecting is None
-    assert not window.reconnect_timer.isActive()
+    assert window.session.run_state == "stopped" and window.sources.reconnecting is None
+    assert not window.sources.reconnect_timer.isActive()
     assert not any(m.level == "error" for m in window.notifier.messages)
 
 
 def test_switching_sources_keeps_the_model_and_retires_the_old_reader(qtbot, tmp_path):
     clip = write_video(tmp_path / "clip.avi", frames=200, fps=10.0)
     window = open_window(qtbot, tmp_path, "synthetic:3:600")
-    qtbot.waitUntil(lambda: window.source_info is not None, timeout=10_000)
+    qtbot.waitUntil(lambda: window.session.source_info is not None, timeout=10_000)
     wait_steps(qtbot, window, 2)
-    first_model = window.model_info
+    first_model = window.session.model_info
 
     window.controls.source_chosen.emit(str(clip))
-    qtbot.waitUntil(lambda: window.source_info is not None
-                    and window.source_info.description == "clip.avi", timeout=10_000)
+    qtbot.waitUntil(lambda: window.session.source_info is not None
+                    and window.session.source_info.description == "clip.avi", timeout=10_000)
     shown = window.video.frames_shown
     qtbot.waitUntil(lambda: window.video.frames_shown > shown + 3, timeout=10_000)
     wait_steps(qtbot, window, 2)
@@ -94,23 +94,24 @@ def test_switching_sources_keeps_the_model_and_retires_the_old_reader(qtbot, tmp
     index = window.controls.source_combo.findData("synthetic")
     window.controls.source_combo.setCurrentIndex(index)
     window.controls.source_combo.activated.emit(index)
-    qtbot.waitUntil(lambda: window.source_info is not None
-                    and window.source_info.spec == "synthetic", timeout=10_000)
-    qtbot.waitUntil(lambda: not window._retiring, timeout=10_000)  # old readers ended
-    assert window.model_info is first_model  # same model throughout
+    qtbot.waitUntil(lambda: window.session.source_info is not None
+                    and window.session.source_info.spec == "synthetic", timeout=10_000)
+    qtbot.waitUntil(lambda: not window.sources.retiring, timeout=10_000)  # old readers ended
+    assert window.session.model_info is first_model  # same model throughout
     assert window.settings.source == "synthetic"
 
 
 def test_a_missing_file_gives_a_message_and_keeps_the_running_source(qtbot, tmp_path):
     window = open_window(qtbot, tmp_path, "synthetic:3:600")
-    qtbot.waitUntil(lambda: window.source_info is not None, timeout=10_000)
-    window.start_source(str(tmp_path / "nope.mp4"))
+    qtbot.waitUntil(lambda: window.session.source_info is not None, timeout=10_000)
+    window.sources.open(str(tmp_path / "nope.mp4"))
     qtbot.waitUntil(lambda: window.notifier.last is not None, timeout=10_000)
     assert window.notifier.last.title == "Cannot open source"
     assert "nope.mp4" in window.notifier.last.text
     assert "Still playing" in window.notifier.last.text
     assert window.settings.source == "synthetic:3:600"  # a bad choice is not remembered
-    assert window.run_state == "running" and window.source_info.spec == "synthetic:3:600"
+    assert window.session.run_state == "running"
+    assert window.session.source_info.spec == "synthetic:3:600"
     shown = window.video.frames_shown
     qtbot.waitUntil(lambda: window.video.frames_shown > shown + 3, timeout=10_000)
     assert_responsive(qtbot)
@@ -120,13 +121,13 @@ def test_pause_freezes_the_picture_and_start_resumes(qtbot, tmp_path):
     window = open_window(qtbot, tmp_path, "synthetic")
     qtbot.waitUntil(lambda: window.video.frames_shown >= 3, timeout=10_000)
     window.action_pause.trigger()
-    assert window.run_state == "paused"
+    assert window.session.run_state == "paused"
     qtbot.wait(300)  # a frame already in the mailbox may still be shown
     frozen = window.video.frames_shown
     qtbot.wait(700)
     assert window.video.frames_shown == frozen
     window.controls.start_button.click()
-    assert window.run_state == "running"
+    assert window.session.run_state == "running"
     qtbot.waitUntil(lambda: window.video.frames_shown >= frozen + 3, timeout=10_000)
 
 
@@ -134,7 +135,7 @@ def test_a_looped_file_plays_again_instead_of_ending(qtbot, tmp_path):
     clip = write_video(tmp_path / "short.avi", frames=8, fps=10.0)  # 0.8 s
     window = open_window(qtbot, tmp_path, str(clip), follow_learner=False, loop_files=True)
     qtbot.waitUntil(lambda: window.video.frames_shown >= 20, timeout=15_000)
-    assert window.run_state == "running"
+    assert window.session.run_state == "running"
     assert window.notifier.last is None
 
 
@@ -153,7 +154,7 @@ def test_closing_the_window_stops_both_threads_within_two_seconds(qtbot, tmp_pat
 def test_a_video_file_dropped_on_the_window_becomes_the_source(qtbot, tmp_path):
     clip = write_video(tmp_path / "dropped.avi", frames=40, fps=10.0)
     window = open_window(qtbot, tmp_path, "synthetic")
-    qtbot.waitUntil(lambda: window.source_info is not None, timeout=10_000)
+    qtbot.waitUntil(lambda: window.session.source_info is not None, timeout=10_000)
     data = QMimeData()
     data.setUrls([QUrl.fromLocalFile(str(clip))])
     position = QPointF(window.rect().center())
@@ -164,7 +165,7 @@ def test_a_video_file_dropped_on_the_window_becomes_the_source(qtbot, tmp_path):
     drop = QDropEvent(position, Qt.DropAction.CopyAction, data, Qt.MouseButton.LeftButton,
                       Qt.KeyboardModifier.NoModifier)
     QApplication.sendEvent(window, drop)
-    qtbot.waitUntil(lambda: window.source_info.description == "dropped.avi", timeout=10_000)
+    qtbot.waitUntil(lambda: window.session.source_info.description == "dropped.avi", timeout=10_000)
 
     text = QMimeData()
     text.setText("not a file")

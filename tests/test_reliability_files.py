@@ -20,7 +20,7 @@ SOURCE = "synthetic:2:600"
 
 
 def _weights(window) -> dict[str, torch.Tensor]:
-    return {k: v.detach().clone() for k, v in window.learner.model.state_dict().items()}
+    return {k: v.detach().clone() for k, v in window.learner.worker.model.state_dict().items()}
 
 
 def _temp_files(folder) -> list[str]:
@@ -29,20 +29,20 @@ def _temp_files(folder) -> list[str]:
 
 def _saved_checkpoint(qtbot, window, path) -> bytes:
     window.action_save.trigger()  # scripted dialogs answer `path`
-    qtbot.waitUntil(lambda: window.last_saved == str(path), timeout=SLOW)
+    qtbot.waitUntil(lambda: window.learner.last_saved == str(path), timeout=SLOW)
     return path.read_bytes()
 
 
 def _pause_and_let_the_learner_finish(qtbot, window, tmp_path) -> None:
     """No step runs after this (even a segmenting step changes weights: the positional
     embeddings renormalise themselves in the forward pass, max_norm, as the reference)."""
-    window.pause()
+    window.sources.pause()
     qtbot.wait(300)  # a frame the reader had already taken may still be handed over
     marker = str(tmp_path / "marker.pt")
     for _ in range(2):  # a save is queued behind every step already asked for
-        window.last_saved = ""
-        window.requests.save.emit(marker, "save")
-        qtbot.waitUntil(lambda: window.last_saved == marker, timeout=SLOW)
+        window.learner.last_saved = ""
+        window.learner.requests.save.emit(marker, "save")
+        qtbot.waitUntil(lambda: window.learner.last_saved == marker, timeout=SLOW)
     assert window.snippets.peek() is None
 
 
@@ -75,7 +75,7 @@ def test_bad_checkpoints_are_refused_with_the_reason_and_the_model_is_unchanged(
     wait_steps(qtbot, window, 3)
     good = _saved_checkpoint(qtbot, window, path)
     _pause_and_let_the_learner_finish(qtbot, window, tmp_path)
-    model, info = window.learner.model, window.model_info
+    model, info = window.learner.worker.model, window.session.model_info
     before = _weights(window)
     for kind in ("corrupt", "truncated", "newer version", "other architecture", "diverged"):
         expected = _damaged(kind, good, path)
@@ -86,7 +86,7 @@ def test_bad_checkpoints_are_refused_with_the_reason_and_the_model_is_unchanged(
         assert message.title == "Checkpoint not loaded", kind
         assert expected in message.text and str(path) in message.text, (kind, message.text)
         assert "unchanged" in message.text
-    assert window.learner.model is model and window.model_info is info
+    assert window.learner.worker.model is model and window.session.model_info is info
     after = _weights(window)
     assert after.keys() == before.keys()
     assert [k for k in before if not torch.equal(before[k], after[k])] == []
@@ -119,7 +119,7 @@ def test_a_save_that_fails_keeps_the_previous_file_and_says_why(qtbot, tmp_path,
     said = len(window.notifier.messages)
     monkeypatch.setattr("tempfile.mkstemp", read_only)
     window.autosave_path = lambda: path  # an autosave into the same folder
-    window.autosave()
+    window.files.autosave()
     qtbot.waitUntil(lambda: len(window.notifier.messages) > said, timeout=SLOW)
     monkeypatch.undo()
     assert window.notifier.last.title == "Autosave failed"
@@ -170,7 +170,7 @@ def test_closing_during_a_save_is_quick_and_leaves_a_whole_file(qtbot, tmp_path,
     # A user's save is finished before the window goes (0.1 s a piece: about 1 s in all);
     # an autosave is abandoned (1 s a piece would take 10 s).
     slow = SlowWrites(monkeypatch, pause=0.1 if why == "save" else 1.0)
-    window.requests.save.emit(str(path), why)
+    window.learner.requests.save.emit(str(path), why)
     assert slow.started.wait(SLOW / 1000)
     assert _temp_files(tmp_path), "the save should be under way"
     took = _close_timed(window)
@@ -188,7 +188,7 @@ def test_closing_right_after_asking_to_save_still_writes_the_file(qtbot, tmp_pat
     window = open_window(qtbot, tmp_path, SOURCE)
     path = tmp_path / "model.pt"
     wait_steps(qtbot, window, 2)
-    window.requests.save.emit(str(path), "save")  # queued behind the step in flight
+    window.learner.requests.save.emit(str(path), "save")  # queued behind the step in flight
     took = _close_timed(window)
     assert took < 2.0, f"closing took {took:.2f} s"
     assert _temp_files(tmp_path) == []
@@ -219,7 +219,7 @@ def test_closing_during_a_load_is_quick(qtbot, tmp_path, monkeypatch):
 def test_closing_while_the_learner_is_mid_step_is_quick(qtbot, tmp_path):
     window = open_window(qtbot, tmp_path, SOURCE)
     wait_steps(qtbot, window, 1)
-    model = window.learner.model
+    model = window.learner.worker.model
     in_step = threading.Event()
     real_forward = model.forward
 
@@ -230,7 +230,7 @@ def test_closing_while_the_learner_is_mid_step_is_quick(qtbot, tmp_path):
 
     model.forward = slow_forward
     assert in_step.wait(SLOW / 1000)
-    optimizer_steps = window.learner.optimizer.optimizer_steps
+    optimizer_steps = window.learner.worker.optimizer.optimizer_steps
     took = _close_timed(window)
     assert took < 2.0, f"closing took {took:.2f} s"
-    assert window.learner.optimizer.optimizer_steps == optimizer_steps  # step abandoned
+    assert window.learner.worker.optimizer.optimizer_steps == optimizer_steps  # step abandoned

@@ -51,7 +51,7 @@ def test_invalid_settings_given_in_code_are_replaced_with_a_message(qtbot, tmp_p
     assert window.settings.source == "synthetic:2:600"  # only the model settings reset
     shown = window.controls.read(window.settings)
     assert getattr(shown, name) == getattr(window.settings, name)
-    qtbot.waitUntil(lambda: window.model_info is not None, timeout=SLOW)
+    qtbot.waitUntil(lambda: window.session.model_info is not None, timeout=SLOW)
 
 
 def test_checked_settings_keep_valid_settings_as_they_are():
@@ -87,13 +87,13 @@ def test_settings_stored_before_regions_keep_comparing_the_whole_picture(tmp_pat
 def test_an_invalid_live_setting_from_code_is_refused_and_the_model_unchanged(qtbot,
                                                                                tmp_path):
     window = open_window(qtbot, tmp_path, "synthetic:2:600")
-    qtbot.waitUntil(lambda: window.model_info is not None, timeout=SLOW)
+    qtbot.waitUntil(lambda: window.session.model_info is not None, timeout=SLOW)
     window.settings.window_size = 0
-    assert window.apply_live_settings(["window_size"]) is False
+    assert window.prefs.apply_live(["window_size"]) is False
     assert "window_size" in window.controls.live_error.text()
-    assert window.model_settings.window_size >= 1
+    assert window.learner.model_settings.window_size >= 1
     wait_steps(qtbot, window, 1)
-    assert window.learner.model.args.window_size == window.model_settings.window_size
+    assert window.learner.worker.model.args.window_size == window.learner.model_settings.window_size
 
 
 # --- the command line ------------------------------------------------------------------

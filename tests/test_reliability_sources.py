@@ -26,21 +26,21 @@ def test_a_lost_camera_is_retried_and_learning_resumes_with_the_same_model(qtbot
     server = MjpegServer(frames=100_000, fps=15.0, port=port).__enter__()
     try:
         window = open_window(qtbot, tmp_path, server.url)
-        window.reconnect_delays = SHORT_DELAYS
-        qtbot.waitUntil(lambda: window.source_info is not None
-                        and window.source_info.spec == server.url, timeout=20_000)
+        window.sources.delays = SHORT_DELAYS
+        qtbot.waitUntil(lambda: window.session.source_info is not None
+                        and window.session.source_info.spec == server.url, timeout=20_000)
         wait_steps(qtbot, window, 2)
-        model, info = window.learner.model, window.model_info
+        model, info = window.learner.worker.model, window.session.model_info
     finally:
         server.__exit__()
 
     # The app says so and keeps trying, ever less often; model and timeline stay.
-    qtbot.waitUntil(lambda: window.run_state == "reconnecting", timeout=15_000)
+    qtbot.waitUntil(lambda: window.session.run_state == "reconnecting", timeout=15_000)
     step_at_loss = _last_step(window)
     rows_at_loss = len(window.history.layers[0].steps)
     assert window.notifier.last.title == "Source lost"
     assert window.controls.start_button.text() == "⟳ Retry now"
-    qtbot.waitUntil(lambda: window.reconnecting.attempt >= 2, timeout=10_000)
+    qtbot.waitUntil(lambda: window.sources.reconnecting.attempt >= 2, timeout=10_000)
     assert "Reconnecting" in window.video.banner and "attempt" in window.video.banner
     assert "stopped" in window.video.banner  # why it was lost
     assert window.video.banner_level == "warning"
@@ -53,69 +53,70 @@ def test_a_lost_camera_is_retried_and_learning_resumes_with_the_same_model(qtbot
 
     # The camera comes back at the same address: frames and learning resume by themselves.
     with MjpegServer(frames=100_000, fps=15.0, port=port):
-        qtbot.waitUntil(lambda: window.run_state == "running", timeout=20_000)
-        assert window.reconnecting is None and window.video.banner == ""
+        qtbot.waitUntil(lambda: window.session.run_state == "running", timeout=20_000)
+        assert window.sources.reconnecting is None and window.video.banner == ""
         assert "is back" in window.statusBar().currentMessage()
         wait_steps(qtbot, window, 2)
         assert _last_step(window) > step_at_loss  # the same session's clock goes on
-        assert window.learner.model is model and window.model_info is info
+        assert window.learner.worker.model is model and window.session.model_info is info
         assert len(window.history.layers[0].steps) > rows_at_loss
-        window.stop()  # before the server goes: no second loss to wait for
+        window.sources.stop()  # before the server goes: no second loss to wait for
 
 
 def test_while_reconnecting_the_user_can_retry_at_once_or_pick_another_source(qtbot,
                                                                               tmp_path):
     with MjpegServer(frames=100_000, fps=15.0) as server:
         window = open_window(qtbot, tmp_path, server.url)
-        window.reconnect_delays = (30.0,)  # only the user makes attempts here
-        qtbot.waitUntil(lambda: window.source_info is not None
-                        and window.source_info.spec == server.url, timeout=20_000)
+        window.sources.delays = (30.0,)  # only the user makes attempts here
+        qtbot.waitUntil(lambda: window.session.source_info is not None
+                        and window.session.source_info.spec == server.url, timeout=20_000)
         wait_steps(qtbot, window, 1)
-        model = window.learner.model
-    qtbot.waitUntil(lambda: window.run_state == "reconnecting", timeout=15_000)
-    assert window.reconnecting.attempt == 0 and window.reconnect_timer.isActive()
+        model = window.learner.worker.model
+    qtbot.waitUntil(lambda: window.session.run_state == "reconnecting", timeout=15_000)
+    assert window.sources.reconnecting.attempt == 0 and window.sources.reconnect_timer.isActive()
     window.controls.start_button.click()  # "Retry now"
-    assert window.reconnecting.attempt == 1
-    qtbot.waitUntil(lambda: window.reconnecting is not None and window.reconnecting.due > 0,
+    assert window.sources.reconnecting.attempt == 1
+    back = window.sources
+    qtbot.waitUntil(lambda: back.reconnecting is not None and back.reconnecting.due > 0,
                     timeout=15_000)  # that attempt failed: the next one is scheduled
     window.controls.source_chosen.emit("synthetic")
-    assert window.reconnecting is None and not window.reconnect_timer.isActive()
-    qtbot.waitUntil(lambda: window.run_state == "running"
-                    and window.source_info.spec == "synthetic", timeout=15_000)
+    assert window.sources.reconnecting is None and not window.sources.reconnect_timer.isActive()
+    qtbot.waitUntil(lambda: window.session.run_state == "running"
+                    and window.session.source_info.spec == "synthetic", timeout=15_000)
     wait_steps(qtbot, window, 1)
-    assert window.learner.model is model
+    assert window.learner.worker.model is model
 
 
 def test_a_stream_that_changes_resolution_keeps_flowing(qtbot, tmp_path):
     sizes = [(64, 48), (97, 31), (160, 120), (33, 65)]
     with MjpegServer(frames=100_000, fps=20.0, sizes=sizes) as server:
         window = open_window(qtbot, tmp_path, server.url)
-        qtbot.waitUntil(lambda: window.source_info is not None
-                        and window.source_info.spec == server.url, timeout=20_000)
+        qtbot.waitUntil(lambda: window.session.source_info is not None
+                        and window.session.source_info.spec == server.url, timeout=20_000)
         qtbot.waitUntil(lambda: server.served >= 45, timeout=20_000)  # every size was sent
         shown = window.video.frames_shown
         qtbot.waitUntil(lambda: window.video.frames_shown > shown + 3, timeout=10_000)
         wait_steps(qtbot, window, 2)
-        assert window.run_state == "running" and window.notifier.last is None
-        window.stop()
+        assert window.session.run_state == "running" and window.notifier.last is None
+        window.sources.stop()
 
 
 def test_a_file_ends_or_loops_as_the_setting_says_while_learning(qtbot, tmp_path):
     clip = write_video(tmp_path / "short.avi", frames=8, fps=10.0)  # 0.8 s: 2 inputs a pass
     window = open_window(qtbot, tmp_path, str(clip), follow_learner=True, loop_files=False)
-    qtbot.waitUntil(lambda: window.source_info is not None, timeout=10_000)
+    qtbot.waitUntil(lambda: window.session.source_info is not None, timeout=10_000)
     window.controls.loop_box.setChecked(True)  # the user ticks "Loop video files"
     assert window.settings.loop_files
     wait_steps(qtbot, window, 7)  # three passes and more, every input learned
-    assert window.run_state == "running" and window.notifier.last is None
-    assert window._capture[1].loop
+    assert window.session.run_state == "running" and window.notifier.last is None
+    assert window.sources.capture[1].loop
 
     window.controls.loop_box.setChecked(False)
-    qtbot.waitUntil(lambda: window.run_state == "stopped", timeout=SLOW)
+    qtbot.waitUntil(lambda: window.session.run_state == "stopped", timeout=SLOW)
     assert window.notifier.last.title == "Source ended"
     assert "end of video" in window.notifier.last.text
-    assert window.reconnecting is None  # a file is not retried
-    window.save_settings()
+    assert window.sources.reconnecting is None  # a file is not retried
+    window.prefs.save()
     assert window.store.load()[0].loop_files is False
 
 

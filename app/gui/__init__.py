@@ -81,7 +81,7 @@ def run_gui(argv: list[str] | None = None) -> int:
               file=sys.stderr)
         return 2
 
-    from .application import make_application
+    from .application import make_application, restore_window_state
     from .main_window import MainWindow
     from .settings import SettingsStore, autosave_seconds_override
 
@@ -92,7 +92,7 @@ def run_gui(argv: list[str] | None = None) -> int:
         settings.source = args.source
     window = MainWindow(store, settings, notes=notes,
                         autosave_seconds=autosave_seconds_override())
-    window.restore_window_state()
+    restore_window_state(window, store)
     window.show()
     return int(app.exec())
 

@@ -32,21 +32,12 @@ from PySide6.QtWidgets import (
 from streamer_core.presets import PRESETS
 from streamer_core.settings import BY_NAME, Setting
 
+from .session import RunState
 from .settings import APP_SETTINGS, StudioSettings
+from .source_controller import SYNTHETIC_SPEC, describe_spec
 
-SYNTHETIC_SPEC = "synthetic"
 SPIN_LIMIT = 2_000_000_000
 """An int setting without a bound: the most a QSpinBox shows"""
-
-
-def describe_spec(spec: str) -> str:
-    if spec == SYNTHETIC_SPEC or spec.startswith("synthetic:"):
-        return "Synthetic scene (built-in)"
-    if spec.startswith("camera:"):
-        return f"Camera {spec.split(':', 1)[1]}"
-    if "://" in spec:
-        return f"URL: {spec}"
-    return f"File: {spec.replace(chr(92), '/').rsplit('/', 1)[-1]}"
 
 
 def _editor(setting: Setting) -> QWidget:
@@ -316,28 +307,33 @@ class ControlsPanel(QScrollArea):
             learning=self.learning_box.isChecked(), follow_learner=self.follow_box.isChecked(),
             loop_files=self.loop_box.isChecked())
 
-    def set_pending(self, names: list[str]) -> None:
-        if names:
+    @Slot(object, str)
+    def set_pending(self, names: list[str], problem: str = "") -> None:
+        """Structural settings changed but not applied yet; `problem`: why they cannot be."""
+        self.apply_button.setEnabled(not problem)
+        if problem:
+            self.pending_label.setText(f"<span style='color:#e05050'>{problem}</span>")
+        elif names:
             fields = ", ".join(BY_NAME[n].label.lower() if n in BY_NAME else n for n in names)
             self.pending_label.setText(f"<span style='color:#e0a030'>Changed: {fields}. "
                                        "These take effect after <b>Apply and reset model</b> "
                                        "(the learned weights are discarded).</span>")
-            self.apply_button.setStyleSheet("font-weight: bold")
         else:
             self.pending_label.setText("<span style='color:gray'>Changing these starts a new "
                                        "model.</span>")
-            self.apply_button.setStyleSheet("")
+        self.apply_button.setStyleSheet("font-weight: bold" if names and not problem else "")
 
+    @Slot(str)
     def set_live_error(self, text: str) -> None:
         self.live_error.setText(text)
         self.live_error.setVisible(bool(text))
 
-    def set_run_state(self, state: str) -> None:
-        """'running', 'paused', 'opening', 'reconnecting' (Start: try now) or 'stopped'."""
-        self.start_button.setEnabled(state in ("paused", "stopped", "reconnecting"))
-        self.start_button.setText("⟳ Retry now" if state == "reconnecting" else "▶ Start")
-        self.pause_button.setEnabled(state == "running")
-        self.stop_button.setEnabled(state in ("running", "paused", "opening", "reconnecting"))
+    def set_run_state(self, state: RunState) -> None:
+        self.start_button.setEnabled(state.can_start)
+        self.start_button.setText("⟳ Retry now" if state is RunState.RECONNECTING
+                                  else "▶ Start")
+        self.pause_button.setEnabled(state.can_pause)
+        self.stop_button.setEnabled(state.can_stop)
 
     def set_cameras(self, indices: list[int]) -> None:
         current = self.source_combo.currentData()
@@ -368,8 +364,10 @@ class ControlsPanel(QScrollArea):
         with QSignalBlocker(self.source_combo):
             self.source_combo.setCurrentIndex(index)
 
-    def set_source_status(self, text: str) -> None:
+    @Slot(str, str)
+    def set_source_status(self, text: str, tooltip: str = "") -> None:
         self.source_status.setText(text)
+        self.source_status.setToolTip(tooltip)
 
 
 def _select_data(box: QComboBox, data: str) -> None:

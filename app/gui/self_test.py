@@ -117,13 +117,13 @@ def _run(screenshot: str | None, steps: int, timeout: float) -> str:
 
         closed = False
         try:
-            wait_for(lambda: window.source_info is not None, 30, "the synthetic source did "
+            wait_for(lambda: window.session.source_info is not None, 30, "the synthetic source did "
                      "not open", no_errors)
-            wait_for(lambda: window.total_steps >= steps, timeout,
-                     f"only {window.total_steps} of {steps} learning steps", no_errors)
+            wait_for(lambda: window.session.total_steps >= steps, timeout,
+                     f"only {window.session.total_steps} of {steps} learning steps", no_errors)
             boundaries = sum(len(layer.boundaries) for layer in window.history.layers)
             if boundaries == 0:
-                raise SelfTestFailure(f"no event boundary in {window.total_steps} steps")
+                raise SelfTestFailure(f"no event boundary in {window.session.total_steps} steps")
             if window.video.frames_shown == 0:
                 raise SelfTestFailure("no frame reached the video view")
 
@@ -133,26 +133,27 @@ def _run(screenshot: str | None, steps: int, timeout: float) -> str:
                 if not window.grab().save(screenshot):
                     raise SelfTestFailure(f"could not write the screenshot {screenshot}")
             window.action_save.trigger()
-            wait_for(lambda: window.last_saved == str(checkpoint), 60,
+            wait_for(lambda: window.learner.last_saved == str(checkpoint), 60,
                      "saving the checkpoint did not finish", no_errors)
             if not checkpoint.is_file():
                 raise SelfTestFailure(f"{checkpoint} was not written")
-            before = window.model_info
+            before = window.session.model_info
             window.action_load.trigger()
-            wait_for(lambda: window.model_info is not before, 60,
+            wait_for(lambda: window.session.model_info is not before, 60,
                      "loading the checkpoint did not finish", no_errors)
-            info = window.model_info
+            info = window.session.model_info
             if info.reason != "loaded" or info.base_counter < steps:
                 raise SelfTestFailure(f"the reloaded model is not the saved one ({info.reason}, "
                                       f"{info.base_counter} inputs seen)")
-            resumed_from = window.total_steps
-            wait_for(lambda: window.total_steps >= resumed_from + 3, 60,
+            resumed_from = window.session.total_steps
+            wait_for(lambda: window.session.total_steps >= resumed_from + 3, 60,
                      "learning did not go on after loading", no_errors)
 
-            mean_step = sum(window.step_seconds) / max(1, len(window.step_seconds))
-            summary = (f"{window.total_steps} steps ({mean_step:.2f} s each), "
-                       f"{window.num_layers} layer(s), "
-                       f"{boundaries} boundaries, {window.optimizer_steps} optimizer steps, "
+            session = window.session
+            mean_step = sum(session.step_seconds) / max(1, len(session.step_seconds))
+            summary = (f"{session.total_steps} steps ({mean_step:.2f} s each), "
+                       f"{session.num_layers} layer(s), "
+                       f"{boundaries} boundaries, {session.optimizer_steps} optimizer steps, "
                        f"checkpoint saved and reloaded")
             closing = time.monotonic()
             window.close()

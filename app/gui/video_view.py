@@ -17,6 +17,7 @@ from PySide6.QtWidgets import QSizePolicy, QWidget
 
 from streamer_core.sources import to_rgb
 
+from .session_history import SessionHistory
 from .timeline_view import event_colour
 
 FLASH_SECONDS = 1.0
@@ -34,6 +35,17 @@ class EventBadge:
     now: float
     boundary_wall_time: float
     """time.monotonic() of the layer's latest boundary, 0 if none yet"""
+
+
+def event_badges(history: SessionHistory, boundary_wall: dict[int, float]) -> list[EventBadge]:
+    """Each layer's current event, from the history; `boundary_wall`: time.monotonic() of
+    each layer's latest boundary (the badge flashes after one)."""
+    badges = []
+    for layer in history.layers:
+        starts, first = layer.event_starts()
+        badges.append(EventBadge(layer.layer, first + len(starts) - 1, float(starts[-1]),
+                                 history.latest_time, boundary_wall.get(layer.layer, 0.0)))
+    return badges
 
 
 class VideoView(QWidget):

@@ -1,0 +1,197 @@
+"""The learner's lifecycle, without widgets: the worker thread that owns the model, what
+the running model was built with, live setting changes, reset, save, load and export.
+
+Requests go to the worker as queued signals (LearnerRequests); its results come back on
+the GUI thread and land in SessionHistory and SessionStatus. What the user should see
+goes out as signals.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import replace
+
+import torch
+from PySide6.QtCore import QObject, QThread, Signal, Slot
+
+from streamer_core.sources import Frame
+
+from .learner_worker import LearnerRequests, LearnerWorker, ModelInfo, StepResult, learner_threads
+from .mailbox import LatestMailbox
+from .session import SessionStatus
+from .session_history import SessionHistory
+from .settings import LIVE_FIELDS, LIVE_MODEL_FIELDS, STRUCTURAL_FIELDS, StudioSettings
+from .status_bar import RateMeter
+
+
+class LearnerController(QObject):
+    model_ready = Signal(object)  # ModelInfo, once history and status follow it
+    message = Signal(str, str, str)  # level, title, text: for the user's attention
+    note = Signal(str, int)  # a passing status-bar note, milliseconds
+    live_error = Signal(str)  # why a live change was not applied ("" when it was)
+    signal_names = Signal(str, str)  # what layer 0's and the upper layers' rows plot
+    saved = Signal(str, str)  # path, why ("save" or "autosave")
+    exported = Signal(str)  # path
+
+    def __init__(self, session: SessionStatus, history: SessionHistory,
+                 snippets: LatestMailbox[Frame], parent: QObject | None = None):
+        super().__init__(parent)
+        self.session = session
+        self.history = history
+        self.snippets = snippets
+        self.requests = LearnerRequests()
+        self.model_settings = StudioSettings()
+        """What the running model was built with, live changes included"""
+        self.snippet_size = self.model_settings.snippet_size
+        self.step_rate = RateMeter()
+        self.boundary_wall: dict[int, float] = {}
+        """time.monotonic() of each layer's last boundary (the picture's badges)"""
+        self.last_saved = ""
+        self.worker: LearnerWorker | None = None
+        self.thread: QThread | None = None
+        self._torch_threads = torch.get_num_threads()  # process-wide: restored on shutdown
+
+    def start(self, settings: StudioSettings) -> StudioSettings:
+        """Starts the worker with a model built from `settings`; returns them as used
+        (the live preset's model settings if theirs were invalid, auto for a missing GPU)."""
+        try:
+            model_args, opt_args = settings.model_arguments()
+        except ValueError as err:
+            self.message.emit("warning", "Model settings reset",
+                              f"{err}; using the live preset instead.")
+            settings = StudioSettings.from_preset("live", settings)
+            model_args, opt_args = settings.model_arguments()
+        if model_args.device == "cuda" and not torch.cuda.is_available():
+            self.message.emit("warning", "No GPU", "CUDA was chosen but no CUDA GPU is "
+                              "available; the model runs on the CPU.")
+            settings = replace(settings, device="auto")
+            model_args = replace(model_args, device="auto")
+        self.model_settings = replace(settings)
+        self.snippet_size = model_args.snippet_size
+        torch.set_num_threads(learner_threads())
+        self.worker = LearnerWorker(self.snippets, model_args, opt_args,
+                                    learning=settings.learning)
+        self.thread = QThread(self)
+        self.thread.setObjectName("learner")
+        self.worker.moveToThread(self.thread)
+        self.thread.started.connect(self.worker.start)
+        self.requests.connect_to(self.worker)
+        self.worker.model_ready.connect(self._model_ready)
+        self.worker.stepped.connect(self._stepped)
+        self.worker.saved.connect(self._saved)
+        self.worker.exported.connect(self.exported)
+        self.worker.failed.connect(lambda title, text: self.message.emit("error", title, text))
+        self.worker.warned.connect(
+            lambda title, text: self.message.emit("warning", title, text))
+        self.thread.start()
+        return settings
+
+    @Slot(object)
+    def _model_ready(self, info: ModelInfo) -> None:
+        device = self.model_settings.device
+        self.model_settings = replace(self.model_settings.with_model_arguments(
+            info.model_args, info.opt_args), device=device)
+        self.snippet_size = info.model_args.snippet_size
+        self.boundary_wall.clear()
+        self.step_rate.clear()
+        if info.reason == "loaded":
+            self.history.seed_boundaries(info.boundaries,
+                                         now=info.base_counter * self.snippet_size,
+                                         step=info.base_counter)
+            self.note.emit(f"Loaded {info.path}: {info.num_layers} layer(s), "
+                           f"{info.optimizer_steps} optimizer steps", 8000)
+        else:
+            self.history.clear()
+            if info.reason == "reset":
+                self.note.emit("New model started", 5000)
+        self.session.set_model(info)
+        self._name_signals()
+        self.model_ready.emit(info)
+
+    @Slot(object)
+    def _stepped(self, result: StepResult) -> None:
+        self.history.add_all(result.reports)
+        now = time.monotonic()
+        for report in result.reports:
+            if report.boundary:
+                self.boundary_wall[report.layer] = now
+        self.session.count_step(result.seconds, result.num_layers, result.optimizer_steps)
+        self.step_rate.tick(now)
+
+    # --- settings ---------------------------------------------------------------------
+
+    def apply_live(self, settings: StudioSettings, names: list[str]) -> bool:
+        """Sends the live settings among `names` to the running model if they are valid
+        with it; False (and `live_error` says why) if not."""
+        if "optimize_every" in names:
+            self.requests.optimize_every.emit(settings.optimize_every)
+        changes = {n: getattr(settings, n) for n in names if n in LIVE_MODEL_FIELDS}
+        if not changes:
+            self.live_error.emit("")
+            return True
+        trial = replace(self.model_settings, **{n: getattr(settings, n) for n in LIVE_FIELDS})
+        try:
+            trial.model_arguments()
+        except ValueError as err:
+            hint = (" Set Signal to distance in the Model section and apply it first."
+                    if "accum" in str(err) else "")
+            self.live_error.emit(f"Not applied: {err}.{hint}")
+            return False
+        self.live_error.emit("")
+        self.model_settings = trial
+        self.requests.demarcation.emit(changes)
+        self._name_signals()
+        return True
+
+    def _name_signals(self) -> None:
+        """Axis labels: what each layer's row plots under the running model's settings."""
+        m = self.model_settings
+        base = "distance" if m.force_base_dist else m.distance_mode
+        if m.demarcation_mode == "change" and m.signal_regions > 1:
+            base = "regional step"  # the mean step of its regions' similarities
+        upper = "surprise" if m.upper_demarcation == "escalate" else m.distance_mode
+        self.signal_names.emit(base, upper)
+
+    def pending_changes(self, settings: StudioSettings) -> list[str]:
+        """Settings that differ from the running model's and need a new model."""
+        return settings.differences(self.model_settings, STRUCTURAL_FIELDS)
+
+    # --- model actions ----------------------------------------------------------------
+
+    def reset(self, settings: StudioSettings) -> bool:
+        try:
+            model_args, opt_args = settings.model_arguments()
+        except ValueError as err:
+            self.message.emit("error", "Model not reset", str(err))
+            return False
+        self.note.emit("Building a new model…", 0)
+        self.requests.reset.emit(model_args, opt_args)
+        return True
+
+    def save(self, path: str, why: str = "save") -> None:
+        if why == "save":
+            self.note.emit(f"Saving {path}…", 0)
+        self.requests.save.emit(path, why)
+
+    def load(self, path: str) -> None:
+        self.note.emit(f"Loading {path}…", 0)
+        self.requests.load.emit(path)
+
+    @Slot(str, str)
+    def _saved(self, path: str, why: str) -> None:
+        self.last_saved = path
+        verb = "Autosaved" if why == "autosave" else "Saved"
+        self.note.emit(f"{verb} model to {path} at {time.strftime('%H:%M:%S')}", 8000)
+        self.saved.emit(path, why)
+
+    # --- shutdown ---------------------------------------------------------------------
+
+    def shutdown(self) -> None:
+        """Asks the worker to stop after the user's queued saves; the caller waits for
+        `thread`."""
+        if self.worker is not None:
+            self.worker.request_stop()
+        self.requests.finish.emit()
+
+    def restore_torch_threads(self) -> None:
+        torch.set_num_threads(self._torch_threads)

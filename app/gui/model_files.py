@@ -1,0 +1,158 @@
+"""The model the user keeps, without widgets (dialogs are injected): checkpoints (save,
+save as, load, autosave beside the chosen one), reset, and exports (hierarchy JSON,
+trace).
+
+An export format: a writer in streamer_core (hierarchy_json, trace_row), an action in
+the window's File menu, and a method here that asks for the path.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import QObject, QStandardPaths, QTimer, Signal, Slot
+
+from .dialogs import Dialogs
+from .exports import BackgroundWriter
+from .learner_controller import LearnerController
+from .session import SessionStatus
+from .session_history import SessionHistory, trace_rows
+from .settings_controller import SettingsController
+
+AUTOSAVE_CHOICES = (0, 1, 5, 10, 30)
+"""Minutes; 0 is off"""
+
+
+class ModelFiles(QObject):
+    message = Signal(str, str, str)  # level, title, text
+    note = Signal(str, int)  # a passing status-bar note, milliseconds
+    autosave_changed = Signal(int)  # minutes (0: off)
+
+    def __init__(self, prefs: SettingsController, learner: LearnerController,
+                 session: SessionStatus, history: SessionHistory, dialogs: Dialogs,
+                 parent: QObject | None = None, autosave_seconds: float | None = None):
+        """`autosave_seconds`: overrides the autosave menu's minutes (tests, demos)."""
+        super().__init__(parent)
+        self.prefs = prefs
+        self.learner = learner
+        self.session = session
+        self.history = history
+        self.dialogs = dialogs
+        self.autosave_seconds = autosave_seconds
+        self.writer = BackgroundWriter(self)
+        self.writer.finished.connect(self._written)
+        learner.exported.connect(self._exported)
+        self.autosave_timer = QTimer(self)
+        self.autosave_timer.timeout.connect(self.autosave)
+
+    @property
+    def settings(self):
+        return self.prefs.settings
+
+    def _folder(self) -> Path:
+        return Path(self.settings.last_folder or Path.home())
+
+    # --- checkpoints ------------------------------------------------------------------
+
+    @Slot()
+    def save(self) -> None:
+        if not self.settings.checkpoint_path:
+            self.save_as()
+            return
+        self.learner.save(self.settings.checkpoint_path)
+
+    @Slot()
+    def save_as(self) -> None:
+        suggestion = self.settings.checkpoint_path or str(self._folder() / "streamer-model.pt")
+        path = self.dialogs.save_checkpoint(suggestion)
+        if not path:
+            return
+        self.settings.checkpoint_path = path
+        self.settings.last_folder = str(Path(path).parent)
+        self.prefs.schedule_save()
+        self.learner.save(path)
+
+    @Slot()
+    def load(self) -> None:
+        folder = self.settings.last_folder or str(Path(self.settings.checkpoint_path).parent)
+        path = self.dialogs.open_checkpoint(folder)
+        if path:
+            self.settings.last_folder = str(Path(path).parent)
+            self.learner.load(path)
+
+    @Slot()
+    def reset_model(self) -> None:
+        """A new model from the settings, once the user agrees to lose a trained one."""
+        if self.session.optimizer_steps > 0 or self.session.total_steps > 0:
+            if not self.dialogs.confirm(
+                    "Reset model",
+                    "Start a new model? What the current model learned is discarded "
+                    "(save it first to keep it)."):
+                return
+        self.learner.reset(self.settings)
+
+    def set_autosave(self, minutes: int) -> None:
+        minutes = minutes if minutes in AUTOSAVE_CHOICES else 0
+        self.settings.autosave_minutes = minutes
+        if minutes:
+            seconds = self.autosave_seconds or minutes * 60
+            self.autosave_timer.start(max(1, int(seconds * 1000)))
+        else:
+            self.autosave_timer.stop()
+        self.prefs.schedule_save()
+        self.autosave_changed.emit(minutes)
+
+    def autosave_path(self) -> Path:
+        """Beside the user's checkpoint, never over it: a drifting model must not replace
+        a model the user chose to keep."""
+        if self.settings.checkpoint_path:
+            chosen = Path(self.settings.checkpoint_path)
+            return chosen.with_name(f"{chosen.stem}.autosave{chosen.suffix or '.pt'}")
+        folder = Path(QStandardPaths.writableLocation(
+            QStandardPaths.StandardLocation.AppDataLocation))
+        folder.mkdir(parents=True, exist_ok=True)
+        return folder / "autosave.pt"
+
+    @Slot()
+    def autosave(self) -> None:
+        try:
+            path = self.autosave_path()
+        except OSError as err:
+            self.message.emit("error", "Autosave failed", str(err))
+            return
+        self.learner.save(str(path), "autosave")
+
+    # --- exports ----------------------------------------------------------------------
+
+    @Slot()
+    def export_hierarchy(self) -> None:
+        info = self.session.source_info
+        path = self.dialogs.save_export("Export hierarchy JSON",
+                                        str(self._folder() / "hierarchy.json"),
+                                        "JSON (*.json);;All files (*)")
+        if path:
+            self.learner.requests.export_hierarchy.emit(
+                path, info.description if info else "session")
+
+    @Slot()
+    def export_trace(self) -> None:
+        path = self.dialogs.save_export("Export trace", str(self._folder() / "trace.jsonl"),
+                                        "JSON lines (*.jsonl);;All files (*)")
+        if path:
+            snapshot = self.history.trace_snapshot()  # fast; rows are built off this thread
+            self.writer.write_jsonl(path, lambda: trace_rows(snapshot))
+
+    @Slot(str)
+    def _exported(self, path: str) -> None:
+        self.note.emit(f"Exported {path}", 8000)
+
+    @Slot(str, str)
+    def _written(self, path: str, error: str) -> None:
+        if error:
+            self.message.emit("error", "Export failed", f"{path}: {error}")
+        else:
+            self._exported(path)
+
+    def shutdown(self) -> None:
+        self.autosave_timer.stop()
+        self.writer.wait(5_000)
