@@ -105,5 +105,5 @@ def test_learner_controller_applies_valid_live_settings_only(qtbot):
         assert learner.pending_changes(replace(settings, window_size=3)) == []  # live
     finally:
         learner.shutdown()
-        learner.thread.wait(10_000)
+        learner.worker_thread.wait(10_000)
         learner.restore_torch_threads()

@@ -118,7 +118,7 @@ def test_a_save_that_fails_keeps_the_previous_file_and_says_why(qtbot, tmp_path,
 
     said = len(window.notifier.messages)
     monkeypatch.setattr("tempfile.mkstemp", read_only)
-    window.autosave_path = lambda: path  # an autosave into the same folder
+    window.files.autosave_path = lambda: path  # an autosave into the same folder
     window.files.autosave()
     qtbot.waitUntil(lambda: len(window.notifier.messages) > said, timeout=SLOW)
     monkeypatch.undo()

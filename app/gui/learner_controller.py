@@ -48,7 +48,7 @@ class LearnerController(QObject):
         """time.monotonic() of each layer's last boundary (the picture's badges)"""
         self.last_saved = ""
         self.worker: LearnerWorker | None = None
-        self.thread: QThread | None = None
+        self.worker_thread: QThread | None = None
         self._torch_threads = torch.get_num_threads()  # process-wide: restored on shutdown
 
     def start(self, settings: StudioSettings) -> StudioSettings:
@@ -71,10 +71,10 @@ class LearnerController(QObject):
         torch.set_num_threads(learner_threads())
         self.worker = LearnerWorker(self.snippets, model_args, opt_args,
                                     learning=settings.learning)
-        self.thread = QThread(self)
-        self.thread.setObjectName("learner")
-        self.worker.moveToThread(self.thread)
-        self.thread.started.connect(self.worker.start)
+        self.worker_thread = QThread(self)
+        self.worker_thread.setObjectName("learner")
+        self.worker.moveToThread(self.worker_thread)
+        self.worker_thread.started.connect(self.worker.start)
         self.requests.connect_to(self.worker)
         self.worker.model_ready.connect(self._model_ready)
         self.worker.stepped.connect(self._stepped)
@@ -83,7 +83,7 @@ class LearnerController(QObject):
         self.worker.failed.connect(lambda title, text: self.message.emit("error", title, text))
         self.worker.warned.connect(
             lambda title, text: self.message.emit("warning", title, text))
-        self.thread.start()
+        self.worker_thread.start()
         return settings
 
     @Slot(object)
@@ -188,7 +188,7 @@ class LearnerController(QObject):
 
     def shutdown(self) -> None:
         """Asks the worker to stop after the user's queued saves; the caller waits for
-        `thread`."""
+        `worker_thread`."""
         if self.worker is not None:
             self.worker.request_stop()
         self.requests.finish.emit()

@@ -347,7 +347,7 @@ class MainWindow(QMainWindow):
     # --- shutdown ---------------------------------------------------------------------
 
     def threads(self) -> list[QThread]:
-        return [self.learner.thread, *self.sources.threads()]
+        return [self.learner.worker_thread, *self.sources.threads()]
 
     def threads_running(self) -> bool:
         return any(t.isRunning() for t in self.threads())
