@@ -17,6 +17,7 @@ from .exports import BackgroundWriter
 from .learner_controller import LearnerController
 from .session import SessionStatus
 from .session_history import SessionHistory, trace_rows
+from .settings import StudioSettings
 from .settings_controller import SettingsController
 
 AUTOSAVE_CHOICES = (0, 1, 5, 10, 30)
@@ -46,7 +47,7 @@ class ModelFiles(QObject):
         self.autosave_timer.timeout.connect(self.autosave)
 
     @property
-    def settings(self):
+    def settings(self) -> StudioSettings:
         return self.prefs.settings
 
     def _folder(self) -> Path:

@@ -312,8 +312,8 @@ class SourceController(QObject):
         if not (unless_busy and busy):
             self.cameras.scan()
 
-    @Slot()
     def start(self, default: str = "") -> None:
+        """Start or Retry: resumes, retries now, or reopens the last source (or `default`)."""
         state = self.session.run_state
         if state is RunState.RECONNECTING:
             self.reconnect_now()  # the user does not want to wait for the next try
