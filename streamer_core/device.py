@@ -25,3 +25,20 @@ def describe_device(device: torch.device) -> str:
     if device.type == "cuda":
         return f"GPU: {torch.cuda.get_device_name(device)}"
     return f"CPU ({torch.get_num_threads()} threads)"
+
+
+def to_device(x: torch.Tensor, device: torch.device | str) -> torch.Tensor:
+    """`x` on `device` without a host synchronisation.
+
+    A plain `.to("cuda")` of a CPU tensor waits until the GPU has finished all the work
+    queued before it (torch synchronises the stream after copying from pageable memory).
+    A frame copied into pinned memory is uploaded asynchronously instead; the pinned
+    block is not reused before the copy is done (torch's caching host allocator records
+    the copy on the stream)."""
+    device = torch.device(device)
+    if x.device == device or (device.type == "cuda" and device.index is None
+                              and x.device.type == "cuda"):
+        return x
+    if device.type == "cuda" and x.device.type == "cpu":
+        return x.pin_memory().to(device, non_blocking=True)
+    return x.to(device)

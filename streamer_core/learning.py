@@ -6,6 +6,7 @@ import threading
 
 import torch
 
+from .device import to_device
 from .layer import LayerStep
 from .model import StreamerModel
 from .optimizer import StreamerOptimizer
@@ -17,7 +18,7 @@ def learning_step(model: StreamerModel, optimizer: StreamerOptimizer | None, x: 
     """Feeds frame `x` [1, 3, 128, 128] to the model. With `learn`, its gradients are
     accumulated and the weights updated when due; without, no graph is built. A `stop`
     set during the forward pass abandons the update (the app is closing)."""
-    x = x.to(model.device)
+    x = to_device(x, model.device)  # pinned, without waiting for the GPU
     if not learn:
         with torch.no_grad():
             return model(x)

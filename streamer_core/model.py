@@ -12,7 +12,7 @@ import torch.nn as nn
 from .buffer import DISTANCE
 from .checkpoint_file import read_reference_weights
 from .demarcation import ACCUM, CHANGE, check_peak_settings
-from .device import resolve_device
+from .device import resolve_device, to_device
 from .escalation import check_escalation_ratio
 from .layer import LayerStep, StreamerLayer, StreamerLayerArguments
 from .networks import CNNDecoder, CNNEncoder
@@ -176,7 +176,7 @@ class StreamerModel(nn.Module):
 
     def forward(self, x: torch.Tensor) -> list[LayerStep]:
         """One frame [1, 3, 128, 128] in [-1, 1]; returns what each layer did with it."""
-        reports = self.streamer(x.to(self.device), base_counter=self.base_counter)
+        reports = self.streamer(to_device(x, self.device), base_counter=self.base_counter)
         self.base_counter += 1
         return reports
 

@@ -8,6 +8,8 @@ representation (`reach_scaled`), so one backward pass replaces one pass per grou
 
 from __future__ import annotations
 
+import functools
+
 import torch
 
 
@@ -25,9 +27,11 @@ def reach_groups(layer_num: int, num_layers: int, alpha: float,
     return groups, weights
 
 
+@functools.lru_cache(maxsize=256)
 def reach_weight(loss_layer: int, rep_layer: int, num_layers: int, alpha: float,
                  reach: bool = True) -> float:
-    """The weight of `rep_layer`'s group in `loss_layer`'s loss (0 if out of range)."""
+    """The weight of `rep_layer`'s group in `loss_layer`'s loss (0 if out of range).
+    Cached: the backward pass asks for it once per representation and loss."""
     groups, weights = reach_groups(loss_layer, num_layers, alpha, reach)
     distance = abs(loss_layer - rep_layer)
     return weights[distance] if distance < len(groups) else 0.0

@@ -6,6 +6,7 @@ import cv2
 import numpy as np
 import torch
 
+from ..device import to_device
 from .color import to_rgb
 
 MODEL_SIZE = 128
@@ -35,4 +36,4 @@ def preprocess_frame(image: np.ndarray,
     chw *= 2.0
     chw -= 1.0
     tensor = torch.from_numpy(chw).unsqueeze(0)
-    return tensor if device is None else tensor.to(device)
+    return tensor if device is None else to_device(tensor, device)
