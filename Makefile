@@ -8,7 +8,7 @@ TORCH_INDEX ?=
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint bench clean package package-test
+.PHONY: run test lint bench gpu-check clean package package-test
 
 # The one-dir executable (build.spec; docs/packaging.md). Rebuilt when a source changes.
 PACKAGE := dist/streamer-studio/streamer-studio
@@ -46,6 +46,11 @@ package-test: $(PACKAGE)
 
 bench: $(STAMP)
 	$(PY) benchmarks/learning_speed.py
+
+# The CUDA path's tests and figures in under 8 minutes (docs/performance.md). Needs a CUDA
+# build of torch: make gpu-check TORCH_INDEX=https://download.pytorch.org/whl/cu128
+gpu-check: $(STAMP)
+	QT_QPA_PLATFORM=offscreen $(PY) benchmarks/gpu_check.py
 
 clean:
 	rm -rf $(VENV) build dist .pytest_cache

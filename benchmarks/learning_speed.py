@@ -1,11 +1,15 @@
-"""Learning speed of the paper architecture: the fast path against the reference's way.
+"""Learning speed of a preset: the fast path against the reference's way.
 
-Paper sizes (feature_dim 1024, 128x128 frames, buffer 20 with force_fixed_buffer, 3
-layers from the start via init_layers=3), learning on, real video frames. Each path runs
-in its own process so that its peak RSS is its own. Prints steps/s, peak memory and
-the speed ratio measured in this one run.
+By default the paper architecture (feature_dim 1024, 128x128 frames, buffer 20 with
+force_fixed_buffer, 3 layers from the start via init_layers=3), learning on, real video
+frames; `--preset live` measures the desktop preset with the same 3 layers. Each path runs
+in its own process so that its peak RSS (and on CUDA its peak GPU memory) is its own.
+Prints steps/s, peak memory and the speed ratio measured in this one run; `--json` adds
+the figures as one line, "learning_speed " and a JSON object (benchmarks/gpu_check.py
+reads it).
 
-    python benchmarks/learning_speed.py [--steps 40] [--video PATH] [--device auto]
+    python benchmarks/learning_speed.py [--preset paper] [--steps 40] [--video PATH]
+                                        [--device auto] [--paths fast,reference] [--json]
 """
 
 from __future__ import annotations
@@ -23,9 +27,9 @@ from pathlib import Path
 import torch
 
 from streamer_core import StreamerModel, StreamerOptimizer
-from streamer_core.device import describe_device, resolve_device
+from streamer_core.device import describe_device, resolve_device, to_device
 from streamer_core.learning import learning_step
-from streamer_core.presets import preset_arguments
+from streamer_core.presets import PRESETS, preset_arguments
 from streamer_core.sources import SnippetSampler, open_source, preprocess_frame
 
 SAMPLE_VIDEOS = [Path("/usr/share/doc/opencv-doc/examples/data/vtest.avi"),
@@ -49,11 +53,12 @@ def load_frames(spec: str, count: int) -> list[torch.Tensor]:
 
 def run_one(path: str, args: argparse.Namespace) -> dict:
     device = resolve_device(args.device)
-    model_args, opt_args = preset_arguments("paper")
-    model_args = replace(model_args, init_layers=3, device=str(device), seed=0,
+    model_args, opt_args = preset_arguments(args.preset)
+    model_args = replace(model_args, init_layers=args.layers, device=str(device), seed=0,
                          fast_path=PATHS[path])
-    opt_args = replace(opt_args, optimize_every=args.optimize_every)
-    frames = [x.to(device) for x in load_frames(args.video, args.warmup + args.steps)]
+    if args.optimize_every is not None:
+        opt_args = replace(opt_args, optimize_every=args.optimize_every)
+    frames = [to_device(x, device) for x in load_frames(args.video, args.warmup + args.steps)]
     model = StreamerModel(model_args)
     optimizer = StreamerOptimizer(model, opt_args)
     durations = []
@@ -79,14 +84,19 @@ def run_one(path: str, args: argparse.Namespace) -> dict:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--preset", choices=PRESETS, default="paper")
+    parser.add_argument("--layers", type=int, default=3, help="layers from the start")
     parser.add_argument("--steps", type=int, default=40, help="measured learning steps")
     parser.add_argument("--warmup", type=int, default=3)
     parser.add_argument("--video", default=next((str(p) for p in SAMPLE_VIDEOS if p.exists()),
                                                 "synthetic:0:600"))
     parser.add_argument("--device", default="auto")
-    parser.add_argument("--optimize-every", type=int, default=100,
-                        help="paper: 100 top-layer losses; lower it to include Adam steps")
+    parser.add_argument("--optimize-every", type=int, default=None,
+                        help="default: the preset's (paper: 100 top-layer losses, none in "
+                             "a 40-step run); lower it to include Adam steps")
     parser.add_argument("--paths", default="fast,reference")
+    parser.add_argument("--json", action="store_true",
+                        help="also print the figures as one JSON line at the end")
     parser.add_argument("--child", choices=PATHS, help=argparse.SUPPRESS)
     args = parser.parse_args()
 
@@ -96,12 +106,18 @@ def main() -> int:
 
     device = resolve_device(args.device)
     print(f"device: {describe_device(device)}; torch {torch.__version__}; video: {args.video}")
-    print(f"paper architecture, 3 layers, buffer 20, {args.steps} steps after "
-          f"{args.warmup} warm-up, optimize_every {args.optimize_every}")
+    model_args, opt_args = preset_arguments(args.preset)
+    optimize_every = args.optimize_every or opt_args.optimize_every
+    print(f"{args.preset} preset (feature_dim {model_args.feature_dim}, buffer "
+          f"{model_args.buffer_size}), {args.layers} layers, {args.steps} steps after "
+          f"{args.warmup} warm-up, optimize_every {optimize_every}")
     results = {}
     for path in args.paths.split(","):
         child = [sys.executable, __file__, "--child", path, *sys.argv[1:]]
-        out = subprocess.run(child, capture_output=True, text=True, check=True)
+        out = subprocess.run(child, capture_output=True, text=True)
+        if out.returncode != 0:
+            print(f"  {path}: FAILED (exit {out.returncode})\n{out.stderr[-3000:]}")
+            return 1
         results[path] = json.loads(out.stdout.strip().splitlines()[-1])
         r = results[path]
         gpu = f", peak GPU {r['peak_gpu_mb']:.0f} MB" if "peak_gpu_mb" in r else ""
@@ -113,6 +129,9 @@ def main() -> int:
         print(f"speed-up fast/reference: {fast['steps_per_s'] / ref['steps_per_s']:.2f}x; "
               f"peak RSS ratio {fast['peak_rss_mb'] / ref['peak_rss_mb']:.2f}; "
               f"same boundaries: {fast['boundaries'] == ref['boundaries']}")
+    if args.json:
+        figures = {"preset": args.preset, "device": str(device), "results": results}
+        print("learning_speed " + json.dumps(figures))
     return 0
 
 
