@@ -31,7 +31,7 @@ import re
 import subprocess
 import sys
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -40,6 +40,8 @@ RESULT_PREFIX = "GPU_CHECK_RESULT "
 SPEED_PREFIX = "learning_speed "
 """learning_speed.py --json prints its figures after this"""
 DEFAULT_BUDGET_S = 470
+CPU_SLOWER = 5
+"""--device cpu: time limits and budget this many times longer"""
 
 
 @dataclass
@@ -88,7 +90,8 @@ def plan(args: argparse.Namespace) -> list[Part]:
     if unknown:
         raise SystemExit(f"gpu_check: unknown part(s) {', '.join(sorted(unknown))}; "
                          f"choose from {', '.join(p.name for p in parts)}")
-    return [p for p in parts if p.name in chosen]
+    slower = 1 if args.device == "cuda" else CPU_SLOWER  # a rehearsal on the CPU
+    return [replace(p, timeout_s=p.timeout_s * slower) for p in parts if p.name in chosen]
 
 
 # --- the parts that run in this script's own child process ----------------------------
@@ -118,7 +121,8 @@ def part_segment(args: argparse.Namespace, preset: str) -> dict:
 
     steps = 5 if args.quick else 300
     out = Path(os.environ.get("TMPDIR", "/tmp")) / f"gpu_check_{os.getpid()}.json"
-    argv = ["segment", "synthetic:1:3600", "--preset", preset, "--no-learn",
+    source = "synthetic:1:3600"
+    argv = ["segment", source, "--preset", preset, "--no-learn",
             "--device", args.device, "--max-steps", str(steps), "--seed", "0",
             "--out", str(out)]
     progress = io.StringIO()
@@ -131,9 +135,26 @@ def part_segment(args: argparse.Namespace, preset: str) -> dict:
     # The CLI's own figure (steps since the model was built); else steps over wall time.
     rates = re.findall(r"([0-9.]+) steps/s", progress.getvalue())
     rate = float(rates[-1]) if rates else steps / wall
+    note = f"{steps} inputs; the source alone: {source_rate(source, steps):.0f} inputs/s"
     return {"status": "ok" if code == 0 else "FAILED",
             "rows": [{"label": f"segment --no-learn, {preset}", "steps_per_s": rate,
-                      "peak_gpu_mb": peak_gpu_mb(args.device), "note": f"{steps} inputs"}]}
+                      "peak_gpu_mb": peak_gpu_mb(args.device), "note": note}]}
+
+
+def source_rate(spec: str, inputs: int) -> float:
+    """Inputs/s that rendering and sampling the source give without a model: the
+    ceiling of `segment`'s own figure."""
+    from app.cli.segment import prepare_sources
+    from streamer_core.sources import SnippetSampler
+
+    sampler, count = SnippetSampler(0.5), 0
+    started = time.perf_counter()
+    with prepare_sources([spec])[0] as frames:
+        for frame in frames:
+            count += sampler.offer(frame)
+            if count == inputs:
+                break
+    return count / (time.perf_counter() - started)
 
 
 def part_self_test(args: argparse.Namespace) -> dict:
@@ -254,8 +275,9 @@ def main() -> int:
     parser.add_argument("--device", choices=("cuda", "cpu"), default="cuda",
                         help="cpu: rehearse the script itself on a machine without a GPU")
     parser.add_argument("--parts", default="", help="comma-separated subset of the parts")
-    parser.add_argument("--budget", type=float, default=DEFAULT_BUDGET_S,
-                        help="seconds for all parts together")
+    parser.add_argument("--budget", type=float, default=None,
+                        help=f"seconds for all parts together (default {DEFAULT_BUDGET_S}; "
+                             f"{CPU_SLOWER} times that with --device cpu)")
     parser.add_argument("--steps", type=int, default=None,
                         help="measured learning steps per path (default 100; --quick 4)")
     parser.add_argument("--quick", action="store_true",
@@ -264,6 +286,8 @@ def main() -> int:
     args = parser.parse_args()
     if args.steps is None:
         args.steps = 4 if args.quick else 100
+    if args.budget is None:
+        args.budget = DEFAULT_BUDGET_S * (1 if args.device == "cuda" else CPU_SLOWER)
     if args.part:
         return run_part_here(args)
 
