@@ -14,11 +14,16 @@ def layer_colour(layer: int, event: int) -> str:
 
 def hierarchy_json(hierarchy: dict, file: str, duration: float,
                    file_type: str = "video/mp4") -> dict:
-    """`hierarchy` is StreamerModel.extract_rep(): {"boundaries": {layer: [seconds]}}."""
+    """`hierarchy` is StreamerModel.extract_rep(): {"boundaries": {layer: [seconds]}}.
+
+    Every layer covers the whole stream: the event still open at `duration` is written
+    too (the reference drops it), so a stream without any boundary is one event."""
     layers = []
     boundaries = hierarchy.get("boundaries", {})
     for order, layer in enumerate(sorted(boundaries, key=int)):
-        bounds = [float(b) for b in boundaries[layer]]
+        bounds = [float(b) for b in boundaries[layer]] or [0.0]
+        if duration > bounds[-1]:
+            bounds.append(float(duration))
         annots = [{"start": start, "end": end, "action": "N/A",
                    "colour": layer_colour(order, i)}
                   for i, (start, end) in enumerate(zip(bounds, bounds[1:]))]
