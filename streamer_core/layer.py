@@ -15,7 +15,7 @@ from .deferred_backward import DeferredBackward
 from .demarcation import EventDemarcation
 from .encoded_frames import EncodedFrames
 from .escalation import ESCALATE, Arrival, Escalation
-from .loss import StreamerLoss
+from .loss import FEATURES, StreamerLoss
 from .networks import HierarchicalPrediction, TemporalEncoding
 from .settings import MODEL, studio_fields
 
@@ -67,6 +67,7 @@ class LayerStep:
     signal: float | None  # None on a fresh start, or before the first step of regions
     threshold: float | None  # what the signal was compared with, if anything
     boundary: bool
+    loss: float | None = None  # the prediction objective of this input (None: fresh start)
 
 
 class StreamerLayer(nn.Module):
@@ -222,13 +223,19 @@ class StreamerLayer(nn.Module):
 
     def _signal_values(self, signal: torch.Tensor,
                        x: torch.Tensor) -> tuple[float, list[float] | None]:
-        """The signal, and per region of the image if this layer demarcates so; one host
-        sync per layer input either way."""
-        regions = self.args.signal_regions
-        if regions <= 1 or self.context.dim() != 4:  # one value, or no image to divide
+        """The signal, and its parts if this layer demarcates on them (per region of the
+        image, or per feature channel); one host sync per layer input either way."""
+        if self.context.dim() != 4:  # no image to take apart
             return signal.item(), None
-        values = torch.cat([signal.detach().reshape(1),
-                            self.l.per_region(self.context, x, regions)]).tolist()
+        if self.args.signal_space == FEATURES:
+            seen, predicted = self.f.encoder.descriptor(torch.cat([x, self.context])
+                                                        .to(x.dtype))
+            parts = seen - predicted
+        elif self.args.signal_regions > 1:
+            parts = self.l.per_region(self.context, x, self.args.signal_regions)
+        else:
+            return signal.item(), None
+        values = torch.cat([signal.detach().reshape(1), parts]).tolist()
         return values[0], values[1:]
 
     def _demarcate(self, signal: float, regions: list[float] | None, arrival: Arrival | None,
@@ -280,6 +287,7 @@ class StreamerLayer(nn.Module):
         signal, regions = self._signal_values(signal_tensor, x)
 
         report, surprise = self._demarcate(signal, regions, arrival, base_counter, time)
+        report.loss = -signal if self.distance_mode == SIMILARITY else signal
         reports = [report]
 
         if report.boundary:

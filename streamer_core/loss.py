@@ -8,6 +8,12 @@ import torch.nn.functional as F
 
 from .buffer import SIMILARITY
 
+PIXELS = "pixels"
+FEATURES = "features"
+SIGNAL_SPACES = (PIXELS, FEATURES)
+"""Where layer 0's `change` rule reads the prediction error: per pixel (region), or per
+channel of the encoder's pooled features (CNNEncoder.descriptor)"""
+
 
 class StreamerLoss(nn.Module):
     """Returns (objective to minimise, demarcation signal)."""

@@ -209,7 +209,8 @@ class StreamerModel(nn.Module):
                              f"can: {', '.join(LIVE_MODEL_FIELDS)}")
         trial = replace(self.args, **changes)
         trial.validate()
-        new_grid = trial.signal_regions != self.args.signal_regions
+        new_grid = (trial.signal_regions != self.args.signal_regions
+                    or trial.signal_space != self.args.signal_space)
         for key, value in changes.items():
             setattr(self.args, key, value)
             for layer in self.layers():

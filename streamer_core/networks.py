@@ -15,6 +15,8 @@ from .deferred_linear import DeferredWeightGrad
 
 ENCODED_CHANNELS = 1024
 ENCODED_SIDE = 8  # 128x128 input after four 2x2 poolings
+DESCRIPTOR_DEPTH = 2
+"""Convolution blocks behind CNNEncoder.descriptor: colours and small textures, 64 channels"""
 
 
 class CNNEncoder(nn.Module):
@@ -34,6 +36,18 @@ class CNNEncoder(nn.Module):
         """Fast path: fc1's weight gradient is summed in batches (see deferred_linear)."""
         self.fc1_deferred = DeferredWeightGrad(self.fc1)
         return [self.fc1_deferred]
+
+    @torch.no_grad()
+    def descriptor(self, images: torch.Tensor, depth: int = DESCRIPTOR_DEPTH) -> torch.Tensor:
+        """What the images show, wherever it is: the first `depth` convolution blocks'
+        channels pooled over the whole picture (their maximum and their mean), each half
+        divided by its mean so that only the mix of features counts [N, 2 * channels].
+        A shift or a shake of the camera hardly moves it; new things in view do."""
+        x = images
+        for conv in (self.conv1, self.conv2, self.conv3, self.conv4)[:depth]:
+            x = self.pool(F.relu(conv(x)))
+        pooled = (x.amax(dim=(2, 3)), x.mean(dim=(2, 3)))
+        return torch.cat([p / (p.mean(dim=1, keepdim=True) + 1e-8) for p in pooled], dim=1)
 
     def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, None]:
         for conv in (self.conv1, self.conv2, self.conv3, self.conv4):

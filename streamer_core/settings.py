@@ -31,6 +31,7 @@ from .demarcation import (
     ZSCORE,
 )
 from .escalation import ESCALATE, OWN
+from .loss import FEATURES, PIXELS
 
 MODEL = "model"
 """StreamerModelArguments (and StreamerLayerArguments, which get every model setting)"""
@@ -165,6 +166,13 @@ SETTINGS: tuple[Setting, ...] = (
             "change, layer 0: compare the predicted and the seen picture in N x N regions "
             "and mark a step of their mean step (1: the whole picture, as the paper).",
             live=True, low=1, high=MAX_SIGNAL_REGIONS, when={"demarcation_mode": (CHANGE,)}),
+    # "pixels" is the spec. With features a moving camera is no event and something new
+    # in view is (docs/quality.md, "Events a webcam sees").
+    Setting("signal_space", str, PIXELS, "Layer 0 compares",
+            "change, layer 0: compare the predicted and the seen picture pixel by pixel, or "
+            "by what the encoder's features say is in view (not where).",
+            live=True, choices={PIXELS: "pixels (paper)", FEATURES: "features (what is in view)"},
+            when={"demarcation_mode": (CHANGE,)}),
     # "own" is the spec; see escalation for "escalate".
     Setting("upper_demarcation", str, OWN, "Upper layers",
             "How layers above 0 mark boundaries: escalate a boundary of the layer below "

@@ -8,6 +8,7 @@ from typing import TextIO
 from streamer_core import LayerStep, StreamerModel, StreamerOptimizer
 from streamer_core.hierarchy import hierarchy_json
 from streamer_core.learning import learning_step
+from streamer_core.learning_monitor import LearningMonitor
 from streamer_core.sources import FrameSource, SnippetSampler, preprocess_frame
 from streamer_core.trace import trace_row
 
@@ -34,6 +35,7 @@ class Segmenter:
         self.progress = progress
         self.steps = 0
         self.boundaries: list[int] = []
+        self.learning = LearningMonitor()
         self.sampler = SnippetSampler(model.args.snippet_size)
 
     @property
@@ -49,7 +51,10 @@ class Segmenter:
 
     def step(self, image, video: int = 0) -> list[LayerStep]:
         x = preprocess_frame(image, device=self.model.device)
+        updates_before = self.optimizer.optimizer_steps if self.optimizer else 0
         reports = learning_step(self.model, self.optimizer, x, self.learn)
+        updated = self.optimizer is not None and self.optimizer.optimizer_steps != updates_before
+        self.learning.observe(reports, updated)
         self.steps += 1
         for report in reports:
             while len(self.boundaries) <= report.layer:
@@ -58,7 +63,8 @@ class Segmenter:
         if self.trace is not None:
             for r in reports:
                 self.trace.write(json.dumps(trace_row(
-                    video, r.step, r.time, r.layer, r.signal, r.threshold, r.boundary)) + "\n")
+                    video, r.step, r.time, r.layer, r.signal, r.threshold, r.boundary,
+                    loss=r.loss)) + "\n")
         return reports
 
     def run(self, source: FrameSource, video: int = 0) -> None:

@@ -188,6 +188,8 @@ def segment(args: argparse.Namespace) -> int:
         raise CliError(f"no frames came from {' + '.join(args.videos)}"
                        + (f" ({reasons})" if reasons else ""))
     write_results(outcome.results, args.out, out_dir)
+    if not args.quiet and not args.no_learn:
+        print(f"segment: {segmenter.learning.summary()}", file=sys.stderr)
     if args.save_checkpoint:
         try:
             save_checkpoint(args.save_checkpoint, model, optimizer)

@@ -1,0 +1,54 @@
+"""The session keeps learning: weight updates, their gaps and the loss between them."""
+
+import math
+
+from core_helpers import scene_frames, small_model
+from streamer_core.layer import LayerStep
+from streamer_core.learning_monitor import LearningMonitor
+from streamer_core.optimizer import StreamerOptimizer
+from streamer_core.presets import preset_arguments
+
+
+def step(layer: int, t: int, loss: float | None) -> LayerStep:
+    return LayerStep(layer, t, t * 0.5, None, None, False, loss)
+
+
+def test_interval_means_and_gaps():
+    monitor = LearningMonitor()
+    for t, loss in enumerate([None, 1.0, 3.0, None]):
+        monitor.observe([step(0, t, loss)], updated=t == 2)
+    assert monitor.updates == 1
+    assert monitor.loss_curve(0) == ([1.0], [2.0])  # mean of the losses up to the update
+    assert monitor.longest_gap == 1.0  # from the first input at 0 s to the update at 1 s
+    assert monitor.seconds_since_update() == 0.5
+    for t in range(4, 200):
+        monitor.observe([step(0, t, 0.5), step(1, t, math.nan)], updated=t == 150)
+    assert monitor.longest_gap == 74.0  # 1 s .. 75 s
+    assert monitor.loss_curve(0)[1] == [2.0, 0.5]
+    assert monitor.loss_curve(1) == ([], [])  # non-finite losses are not averaged
+    assert "2 times" in monitor.summary()
+
+
+def test_no_update_is_said():
+    monitor = LearningMonitor()
+    for t in range(10):
+        monitor.observe([step(0, t, 1.0)], updated=False)
+    assert monitor.updates == 0 and monitor.seconds_since_update() is None
+    assert "never" in monitor.summary()
+
+
+def test_the_live_preset_updates_at_least_every_30_seconds_with_upper_layers():
+    """The clock is layer 0's losses: upper layers (few inputs) cannot stall learning."""
+    model_args, optimizer_args = preset_arguments("live")
+    model, _ = small_model(upper_demarcation="escalate", evolve_every=5,
+                           demarcation_mode=model_args.demarcation_mode,
+                           keep_events=model_args.keep_events)
+    optimizer = StreamerOptimizer(model, optimizer_args)
+    monitor = LearningMonitor()
+    frames = scene_frames(260)
+    for x in frames:
+        reports = model(x)
+        monitor.observe(reports, optimizer.step())
+    assert model.get_num_layers() == 3
+    assert monitor.updates >= 4
+    assert max(monitor.longest_gap, monitor.current_gap()) <= 30.0
