@@ -57,6 +57,24 @@ class StreamerLayerArguments(studio_fields(MODEL)):
     """Encode each frame once and back-propagate once per loss (same math, see encoded_frames)"""
 
 
+class PictureChange:
+    """How much the prediction error of the whole picture changed since the last input:
+    the mean absolute step of its regions' similarity. A new scene changes all of it,
+    something entering the view a little of it."""
+
+    def __init__(self) -> None:
+        self.previous: list[float] | None = None
+
+    def step(self, regions: list[float]) -> float | None:
+        previous, self.previous = self.previous, regions
+        if previous is None or len(previous) != len(regions):
+            return None
+        return sum(abs(a - b) for a, b in zip(regions, previous)) / len(regions)
+
+    def reset(self) -> None:
+        self.previous = None
+
+
 @dataclass
 class LayerStep:
     """What one layer did with one input: the row of a trace."""
@@ -109,6 +127,8 @@ class StreamerLayer(nn.Module):
                     self.deferred_grads += module.defer_weight_gradients()
         self.demarcation = self.make_demarcation()
         self.escalation = Escalation(args.escalation_ratio)  # this layer's boundary surprises
+        self.picture = PictureChange()  # features: how much of the picture's error changed
+        self.picture_step: float | None = None
         self.reset_layer()
         self.create_parent(self.init_count > 1)
 
@@ -152,6 +172,7 @@ class StreamerLayer(nn.Module):
         self.buffer.reset_buffer()
         self.demarcation.reset()
         self.escalation.reset()
+        self.picture.reset()
         self.hierarchy_boundaries: list[float] = [0]
         self.representation: torch.Tensor | None = None
         self.context: torch.Tensor | None = None
@@ -224,19 +245,27 @@ class StreamerLayer(nn.Module):
     def _signal_values(self, signal: torch.Tensor,
                        x: torch.Tensor) -> tuple[float, list[float] | None]:
         """The signal, and its parts if this layer demarcates on them (per region of the
-        image, or per feature channel); one host sync per layer input either way."""
+        image, or per feature channel); one host sync per layer input either way.
+
+        With features, the regions' similarity is taken too: how much of the picture's
+        prediction error changed is the boundary's surprise (see `_demarcate`)."""
         if self.context.dim() != 4:  # no image to take apart
             return signal.item(), None
+        regions = self.args.signal_regions
+        pieces = [signal.detach().reshape(1)]
         if self.args.signal_space == FEATURES:
             seen, predicted = self.f.encoder.descriptor(torch.cat([x, self.context])
                                                         .to(x.dtype))
-            parts = seen - predicted
-        elif self.args.signal_regions > 1:
-            parts = self.l.per_region(self.context, x, self.args.signal_regions)
-        else:
+            pieces.append(seen - predicted)
+        elif regions <= 1:
             return signal.item(), None
-        values = torch.cat([signal.detach().reshape(1), parts]).tolist()
-        return values[0], values[1:]
+        pieces.append(self.l.per_region(self.context, x, regions))
+        values = torch.cat(pieces).tolist()
+        if self.args.signal_space != FEATURES:
+            return values[0], values[1:]
+        cells = regions * regions
+        self.picture_step = self.picture.step(values[-cells:])
+        return values[0], values[1:-cells]
 
     def _demarcate(self, signal: float, regions: list[float] | None, arrival: Arrival | None,
                    step: int, time: float) -> tuple[LayerStep, float]:
@@ -248,6 +277,10 @@ class StreamerLayer(nn.Module):
             report = LayerStep(self.layer_num, step, time, self.demarcation.last_value,
                                self.demarcation.last_threshold, boundary)
             surprise = self.demarcation.last_surprise
+            if self.args.signal_space == FEATURES and self.context.dim() == 4:
+                # Something new in view and a new scene are both new features; what
+                # tells them apart is how much of the picture changed.
+                surprise = self.picture_step or 0.0
         if self.args.force_fixed_buffer and self.buffer.counter >= self.buffer.buffer_size:
             report.boundary = True
         return report, surprise

@@ -198,6 +198,7 @@ class StreamerModel(nn.Module):
         self.streamer.optimize_layer()
         for layer in self.layers():  # new weights predict at a new level: not an event
             layer.demarcation.weights_changed()
+            layer.picture.reset()
 
     def set_demarcation(self, **changes: object) -> None:
         """Changes live settings (LIVE_MODEL_FIELDS, by name) on the running model; a new
