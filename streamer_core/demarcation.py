@@ -30,6 +30,8 @@ DEMARCATION_MODES = PAPER_MODES + PEAK_MODES
 """Every mode, the reference's first: what the app and the CLI offer"""
 MODIFIER_TYPES = ("multiply", "add")
 
+RECENT_STEPS = 4
+"""change, with restless_ratio: the steps that tell how restless the picture is right now"""
 MAD_TO_SIGMA = 1.4826  # median absolute deviation of a normal distribution, in sigmas
 MIN_SCALE = 1e-8  # a flat window still needs a value above it to mark a boundary
 
@@ -67,6 +69,10 @@ class EventDemarcation:
                 cells' steps: a cut that one half of the picture predicts better and
                 the other worse moves every cell, though hardly their mean. Then
                 `last_value` is that step and `last_threshold` its limit.
+                With `restless_ratio` r > 0 a step must also be r times the median of
+                the last 4 steps: while a hand-held camera shakes or pans every step
+                is large, and none of them is an event; a cut or something new in a
+                calm view still is.
     All four: no boundary while fewer than `min_window` values are stored (the first
     value after a reset is never one), and none within `min_event_length` inputs of
     the previous boundary or of the reset (the refractory period: an event lasts at
@@ -76,7 +82,8 @@ class EventDemarcation:
     def __init__(self, dem_mode: str, dist_mode: str, threshold: float = 0.25,
                  window_size: int = 50, modifier_type: str = "multiply",
                  modifier: float = 1.0, z_threshold: float = 3.0,
-                 min_event_length: int = 1, rearm_z: float = 1.0, min_window: int = 5):
+                 min_event_length: int = 1, rearm_z: float = 1.0, min_window: int = 5,
+                 restless_ratio: float = 0.0):
         if dem_mode not in DEMARCATION_MODES:
             raise ValueError(f"demarcation mode must be one of {DEMARCATION_MODES}, "
                              f"got {dem_mode!r}")
@@ -89,6 +96,9 @@ class EventDemarcation:
         if window_size < 1:
             raise ValueError("window size must be at least 1")
         check_peak_settings(dem_mode, z_threshold, min_event_length, rearm_z, min_window)
+        if not (np.isfinite(restless_ratio) and restless_ratio >= 0):
+            raise ValueError("restless_ratio must be a number, 0 or more")
+        self.restless_ratio = restless_ratio
         self.dem_mode = dem_mode
         self.dist_mode = dist_mode
         self.threshold = threshold
@@ -188,6 +198,9 @@ class EventDemarcation:
         centre, scale = self._centre_and_scale()
         if self.dem_mode == CHANGE:
             limit = centre + self.z_threshold * scale
+            if self.restless_ratio > 0:  # and beyond what the last few inputs did
+                recent = list(self.window)[-RECENT_STEPS:]
+                limit = max(limit, self.restless_ratio * float(np.median(recent)))
             surprising = sample > limit
             self.last_threshold = (limit if regions is not None else
                                    self._change_level(previous, value, limit, surprising))

@@ -140,7 +140,8 @@ class StreamerLayer(nn.Module):
                                 threshold=a.loss_threshold, window_size=a.window_size,
                                 modifier_type=a.modifier_type, modifier=a.modifier,
                                 z_threshold=a.z_threshold, min_event_length=a.min_event_length,
-                                rearm_z=a.rearm_z, min_window=a.min_window)
+                                rearm_z=a.rearm_z, min_window=a.min_window,
+                                restless_ratio=a.restless_ratio)
 
     @property
     def device(self) -> torch.device:

@@ -22,29 +22,29 @@ def preset_arguments(name: str) -> tuple[StreamerModelArguments, StreamerOptimiz
         # Layers within the first minutes of a session: layer 1 after 30 s, layer 2 after
         # 30 s of layer-1 inputs. A 256-d embedding quarters the encoder's largest matrix
         # (65536 x D) so that a laptop CPU keeps up with 2 inputs/s; 10 buffered inputs
-        # (5 s) halve the attention cost; optimizing every 20 top-layer losses lets the
-        # model adapt to a new scene within a minute.
-        # Demarcation `change` instead of the paper's `average` (docs/quality.md has the
-        # numbers): on real footage the prediction signal is mostly a per-scene level, so a
-        # scene change is a step of that level, up as often as down. `average` marks about
-        # a third of all inputs (F1 0.18 on real scene changes); `change` marks steps 6
-        # robust deviations above the usual step of the last 40 s (z_threshold 6, window
-        # 80), at most one per 2 s (min_event_length 4 inputs), after 5 steps of history
-        # (min_window). Layer 0's similarity is taken in 8 x 8 regions and a step is the
-        # mean of theirs (signal_regions): a cut between two shots of one scene is often
-        # better predicted in some regions and worse in others, a step the whole
-        # picture's mean hides (real scene changes, 4 montages x 3 seeds: F1 0.87 on
-        # average, 0.80 with the whole picture and z 12).
-        # Upper layers escalate (see escalation): their own prediction signal stays
-        # uninformative for many minutes, while the surprise of layer 0's boundaries tells
-        # a change of video from a cut within one (layer 1 vs video changes: F1 0.90 and
-        # 0.77 on two real montages, 0.00 and 0.09 from their own signal).
+        # (5 s) halve the attention cost.
+        # Learning all session long: the weights change every 50 layer-0 losses (25 s of
+        # input) whatever the number of layers (optimize_clock "base"; the spec's "top"
+        # counts the top layer's few inputs, and a session stopped learning after its
+        # first minutes); upper layers keep their current event across an update.
+        # Layer 0 marks events inside a shot (docs/quality.md has the numbers): `change`
+        # on its prediction error taken per channel of its own encoder's features pooled
+        # over the picture (signal_space "features": what is in view, not where), a step
+        # 2.5 robust deviations above the usual step of the last 40 s and twice the
+        # median of the last 4 steps (restless_ratio: a shaking or panning camera is no
+        # event), at most one per 2 s, after 5 steps of history.
+        # Upper layers escalate (see escalation): a layer-0 boundary ends the layer-1
+        # event when how much of the picture's error changed (8 x 8 regions) is in the
+        # upper of two classes at least 3 times apart: a new scene, not something new in
+        # the same scene.
         model = StreamerModelArguments(
             feature_dim=256, snippet_size=0.5, max_layers=3, evolve_every=60,
             buffer_size=10, force_fixed_buffer=False, demarcation_mode="change",
             window_size=80, modifier=1.0, modifier_type="multiply",
             distance_mode="similarity", force_base_dist=False, lr=1e-4,
-            z_threshold=6.0, min_event_length=4, min_window=5, signal_regions=8,
-            upper_demarcation="escalate", escalation_ratio=2.0)
-        return model, StreamerOptimizerArguments(alpha=3, max_layers=3, optimize_every=20)
+            z_threshold=2.5, min_event_length=4, min_window=5, signal_regions=8,
+            signal_space="features", restless_ratio=2.0,
+            upper_demarcation="escalate", escalation_ratio=3.0, keep_events=True)
+        return model, StreamerOptimizerArguments(alpha=3, max_layers=3, optimize_every=50,
+                                                 optimize_clock="base")
     raise ValueError(f"unknown preset {name!r}; choose one of {', '.join(PRESETS)}")

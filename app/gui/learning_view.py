@@ -1,0 +1,65 @@
+"""Shows that the model learns: the mean prediction loss of each layer between two
+weight updates (falling curves: it learns what it sees) and, in words, how long ago the
+weights last changed. A thin view over streamer_core.learning.LearningMonitor."""
+
+from __future__ import annotations
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
+
+from streamer_core.learning import LearningMonitor
+
+LAYER_COLOURS = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd")
+
+
+def learning_words(monitor: LearningMonitor, learning: bool, num_layers: int) -> str:
+    """The state of learning in one line a viewer understands."""
+    layers = f"{num_layers} layer{'s' if num_layers != 1 else ''}"
+    if not learning:
+        return f"Not learning (paused): {layers}, weights as they are"
+    since = monitor.seconds_since_update()
+    if since is None:
+        return f"Learning: {layers}, first weight update after {monitor.time:.0f} s of input"
+    return (f"Learning: {layers}, {monitor.updates} weight updates, the last "
+            f"{since:.0f} s of input ago")
+
+
+class LearningView(QWidget):
+    """One curve per layer: its mean loss in each interval between weight updates."""
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.words = QLabel("Learning: waiting for the first input")
+        self.words.setWordWrap(True)
+        self.plot = pg.PlotWidget()
+        self.plot.setMinimumHeight(120)
+        self.plot.setLabel("left", "prediction loss")
+        self.plot.setLabel("bottom", "seconds of input")
+        self.plot.addLegend(offset=(-5, 5))
+        self.plot.setToolTip("Each point: a layer's mean prediction loss between two weight "
+                             "updates. Lower is better: the model predicts what it sees.")
+        self.curves: dict[int, pg.PlotDataItem] = {}
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(4, 4, 4, 4)
+        layout.addWidget(self.words)
+        layout.addWidget(self.plot)
+
+    def show_monitor(self, monitor: LearningMonitor, learning: bool, num_layers: int) -> None:
+        self.words.setText(learning_words(monitor, learning, num_layers))
+        for layer in sorted(monitor.intervals):
+            times, losses = monitor.loss_curve(layer)
+            curve = self.curves.get(layer)
+            if curve is None:
+                colour = LAYER_COLOURS[layer % len(LAYER_COLOURS)]
+                curve = self.plot.plot(pen=pg.mkPen(colour, width=1.5), symbol="o",
+                                       symbolSize=5, symbolBrush=colour,
+                                       name=f"layer {layer}")
+                self.curves[layer] = curve
+            curve.setData(np.asarray(times, dtype=float), np.asarray(losses, dtype=float))
+
+    def clear(self) -> None:
+        for curve in self.curves.values():
+            self.plot.removeItem(curve)
+        self.curves.clear()
+        self.words.setText("Learning: waiting for the first input")
