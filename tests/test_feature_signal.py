@@ -75,3 +75,11 @@ def test_the_signal_space_is_saved_and_can_be_switched_live(tmp_path):
     model.set_demarcation(signal_space="pixels")  # another signal: steps of another scale
     assert model.args.signal_space == model.streamer.args.signal_space == "pixels"
     assert len(model.streamer.demarcation.window) == 0
+
+
+def test_settings_stored_before_features_keep_comparing_pixels():
+    from app.gui.settings import migrate
+
+    older = migrate({"schema_version": 1, "z_threshold": 6.0, "signal_regions": 8})
+    assert older["signal_space"] == "pixels" and older["restless_ratio"] == 0.0
+    assert "signal_space" not in migrate({"schema_version": 1})  # nothing tuned: defaults

@@ -208,7 +208,7 @@ def default_settings() -> tuple[StudioSettings, list[str]]:
     return merge(base, values, str(path))
 
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 """Stored beside the settings as `schema_version`; settings from before it have none (0)"""
 SCHEMA_KEY = "schema_version"
 MIGRATIONS: dict[int, Callable[[dict[str, object]], None]] = {}
@@ -231,6 +231,15 @@ def _thresholds_for_the_whole_picture(stored: dict[str, object]) -> None:
     picture. Choosing the live preset again applies the new default."""
     if "z_threshold" in stored and "signal_regions" not in stored:
         stored["signal_regions"] = 1
+
+
+@migration(1)
+def _thresholds_for_pixels(stored: dict[str, object]) -> None:
+    """Written before layer 0 could compare features: its thresholds were set for pixels.
+    Choosing the live preset again applies the new default."""
+    if "z_threshold" in stored:
+        stored.setdefault("signal_space", "pixels")
+        stored.setdefault("restless_ratio", 0.0)
 
 
 def migrate(stored: dict[str, object]) -> dict[str, object]:
