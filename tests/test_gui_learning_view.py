@@ -1,8 +1,8 @@
 """The learning panel: one loss curve per layer and the state of learning in words."""
 
-from app.gui.learning_view import LearningView, learning_words
+from app.gui.learning_view import LearningDock, LearningView, learning_words
 from streamer_core import LayerStep
-from streamer_core.learning import LearningMonitor
+from streamer_core.learning_monitor import LearningMonitor
 
 
 def fed_monitor() -> LearningMonitor:
@@ -32,3 +32,15 @@ def test_the_words_say_paused_and_before_the_first_update():
     monitor.observe([LayerStep(0, 3, 1.5, None, None, False, 0.9)], updated=False)
     assert "first weight update" in learning_words(monitor, True, 1)
     assert learning_words(monitor, False, 1).startswith("Not learning")
+
+
+def test_the_dock_polls_its_state_and_starts_afresh_with_a_new_model(qtbot):
+    monitor = fed_monitor()
+    state = {"monitor": monitor}
+    dock = LearningDock(lambda: (state["monitor"], True, 2))
+    qtbot.addWidget(dock)
+    dock.refresh()
+    assert sorted(dock.view.curves) == [0, 1]
+    state["monitor"] = LearningMonitor()  # a new model: its monitor is a new one
+    dock.refresh()
+    assert dock.view.curves == {} and "first weight update" in dock.view.words.text()

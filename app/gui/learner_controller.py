@@ -14,6 +14,7 @@ from dataclasses import replace
 import torch
 from PySide6.QtCore import QObject, QThread, Signal, Slot
 
+from streamer_core.learning_monitor import LearningMonitor
 from streamer_core.sources import Frame
 
 from .learner_worker import LearnerRequests, LearnerWorker, ModelInfo, StepResult, learner_threads
@@ -44,6 +45,8 @@ class LearnerController(QObject):
         """What the running model was built with, live changes included"""
         self.snippet_size = self.model_settings.snippet_size
         self.step_rate = RateMeter()
+        self.learning = LearningMonitor()  # weight updates and losses, for the Learning panel
+        self._updates_seen = 0
         self.boundary_wall: dict[int, float] = {}
         """time.monotonic() of each layer's last boundary (the picture's badges)"""
         self.last_saved = ""
@@ -94,6 +97,8 @@ class LearnerController(QObject):
         self.snippet_size = info.model_args.snippet_size
         self.boundary_wall.clear()
         self.step_rate.clear()
+        self.learning = LearningMonitor()  # a new model's learning starts afresh
+        self._updates_seen = info.optimizer_steps
         if info.reason == "loaded":
             self.history.seed_boundaries(info.boundaries,
                                          now=info.base_counter * self.snippet_size,
@@ -111,6 +116,8 @@ class LearnerController(QObject):
     @Slot(object)
     def _stepped(self, result: StepResult) -> None:
         self.history.add_all(result.reports)
+        self.learning.observe(result.reports, result.optimizer_steps != self._updates_seen)
+        self._updates_seen = result.optimizer_steps
         now = time.monotonic()
         for report in result.reports:
             if report.boundary:

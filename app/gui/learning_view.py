@@ -4,13 +4,19 @@ weights last changed. A thin view over streamer_core.learning.LearningMonitor.""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
+from PySide6.QtCore import QTimer, Slot
+from PySide6.QtWidgets import QDockWidget, QLabel, QVBoxLayout, QWidget
 
-from streamer_core.learning import LearningMonitor
+from streamer_core.learning_monitor import LearningMonitor
 
 LAYER_COLOURS = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd")
+REFRESH_MS = 1000
+LearningState = Callable[[], tuple[LearningMonitor, bool, int]]
+"""What the panel shows: the monitor, whether learning is on, and the number of layers"""
 
 
 def learning_words(monitor: LearningMonitor, learning: bool, num_layers: int) -> str:
@@ -63,3 +69,28 @@ class LearningView(QWidget):
             self.plot.removeItem(curve)
         self.curves.clear()
         self.words.setText("Learning: waiting for the first input")
+
+
+class LearningDock(QDockWidget):
+    """The Learning panel as a dock; it polls `state` once a second (cheap: one point per
+    weight update), and starts afresh when the monitor is a new one (a new model)."""
+
+    def __init__(self, state: LearningState, parent: QWidget | None = None):
+        super().__init__("Learning", parent, objectName="learning")
+        self.view = LearningView()
+        self.setWidget(self.view)
+        self.setFeatures(QDockWidget.DockWidgetFeature.DockWidgetMovable
+                         | QDockWidget.DockWidgetFeature.DockWidgetClosable)
+        self.state = state
+        self._shown: LearningMonitor | None = None
+        self.timer = QTimer(self)
+        self.timer.timeout.connect(self.refresh)
+        self.timer.start(REFRESH_MS)
+
+    @Slot()
+    def refresh(self) -> None:
+        monitor, learning, num_layers = self.state()
+        if monitor is not self._shown:
+            self.view.clear()
+            self._shown = monitor
+        self.view.show_monitor(monitor, learning, num_layers)

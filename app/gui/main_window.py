@@ -29,6 +29,7 @@ from .controls_panel import ControlsPanel
 from .dialogs import Dialogs, Notifier
 from .learner_controller import LearnerController
 from .learner_worker import ModelInfo
+from .learning_view import LearningDock
 from .mailbox import LatestMailbox
 from .model_files import AUTOSAVE_CHOICES, ModelFiles
 from .resources import app_icon
@@ -52,8 +53,7 @@ class MainWindow(QMainWindow):
                  notes: list[str] | None = None, dialogs: Dialogs | None = None,
                  popups: bool = True, scan_cameras: bool = True,
                  autosave_seconds: float | None = None):
-        """`autosave_seconds`: overrides the autosave menu's minutes (tests, demos); the
-        menu still says whether autosave is on."""
+        """`autosave_seconds` overrides the autosave menu's minutes (tests, demos)."""
         super().__init__()
         if settings is None:
             settings, loaded = store.load()
@@ -115,6 +115,9 @@ class MainWindow(QMainWindow):
         self.controls_dock.setFeatures(QDockWidget.DockWidgetFeature.DockWidgetMovable
                                        | QDockWidget.DockWidgetFeature.DockWidgetClosable)
         self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.controls_dock)
+        self.learning_dock = LearningDock(lambda: (
+            self.learner.learning, self.settings.learning, self.session.num_layers), self)
+        self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.learning_dock)
 
         self.status = StudioStatusBar()
         self.setStatusBar(self.status)
@@ -202,8 +205,8 @@ class MainWindow(QMainWindow):
                                           "Timeline follows the newest time")
         self.action_follow.setCheckable(True)
         self.action_follow.setChecked(True)
-        self.action_whole = self._action("Show &whole session", self.timeline.show_whole_session,
-                                         "W")
+        self.action_whole = self._action("Show &whole session",
+                                         self.timeline.show_whole_session, "W")
 
         file_menu = self._menu("&File", self.action_open_file, self.action_open_url,
                                self.action_synthetic, None, self.action_save,
@@ -224,7 +227,7 @@ class MainWindow(QMainWindow):
         self._menu("&Run", self.action_start, self.action_pause, self.action_stop)
         self._menu("&Model", self.action_reset)
         self._menu("&View", self.action_follow, self.action_whole,
-                   self.controls_dock.toggleViewAction())
+                   self.controls_dock.toggleViewAction(), self.learning_dock.toggleViewAction())
         self._menu("&Help", self._action("&About", self._about))
 
     def _menu(self, title: str, *items: QAction | None) -> QMenu:
