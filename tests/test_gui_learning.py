@@ -262,6 +262,7 @@ def test_layer_zero_regions_apply_live_and_name_what_its_row_plots(qtbot, tmp_pa
     assert not controls.editors["signal_regions"].isEnabled()  # only `change` compares regions
     choose(controls, "demarcation_mode", "change")
     assert controls.editors["signal_regions"].isEnabled()
+    choose(controls, "signal_space", "pixels")  # live compares features: regions of pixels
     with qtbot.waitSignal(window.learner.requests.demarcation, timeout=SLOW) as sent:
         controls.editors["signal_regions"].setValue(4)
     assert sent.args[0] == {"signal_regions": 4}
@@ -270,3 +271,5 @@ def test_layer_zero_regions_apply_live_and_name_what_its_row_plots(qtbot, tmp_pa
     with qtbot.waitSignal(window.learner.requests.demarcation, timeout=SLOW):
         controls.editors["signal_regions"].setValue(1)
     assert window.timeline.signal_names[0] == "similarity"
+    choose(controls, "signal_space", "features")
+    assert window.timeline.signal_names[0] == "feature step"

@@ -154,7 +154,9 @@ class LearnerController(QObject):
         """Axis labels: what each layer's row plots under the running model's settings."""
         m = self.model_settings
         base = "distance" if m.force_base_dist else m.distance_mode
-        if m.demarcation_mode == "change" and m.signal_regions > 1:
+        if m.demarcation_mode == "change" and m.signal_space == "features":
+            base = "feature step"  # the mean step of its pooled features' error
+        elif m.demarcation_mode == "change" and m.signal_regions > 1:
             base = "regional step"  # the mean step of its regions' similarities
         upper = "surprise" if m.upper_demarcation == "escalate" else m.distance_mode
         self.signal_names.emit(base, upper)

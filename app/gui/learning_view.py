@@ -40,6 +40,8 @@ class LearningView(QWidget):
         self.words.setWordWrap(True)
         self.plot = pg.PlotWidget()
         self.plot.setMinimumHeight(120)
+        self.plot.setMaximumHeight(220)  # the Controls above keep their room
+        self.plot.getAxis("left").enableAutoSIPrefix(False)
         self.plot.setLabel("left", "prediction loss")
         self.plot.setLabel("bottom", "seconds of input")
         self.plot.addLegend(offset=(-5, 5))
@@ -53,6 +55,10 @@ class LearningView(QWidget):
 
     def show_monitor(self, monitor: LearningMonitor, learning: bool, num_layers: int) -> None:
         self.words.setText(learning_words(monitor, learning, num_layers))
+        losses = [loss for layer in monitor.intervals for loss in monitor.loss_curve(layer)[1]]
+        if losses:  # a little room around the points, even around a single one
+            pad = max(0.05, 0.1 * (max(losses) - min(losses)))
+            self.plot.setYRange(min(losses) - pad, max(losses) + pad, padding=0)
         for layer in sorted(monitor.intervals):
             times, losses = monitor.loss_curve(layer)
             curve = self.curves.get(layer)
