@@ -52,6 +52,7 @@ class LearningView(QWidget):
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addWidget(self.words)
         layout.addWidget(self.plot)
+        layout.addStretch(1)  # spare height below the plot, not between words and plot
 
     def show_monitor(self, monitor: LearningMonitor, learning: bool, num_layers: int) -> None:
         self.words.setText(learning_words(monitor, learning, num_layers))
