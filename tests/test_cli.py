@@ -58,7 +58,8 @@ def test_trace_has_a_line_per_step_and_layer(segmented):
     base = [r for r in rows if r["layer"] == 0]
     assert [r["step"] for r in base] == list(range(6))
     assert [r["time"] for r in base] == pytest.approx([0.5 * i for i in range(6)])
-    assert set(rows[0]) == {"video", "step", "time", "layer", "signal", "threshold", "boundary"}
+    assert set(rows[0]) == {"video", "step", "time", "layer", "signal", "threshold", "boundary",
+                            "loss"}
     assert base[0]["signal"] is None and all(r["signal"] is not None for r in base[1:])
     doc = json.loads(paths["pred.json"].read_text())
     found = [b for layer in doc["layers"][:1] for b in (a["end"] for a in layer["annots"])]
@@ -82,7 +83,16 @@ def test_resume_without_learning_keeps_the_weights(segmented, tmp_path):
     assert rc == 0
     before = torch.load(paths["model.pt"], weights_only=True)["weights"]
     after = torch.load(again, weights_only=True)
-    assert all(torch.equal(before[k], after["weights"][k]) for k in before)
+    # Embeddings with max_norm renormalise the rows they look up (the reference does it
+    # in every forward pass): a row an optimizer step left longer than 1 comes back at 1.
+    for key, old in before.items():
+        new = after["weights"][key]
+        if key.endswith(("pos_enc.weight", "cls_token.weight")):
+            same = (new - old).abs().amax(dim=1) == 0
+            renormed = (new - torch.renorm(old, 2, 0, 1.0)).abs().amax(dim=1) < 1e-6
+            assert bool((same | renormed).all()), key
+        else:
+            assert torch.equal(old, new), key
     assert after["model_args"]["window_size"] == 2
     assert json.loads((tmp_path / "p.json").read_text())["duration"] == pytest.approx(1.0)
 
