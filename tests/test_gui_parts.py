@@ -18,8 +18,8 @@ from streamer_core import LayerStep
 from streamer_core.presets import preset_arguments
 
 
-def step(layer, t, signal=0.5, threshold=0.4, boundary=False, snippet=0.5):
-    return LayerStep(layer, t, t * snippet, signal, threshold, boundary)
+def step(layer, t, signal=0.5, threshold=0.4, boundary=False, snippet=0.5, loss=None):
+    return LayerStep(layer, t, t * snippet, signal, threshold, boundary, loss)
 
 
 # --- mailbox ------------------------------------------------------------------------
@@ -92,13 +92,15 @@ def test_trace_rows_match_the_cli_format():
     history = SessionHistory()
     history.add_all([step(0, 0, signal=None, threshold=None)])
     history.new_source()
-    history.add_all([step(0, 1, boundary=True), step(1, 1, signal=None, threshold=None)])
+    history.add_all([step(0, 1, boundary=True, loss=-0.75),
+                     step(1, 1, signal=None, threshold=None)])
     rows = trace_rows(history.trace_snapshot())
+    assert rows[0]["loss"] is None and rows[1]["loss"] == -0.75
     assert [(r["step"], r["layer"]) for r in rows] == [(0, 0), (1, 0), (1, 1)]
     assert rows[0]["signal"] is None and rows[1]["boundary"] is True
     assert rows[0]["video"] + 1 == rows[1]["video"]
     assert set(rows[0]) == {"video", "step", "time", "layer", "signal", "threshold",
-                            "boundary"}
+                            "boundary", "loss"}
     json.dumps(rows)  # plain types only
 
 

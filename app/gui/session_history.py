@@ -1,6 +1,6 @@
 """What each layer did during the session, bounded in memory but hours long.
 
-Per layer: one row per input (step, time, signal, threshold, boundary, source number) and
+Per layer: one row per input (step, time, signal, threshold, boundary, loss, source) and
 the boundary times. Each series keeps its newest `capacity` entries; on overflow the
 oldest quarter is dropped in one move, so appends stay O(1) amortised and the arrays stay
 contiguous and chronological (zero-copy views for plotting).
@@ -101,7 +101,8 @@ class SessionHistory:
                 layer=n, first_time=time,
                 steps=BoundedColumns(self.capacity, {
                     "step": np.int64, "time": np.float64, "signal": np.float64,
-                    "threshold": np.float64, "boundary": np.bool_, "source": np.int32}),
+                    "threshold": np.float64, "boundary": np.bool_, "loss": np.float64,
+                    "source": np.int32}),
                 boundaries=BoundedColumns(self.capacity, {"time": np.float64,
                                                           "signal": np.float64})))
         return self.layers[layer]
@@ -114,7 +115,8 @@ class SessionHistory:
         signal = _finite_or_nan(report.signal)
         history.steps.append(step=report.step, time=report.time, signal=signal,
                              threshold=_finite_or_nan(report.threshold),
-                             boundary=report.boundary, source=self.source_number)
+                             boundary=report.boundary, loss=_finite_or_nan(report.loss),
+                             source=self.source_number)
         if report.boundary:
             history.boundaries.append(time=report.time, signal=signal)
         self.latest_time = max(self.latest_time, report.time)
@@ -144,7 +146,7 @@ class SessionHistory:
 
     def trace_snapshot(self) -> list[tuple[int, dict[str, np.ndarray]]]:
         """Copies of the per-layer columns (fast), to turn into rows off the GUI thread."""
-        names = ("step", "time", "signal", "threshold", "boundary", "source")
+        names = ("step", "time", "signal", "threshold", "boundary", "loss", "source")
         return [(h.layer, {n: h.steps[n].copy() for n in names}) for h in self.layers]
 
 
@@ -155,7 +157,7 @@ def trace_rows(snapshot: list[tuple[int, dict[str, np.ndarray]]]) -> list[dict]:
         for i in range(len(cols["step"])):
             rows.append(trace_row(cols["source"][i], cols["step"][i], cols["time"][i], layer,
                                   cols["signal"][i], cols["threshold"][i],
-                                  cols["boundary"][i]))
+                                  cols["boundary"][i], loss=cols["loss"][i]))
     rows.sort(key=lambda row: (row["step"], row["layer"]))
     return rows
 
