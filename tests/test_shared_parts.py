@@ -80,7 +80,8 @@ def test_an_atomic_write_is_synced_and_a_failed_one_leaves_the_old_file(tmp_path
 def test_trace_rows_have_one_shape_with_missing_values_as_null():
     row = trace_row(1, 5, 2.5, 0, float("nan"), None, True)
     assert row == {"video": 1, "step": 5, "time": 2.5, "layer": 0, "signal": None,
-                   "threshold": None, "boundary": True}
+                   "threshold": None, "boundary": True, "loss": None}
+    assert trace_row(1, 5, 2.5, 0, 0.5, None, True, loss=float("inf"))["loss"] is None
     assert json.loads(json.dumps(trace_row(0, 1, 0.5, 2, 0.25, 0.5, False)))["signal"] == 0.25
 
 
