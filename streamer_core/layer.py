@@ -12,7 +12,7 @@ import torch.nn.functional as F
 
 from .buffer import DISTANCE, SIMILARITY, MemBuffer
 from .deferred_backward import DeferredBackward
-from .demarcation import EventDemarcation
+from .demarcation import CHANGE, EventDemarcation
 from .encoded_frames import EncodedFrames
 from .escalation import ESCALATE, Arrival, Escalation
 from .loss import FEATURES, StreamerLoss
@@ -243,6 +243,12 @@ class StreamerLayer(nn.Module):
         return LayerStep(self.layer_num, step, time, arrival.surprise, arrival.level,
                          arrival.escalated)
 
+    @property
+    def _reads_features(self) -> bool:
+        """`change` on the encoder's features (signal_space), which only an image layer has."""
+        return (self.args.signal_space == FEATURES and self.args.demarcation_mode == CHANGE
+                and self.f.has_encoder)
+
     def _signal_values(self, signal: torch.Tensor,
                        x: torch.Tensor) -> tuple[float, list[float] | None]:
         """The signal, and its parts if this layer demarcates on them (per region of the
@@ -254,7 +260,7 @@ class StreamerLayer(nn.Module):
             return signal.item(), None
         regions = self.args.signal_regions
         pieces = [signal.detach().reshape(1)]
-        if self.args.signal_space == FEATURES:
+        if self._reads_features:
             seen, predicted = self.f.encoder.descriptor(torch.cat([x, self.context])
                                                         .to(x.dtype))
             pieces.append(seen - predicted)
@@ -262,7 +268,7 @@ class StreamerLayer(nn.Module):
             return signal.item(), None
         pieces.append(self.l.per_region(self.context, x, regions))
         values = torch.cat(pieces).tolist()
-        if self.args.signal_space != FEATURES:
+        if not self._reads_features:
             return values[0], values[1:]
         cells = regions * regions
         self.picture_step = self.picture.step(values[-cells:])
@@ -278,7 +284,7 @@ class StreamerLayer(nn.Module):
             report = LayerStep(self.layer_num, step, time, self.demarcation.last_value,
                                self.demarcation.last_threshold, boundary)
             surprise = self.demarcation.last_surprise
-            if self.args.signal_space == FEATURES and self.context.dim() == 4:
+            if self._reads_features and self.context.dim() == 4:
                 # Something new in view and a new scene are both new features; what
                 # tells them apart is how much of the picture changed.
                 surprise = self.picture_step or 0.0
