@@ -18,6 +18,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import glob
+import math
 import os
 import threading
 import time
@@ -26,7 +27,7 @@ from pathlib import Path
 
 import torch
 
-from .atomic_file import atomic_file
+from .atomic_file import NotARegularFile, atomic_file, save_target
 from .checkpoint_file import (  # noqa: F401 - re-exported: the module to import from
     FORMAT_VERSION,
     REFERENCE_KEYS,
@@ -34,7 +35,8 @@ from .checkpoint_file import (  # noqa: F401 - re-exported: the module to import
     read_checkpoint,
     read_reference_weights,
 )
-from .model import StreamerModel, StreamerModelArguments
+from .divergence import first_nonfinite
+from .model import StreamerModel, StreamerModelArguments, parameter_shapes
 from .optimizer import StreamerOptimizer, StreamerOptimizerArguments
 
 # --- saving -----------------------------------------------------------------------------
@@ -115,10 +117,24 @@ def save_checkpoint(path: str | os.PathLike, model: StreamerModel,
                     cancel: threading.Event | None = None) -> None:
     """Writes a temp file beside `path`, fsyncs, then renames: `path` is never half-written.
 
+    A symbolic link is followed (its target is replaced, the link stays); a folder, device
+    or FIFO is refused; the file keeps the mode of the one it replaces (a new one: the
+    umask's). A model with NaN or infinite weights or gradients is not saved.
+
     On any failure (full disk, read-only folder, `cancel` set while writing) the temp file
     is removed, `path` keeps its previous content, and CheckpointError says why.
     """
-    path = Path(path)
+    try:
+        path = save_target(path)
+    except NotARegularFile as err:
+        raise CheckpointError(path, f"not saved: {err}") from None
+    broken = first_nonfinite(model.named_parameters())
+    if broken is None:
+        broken = first_nonfinite((f"{name} (its gradient)", p.grad)
+                                 for name, p in model.named_parameters())
+    if broken is not None:
+        raise CheckpointError(path, f"not saved: the model has diverged ({broken} holds NaN "
+                                    "or infinite values); the previous file is unchanged")
     try:
         payload = checkpoint_dict(model, optimizer)
     except Exception as err:  # noqa: BLE001 - reported with the file name
@@ -175,7 +191,8 @@ def model_arguments(data: dict, path: str | os.PathLike, device: str) -> Streame
         args = StreamerModelArguments(**saved)
         args = replace(args, init_ckpt="", device=device, seed=studio.get("seed"))
         args.validate()
-    except (TypeError, ValueError) as err:
+        _check_numbers(asdict(args), "model argument", None)
+    except (TypeError, ValueError, OverflowError) as err:
         raise CheckpointError(path, f"incompatible model arguments ({err})") from err
     return args
 
@@ -189,11 +206,13 @@ def load_checkpoint(path: str | os.PathLike, device: str = "auto"
         num_layers = int(data["num_layers"])
         if not 1 <= num_layers <= args.max_layers:
             raise ValueError(f"num_layers {num_layers} outside 1..{args.max_layers}")
+        _check_shapes(data["weights"], parameter_shapes(args, num_layers))
         init_layers = args.init_layers
         model = StreamerModel(replace(args, init_layers=num_layers))
         model.args.init_layers = init_layers
         model.streamer.load_state_dict(data["weights"])
-    except (RuntimeError, ValueError, TypeError, KeyError, AttributeError) as err:
+    except (RuntimeError, ValueError, TypeError, KeyError, AttributeError, OverflowError
+            ) as err:
         first_line = str(err).strip().splitlines()[0]
         raise CheckpointError(path, f"does not fit the model it describes ({first_line[:300]})"
                               ) from err
@@ -208,33 +227,103 @@ def load_checkpoint(path: str | os.PathLike, device: str = "auto"
     try:
         opt_args = StreamerOptimizerArguments(**studio.get(
             "optimizer_args", {"max_layers": args.max_layers}))
+        if opt_args.max_layers != args.max_layers:
+            raise ValueError(f"its optimizer arguments are for {opt_args.max_layers} layers, "
+                             f"the model has up to {args.max_layers}")
+        _check_numbers(asdict(opt_args), "optimizer arguments")
         optimizer = StreamerOptimizer(model, opt_args)
         if studio:
             _restore_studio_state(model, optimizer, studio)
-    except (RuntimeError, ValueError, TypeError, KeyError, IndexError, AttributeError) as err:
+    except (RuntimeError, ValueError, TypeError, KeyError, IndexError, AttributeError,
+            OverflowError) as err:
         raise CheckpointError(path, f"resume state is damaged ({err})") from err
     return model, optimizer
 
 
+def _check_shapes(weights: object, expected: dict[str, torch.Size]) -> None:
+    """The file's weights against the shapes its arguments imply, before anything is built."""
+    if not isinstance(weights, dict):
+        raise ValueError("its weights are not a dictionary")
+    missing = [name for name in expected if name not in weights]
+    unexpected = [name for name in weights if name not in expected]
+    if missing or unexpected:
+        names = [f"missing {n}" for n in missing[:1]] + [f"unexpected {n}" for n in unexpected[:1]]
+        raise ValueError(f"its weights do not match its arguments ({', '.join(names)})")
+    for name, shape in expected.items():
+        tensor = weights[name]
+        if not isinstance(tensor, torch.Tensor) or tensor.shape != shape:
+            got = tuple(tensor.shape) if isinstance(tensor, torch.Tensor) else type(tensor).__name__
+            raise ValueError(f"{name} is {got}, its arguments make it {tuple(shape)}")
+
+
+def _check_numbers(values: object, where: str, minimum: float | None = 0.0) -> None:
+    """Every number in a nested structure is finite (and at least `minimum`)."""
+    if isinstance(values, dict):
+        for key, value in values.items():
+            _check_numbers(value, f"{where}: {key}", minimum)
+    elif isinstance(values, (list, tuple)):
+        for value in values:
+            _check_numbers(value, where, minimum)
+    elif isinstance(values, torch.Tensor):
+        if values.is_floating_point() and not bool(torch.isfinite(values).all()):
+            raise ValueError(f"{where} holds NaN or infinite values")
+        if minimum is not None and values.numel() and bool((values < minimum).any()):
+            raise ValueError(f"{where} holds values below {minimum:g}")
+    elif isinstance(values, (int, float)) and not isinstance(values, bool):
+        if not math.isfinite(values):
+            raise ValueError(f"{where} is {values}, not a finite number")
+        if minimum is not None and values < minimum:
+            raise ValueError(f"{where} is {values}, below {minimum:g}")
+
+
+def _check_adam(module, where: str) -> None:
+    """Adam state that would turn the first update into NaN: moments that are not finite, a
+    negative second moment or step, hyperparameters out of range."""
+    state = module.optim.state_dict()
+    for param_state in state["state"].values():
+        _check_numbers(param_state.get("exp_avg"), f"{where} first moment", None)
+        _check_numbers(param_state.get("exp_avg_sq"), f"{where} second moment")
+        _check_numbers(param_state.get("step"), f"{where} step count")
+    for group in state["param_groups"]:
+        lr, eps, decay = group.get("lr"), group.get("eps"), group.get("weight_decay", 0.0)
+        betas = group.get("betas", (0.9, 0.999))
+        numbers = [lr, eps, decay, *betas]
+        if not all(isinstance(v, (int, float)) and math.isfinite(v) for v in numbers):
+            raise ValueError(f"{where} settings are not finite numbers")
+        if not (lr > 0 and eps > 0 and decay >= 0 and all(0 <= b < 1 for b in betas)):
+            raise ValueError(f"{where} settings are out of range (lr {lr}, eps {eps})")
+
+
 def _restore_studio_state(model: StreamerModel, optimizer: StreamerOptimizer,
                           studio: dict) -> None:
+    _check_numbers(studio["base_counter"], "base_counter")
     model.base_counter = int(studio["base_counter"])
     layers = model.layers()
     if len(studio["layers"]) != len(layers):
         raise ValueError("layer count differs from the weights")
-    for layer, state in zip(layers, studio["layers"]):
+    for number, (layer, state) in enumerate(zip(layers, studio["layers"])):
+        where = f"layer {number}"
         layer.f.optim.load_state_dict(state["adam_f"])
         layer.p.optim.load_state_dict(state["adam_p"])
+        _check_adam(layer.f, f"{where} encoder Adam")
+        _check_adam(layer.p, f"{where} predictor Adam")
         for module, grads in ((layer.f, state["grad_f"]), (layer.p, state["grad_p"])):
             params = list(module.parameters())
             if len(grads) != len(params):
                 raise ValueError("gradient count differs from the parameters")
+            _check_numbers(grads, f"{where} accumulated gradients", None)
             for param, grad in zip(params, grads):
                 param.grad = None if grad is None else grad.to(param.device)
+        _check_numbers(state["demarcation"], f"{where} demarcation state", None)
+        _check_numbers(state.get("boundary_surprises", []), f"{where} boundary surprises")
+        _check_numbers(state["hierarchy_boundaries"], f"{where} boundaries")
+        _check_numbers(state["inputs_until_growth"], f"{where} inputs_until_growth")
+        _check_numbers(state["last_base_counter"], f"{where} last_base_counter", -1)
         layer.demarcation.load_state(state["demarcation"])
         layer.escalation.load_state(state.get("boundary_surprises", []))  # older files: none
         layer.hierarchy_boundaries = [float(t) for t in state["hierarchy_boundaries"]]
         layer.inputs_until_growth = int(state["inputs_until_growth"])
         layer.last_base_counter = int(state["last_base_counter"])
     if "optimizer" in studio:
+        _check_numbers(studio["optimizer"], "optimizer counters")
         optimizer.load_state_dict(studio["optimizer"])

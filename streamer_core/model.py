@@ -115,10 +115,7 @@ class StreamerModel(nn.Module):
             self.streamer.load_state_dict(weights)
 
     def layer_arguments(self) -> StreamerLayerArguments:
-        """The layer's arguments: every field of the model's it has, same name."""
-        values = {f.name: getattr(self.args, f.name) for f in fields(StreamerLayerArguments)
-                  if f.name != "reps_fn"}
-        return StreamerLayerArguments(**values, reps_fn=self.getReps)
+        return layer_arguments(self.args, self.getReps)
 
     # --- seeded construction ----------------------------------------------------------
 
@@ -228,3 +225,20 @@ class StreamerModel(nn.Module):
                 layer.escalation.reset()
             layer.demarcation = new
             layer.escalation.ratio = self.args.escalation_ratio
+
+
+def layer_arguments(args: StreamerModelArguments, reps_fn) -> StreamerLayerArguments:
+    """A layer's arguments: every field of the model's it has, same name."""
+    values = {f.name: getattr(args, f.name) for f in fields(StreamerLayerArguments)
+              if f.name != "reps_fn"}
+    return StreamerLayerArguments(**values, reps_fn=reps_fn)
+
+
+def parameter_shapes(args: StreamerModelArguments, num_layers: int) -> dict[str, torch.Size]:
+    """The state-dict shapes of a model with `num_layers` layers, worked out on the meta
+    device: nothing is allocated, so a file's declared sizes (feature_dim 65536, say) are
+    checked against its weights before a model of that size is built."""
+    with torch.random.fork_rng(devices=[]), torch.device("meta"):
+        layer = StreamerLayer(layer_arguments(args, None), 0,
+                              num_layers, encoder=CNNEncoder, decoder=CNNDecoder)
+    return {name: tensor.shape for name, tensor in layer.state_dict().items()}

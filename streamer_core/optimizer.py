@@ -88,6 +88,16 @@ class StreamerOptimizer:
                     if param.grad is not None:
                         param.grad /= count
 
+    def _clock_layer(self, layers: list[StreamerLayer]) -> int:
+        return len(layers) - 1 if self.args.optimize_clock == "top" else 0
+
+    def update_due(self) -> bool:
+        """Whether the next `step()` will update the weights (a guard copies them first)."""
+        layers = self.model.layers()
+        clock = self._clock_layer(layers)
+        ready = 1 if layers[clock].objective_ready else 0
+        return self.step_counter[clock] + ready >= self.args.optimize_every
+
     def step(self) -> bool:
         """Accumulates this input's gradients; returns True if the weights were updated."""
         layers = self.model.layers()
@@ -96,7 +106,7 @@ class StreamerOptimizer:
                                                       self.args.hgn_reach)
         for layer in layers:
             self._accumulate(layer, layers)
-        clock = len(layers) - 1 if self.args.optimize_clock == "top" else 0
+        clock = self._clock_layer(layers)
         if self.step_counter[clock] < self.args.optimize_every:
             return False
         self.model.finish_gradients()
@@ -111,6 +121,11 @@ class StreamerOptimizer:
                 "step_counter": list(self.step_counter), "optimizer_steps": self.optimizer_steps}
 
     def load_state_dict(self, state: dict) -> None:
+        """Counters of the interval in progress; one per layer the optimizer knows."""
+        for key in ("f_counter", "p_counter", "step_counter"):
+            if len(state[key]) != self.args.max_layers:
+                raise ValueError(f"{key} has {len(state[key])} entries, not one for each of "
+                                 f"{self.args.max_layers} layers")
         self.f_counter = [float(v) for v in state["f_counter"]]
         self.p_counter = [float(v) for v in state["p_counter"]]
         self.step_counter = [int(v) for v in state["step_counter"]]

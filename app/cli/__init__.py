@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from .errors import EXIT_USAGE, CliError, CliParser, report
+from .errors import EXIT_INTERRUPTED, EXIT_USAGE, CliError, CliParser, report
 
 COMMANDS = ("segment", "evaluate", "bench")
 PROG = "streamer-studio"
@@ -41,6 +41,9 @@ def run_cli(argv: list[str]) -> int:
         return report(prog, err)
     except OSError as err:  # a file we were told to write or read
         return report(prog, err)
+    except KeyboardInterrupt as interrupt:  # before or after the work that writes results
+        print(f"{prog}: interrupted", file=sys.stderr)
+        return getattr(interrupt, "exit_code", EXIT_INTERRUPTED)
     except SystemExit as exit_:  # --help, or argparse giving up
         code = exit_.code
         return code if isinstance(code, int) else (0 if code is None else EXIT_USAGE)

@@ -8,6 +8,9 @@ from typing import NoReturn
 
 EXIT_OK = 0
 EXIT_USAGE = 2
+EXIT_INCOMPLETE = 3
+"""An input ended early (a damaged file, a stream that stopped): the results so far are
+written, but they do not cover the whole input"""
 EXIT_INTERRUPTED = 130
 
 

@@ -6,20 +6,41 @@ import json
 import os
 from pathlib import Path
 
+from streamer_core.atomic_file import NotARegularFile, save_target
+
 from .errors import CliError
 
 
-def check_writable(path: str | Path, what: str) -> Path:
-    """Fails now, not after an hour of work, when `path` cannot be created."""
+def check_writable(path: str | Path, what: str, stream: bool = False) -> Path:
+    """Fails now, not after an hour of work, when `path` cannot be created. A file saved
+    whole (stream=False) must be a regular file or a new name: a save would replace a
+    FIFO or a device (as root, even /dev/full)."""
     path = Path(path)
     if path.is_dir():
         raise CliError(f"{what} {path} is a folder; give a file name")
+    if not stream:
+        try:
+            path = save_target(path)  # a symbolic link: where it points
+        except NotARegularFile as err:
+            raise CliError(f"{what} {path}: {err}") from None
     folder = path.parent if str(path.parent) else Path(".")
     if not folder.is_dir():
         raise CliError(f"{what}: folder {folder} does not exist")
     if not os.access(folder, os.W_OK):
         raise CliError(f"{what}: cannot write in {folder}")
     return path
+
+
+def check_not_an_input(path: str | Path, what: str, inputs: list[str]) -> None:
+    """`--out clip.mp4 clip.mp4` would replace the video with JSON: refused."""
+    for source in inputs:
+        try:
+            same = os.path.samefile(path, source)
+        except OSError:  # one of them does not exist (yet): not the same file
+            continue
+        if same:
+            raise CliError(f"{what} {path} is also an input ({source}); it would be "
+                           "overwritten: give another file name")
 
 
 def read_json(path: str | Path, what: str) -> object:
@@ -32,5 +53,9 @@ def read_json(path: str | Path, what: str) -> object:
     except json.JSONDecodeError as err:
         raise CliError(f"{what} {path} is not valid JSON (line {err.lineno}: {err.msg})"
                        ) from None
+    except RecursionError:
+        raise CliError(f"{what} {path} is nested too deeply to be a hierarchy") from None
+    except ValueError as err:  # e.g. an integer of more digits than Python converts
+        raise CliError(f"{what} {path} holds a value that cannot be read ({err})") from None
     except (OSError, UnicodeDecodeError) as err:
         raise CliError(f"cannot read {what} {path}: {err}") from None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -22,6 +23,9 @@ from streamer_core.settings import OPTIMIZER, names, settings_of
 
 from .errors import CliError
 from .overrides import parse_assignments, split_overrides, with_overrides
+
+MAX_THREADS = max(256, 4 * (os.cpu_count() or 1))
+"""--threads above this is a typo (torch segfaults on 100000)"""
 
 # What a loaded model can still change: its shape is fixed by the weights.
 RESUMABLE_MODEL_KEYS = LIVE_MODEL_FIELDS
@@ -63,8 +67,13 @@ def new_model(preset: str, assignments: list[str], snippet: float | None = None,
     try:
         model = StreamerModel(model_args)
         return model, StreamerOptimizer(model, opt_args)
+    except CheckpointError as err:  # --set init_ckpt=FILE that is not a checkpoint
+        raise CliError(f"cannot load init_ckpt {err}") from None
     except ValueError as err:  # e.g. cuda asked for without a GPU
         raise CliError(str(err)) from None
+    except RuntimeError as err:  # init_ckpt weights of another shape
+        first_line = str(err).strip().splitlines()[0] if str(err).strip() else ""
+        raise CliError(f"cannot build the model ({first_line[:300]})") from None
 
 
 def resumed_model(path: str | Path, assignments: list[str], snippet: float | None = None,

@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from typing import TextIO
 
+import torch
+
 from streamer_core import LayerStep, StreamerModel, StreamerOptimizer
+from streamer_core.divergence import DivergenceGuard
 from streamer_core.hierarchy import hierarchy_json
 from streamer_core.learning import learning_step
 from streamer_core.learning_monitor import LearningMonitor
@@ -19,12 +25,16 @@ class Segmenter:
     """Runs one model over one or more sources; the caller opens and closes them.
 
     `steps` counts model inputs over the whole run; the model's own step counter restarts
-    when the caller resets it for a new video.
+    when the caller resets it for a new video. Each step runs inside `atomic()` (the CLI
+    holds Ctrl-C there); a diverged model is put back to its last good weights and
+    `warn` is told.
     """
 
     def __init__(self, model: StreamerModel, optimizer: StreamerOptimizer | None, *,
                  learn: bool = True, max_steps: int | None = None,
-                 trace: TextIO | None = None, progress: Progress | None = None):
+                 trace: TextIO | None = None, progress: Progress | None = None,
+                 atomic: Callable[[], AbstractContextManager] = contextlib.nullcontext,
+                 warn: Callable[[str], None] = lambda message: None):
         if learn and optimizer is None:
             raise ValueError("learning needs an optimizer")
         self.model = model
@@ -33,10 +43,17 @@ class Segmenter:
         self.max_steps = max_steps
         self.trace = trace
         self.progress = progress
+        self.atomic = atomic
+        self.warn = warn
+        self.guard = DivergenceGuard(model, optimizer) if learn else None
         self.steps = 0
         self.boundaries: list[int] = []
         self.learning = LearningMonitor()
         self.sampler = SnippetSampler(model.args.snippet_size)
+        self._seconds_before = 0.0  # source time of the earlier videos since the reset
+        self._video_span: tuple[float, float] | None = None  # (first, last) timestamp
+        self._frame_seconds = 0.0  # how long one frame of the current video lasts
+        self._video_read = False  # the current video was read to its end
 
     @property
     def done(self) -> bool:
@@ -45,14 +62,28 @@ class Segmenter:
     def start_video(self, reset_model: bool) -> None:
         """A new source: restart sampling; with reset_model, a new stream for the model."""
         self.sampler.reset()
+        self._seconds_before += self._video_seconds()
+        self._video_span = None
+        self._video_read = False
         if reset_model:
             self.model.reset_model()
             self.boundaries = []
+            self._seconds_before = 0.0
 
     def step(self, image, video: int = 0) -> list[LayerStep]:
+        """One input, whole: forward, gradients, a weight update if due, the trace line."""
         x = preprocess_frame(image, device=self.model.device)
+        with self.atomic():
+            return self._step(x, video)
+
+    def _step(self, x: torch.Tensor, video: int) -> list[LayerStep]:
         updates_before = self.optimizer.optimizer_steps if self.optimizer else 0
-        reports = learning_step(self.model, self.optimizer, x, self.learn)
+        if not self.learn:
+            reports = learning_step(self.model, None, x, learn=False)
+        else:  # learning_step's update, through the guard
+            reports = self.model(x)
+            if (message := self.guard.step(reports)) is not None:
+                self.warn(message)
         updated = self.optimizer is not None and self.optimizer.optimizer_steps != updates_before
         self.learning.observe(reports, updated)
         self.steps += 1
@@ -69,18 +100,33 @@ class Segmenter:
 
     def run(self, source: FrameSource, video: int = 0) -> None:
         """Until the source dies or max_steps is reached."""
+        self._frame_seconds = 1.0 / source.fps if source.fps else 0.0
         for frame in source:
             if self.done:
                 return
+            first = self._video_span[0] if self._video_span else frame.timestamp
+            self._video_span = (min(first, frame.timestamp), frame.timestamp)
             if not self.sampler.offer(frame):
                 continue
             self.step(frame.image, video)
             self.show_progress()
+        self._video_read = True
+
+    def _video_seconds(self) -> float:
+        if self._video_span is None:
+            return 0.0
+        first, last = self._video_span
+        return last - first + self._frame_seconds
 
     @property
     def seconds(self) -> float:
-        """Seconds of input the model has seen since its last reset."""
-        return self.model.base_counter * self.model.args.snippet_size
+        """Seconds of input the model has seen since its last reset: its inputs times the
+        snippet, but no more than the sources lasted (one input of a 1e9 s snippet over a
+        5 s stream is 5 s)."""
+        inputs = self.model.base_counter * self.model.args.snippet_size
+        if not self._video_read:  # stopped mid-video: its last input's snippet is not read yet
+            return inputs
+        return min(inputs, self._seconds_before + self._video_seconds())
 
     def show_progress(self, final: bool = False) -> None:
         if self.progress is None:

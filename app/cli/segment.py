@@ -6,7 +6,9 @@ import argparse
 import contextlib
 import json
 import math
+import os
 import re
+import signal
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,9 +27,10 @@ from streamer_core.sources import (
     open_source,
 )
 
-from .errors import EXIT_INTERRUPTED, EXIT_OK, CliError
-from .files import check_writable
-from .model_setup import new_model, resumed_model, torch_threads
+from .errors import EXIT_INCOMPLETE, EXIT_OK, CliError
+from .files import check_not_an_input, check_writable
+from .interrupts import Interrupted, Interrupts
+from .model_setup import MAX_THREADS, new_model, resumed_model, torch_threads
 from .pipeline import Segmenter
 from .progress import Progress
 
@@ -52,6 +55,15 @@ def positive_int(text: str) -> int:
     return value
 
 
+def thread_count(text: str) -> int:
+    """torch crashes (a segfault, not an error) on absurd counts such as 100000."""
+    value = positive_int(text)
+    if value > MAX_THREADS:
+        raise argparse.ArgumentTypeError(f"{text!r} is more threads than makes sense here "
+                                         f"(at most {MAX_THREADS})")
+    return value
+
+
 def add_model_options(parser: argparse.ArgumentParser) -> None:
     """Options shared by segment and bench."""
     parser.add_argument("--set", dest="settings", action="append", default=[],
@@ -64,7 +76,7 @@ def add_model_options(parser: argparse.ArgumentParser) -> None:
                         help="where the model runs (default: auto = CUDA if present)")
     parser.add_argument("--seed", type=int, default=None, metavar="N",
                         help="seed for the initial weights of a new model")
-    parser.add_argument("--threads", type=positive_int, default=None, metavar="N",
+    parser.add_argument("--threads", type=thread_count, default=None, metavar="N",
                         help="CPU threads for torch (default: torch's choice); 1 is often "
                              "faster on a machine busy with other work")
 
@@ -149,9 +161,25 @@ def segment(args: argparse.Namespace) -> int:
     elif args.out:
         check_writable(args.out, "--out")
     if args.trace:
-        check_writable(args.trace, "--trace")
+        check_writable(args.trace, "--trace", stream=True)
     if args.save_checkpoint:
         check_writable(args.save_checkpoint, "--save-checkpoint")
+    inputs = [v for v in args.videos if os.path.exists(v)]
+    inputs += [args.checkpoint] if args.checkpoint else []
+    for option, path in (("--out", args.out if out_dir is None else None),
+                         ("--trace", args.trace)):
+        if path:
+            check_not_an_input(path, option, inputs)
+    if args.save_checkpoint:
+        check_not_an_input(args.save_checkpoint, "--save-checkpoint", args.videos)
+
+    with Interrupts() as interrupts:
+        return segment_with(args, per_video, out_dir, interrupts)
+
+
+def segment_with(args: argparse.Namespace, per_video: bool, out_dir: Path | None,
+                 interrupts: Interrupts) -> int:
+    """The run itself; SIGINT and SIGTERM stop it between steps, never inside one."""
 
     try:
         sources = prepare_sources(args.videos)
@@ -176,14 +204,25 @@ def segment(args: argparse.Namespace) -> int:
         trace = (stack.enter_context(open(args.trace, "w", encoding="utf-8"))
                  if args.trace else None)
         segmenter = Segmenter(model, optimizer, learn=not args.no_learn,
-                              max_steps=args.max_steps, trace=trace, progress=progress)
+                              max_steps=args.max_steps, trace=trace, progress=progress,
+                              atomic=interrupts.atomic, warn=warn)
         outcome = feed(segmenter, sources, per_video)
+        with interrupts.held():  # a second Ctrl-C must not cut the results short
+            return finish(args, segmenter, outcome, sources, out_dir)
 
+
+def warn(message: str) -> None:
+    print(f"segment: warning: {message}", file=sys.stderr, flush=True)
+
+
+def finish(args: argparse.Namespace, segmenter: Segmenter, outcome: Outcome,
+           sources: list[FrameSource], out_dir: Path | None) -> int:
+    """Writes what was done and says how the run ended (the exit code)."""
     if segmenter.steps == 0:  # nothing to write; say why
         if outcome.failure is not None:
             raise outcome.failure
-        if outcome.interrupted:
-            return EXIT_INTERRUPTED
+        if outcome.interrupted is not None:
+            return outcome.interrupted.exit_code
         reasons = "; ".join(s.end_reason for s in sources if s.end_reason)
         raise CliError(f"no frames came from {' + '.join(args.videos)}"
                        + (f" ({reasons})" if reasons else ""))
@@ -192,14 +231,20 @@ def segment(args: argparse.Namespace) -> int:
         print(f"segment: {segmenter.learning.summary()}", file=sys.stderr)
     if args.save_checkpoint:
         try:
-            save_checkpoint(args.save_checkpoint, model, optimizer)
+            save_checkpoint(args.save_checkpoint, segmenter.model, segmenter.optimizer)
         except CheckpointError as err:
             raise CliError(f"cannot save checkpoint {err}") from None
     if outcome.failure is not None:
         raise outcome.failure
-    if outcome.interrupted:
-        print("segment: interrupted; results so far were written", file=sys.stderr)
-        return EXIT_INTERRUPTED
+    if outcome.interrupted is not None:
+        what = "interrupted" if outcome.interrupted.signum == signal.SIGINT else \
+            f"stopped by {outcome.interrupted.args[0]}"
+        print(f"segment: {what}; results so far were written", file=sys.stderr)
+        return outcome.interrupted.exit_code
+    if outcome.ended_early:
+        print(f"segment: error: {'; '.join(outcome.ended_early)}; the results cover the "
+              f"{segmenter.seconds:.1f} s read before it and were written", file=sys.stderr)
+        return EXIT_INCOMPLETE
     return EXIT_OK
 
 
@@ -207,8 +252,10 @@ def segment(args: argparse.Namespace) -> int:
 class Outcome:
     results: list[tuple[str, dict]] = field(default_factory=list)
     """(file name for --reset-per-video, hierarchy doc)"""
-    interrupted: bool = False
+    interrupted: Interrupted | None = None
     failure: CliError | None = None
+    ended_early: list[str] = field(default_factory=list)
+    """Why each source that died before its end (a damaged file, a stopped stream) died"""
 
 
 def feed(segmenter: Segmenter, sources: list[FrameSource], per_video: bool) -> Outcome:
@@ -227,12 +274,15 @@ def feed(segmenter: Segmenter, sources: list[FrameSource], per_video: bool) -> O
             unfinished = source
             with reader_for(source) as frames:
                 segmenter.run(frames, video=number)
+                if frames.ended_early:
+                    outcome.ended_early.append(frames.end_reason or source.description)
             unfinished = None
             if per_video and model.base_counter > 0:
                 outcome.results.append((output_name(source, used),
                                         segmenter.hierarchy(source.description)))
-    except KeyboardInterrupt:
-        outcome.interrupted = True
+    except KeyboardInterrupt as interrupt:
+        outcome.interrupted = (interrupt if isinstance(interrupt, Interrupted)
+                               else Interrupted(signal.SIGINT))
     except SourceError as err:
         outcome.failure = CliError(str(err))
     if segmenter.steps:

@@ -37,6 +37,9 @@ class FrameSource(ABC):
     fps: float | None = None
     duration: float | None = None
     end_reason: str | None = None
+    ended_early: bool = False
+    """Died before its end (a damaged file, a stream or camera that stopped, a reading
+    error), not at the end of a file: what was read is not all there was"""
 
     @abstractmethod
     def open(self) -> None:

@@ -69,6 +69,7 @@ class CaptureSource(FrameSource):
     def open(self) -> None:
         self.close()
         self.end_reason = None
+        self.ended_early = False
         with quiet_opencv():
             capture = self._open_capture()
         with self._lock:
@@ -93,7 +94,7 @@ class CaptureSource(FrameSource):
                 if ok and image is not None and image.size:
                     break
             else:
-                self._die(self._dead_reason(self._index))
+                self._die(self._dead_reason(self._index), self._ended_early(self._index))
                 return None
             try:
                 rgb = to_rgb(image, "bgr")
@@ -104,9 +105,14 @@ class CaptureSource(FrameSource):
             self._index += 1
             return frame
 
-    def _die(self, reason: str) -> None:
+    def _ended_early(self, index: int) -> bool:
+        """Whether dying after `index` frames is a failure rather than the source's end."""
+        return True
+
+    def _die(self, reason: str, early: bool = True) -> None:
         """Called with the lock held."""
         self.end_reason = reason
+        self.ended_early = early
         if self._capture is not None:
             self._capture.release()
             self._capture = None

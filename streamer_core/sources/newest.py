@@ -34,6 +34,7 @@ class NewestFrameSource(FrameSource):
         self._ever_opened = True
         self.fps = self.inner.fps
         self._newest, self._finished, self.end_reason = None, False, None
+        self.ended_early = False
         self.dropped_frames = 0
         self._stop.clear()
         self._thread = threading.Thread(target=self._pump, name=f"read {self.description}",
@@ -53,10 +54,12 @@ class NewestFrameSource(FrameSource):
                     self._changed.notify_all()
         except Exception as err:  # noqa: BLE001 - a reader must end, not hang its consumer
             self.end_reason = f"{self.description}: reading failed ({err})"
+            self.ended_early = True
         finally:
             with self._changed:
                 self._finished = True
                 self.end_reason = self.end_reason or self.inner.end_reason
+                self.ended_early = self.ended_early or self.inner.ended_early
                 self._changed.notify_all()
 
     def read(self) -> Frame | None:

@@ -52,7 +52,10 @@ def open_source(spec: str) -> FrameSource:
     if spec == "synthetic" or spec.startswith("synthetic:"):
         seed, seconds = parse_synthetic(spec)
         return SyntheticSource(seed, seconds)
-    scheme = urlsplit(spec).scheme.lower()
+    try:
+        scheme = urlsplit(spec).scheme.lower()
+    except ValueError as err:  # e.g. "http://[::1": the message would repeat a password
+        raise SourceError(f"Not a valid URL ({err})") from None
     if scheme in STREAM_SCHEMES:
         return StreamSource(spec)
     if scheme == "file":

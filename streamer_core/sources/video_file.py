@@ -66,7 +66,10 @@ class VideoFileSource(CaptureSource):
             return index / self.fps
         return max(capture.get(cv2.CAP_PROP_POS_MSEC), 0.0) / 1000.0
 
+    def _ended_early(self, index: int) -> bool:
+        return self.frame_count is not None and index + 2 < self.frame_count
+
     def _dead_reason(self, index: int) -> str:
-        if self.frame_count is not None and index + 2 < self.frame_count:
+        if self._ended_early(index):
             return f"{self.description}: could not decode past frame {index}"
         return f"{self.description}: end of video"
