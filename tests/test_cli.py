@@ -132,7 +132,8 @@ def test_video_files_as_one_stream_and_one_by_one(tmp_path, capsys):
 
 def test_segment_a_live_mjpeg_stream(tmp_path):
     out = tmp_path / "live.json"
-    with MjpegServer(frames=80, fps=20.0) as server:
+    # Long enough to outlast 2 steps on a busy machine: a stream that ends first is an error.
+    with MjpegServer(frames=1200, fps=20.0) as server:
         rc = main(["segment", server.url, *SMALL_MODEL, "--snippet", "1.0", "--max-steps", "2",
                    "--out", str(out), "--quiet"])
     assert rc == 0
