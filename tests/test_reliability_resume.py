@@ -152,7 +152,11 @@ def test_a_weight_update_that_diverges_restores_the_last_good_weights():
     """A learning rate of 1e3 makes the weights blow up: the guard says so, puts back the
     weights from before the update (or the one before, if a prediction overflowed only
     later), and the model never holds NaN."""
-    model, optimizer = small_model(seed=3, optimize_every=1, lr=1e3)
+    model, optimizer = small_model(seed=3, optimize_every=1)
+    for layer in model.layers():  # above the settings' bound: as a poisoned file would set
+        for module in (layer.f, layer.p):
+            for group in module.optim.param_groups:
+                group["lr"] = 1e3
     guard = DivergenceGuard(model, optimizer)
     messages, earlier = [], []  # the weights before each update
     for x in scene_frames(30, seed=2):
