@@ -54,9 +54,7 @@ class LearningMonitor:
                 total, count = self._sums.get(report.layer, (0.0, 0))
                 self._sums[report.layer] = (total + report.loss, count + 1)
         if updated:
-            since = self.last_update_time if self.last_update_time is not None else (
-                self.start_time or 0.0)
-            self.longest_gap = max(self.longest_gap, self.time - since)
+            self.longest_gap = max(self.longest_gap, self.current_gap())
             self.updates += 1
             self.last_update_time = self.time
             self._close_interval()
