@@ -40,6 +40,13 @@ def test_timeline_draws_one_span_per_event_after_boundaries(qtbot, tmp_path):
     starts, first = history.layers[0].event_starts()
     assert badge.layer == 0 and badge.started == starts[-1]
     assert badge.event == first + len(starts) - 1
+    # Every closed event of layer 0 has its keyframe, the open one its picture so far.
+    keyframes = window.learner.keyframes.keyframes(0)
+    assert [k.end for k in keyframes] == pytest.approx(list(history.layers[0].boundaries[
+        "time"][:len(keyframes)]))
+    assert len(keyframes) >= len(boundaries)
+    assert all(k.start <= k.time < k.end for k in keyframes)
+    assert badge.picture is not None and badge.picture.dtype == np.uint8
 
 
 def test_a_threshold_control_changes_the_running_demarcation(qtbot, tmp_path):

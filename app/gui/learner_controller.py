@@ -17,6 +17,7 @@ from PySide6.QtCore import QObject, QThread, Signal, Slot
 from streamer_core.learning_monitor import LearningMonitor
 from streamer_core.sources import Frame
 
+from .keyframes import KeyframeStore
 from .learner_worker import LearnerRequests, LearnerWorker, ModelInfo, StepResult, learner_threads
 from .mailbox import LatestMailbox
 from .session import SessionStatus
@@ -47,6 +48,8 @@ class LearnerController(QObject):
         self.step_rate = RateMeter()
         self.learning = LearningMonitor()  # weight updates and losses, for the Learning panel
         self._updates_seen = 0
+        self.keyframes = KeyframeStore()
+        """Each event's picture, as the worker chose it"""
         self.boundary_wall: dict[int, float] = {}
         """time.monotonic() of each layer's last boundary (the picture's badges)"""
         self.last_saved = ""
@@ -96,6 +99,7 @@ class LearnerController(QObject):
             info.model_args, info.opt_args), device=device)
         self.snippet_size = info.model_args.snippet_size
         self.boundary_wall.clear()
+        self.keyframes.clear()
         self.step_rate.clear()
         self.learning = LearningMonitor()  # a new model's learning starts afresh
         self._updates_seen = info.optimizer_steps
@@ -116,6 +120,8 @@ class LearnerController(QObject):
     @Slot(object)
     def _stepped(self, result: StepResult) -> None:
         self.history.add_all(result.reports)
+        self.keyframes.add_all(result.keyframes)
+        self.keyframes.set_current(result.open_keyframes)
         self.learning.observe(result.reports, result.optimizer_steps != self._updates_seen)
         self._updates_seen = result.optimizer_steps
         now = time.monotonic()

@@ -28,8 +28,9 @@ from streamer_core.checkpoint import CheckpointError, load_checkpoint, save_chec
 from streamer_core.device import describe_device
 from streamer_core.hierarchy import hierarchy_json
 from streamer_core.learning import learning_step
-from streamer_core.sources import Frame, preprocess_frame
+from streamer_core.sources import Frame, preprocess_frame, to_rgb
 
+from .keyframes import EventKeyframes, Keyframe, OpenKeyframe, thumbnail
 from .mailbox import LatestMailbox
 
 
@@ -44,6 +45,10 @@ class StepResult:
     base_counter: int
     skipped: int
     """Snippet frames replaced in the mailbox before the learner could take them, so far"""
+    keyframes: list[Keyframe] = field(default_factory=list)
+    """The events this input closed, with their pictures"""
+    open_keyframes: list[OpenKeyframe] = field(default_factory=list)
+    """Each layer's open event with its middle picture so far"""
 
 
 @dataclass(frozen=True)
@@ -119,6 +124,7 @@ class LearnerWorker(QObject):
         self.optimizer: StreamerOptimizer | None = None
         self._stop = threading.Event()
         self._halted = ""  # why learning stopped after an unexpected error
+        self.keyframes = EventKeyframes()
         self.rejected_frames = 0
         """Frames that could not become a model input (skipped, not fatal)"""
 
@@ -162,6 +168,8 @@ class LearnerWorker(QObject):
         self.snippets.clear()
         boundaries = {layer.layer_num: [float(t) for t in layer.hierarchy_boundaries]
                       for layer in model.layers()}
+        self.keyframes.restart({layer: (len(times) - 1, times[-1])
+                                for layer, times in boundaries.items()})
         self.model_ready.emit(ModelInfo(
             reason=reason, device=device_label(model.device),
             num_layers=model.get_num_layers(), base_counter=model.base_counter,
@@ -180,6 +188,7 @@ class LearnerWorker(QObject):
         started = time.perf_counter()
         try:
             x = preprocess_frame(frame.image)
+            picture = thumbnail(to_rgb(frame.image, "rgb"))
         except (ValueError, TypeError) as err:  # a damaged frame costs that frame only
             self.rejected_frames += 1
             if self.rejected_frames == 1:
@@ -196,11 +205,13 @@ class LearnerWorker(QObject):
                              f"The model failed on a frame: {err}\n\nSave the model if you "
                              "want to keep it, then reset or load one to continue.")
             return
+        closed, open_keyframes = self.keyframes.observe(reports, picture)
         self.stepped.emit(StepResult(
             reports=reports, frame_index=frame.index,
             seconds=time.perf_counter() - started, num_layers=self.model.get_num_layers(),
             optimizer_steps=self.optimizer.optimizer_steps,
-            base_counter=self.model.base_counter, skipped=self.snippets.skipped))
+            base_counter=self.model.base_counter, skipped=self.snippets.skipped,
+            keyframes=closed, open_keyframes=open_keyframes))
 
     @Slot(bool)
     def set_learning(self, learning: bool) -> None:

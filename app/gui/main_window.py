@@ -97,7 +97,8 @@ class MainWindow(QMainWindow):
 
     def _build_views(self) -> None:
         self.video = VideoView()
-        self.timeline = TimelineView(self.history, span=self.settings.timeline_span)
+        self.timeline = TimelineView(self.history, span=self.settings.timeline_span,
+                                     keyframes=self.learner.keyframes)
         splitter = QSplitter(Qt.Orientation.Vertical)
         splitter.addWidget(self.video)
         splitter.addWidget(self.timeline)
@@ -333,7 +334,8 @@ class MainWindow(QMainWindow):
     @Slot()
     def _redraw(self) -> None:
         self.timeline.refresh()
-        self.video.set_badges(event_badges(self.history, self.learner.boundary_wall))
+        self.video.set_badges(event_badges(self.history, self.learner.boundary_wall,
+                                           self.learner.keyframes))
         self.video.set_caption(self.session.caption(self.history.latest_time))
 
     @Slot()

@@ -12,7 +12,7 @@ import re
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QSignalBlocker, Qt, Signal, Slot
+from PySide6.QtCore import QPointF, QSignalBlocker, Qt, Signal, Slot
 from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import (
     QComboBox,
@@ -26,6 +26,8 @@ from PySide6.QtWidgets import (
 
 from streamer_core.hierarchy import layer_colour
 
+from .keyframe_views import KeyframeHover, KeyframeStrip
+from .keyframes import KeyframeStore
 from .session_history import LayerHistory, SessionHistory
 
 SPANS = (("30 s", 30.0), ("1 min", 60.0), ("2 min", 120.0), ("5 min", 300.0),
@@ -35,7 +37,7 @@ THRESHOLD_COLOUR = "#ffb347"
 BOUNDARY_COLOUR = "#ff5a5a"
 BOUNDARY_BRUSH = (255, 90, 90, 190)
 AXIS_WIDTH = 56
-BAND_HEIGHT = 28
+BAND_HEIGHT = 40  # room for a row of keyframes when zoomed in
 _RGB = re.compile(r"rgb\((\d+),\s*(\d+),\s*(\d+)\)")
 
 
@@ -116,6 +118,7 @@ class LayerRow:
         self.marks = pg.ScatterPlotItem(size=6, symbol="t", pen=None,
                                         brush=pg.mkBrush(BOUNDARY_BRUSH), antialias=False)
         self.plot.addItem(self.marks)
+        self.keyframes = KeyframeStrip(self.band)
         self._brushes: dict[int, QBrush] = {}
         self._label_text = ""
 
@@ -137,7 +140,7 @@ class LayerRow:
         return brush
 
     def update(self, history: LayerHistory, now: float, x0: float, x1: float,
-               pixels: int) -> None:
+               pixels: int, keyframes: KeyframeStore | None = None) -> None:
         """Draws what lies in [x0, x1], thinned to about one item per pixel: the cost stays
         flat however long the session and however far out the user zooms."""
         starts, first_event = history.event_starts()
@@ -150,6 +153,8 @@ class LayerRow:
         x_ends = np.append(starts[kept[1:]], ends[hi - 1]) if len(kept) else x_starts
         brushes = [self._brush(first_event + int(i)) for i in kept]
         self.bars.setOpts(x0=x_starts, width=x_ends - x_starts, brushes=brushes)
+        self.keyframes.update(keyframes, self.layer, x0, x1, pixels,
+                              self.band.getViewBox().height())
 
         steps = history.steps
         times = steps["time"]
@@ -181,9 +186,10 @@ class TimelineView(QWidget):
     following_changed = Signal(bool)
 
     def __init__(self, history: SessionHistory, span: float = 120.0,
-                 parent: QWidget | None = None):
+                 parent: QWidget | None = None, keyframes: KeyframeStore | None = None):
         super().__init__(parent)
         self.history = history
+        self.keyframes = keyframes
         self.span = span
         self.following = True
         self.signal_names = ("similarity", "similarity")  # layer 0's, the upper layers'
@@ -234,6 +240,8 @@ class TimelineView(QWidget):
         box.addWidget(self.graphics, 1)
 
         self.rows: list[LayerRow] = []
+        if keyframes is not None:
+            self.hover = KeyframeHover(self.graphics, keyframes, self.layer_at)
         self.set_span(span)
         self.span_box.currentIndexChanged.connect(self._span_chosen)
         self.live_button.toggled.connect(self.set_following)
@@ -349,13 +357,22 @@ class TimelineView(QWidget):
             x1 = max(now, self.span * 0.9) + self.span * 0.02
             self._set_range(x1 - self.span, x1)
         x0, x1 = self.visible_range()
-        key = (history.version, round(x0, 3), round(x1, 3), len(self.rows))
+        pictures = self.keyframes.version if self.keyframes is not None else 0
+        key = (history.version, pictures, round(x0, 3), round(x1, 3), len(self.rows))
         if key == self._drawn:
             return
         self._drawn = key
         pixels = max(100, int(self.rows[0].plot.getViewBox().width()))
         for row, layer_history in zip(self.rows, history.layers):
-            row.update(layer_history, now, x0, x1, pixels)
+            row.update(layer_history, now, x0, x1, pixels, self.keyframes)
+
+    def layer_at(self, scene_pos: QPointF) -> tuple[int, float] | None:
+        """The layer whose rows hold this scene point, and the time there."""
+        for row in self.rows:
+            for viewbox in row.viewboxes:
+                if viewbox.sceneBoundingRect().contains(scene_pos):
+                    return row.layer, viewbox.mapSceneToView(scene_pos).x()
+        return None
 
     def bar_count(self, layer: int) -> int:
         """Events drawn in a layer's band (for tests and the self-test)."""

@@ -17,10 +17,13 @@ from PySide6.QtWidgets import QSizePolicy, QWidget
 
 from streamer_core.sources import to_rgb
 
+from .keyframe_views import rgb_qimage
+from .keyframes import KeyframeStore
 from .session_history import SessionHistory
 from .timeline_view import event_colour
 
 FLASH_SECONDS = 1.0
+BADGE_PICTURE_HEIGHT = 40
 BANNER_COLOURS = {"info": QColor(40, 90, 160, 230), "warning": QColor(170, 110, 10, 235),
                   "error": QColor(170, 40, 40, 235)}
 
@@ -35,16 +38,21 @@ class EventBadge:
     now: float
     boundary_wall_time: float
     """time.monotonic() of the layer's latest boundary, 0 if none yet"""
+    picture: np.ndarray | None = None
+    """The event's keyframe so far (its middle input), RGB"""
 
 
-def event_badges(history: SessionHistory, boundary_wall: dict[int, float]) -> list[EventBadge]:
+def event_badges(history: SessionHistory, boundary_wall: dict[int, float],
+                 keyframes: KeyframeStore | None = None) -> list[EventBadge]:
     """Each layer's current event, from the history; `boundary_wall`: time.monotonic() of
-    each layer's latest boundary (the badge flashes after one)."""
+    each layer's latest boundary (the badge flashes after one); `keyframes`: their pictures."""
     badges = []
     for layer in history.layers:
         starts, first = layer.event_starts()
+        current = keyframes.current(layer.layer) if keyframes is not None else None
         badges.append(EventBadge(layer.layer, first + len(starts) - 1, float(starts[-1]),
-                                 history.latest_time, boundary_wall.get(layer.layer, 0.0)))
+                                 history.latest_time, boundary_wall.get(layer.layer, 0.0),
+                                 current.rgb if current is not None else None))
     return badges
 
 
@@ -61,6 +69,7 @@ class VideoView(QWidget):
         self.banner = ""
         self.banner_level = "info"
         self.badges: list[EventBadge] = []
+        self._badge_images: dict[int, tuple[np.ndarray, QImage]] = {}
 
     def sizeHint(self) -> QSize:  # noqa: N802 (Qt name)
         return QSize(640, 400)
@@ -94,6 +103,12 @@ class VideoView(QWidget):
         self.update()
 
     def set_badges(self, badges: list[EventBadge]) -> None:
+        pictures = {id(b.picture): self._badge_images.get(id(b.picture))
+                    for b in badges if b.picture is not None}
+        for badge in badges:  # converted once per new picture, not on every paint
+            if badge.picture is not None and pictures[id(badge.picture)] is None:
+                pictures[id(badge.picture)] = (badge.picture, rgb_qimage(badge.picture))
+        self._badge_images = pictures
         self.badges = badges
         self.update()
 
@@ -152,7 +167,8 @@ class VideoView(QWidget):
 
     def _paint_badges(self, painter: QPainter, area: QRectF) -> None:
         metrics = painter.fontMetrics()
-        line = metrics.height() + 10
+        with_pictures = any(b.picture is not None for b in self.badges)
+        line = max(metrics.height(), BADGE_PICTURE_HEIGHT if with_pictures else 0) + 10
         y = area.height() - 8 - line * len(self.badges)
         wall = time.monotonic()
         for badge in sorted(self.badges, key=lambda b: -b.layer):  # coarsest on top
@@ -162,7 +178,11 @@ class VideoView(QWidget):
             text = f"Layer {badge.layer}   event {badge.event + 1}   {length:5.1f} s"
             if fresh:
                 text += "   ● new event"
-            width = metrics.horizontalAdvance(text) + 40
+            image = self._badge_images.get(id(badge.picture))
+            picture_width = 0.0
+            if image is not None:
+                picture_width = image[1].width() * (line - 14) / max(image[1].height(), 1) + 6
+            width = metrics.horizontalAdvance(text) + 40 + picture_width
             rect = QRectF(8, y, width, line - 4)
             painter.setPen(QPen(QColor(255, 255, 255), 2) if fresh else Qt.PenStyle.NoPen)
             painter.setBrush(QColor(0, 0, 0, 170))
@@ -171,8 +191,11 @@ class VideoView(QWidget):
             painter.setBrush(colour)
             painter.drawRoundedRect(QRectF(rect.left() + 6, rect.top() + 5, 18,
                                            rect.height() - 10), 3, 3)
+            if image is not None:
+                painter.drawImage(QRectF(rect.left() + 30, rect.top() + 5, picture_width - 6,
+                                         rect.height() - 10), image[1])
             painter.setPen(QColor(240, 240, 240))
-            painter.drawText(rect.adjusted(32, 0, 0, 0),
+            painter.drawText(rect.adjusted(32 + picture_width, 0, 0, 0),
                              int(Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft),
                              text)
             y += line
