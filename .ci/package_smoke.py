@@ -14,6 +14,7 @@ import time
 from pathlib import Path
 
 TIMEOUT_S = 600
+EXPORTS = (".csv", ".vtt", ".otio", ".eaf")  # each through its library, bundled or not
 
 
 def run(exe: Path, args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess:
@@ -63,6 +64,9 @@ def main(argv: list[str]) -> int:
             ("CLI", base, ["segment", "synthetic:1:4", "--max-steps", "3", "--quiet",
                            "--set", "feature_dim=16", "--out", str(folder / "out.json"),
                            "--save-checkpoint", str(folder / "model.pt")], 0, ""),
+            *[(f"export {suffix}", base, ["export", str(folder / "out.json"),
+                                          str(folder / f"events{suffix}")], 0, "")
+              for suffix in EXPORTS],
             ("no display", base, [], 2, "no display found"),
             ("display without a server", {**base, "DISPLAY": ":5999"}, [], 2,
              "cannot open the display :5999"),
@@ -77,7 +81,8 @@ def main(argv: list[str]) -> int:
             print(f"{name}:")
             problems = check(run(exe, args, env), code, expect)
             failures += [f"{name}: {p}" for p in problems]
-        for made in (shot, folder / "out.json", folder / "model.pt"):
+        for made in (shot, folder / "out.json", folder / "model.pt",
+                     *(folder / f"events{suffix}" for suffix in EXPORTS)):
             if not (made.is_file() and made.stat().st_size > 0):
                 failures.append(f"{made.name} was not written")
     for failure in failures:

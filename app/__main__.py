@@ -23,7 +23,7 @@ def open_gui(argv: list[str]) -> int:
         from app.gui import run_gui
     except ImportError as err:
         print(f"streamer-studio: error: the desktop app cannot start ({err}); the "
-              "commands segment, evaluate and bench work without it", file=sys.stderr)
+              "commands segment, evaluate, export and bench work without it", file=sys.stderr)
         return 2
     return run_gui(argv)
 

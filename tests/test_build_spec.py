@@ -76,11 +76,14 @@ def test_spec_bundles_the_resources_the_app_looks_for(spec):
     analysis = spec["a"]
     datas = analysis.kwargs["datas"]
     assert datas, "no data files"
-    for src, dest in datas:
+    for src, _ in datas:
         assert Path(src).is_file(), f"{src} does not exist"
-        assert dest == "resources"  # where app/gui/resources.py looks under sys._MEIPASS
-    bundled = {Path(src).name for src, _ in datas}
+    # where app/gui/resources.py looks under sys._MEIPASS
+    bundled = {Path(src).name for src, dest in datas if dest == "resources"}
     assert {"icon.svg", "icon.png", "default_settings.json"} <= bundled
+    # where OpenTimelineIO looks for its adapters, beside its modules
+    assert ("opentimelineio/adapters", "builtin_adapters.plugin_manifest.json") in {
+        (dest, Path(src).name) for src, dest in datas}
     entry = Path(analysis.args[0][0])
     assert entry == ROOT / "app" / "__main__.py" and entry.is_file()
 
@@ -99,7 +102,7 @@ def test_spec_excludes_only_modules_the_app_does_not_load(spec):
     for needed in ("torch", "sympy", "unittest", "torchgen", "numpy", "cv2", "pyqtgraph",
                    "PySide6.QtCore", "PySide6.QtGui", "PySide6.QtWidgets", "PySide6.QtSvg",
                    "PySide6.QtOpenGL", "PySide6.QtOpenGLWidgets", "PySide6.QtTest",
-                   "streamer_core", "app"):
+                   "streamer_core", "app", "opentimelineio", "webvtt", "pympi"):
         top = [e for e in excludes if needed == e or needed.startswith(e + ".")]
         assert not top, f"{needed} is excluded by {top}"
 

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import argparse
 import json
+from pathlib import Path
 
 from streamer_core.atomic_file import write_json
 from streamer_core.evaluation import HierarchyFormatError, evaluate
+from streamer_core.exports import READERS, EventFileError, read_events
 
 from .errors import EXIT_OK, CliError
 from .files import check_writable, read_json
@@ -28,7 +30,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         description="Boundary precision/recall/F1 for every pair of layers (one-to-one "
                     "matching within the tolerance) and the paper's HLR IoU / MoF.")
     parser.add_argument("prediction", metavar="PRED.json")
-    parser.add_argument("truth", metavar="GT.json")
+    parser.add_argument("truth", metavar="GT",
+                        help="ground truth: hierarchy JSON, or events in .csv (layer, start, "
+                             "end), .eaf (ELAN, a tier per layer), .otio or .vtt")
     parser.add_argument("--tolerance", type=non_negative_float, default=1.0, metavar="S",
                         help="seconds a boundary may be off and still count (default 1.0)")
     parser.add_argument("--json", action="store_true",
@@ -41,7 +45,7 @@ def run(args: argparse.Namespace) -> int:
     if args.out:
         check_writable(args.out, "--out")
     predicted = read_json(args.prediction, "prediction")
-    truth = read_json(args.truth, "ground truth")
+    truth = read_truth(args.truth)
     try:
         report = evaluate(predicted, truth, args.tolerance)
     except HierarchyFormatError as err:
@@ -50,6 +54,20 @@ def run(args: argparse.Namespace) -> int:
         write_json(args.out, report)
     print(json.dumps(report, indent=2) if args.json else format_report(report))
     return EXIT_OK
+
+
+def read_truth(path: str) -> dict:
+    """A hierarchy doc from JSON or from an events file of another tool (by extension)."""
+    if Path(path).suffix.lower() not in READERS:
+        return read_json(path, "ground truth")
+    if not Path(path).is_file():
+        raise CliError(f"ground truth not found: {path}")
+    try:
+        return read_events(path)
+    except EventFileError as err:
+        raise CliError(f"ground truth {err}") from None
+    except (OSError, UnicodeDecodeError) as err:
+        raise CliError(f"cannot read ground truth {path}: {err}") from None
 
 
 def format_report(report: dict) -> str:

@@ -1,0 +1,66 @@
+"""`streamer-studio export`: a hierarchy JSON's events as CSV, WebVTT chapters, OTIO, ELAN
+or an HTML report with keyframes, the format taken from the output's extension."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from streamer_core.evaluation import HierarchyFormatError, check_hierarchy
+from streamer_core.exports import (
+    EXPORT_FORMATS,
+    NEEDS_FOOTAGE,
+    EventFileError,
+    export_events,
+    export_format,
+)
+
+from .errors import EXIT_OK, CliError
+from .files import check_not_an_input, check_writable, read_json
+
+
+def layer_number(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"{text!r} must be 0 or more")
+    return value
+
+
+def add_parser(subparsers: argparse._SubParsersAction) -> None:
+    formats = "; ".join(f"{suffix} {what}" for suffix, what in EXPORT_FORMATS.items())
+    parser = subparsers.add_parser(
+        "export", help="write a hierarchy's events as CSV, WebVTT, OTIO, ELAN or HTML",
+        description=f"Write the events of a hierarchy JSON in the format of OUT's extension: "
+                    f"{formats}.")
+    parser.add_argument("prediction", metavar="PRED.json")
+    parser.add_argument("out", metavar="OUT")
+    parser.add_argument("--video", metavar="VIDEO",
+                        help="the footage: keyframes of the .html report (required there), "
+                             "the media linked from .otio and .eaf")
+    parser.add_argument("--layer", type=layer_number, default=None, metavar="N",
+                        help="the layer of the .vtt chapters (default: the top one)")
+    parser.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    try:
+        suffix = export_format(args.out)
+    except EventFileError as err:
+        raise CliError(str(err)) from None
+    if suffix in NEEDS_FOOTAGE and not args.video:
+        raise CliError(f"a {suffix} report shows each event's keyframe: give the footage "
+                       "with --video VIDEO")
+    if args.video and not Path(args.video).is_file():
+        raise CliError(f"video not found: {args.video}")
+    check_writable(args.out, "OUT")
+    check_not_an_input(args.out, "OUT", [args.prediction, *([args.video] if args.video else [])])
+    doc = read_json(args.prediction, "prediction")
+    try:
+        check_hierarchy(doc, "prediction")
+        export_events(doc, args.out, layer=args.layer, video=args.video)
+    except (EventFileError, HierarchyFormatError) as err:
+        raise CliError(str(err)) from None
+    return EXIT_OK
