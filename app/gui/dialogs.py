@@ -8,6 +8,7 @@ Messages are non-modal: the window keeps running (and learning) while one is sho
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 from PySide6.QtWidgets import QFileDialog, QInputDialog, QMessageBox, QWidget
 
@@ -36,6 +37,16 @@ class Dialogs:
 
     def save_export(self, title: str, suggestion: str, file_filter: str) -> str | None:
         path, _ = QFileDialog.getSaveFileName(self.parent, title, suggestion, file_filter)
+        return path or None
+
+    def save_events(self, suggestion: str, formats: dict[str, str]) -> str | None:
+        """A path for an events export; `formats` {".csv": "CSV, ...", ...} are the filters
+        (the first chosen). A name typed without extension gets the chosen filter's."""
+        filters = [f"{what} (*{suffix})" for suffix, what in formats.items()]
+        path, chosen = QFileDialog.getSaveFileName(self.parent, "Export events", suggestion,
+                                                   ";;".join(filters))
+        if path and not Path(path).suffix and chosen in filters:
+            path += list(formats)[filters.index(chosen)]
         return path or None
 
     def ask_url(self) -> str | None:

@@ -17,7 +17,11 @@ class BackgroundWriter(QObject):
 
     def write_jsonl(self, path: str, rows: Callable[[], Iterable[dict]]) -> None:
         """`rows` is called on the pool thread: building them may take a while too."""
-        worker = create_worker(lambda: write_jsonl(path, rows()), _start_thread=False)
+        self.write(path, lambda: write_jsonl(path, rows()))
+
+    def write(self, path: str, writer: Callable[[], object]) -> None:
+        """Calls `writer` (which writes `path`) on a pool thread; `finished` says how."""
+        worker = create_worker(writer, _start_thread=False)
         worker.returned.connect(lambda _: self.finished.emit(path, ""))
         worker.errored.connect(lambda err: self.finished.emit(path, _reason(err)))
         worker.start()

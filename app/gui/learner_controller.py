@@ -34,6 +34,7 @@ class LearnerController(QObject):
     signal_names = Signal(str, str)  # what layer 0's and the upper layers' rows plot
     saved = Signal(str, str)  # path, why ("save" or "autosave")
     exported = Signal(str)  # path
+    hierarchy_ready = Signal(str, object)  # tag, hierarchy JSON doc (requests.hierarchy)
 
     def __init__(self, session: SessionStatus, history: SessionHistory,
                  snippets: LatestMailbox[Frame], parent: QObject | None = None):
@@ -86,6 +87,7 @@ class LearnerController(QObject):
         self.worker.stepped.connect(self._stepped)
         self.worker.saved.connect(self._saved)
         self.worker.exported.connect(self.exported)
+        self.worker.hierarchy_ready.connect(self.hierarchy_ready)
         self.worker.failed.connect(lambda title, text: self.message.emit("error", title, text))
         self.worker.warned.connect(
             lambda title, text: self.message.emit("warning", title, text))

@@ -74,6 +74,7 @@ class LearnerRequests(QObject):
     save = Signal(str, str)  # path, why ("save", "autosave")
     load = Signal(str)
     export_hierarchy = Signal(str, str)  # path, file name written into the JSON
+    hierarchy = Signal(str, str)  # a tag, the file name: the doc comes back, hierarchy_ready
     finish = Signal()  # closing: after the requests queued before it, the thread ends
 
     def connect_to(self, worker: LearnerWorker) -> None:
@@ -85,6 +86,7 @@ class LearnerRequests(QObject):
         self.save.connect(worker.save, queued)
         self.load.connect(worker.load, queued)
         self.export_hierarchy.connect(worker.export_hierarchy, queued)
+        self.hierarchy.connect(worker.send_hierarchy, queued)
         self.finish.connect(worker.finish, queued)
 
 
@@ -110,6 +112,7 @@ class LearnerWorker(QObject):
     stepped = Signal(object)  # StepResult
     saved = Signal(str, str)  # path, why
     exported = Signal(str)
+    hierarchy_ready = Signal(str, object)  # the request's tag, a hierarchy JSON doc
     demarcation_changed = Signal(object)  # the dict that was applied
     failed = Signal(str, str)  # title, message for the user
     warned = Signal(str, str)  # title, message: something was skipped, learning goes on
@@ -282,13 +285,25 @@ class LearnerWorker(QObject):
             return
         self._install(model, optimizer, "loaded", path)
 
-    @Slot(str, str)
-    def export_hierarchy(self, path: str, file_name: str) -> None:
+    def _hierarchy(self, file_name: str) -> dict | None:
         if self.model is None:
             self.failed.emit("Not exported", "There is no model yet.")
-            return
+            return None
         duration = self.model.base_counter * self.model.args.snippet_size
-        doc = hierarchy_json(self.model.extract_rep(), file=file_name, duration=duration)
+        return hierarchy_json(self.model.extract_rep(), file=file_name, duration=duration)
+
+    @Slot(str, str)
+    def send_hierarchy(self, tag: str, file_name: str) -> None:
+        """The events so far, for a writer off this thread (an export in another format)."""
+        doc = self._hierarchy(file_name)
+        if doc is not None:
+            self.hierarchy_ready.emit(tag, doc)
+
+    @Slot(str, str)
+    def export_hierarchy(self, path: str, file_name: str) -> None:
+        doc = self._hierarchy(file_name)
+        if doc is None:
+            return
         try:
             write_json(path, doc)
         except OSError as err:

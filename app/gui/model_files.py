@@ -1,9 +1,9 @@
 """The model the user keeps, without widgets (dialogs are injected): checkpoints (save,
 save as, load, autosave beside the chosen one), reset, and exports (hierarchy JSON,
-trace).
+trace, and the events in the formats of streamer_core.exports).
 
-An export format: a writer in streamer_core (hierarchy_json, trace_row), an action in
-the window's File menu, and a method here that asks for the path.
+An export format: a writer in streamer_core (hierarchy_json, trace_row, exports), an
+action in the window's File menu, and a method here that asks for the path.
 """
 
 from __future__ import annotations
@@ -11,6 +11,14 @@ from __future__ import annotations
 from pathlib import Path
 
 from PySide6.QtCore import QObject, QStandardPaths, QTimer, Signal, Slot
+
+from streamer_core.exports import (
+    EXPORT_FORMATS,
+    NEEDS_FOOTAGE,
+    EventFileError,
+    export_events,
+    export_format,
+)
 
 from .dialogs import Dialogs
 from .exports import BackgroundWriter
@@ -43,6 +51,8 @@ class ModelFiles(QObject):
         self.writer = BackgroundWriter(self)
         self.writer.finished.connect(self._written)
         learner.exported.connect(self._exported)
+        learner.hierarchy_ready.connect(self._write_events)
+        self._event_exports: dict[str, str | None] = {}  # path: footage, awaiting the doc
         self.autosave_timer = QTimer(self)
         self.autosave_timer.timeout.connect(self.autosave)
 
@@ -142,6 +152,44 @@ class ModelFiles(QObject):
         if path:
             snapshot = self.history.trace_snapshot()  # fast; rows are built off this thread
             self.writer.write_jsonl(path, lambda: trace_rows(snapshot))
+
+    def footage(self) -> str | None:
+        """The video file being watched, for keyframes; None for a camera, stream or the
+        synthetic scene (their frames are not kept)."""
+        info = self.session.source_info
+        if info is None or info.is_live or not Path(info.spec).is_file():
+            return None
+        return info.spec
+
+    @Slot()
+    def export_events(self) -> None:
+        """CSV, WebVTT, OTIO, ELAN, or (when the source is a video file) an HTML report
+        with keyframes; the model's events so far, written off the GUI thread."""
+        footage = self.footage()
+        formats = {suffix: what for suffix, what in EXPORT_FORMATS.items()
+                   if footage or suffix not in NEEDS_FOOTAGE}
+        path = self.dialogs.save_events(str(self._folder() / "events.csv"), formats)
+        if not path:
+            return
+        try:
+            suffix = export_format(path)
+        except EventFileError as err:
+            self.message.emit("error", "Events not exported", str(err))
+            return
+        if suffix in NEEDS_FOOTAGE and not footage:
+            self.message.emit("error", "Events not exported",
+                              "An HTML report shows each event's keyframe, read from the "
+                              "video: it is offered when the source is a video file.")
+            return
+        self._event_exports[path] = footage
+        info = self.session.source_info
+        self.learner.requests.hierarchy.emit(path, info.description if info else "session")
+
+    @Slot(str, object)
+    def _write_events(self, path: str, doc: dict) -> None:
+        if path in self._event_exports:
+            footage = self._event_exports.pop(path)
+            self.writer.write(path, lambda: export_events(doc, path, video=footage))
 
     @Slot(str)
     def _exported(self, path: str) -> None:
