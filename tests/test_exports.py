@@ -5,6 +5,8 @@ from __future__ import annotations
 import base64
 import csv
 import re
+import shutil
+import subprocess
 
 import cv2
 import numpy as np
@@ -113,6 +115,25 @@ def test_html_report_embeds_a_keyframe_per_event(tmp_path):
     assert "layer 1: 1 event<" in page and "layer 0: 3 events" in page
     assert "0:02.0 – 0:04.0 (2.0 s)" in page
     assert "http" not in page.replace("http://www.w3.org", "")  # nothing fetched
+
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="needs Chromium (Debian: apt-get install chromium)")
+def test_html_report_opens_in_headless_chromium_with_every_picture(tmp_path):
+    video = write_video(tmp_path / "clip.avi", frames=60, fps=10.0)
+    doc = hierarchy_json({"boundaries": {0: [0, 2.0, 4.0], 1: [0]}}, file="clip.avi",
+                         duration=6.0)
+    export_events(doc, tmp_path / "report.html", video=video)
+    done = subprocess.run(
+        [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--dump-dom",
+         (tmp_path / "report.html").as_uri()],
+        capture_output=True, text=True, timeout=60, check=False)
+    assert done.returncode == 0, done.stderr[-2000:]
+    dom = done.stdout  # the page as Chromium parsed it
+    assert dom.count("<figure") == 4 and dom.count("<img") == 4
+    assert "<h2>layer 1: 1 event</h2>" in dom
 
 
 @pytest.mark.parametrize("name, kwargs, message", [

@@ -82,16 +82,23 @@ def run_gui(argv: list[str] | None = None) -> int:
         return 2
 
     from .application import make_application, restore_window_state
+    from .diagnostics import CrashReporter, log_folder, start_logging
     from .main_window import MainWindow
     from .settings import SettingsStore, autosave_seconds_override
 
     app = make_application()
+    try:
+        log_path = start_logging(log_folder())
+    except OSError as err:  # a read-only home: run without a log file
+        print(f"streamer-studio: no log file ({err})", file=sys.stderr)
+        log_path = log_folder() / "(not written)"
     store = SettingsStore.user()
     settings, notes = store.load()
     if args.source:
         settings.source = args.source
     window = MainWindow(store, settings, notes=notes,
                         autosave_seconds=autosave_seconds_override())
+    CrashReporter(log_path, parent=window).install()
     restore_window_state(window, store)
     window.show()
     return int(app.exec())

@@ -5,18 +5,18 @@ from __future__ import annotations
 from PySide6.QtCore import QObject, QThreadPool, Signal
 from superqt.utils import create_worker
 
-from streamer_core.sources import list_cameras
+from streamer_core.sources import CameraDevice, find_cameras
 
 
-def _cameras(max_index: int) -> list[int]:
+def _cameras(max_index: int) -> list[CameraDevice]:
     try:
-        return list_cameras(max_index)
+        return find_cameras(max_index)
     except Exception:  # noqa: BLE001 - a broken driver means "no cameras", not a crash
         return []
 
 
 class CameraScanner(QObject):
-    found = Signal(object)  # list[int]
+    found = Signal(object)  # list[CameraDevice]
 
     def __init__(self, parent: QObject | None = None, max_index: int = 4):
         super().__init__(parent)
@@ -31,7 +31,7 @@ class CameraScanner(QObject):
         worker.returned.connect(self._done)
         worker.start()
 
-    def _done(self, cameras: list[int]) -> None:
+    def _done(self, cameras: list[CameraDevice]) -> None:
         self.scanning = False
         self.found.emit(cameras)
 

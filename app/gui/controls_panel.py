@@ -31,6 +31,7 @@ from PySide6.QtWidgets import (
 
 from streamer_core.presets import PRESETS
 from streamer_core.settings import BY_NAME, Setting
+from streamer_core.sources import CameraDevice
 
 from .session import RunState
 from .settings import APP_SETTINGS, StudioSettings
@@ -335,7 +336,8 @@ class ControlsPanel(QScrollArea):
         self.pause_button.setEnabled(state.can_pause)
         self.stop_button.setEnabled(state.can_stop)
 
-    def set_cameras(self, indices: list[int]) -> None:
+    def set_cameras(self, cameras: list[CameraDevice]) -> None:
+        """Lists each camera by name, size and rate where the platform gives them."""
         current = self.source_combo.currentData()
         keep = [(self.source_combo.itemText(i), self.source_combo.itemData(i))
                 for i in range(self.source_combo.count())
@@ -344,13 +346,13 @@ class ControlsPanel(QScrollArea):
             self.source_combo.clear()
             for text, data in keep[:1]:
                 self.source_combo.addItem(text, data)
-            for index in indices:
-                self.source_combo.addItem(f"Camera {index}", f"camera:{index}")
+            for camera in cameras:
+                self.source_combo.addItem(camera.label, camera.spec)
             for text, data in keep[1:]:
                 self.source_combo.addItem(text, data)
         self.show_source(current)
         self.refresh_button.setToolTip(
-            f"Look for cameras again ({len(indices)} found)" if indices
+            f"Look for cameras again ({len(cameras)} found)" if cameras
             else "Look for cameras again (none found)")
 
     def show_source(self, spec: str | None) -> None:

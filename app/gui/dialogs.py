@@ -7,12 +7,14 @@ Messages are non-modal: the window keeps running (and learning) while one is sho
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from pathlib import Path
 
 from PySide6.QtWidgets import QFileDialog, QInputDialog, QMessageBox, QWidget
 
 CHECKPOINT_FILTER = "Checkpoints (*.pt *.pth *.ckpt);;All files (*)"
+LOG_LEVELS = {"info": logging.INFO, "warning": logging.WARNING, "error": logging.ERROR}
 VIDEO_FILTER = "Videos (*.mp4 *.avi *.mkv *.mov *.webm *.mpg *.mpeg *.wmv *.m4v);;All files (*)"
 
 
@@ -80,6 +82,8 @@ class Notifier:
 
     def show(self, level: str, title: str, text: str) -> Message:
         message = Message(level, title, text)
+        logging.getLogger("streamer_studio").log(LOG_LEVELS.get(level, logging.INFO), "%s: %s",
+                                                 title, text)
         self.messages.append(message)
         del self.messages[:-50]
         if self.popups:

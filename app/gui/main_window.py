@@ -26,6 +26,7 @@ from PySide6.QtWidgets import QDockWidget, QMainWindow, QMenu, QSplitter
 from streamer_core.sources import Frame
 
 from .controls_panel import ControlsPanel
+from .diagnostics import log_folder, open_folder
 from .dialogs import Dialogs, Notifier
 from .learner_controller import LearnerController
 from .learner_worker import ModelInfo
@@ -233,7 +234,9 @@ class MainWindow(QMainWindow):
         self._menu("&Model", self.action_reset)
         self._menu("&View", self.action_follow, self.action_whole,
                    self.controls_dock.toggleViewAction(), self.learning_dock.toggleViewAction())
-        self._menu("&Help", self._action("&About", self._about))
+        self._menu("&Help", self._action("&About", self._about), self._action(
+            "Open &log folder", lambda: open_folder(log_folder()), None,
+            "The app's log and fault traces: what to attach to a bug report"))
 
     def _menu(self, title: str, *items: QAction | None) -> QMenu:
         """A menu bar menu of `items` (None: a separator)."""

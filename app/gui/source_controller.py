@@ -63,7 +63,7 @@ class SourceController(QObject):
     picture_cleared = Signal(str)  # no picture any more: what to show instead
     message = Signal(str, str, str)  # level, title, text: for the user's attention
     note = Signal(str, int)  # a passing status-bar note, milliseconds
-    cameras_found = Signal(object)  # list[int]: camera indices that answered
+    cameras_found = Signal(object)  # list[CameraDevice]: the cameras that answered
     choice_refused = Signal()  # a chosen source did not open: show the one playing again
 
     def __init__(self, session: SessionStatus, snippets: LatestMailbox[Frame],

@@ -107,8 +107,14 @@ class LayerRow:
         self.bars = pg.BarGraphItem(x0=np.zeros(0), width=np.zeros(0), y0=0.0, height=1.0,
                                     brushes=[], pen=pg.mkPen(30, 30, 30, 200, width=1))
         self.band.addItem(self.bars)
-        self.signal = self.plot.plot(pen=pg.mkPen(SIGNAL_COLOUR, width=1.5),
-                                     antialias=False, connect="finite", name="signal")
+        # Above layer 0 an input is an event of the layer below, often minutes apart: a
+        # line between two such values would draw a signal nobody measured. Points instead.
+        self.signal = (self.plot.plot(pen=pg.mkPen(SIGNAL_COLOUR, width=1.5),
+                                      antialias=False, connect="finite", name="signal")
+                       if layer == 0 else
+                       self.plot.plot(pen=None, symbol="o", symbolSize=5, symbolPen=None,
+                                      symbolBrush=SIGNAL_COLOUR, antialias=False,
+                                      name="signal"))
         self.threshold = self.plot.plot(pen=pg.mkPen(THRESHOLD_COLOUR, width=1.5,
                                                      style=Qt.PenStyle.DashLine),
                                         antialias=False, connect="finite", name="threshold")
@@ -199,7 +205,7 @@ class TimelineView(QWidget):
         header = QHBoxLayout()
         title = QLabel("<b>Event timeline</b>")
         legend = QLabel(
-            f"<span style='color:{SIGNAL_COLOUR}'>━ signal</span>&nbsp;&nbsp;"
+            f"<span style='color:{SIGNAL_COLOUR}'>━ ● signal</span>&nbsp;&nbsp;"
             f"<span style='color:{THRESHOLD_COLOUR}'>╍ threshold</span>&nbsp;&nbsp;"
             f"<span style='color:{BOUNDARY_COLOUR}'>▼ boundary</span>&nbsp;&nbsp;"
             "<span style='color:gray'>coloured bands: one colour per event</span>")

@@ -2,7 +2,7 @@
 preprocessing: how pictures become STREAMER inputs. No Qt here."""
 
 from .base import Frame, FrameSource, SourceError
-from .camera import CameraSource, list_cameras
+from .camera import CameraDevice, CameraSource, find_cameras, list_cameras
 from .color import to_rgb
 from .newest import NewestFrameSource
 from .preprocess import MODEL_SIZE, preprocess_frame
@@ -14,8 +14,8 @@ from .synthetic import SyntheticSource
 from .video_file import VideoFileSource
 
 __all__ = [
-    "MODEL_SIZE", "SPEC_HELP", "CameraSource", "Frame", "FrameSource", "NewestFrameSource",
-    "PlanSettings", "ScenePlan", "SnippetSampler", "SourceError", "StreamSource",
-    "SyntheticSource", "VideoFileSource", "list_cameras", "open_source", "parse_synthetic",
-    "preprocess_frame", "to_rgb",
+    "MODEL_SIZE", "SPEC_HELP", "CameraDevice", "CameraSource", "Frame", "FrameSource",
+    "NewestFrameSource", "PlanSettings", "ScenePlan", "SnippetSampler", "SourceError",
+    "StreamSource", "SyntheticSource", "VideoFileSource", "find_cameras", "list_cameras",
+    "open_source", "parse_synthetic", "preprocess_frame", "to_rgb",
 ]
