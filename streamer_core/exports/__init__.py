@@ -7,7 +7,7 @@ Every writer goes through `atomic_file`; every reader gives a hierarchy JSON doc
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 from .csv_events import read_csv, write_csv
@@ -46,12 +46,15 @@ def export_format(path: str | os.PathLike) -> str:
 
 
 def export_events(doc: dict, path: str | os.PathLike, layer: int | None = None,
-                  video: str | os.PathLike | None = None) -> None:
+                  video: str | os.PathLike | None = None,
+                  keyframes: Mapping[tuple[int, int], bytes] | None = None) -> None:
     """Writes the doc's events to `path` in the format of its extension.
 
     `layer`: the one layer of a .vtt (default: the top one). `video`: the footage, linked
-    from .otio and .eaf (default: the doc's "file") and the source of the .html's
-    keyframes (required there). EventFileError (or HierarchyFormatError) for bad input.
+    from .otio and .eaf (default: the doc's "file"). The .html's pictures: `keyframes`
+    ({(layer, event index): JPEG}, e.g. those a live session kept), else `video`'s frame
+    at each event's middle; one of them is required. EventFileError (or
+    HierarchyFormatError) for bad input.
     """
     suffix = export_format(path)
     layers = hierarchy_events(doc)
@@ -72,13 +75,17 @@ def export_events(doc: dict, path: str | os.PathLike, layer: int | None = None,
     elif suffix == ".eaf":
         write_eaf(layers, path, media=media)
     else:
-        if not video:
+        title = f"Events of {Path(str(doc.get('file') or video or 'the session')).name}"
+        if keyframes is not None:
+            write_html(layers, path, lambda e: keyframes.get((e.layer, e.index)), title,
+                       footage="the pictures the session kept, at each event's middle")
+        elif video:
+            frames = video_keyframes(video, [e.middle for events in layers for e in events])
+            write_html(layers, path, lambda e: frames.get(e.middle), title,
+                       footage=f"{Path(video).name} at each event's middle")
+        else:
             raise EventFileError("an HTML report shows each event's keyframe: it needs the "
                                  "footage (a video file)")
-        middles = [e.middle for events in layers for e in events]
-        write_html(layers, path, video_keyframes(video, middles),
-                   title=f"Events of {Path(str(doc.get('file') or video)).name}",
-                   footage=Path(video).name)
 
 
 def read_events(path: str | os.PathLike) -> dict:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import base64
 import html
 import os
-from collections.abc import Mapping
+from collections.abc import Callable
 
 from streamer_core.atomic_file import atomic_file
 from streamer_core.hierarchy import layer_colour
@@ -37,16 +37,16 @@ def clock(seconds: float) -> str:
     return f"{hours}:{minutes:02d}:{secs:04.1f}" if hours else f"{minutes}:{secs:04.1f}"
 
 
-def html_report(layers: list[list[Event]], keyframes: Mapping[float, bytes], title: str,
-                footage: str) -> str:
-    """`keyframes`: a JPEG per event middle (an event without one shows 'no picture')."""
+def html_report(layers: list[list[Event]], keyframe: Callable[[Event], bytes | None],
+                title: str, footage: str) -> str:
+    """`keyframe(event)`: its JPEG, or None ('no picture'). `footage` says where the
+    pictures come from."""
     end = max((e.end for events in layers for e in events), default=0.0) or 1.0
     parts = [f"<!DOCTYPE html>\n<html lang='en'><head><meta charset='utf-8'>"
              f"<title>{html.escape(title)}</title><style>{STYLE}</style></head><body>",
              f"<h1>{html.escape(title)}</h1>",
              f"<p class='note'>{sum(map(len, layers))} events in {len(layers)} layers over "
-             f"{clock(end)}; keyframes from {html.escape(footage)} at each event's middle."
-             "</p>"]
+             f"{clock(end)}; keyframes: {html.escape(footage)}.</p>"]
     for layer in reversed(range(len(layers))):
         events = layers[layer]
         parts.append(f"<h2>{html.escape(layer_name(layer))}: {len(events)} event"
@@ -55,7 +55,7 @@ def html_report(layers: list[list[Event]], keyframes: Mapping[float, bytes], tit
                   f"background:{layer_colour(layer, e.index)}' title='event {e.index}'></div>"
                   for e in events]
         parts.append("</div><div class='events'>")
-        parts += [_figure(e, keyframes.get(e.middle)) for e in events]
+        parts += [_figure(e, keyframe(e)) for e in events]
         parts.append("</div>")
     parts.append("</body></html>\n")
     return "\n".join(parts)
@@ -71,6 +71,6 @@ def _figure(event: Event, jpeg: bytes | None) -> str:
 
 
 def write_html(layers: list[list[Event]], path: str | os.PathLike,
-               keyframes: Mapping[float, bytes], title: str, footage: str) -> None:
+               keyframe: Callable[[Event], bytes | None], title: str, footage: str) -> None:
     with atomic_file(path) as handle:
-        handle.write(html_report(layers, keyframes, title, footage))
+        handle.write(html_report(layers, keyframe, title, footage))
