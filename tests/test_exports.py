@@ -117,6 +117,15 @@ def test_html_report_embeds_a_keyframe_per_event(tmp_path):
     assert "http" not in page.replace("http://www.w3.org", "")  # nothing fetched
 
 
+def test_html_report_can_show_a_sessions_kept_pictures_without_footage(tmp_path):
+    ok, jpeg = cv2.imencode(".jpg", np.full((30, 40, 3), 200, np.uint8))
+    path = tmp_path / "report.html"
+    export_events(DOC, path, keyframes={(0, 1): jpeg.tobytes(), (1, 0): jpeg.tobytes()})
+    page = path.read_text()
+    assert page.count("data:image/jpeg;base64,") == 2 and page.count("no picture") == 4
+    assert "keyframes: the pictures the session kept" in page
+
+
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 
 

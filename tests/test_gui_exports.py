@@ -19,7 +19,8 @@ def script_events_dialog(window, answer):
     return offered
 
 
-def test_a_video_file_offers_every_format_and_exports_elan_and_html(qtbot, tmp_path):
+def test_every_format_is_offered_and_html_shows_the_pictures_the_session_kept(qtbot,
+                                                                             tmp_path):
     video = write_video(tmp_path / "clip.avi", frames=300, fps=10.0)
     window = open_window(qtbot, tmp_path, str(video))
     wait_steps(qtbot, window, 2)
@@ -28,22 +29,24 @@ def test_a_video_file_offers_every_format_and_exports_elan_and_html(qtbot, tmp_p
         window.action_export_events.trigger()
         qtbot.waitUntil(lambda n=name: (tmp_path / n).exists(), timeout=SLOW)
         assert offered == [[".csv", ".vtt", ".otio", ".eaf", ".html"]]
-    tiers = pympi.Eaf(str(tmp_path / "events.eaf")).get_tier_names()
-    assert "layer 0" in tiers
-    assert "data:image/jpeg;base64," in (tmp_path / "events.html").read_text()
+    eaf = pympi.Eaf(str(tmp_path / "events.eaf"))
+    assert "layer 0" in eaf.get_tier_names()
+    assert eaf.media_descriptors[0]["MEDIA_URL"] == video.resolve().as_uri()
+    page = (tmp_path / "events.html").read_text()
+    pictures = page.count("data:image/jpeg;base64,")
+    assert pictures >= 1 and pictures + page.count("no picture") == page.count("<figure")
     assert window.notifier.last is None or window.notifier.last.level != "error"
 
 
-def test_without_footage_html_is_not_offered_and_refused_if_typed(qtbot, tmp_path):
+def test_an_unknown_extension_is_refused_and_a_camera_or_scene_exports_too(qtbot, tmp_path):
     window = open_window(qtbot, tmp_path, "synthetic:0")
     wait_steps(qtbot, window, 2)
-    offered = script_events_dialog(window, tmp_path / "report.html")
+    script_events_dialog(window, tmp_path / "events.docx")
     window.action_export_events.trigger()
-    assert offered == [[".csv", ".vtt", ".otio", ".eaf"]]
     assert window.notifier.last.title == "Events not exported"
-    assert "video file" in window.notifier.last.text
-    script_events_dialog(window, tmp_path / "events.vtt")
+    assert ".docx" in window.notifier.last.text
+    script_events_dialog(window, tmp_path / "events.html")
     window.action_export_events.trigger()
-    qtbot.waitUntil(lambda: (tmp_path / "events.vtt").exists(), timeout=SLOW)
-    assert (tmp_path / "events.vtt").read_text().startswith("WEBVTT")
-    assert not (tmp_path / "report.html").exists()
+    qtbot.waitUntil(lambda: (tmp_path / "events.html").exists(), timeout=SLOW)
+    assert "data:image/jpeg;base64," in (tmp_path / "events.html").read_text()
+    assert not (tmp_path / "events.docx").exists()

@@ -9,7 +9,7 @@ from pathlib import Path
 from streamer_core.evaluation import HierarchyFormatError, check_hierarchy
 from streamer_core.exports import (
     EXPORT_FORMATS,
-    NEEDS_FOOTAGE,
+    NEEDS_PICTURES,
     EventFileError,
     export_events,
     export_format,
@@ -50,7 +50,7 @@ def run(args: argparse.Namespace) -> int:
         suffix = export_format(args.out)
     except EventFileError as err:
         raise CliError(str(err)) from None
-    if suffix in NEEDS_FOOTAGE and not args.video:
+    if suffix in NEEDS_PICTURES and not args.video:
         raise CliError(f"a {suffix} report shows each event's keyframe: give the footage "
                        "with --video VIDEO")
     if args.video and not Path(args.video).is_file():

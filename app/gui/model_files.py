@@ -14,7 +14,7 @@ from PySide6.QtCore import QObject, QStandardPaths, QTimer, Signal, Slot
 
 from streamer_core.exports import (
     EXPORT_FORMATS,
-    NEEDS_FOOTAGE,
+    NEEDS_PICTURES,
     EventFileError,
     export_events,
     export_format,
@@ -22,6 +22,7 @@ from streamer_core.exports import (
 
 from .dialogs import Dialogs
 from .exports import BackgroundWriter
+from .keyframes import KeyframeStore, encode_jpeg
 from .learner_controller import LearnerController
 from .session import SessionStatus
 from .session_history import SessionHistory, trace_rows
@@ -30,6 +31,18 @@ from .settings_controller import SettingsController
 
 AUTOSAVE_CHOICES = (0, 1, 5, 10, 30)
 """Minutes; 0 is off"""
+
+
+def kept_pictures(store: KeyframeStore, num_layers: int) -> dict[tuple[int, int], bytes]:
+    """{(layer, event index): JPEG} of the events whose pictures the session still keeps,
+    the open events' provisional ones included."""
+    pictures = {(k.layer, k.index): k.jpeg for layer in store.layers()
+                for k in store.keyframes(layer)}
+    for layer in range(num_layers):
+        current = store.current(layer)
+        if current is not None:
+            pictures[(layer, current.index)] = encode_jpeg(current.rgb)
+    return pictures
 
 
 class ModelFiles(QObject):
@@ -52,7 +65,7 @@ class ModelFiles(QObject):
         self.writer.finished.connect(self._written)
         learner.exported.connect(self._exported)
         learner.hierarchy_ready.connect(self._write_events)
-        self._event_exports: dict[str, str | None] = {}  # path: footage, awaiting the doc
+        self._event_exports: dict[str, tuple] = {}  # path: (footage, pictures) until the doc
         self.autosave_timer = QTimer(self)
         self.autosave_timer.timeout.connect(self.autosave)
 
@@ -154,8 +167,8 @@ class ModelFiles(QObject):
             self.writer.write_jsonl(path, lambda: trace_rows(snapshot))
 
     def footage(self) -> str | None:
-        """The video file being watched, for keyframes; None for a camera, stream or the
-        synthetic scene (their frames are not kept)."""
+        """The video file being watched (linked from .otio and .eaf); None for a camera,
+        a stream or the synthetic scene."""
         info = self.session.source_info
         if info is None or info.is_live or not Path(info.spec).is_file():
             return None
@@ -163,12 +176,9 @@ class ModelFiles(QObject):
 
     @Slot()
     def export_events(self) -> None:
-        """CSV, WebVTT, OTIO, ELAN, or (when the source is a video file) an HTML report
-        with keyframes; the model's events so far, written off the GUI thread."""
-        footage = self.footage()
-        formats = {suffix: what for suffix, what in EXPORT_FORMATS.items()
-                   if footage or suffix not in NEEDS_FOOTAGE}
-        path = self.dialogs.save_events(str(self._folder() / "events.csv"), formats)
+        """CSV, WebVTT, OTIO, ELAN or an HTML report with the pictures the session kept:
+        the model's events so far, written off the GUI thread."""
+        path = self.dialogs.save_events(str(self._folder() / "events.csv"), EXPORT_FORMATS)
         if not path:
             return
         try:
@@ -176,20 +186,18 @@ class ModelFiles(QObject):
         except EventFileError as err:
             self.message.emit("error", "Events not exported", str(err))
             return
-        if suffix in NEEDS_FOOTAGE and not footage:
-            self.message.emit("error", "Events not exported",
-                              "An HTML report shows each event's keyframe, read from the "
-                              "video: it is offered when the source is a video file.")
-            return
-        self._event_exports[path] = footage
+        pictures = (kept_pictures(self.learner.keyframes, self.session.num_layers)
+                    if suffix in NEEDS_PICTURES else None)
+        self._event_exports[path] = (self.footage(), pictures)
         info = self.session.source_info
         self.learner.requests.hierarchy.emit(path, info.description if info else "session")
 
     @Slot(str, object)
     def _write_events(self, path: str, doc: dict) -> None:
         if path in self._event_exports:
-            footage = self._event_exports.pop(path)
-            self.writer.write(path, lambda: export_events(doc, path, video=footage))
+            footage, pictures = self._event_exports.pop(path)
+            self.writer.write(path, lambda: export_events(doc, path, video=footage,
+                                                          keyframes=pictures))
 
     @Slot(str)
     def _exported(self, path: str) -> None:

@@ -25,12 +25,13 @@ EXPORT_FORMATS = {
     ".eaf": "ELAN, one tier per layer",
     ".html": "HTML report with keyframes",
 }
-NEEDS_FOOTAGE = (".html",)
+NEEDS_PICTURES = (".html",)
+"""Formats that show each event's picture: from the footage or a session's keyframes"""
 
 READERS: dict[str, Callable[[str | os.PathLike], dict]] = {
     ".csv": read_csv, ".eaf": read_eaf, ".otio": read_otio, ".vtt": read_vtt}
 
-__all__ = ["EXPORT_FORMATS", "Event", "EventFileError", "NEEDS_FOOTAGE", "READERS",
+__all__ = ["EXPORT_FORMATS", "Event", "EventFileError", "NEEDS_PICTURES", "READERS",
            "export_events", "export_format", "hierarchy_doc", "hierarchy_events",
            "read_events"]
 
