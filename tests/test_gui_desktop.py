@@ -62,16 +62,21 @@ def test_the_log_rotates_and_a_fault_leaves_its_trace(tmp_path):
         "from app.gui import diagnostics\n"
         "diagnostics.LOG_BYTES = 2000\n"
         "diagnostics.start_logging(Path(sys.argv[1]))\n"
-        "for i in range(100): diagnostics.log.warning('record %d', i)\n"
+        "for i in range(40): diagnostics.log.warning('record %d', i)\n"
         "faulthandler._sigsegv()\n")
-    done = subprocess.run([sys.executable, "-c", script, str(tmp_path)], cwd=REPO,
-                          capture_output=True, text=True, timeout=60, check=False)
-    assert done.returncode != 0  # it did crash
-    log = (tmp_path / "streamer-studio.log").read_text()
-    assert "record 99" in log and len(log) <= 2000
-    assert (tmp_path / "streamer-studio.log.1").exists()
-    assert len(list(tmp_path.glob("streamer-studio.log.*"))) == 3  # the backups kept
-    assert "Segmentation fault" in (tmp_path / "faults.log").read_text()
+    for _ in range(2):  # each run writes about 3 KB and then crashes
+        done = subprocess.run([sys.executable, "-c", script, str(tmp_path)], cwd=REPO,
+                              capture_output=True, text=True, timeout=60, check=False)
+        assert done.returncode != 0  # it did crash
+        assert "Segmentation fault" in (tmp_path / "faults.log").read_text()
+    logs = sorted(tmp_path.glob("streamer-studio.log*"))
+    assert [p.name for p in logs] == ["streamer-studio.log", "streamer-studio.log.1",
+                                      "streamer-studio.log.2", "streamer-studio.log.3"]
+    assert all(p.stat().st_size <= 2000 for p in logs)
+    assert "record 39" in logs[0].read_text()
+    # the second run kept the first one's trace and said so in the log
+    assert "Segmentation fault" in (tmp_path / "faults.previous.log").read_text()
+    assert "previous run stopped on a fault" in "".join(p.read_text() for p in logs)
 
 
 class FakeCapture:

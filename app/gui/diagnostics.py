@@ -23,6 +23,7 @@ from PySide6.QtWidgets import QMessageBox, QWidget
 LOG_FILE = "streamer-studio.log"
 FAULTS_FILE = "faults.log"
 """faulthandler writes to a raw descriptor: a file of its own, never rotated under it"""
+PREVIOUS_FAULTS_FILE = "faults.previous.log"
 LOG_BYTES = 1_000_000
 LOG_BACKUPS = 3
 log = logging.getLogger("streamer_studio")
@@ -45,12 +46,11 @@ def start_logging(folder: Path) -> Path:
         "%(asctime)s %(levelname)s [%(threadName)s] %(name)s: %(message)s"))
     root = logging.getLogger()
     root.addHandler(handler)
-    root.setLevel(min(root.level, logging.INFO) if root.level else logging.INFO)
+    root.setLevel(logging.INFO)
     faults = folder / FAULTS_FILE
-    if faults.exists() and faults.stat().st_size > 0:
-        log.warning("The previous run left fault traces in %s", faults)
-        if faults.stat().st_size > LOG_BYTES:
-            faults.replace(faults.with_suffix(".log.1"))
+    if faults.exists() and faults.stat().st_size > 0:  # the last run died: keep its trace
+        kept = faults.replace(folder / PREVIOUS_FAULTS_FILE)
+        log.warning("The previous run stopped on a fault; its trace is in %s", kept)
     faulthandler.enable(file=_open_faults(faults), all_threads=True)
     log.info("Streamer Studio started (Python %s)", sys.version.split()[0])
     return path
@@ -61,7 +61,7 @@ _fault_file: IO | None = None  # kept open for faulthandler as long as the proce
 
 def _open_faults(path: Path) -> IO:
     global _fault_file
-    _fault_file = open(path, "a", encoding="utf-8")  # noqa: SIM115 - lives with the process
+    _fault_file = open(path, "w", encoding="utf-8")  # noqa: SIM115 - lives with the process
     return _fault_file
 
 
