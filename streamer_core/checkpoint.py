@@ -139,6 +139,13 @@ def save_checkpoint(path: str | os.PathLike, model: StreamerModel,
         payload = checkpoint_dict(model, optimizer)
     except Exception as err:  # noqa: BLE001 - reported with the file name
         raise CheckpointError(path, f"could not collect the model state ({err})") from err
+    try:  # what loading would refuse is not saved either
+        for number, state in enumerate(payload["studio"]["layers"]):
+            _check_numbers(state["demarcation"], f"layer {number} demarcation state", None)
+            _check_numbers(state["boundary_surprises"], f"layer {number} boundary surprises")
+    except ValueError as err:
+        raise CheckpointError(path, f"not saved: the model has diverged ({err}); the "
+                                    "previous file is unchanged") from None
     guarded = None
     try:
         with atomic_file(path, "wb") as handle:

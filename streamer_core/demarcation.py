@@ -10,6 +10,7 @@ the model predicted well, ended by a surprise.
 
 from __future__ import annotations
 
+import math
 from collections import deque
 from collections.abc import Sequence
 
@@ -236,6 +237,17 @@ class EventDemarcation:
         shift the whole signal, a step that is no event. The other modes ignore it (the
         reference's rules exactly so)."""
         if self.dem_mode == CHANGE:
+            self.previous = None
+
+    def forget_nonfinite(self) -> None:
+        """Drops the NaN and infinite values a diverged model fed it: kept, they would
+        poison every later threshold (and make a checkpoint that cannot load)."""
+        finite = [v for v in self.window if math.isfinite(v)]
+        self.window.clear()
+        self.window.extend(finite)
+        if not math.isfinite(self.buffer):
+            self.buffer = 0.0
+        if self.previous is not None and not np.isfinite(self.previous).all():
             self.previous = None
 
     # --- state --------------------------------------------------------------------------

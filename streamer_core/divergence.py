@@ -42,11 +42,18 @@ class DivergenceGuard:
         self.model = model
         self.optimizer = optimizer
         self.recoveries = 0
+        self.diverged: str | None = None
+        """What the last `step` undid, in words; None when it learned normally"""
         self._weights: dict[str, torch.Tensor] | None = None
         self._adam: list[list[dict]] = []
 
     def step(self, reports: list[LayerStep]) -> str | None:
-        """Learns from this input; returns what happened if the model had diverged."""
+        """Learns from this input; returns what happened if the model had diverged (also
+        kept in `diverged`)."""
+        self.diverged = self._learn(reports)
+        return self.diverged
+
+    def _learn(self, reports: list[LayerStep]) -> str | None:
         bad = [r.layer for r in reports if r.signal is not None and not math.isfinite(r.signal)]
         if bad:
             return self._recover(f"layer {bad[0]}'s prediction loss is not a number")
@@ -78,6 +85,8 @@ class DivergenceGuard:
             layer.representation = layer.context = layer.main_objective = None
             layer.objective_ready = False
             layer.demarcation.weights_changed()
+            layer.demarcation.forget_nonfinite()
+            layer.escalation.load_state([s for s in layer.escalation.state() if math.isfinite(s)])
         kept = ("the weights from before the last update are restored" if restored
                 else "its gradients are dropped")
         return (f"the model diverged at input {self.model.base_counter} ({reason}); {kept} "

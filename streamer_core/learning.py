@@ -7,17 +7,20 @@ import threading
 import torch
 
 from .device import to_device
+from .divergence import DivergenceGuard
 from .layer import LayerStep
 from .model import StreamerModel
 from .optimizer import StreamerOptimizer
 
 
 def learning_step(model: StreamerModel, optimizer: StreamerOptimizer | None, x: torch.Tensor,
-                  learn: bool = True, stop: threading.Event | None = None
-                  ) -> list[LayerStep]:
+                  learn: bool = True, stop: threading.Event | None = None,
+                  guard: DivergenceGuard | None = None) -> list[LayerStep]:
     """Feeds frame `x` [1, 3, 128, 128] to the model. With `learn`, its gradients are
     accumulated and the weights updated when due; without, no graph is built. A `stop`
-    set during the forward pass abandons the update (the app is closing)."""
+    set during the forward pass abandons the update (the app is closing). With a `guard`
+    (the CLI and the app both pass one), the update goes through it: a diverged model
+    gets its last good weights back and `guard.diverged` says what happened."""
     x = to_device(x, model.device)  # pinned, without waiting for the GPU
     if not learn:
         with torch.no_grad():
@@ -25,6 +28,10 @@ def learning_step(model: StreamerModel, optimizer: StreamerOptimizer | None, x: 
     if optimizer is None:
         raise ValueError("learning needs an optimizer")
     reports = model(x)
-    if stop is None or not stop.is_set():
+    if stop is not None and stop.is_set():
+        return reports
+    if guard is not None:
+        guard.step(reports)
+    else:
         optimizer.step()
     return reports

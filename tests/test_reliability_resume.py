@@ -185,3 +185,71 @@ def test_nan_weights_are_never_saved(tmp_path):
     with pytest.raises(CheckpointError, match="diverged"):
         save_checkpoint(path, model, optimizer)
     assert path.read_bytes() == before
+
+
+def _blow_up(model) -> None:
+    """An Adam learning rate of 1e3, above the settings' bound, as a poisoned file sets it."""
+    for layer in model.layers():
+        for module in (layer.f, layer.p):
+            for group in module.optim.param_groups:
+                group["lr"] = 1e3
+
+
+def _pictures(n: int) -> list:
+    """RGB uint8 pictures of the scene frames, as a source hands them on."""
+    return [((x[0].permute(1, 2, 0) + 1) * 127.5).to(torch.uint8).numpy()
+            for x in scene_frames(n, seed=2)]
+
+
+def test_the_cli_segmenter_learns_through_the_divergence_guard():
+    from app.cli.pipeline import Segmenter
+
+    model, optimizer = small_model(seed=3, optimize_every=1)
+    _blow_up(model)
+    warnings: list[str] = []
+    segmenter = Segmenter(model, optimizer, warn=warnings.append)
+    for image in _pictures(8):
+        segmenter.step(image)
+        assert all(bool(torch.isfinite(p).all()) for p in model.parameters())
+    assert warnings and "diverged" in warnings[0]
+
+
+def test_the_apps_learner_restores_the_last_good_weights_says_so_and_saves_no_nan(
+        qapp, tmp_path):
+    """The GUI's learner used to take NaN weights without a word (and would autosave
+    them); it now goes through the same guard as the CLI."""
+    from app.gui.learner_controller import LearnerController
+    from app.gui.learner_worker import LearnerWorker
+    from app.gui.mailbox import LatestMailbox
+    from app.gui.self_test import small_settings
+    from app.gui.session import SessionStatus
+    from app.gui.session_history import SessionHistory
+    from streamer_core.sources import Frame
+
+    mailbox = LatestMailbox()
+    worker = LearnerWorker(mailbox, *small_settings().model_arguments())
+    worker.start()
+    worker.optimizer.args.optimize_every = 1
+    _blow_up(worker.model)
+    steps, failures, saved = [], [], []
+    worker.stepped.connect(steps.append)
+    worker.failed.connect(lambda title, text: failures.append(text))
+    worker.saved.connect(lambda path, why: saved.append(path))
+    for i, image in enumerate(_pictures(8)):
+        mailbox.put(Frame(image, i * 0.5, i))
+        worker.on_snippet_ready()
+        assert all(bool(torch.isfinite(p).all()) for p in worker.model.parameters())
+    diverged = [s for s in steps if s.diverged]
+    assert diverged and "diverged" in diverged[0].diverged and "restored" in diverged[0].diverged
+    worker.save(str(tmp_path / "a.autosave.pt"), "autosave")
+    assert failures == [] and saved  # the last good weights, not NaN
+    load_checkpoint(tmp_path / "a.autosave.pt", device="cpu")
+
+    # The window's controller tells the user in words: a message and a status-bar note.
+    controller = LearnerController(SessionStatus(), SessionHistory(), mailbox)
+    messages, notes = [], []
+    controller.message.connect(lambda level, title, text: messages.append((title, text)))
+    controller.note.connect(lambda text, ms: notes.append(text))
+    controller._stepped(diverged[0])
+    assert messages[0][0] == "Model diverged" and "restored" in messages[0][1]
+    assert "diverged" in notes[0]

@@ -78,12 +78,9 @@ class Segmenter:
 
     def _step(self, x: torch.Tensor, video: int) -> list[LayerStep]:
         updates_before = self.optimizer.optimizer_steps if self.optimizer else 0
-        if not self.learn:
-            reports = learning_step(self.model, None, x, learn=False)
-        else:  # learning_step's update, through the guard
-            reports = self.model(x)
-            if (message := self.guard.step(reports)) is not None:
-                self.warn(message)
+        reports = learning_step(self.model, self.optimizer, x, self.learn, guard=self.guard)
+        if self.guard is not None and self.guard.diverged:
+            self.warn(self.guard.diverged)
         updated = self.optimizer is not None and self.optimizer.optimizer_steps != updates_before
         self.learning.observe(reports, updated)
         self.steps += 1

@@ -132,6 +132,11 @@ class LearnerController(QObject):
                 self.boundary_wall[report.layer] = now
         self.session.count_step(result.seconds, result.num_layers, result.optimizer_steps)
         self.step_rate.tick(now)
+        if result.diverged:
+            self.note.emit("The model diverged: its last good weights are back", 10_000)
+            self.message.emit("warning", "Model diverged", (
+                f"{result.diverged[0].upper()}{result.diverged[1:]}.\n\nNo diverged weights "
+                "are kept, saved or autosaved."))
 
     # --- settings ---------------------------------------------------------------------
 

@@ -26,6 +26,7 @@ from streamer_core import (
 from streamer_core.atomic_file import write_json
 from streamer_core.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
 from streamer_core.device import describe_device
+from streamer_core.divergence import DivergenceGuard
 from streamer_core.hierarchy import hierarchy_json
 from streamer_core.learning import learning_step
 from streamer_core.sources import Frame, preprocess_frame, to_rgb
@@ -49,6 +50,8 @@ class StepResult:
     """The events this input closed, with their pictures"""
     open_keyframes: list[OpenKeyframe] = field(default_factory=list)
     """Each layer's open event with its middle picture so far"""
+    diverged: str = ""
+    """What the divergence guard undid at this step ("" when it learned normally)"""
 
 
 @dataclass(frozen=True)
@@ -125,6 +128,7 @@ class LearnerWorker(QObject):
         self.learning = learning
         self.model: StreamerModel | None = None
         self.optimizer: StreamerOptimizer | None = None
+        self.guard: DivergenceGuard | None = None
         self._stop = threading.Event()
         self._halted = ""  # why learning stopped after an unexpected error
         self.keyframes = EventKeyframes()
@@ -167,6 +171,7 @@ class LearnerWorker(QObject):
     def _install(self, model: StreamerModel, optimizer: StreamerOptimizer, reason: str,
                  path: str = "") -> None:
         self.model, self.optimizer = model, optimizer
+        self.guard = DivergenceGuard(model, optimizer)
         self._halted = ""
         self.snippets.clear()
         boundaries = {layer.layer_num: [float(t) for t in layer.hierarchy_boundaries]
@@ -199,7 +204,8 @@ class LearnerWorker(QObject):
                                  "was skipped and learning goes on.")
             return
         try:
-            reports = learning_step(self.model, self.optimizer, x, self.learning, self._stop)
+            reports = learning_step(self.model, self.optimizer, x, self.learning, self._stop,
+                                    self.guard)
             if self._stop.is_set():
                 return  # closing: the step was abandoned rather than back-propagated
         except Exception as err:  # noqa: BLE001 - e.g. out of memory; the GUI must hear it
@@ -214,7 +220,8 @@ class LearnerWorker(QObject):
             seconds=time.perf_counter() - started, num_layers=self.model.get_num_layers(),
             optimizer_steps=self.optimizer.optimizer_steps,
             base_counter=self.model.base_counter, skipped=self.snippets.skipped,
-            keyframes=closed, open_keyframes=open_keyframes))
+            keyframes=closed, open_keyframes=open_keyframes,
+            diverged=(self.guard.diverged or "") if self.learning else ""))
 
     @Slot(bool)
     def set_learning(self, learning: bool) -> None:
