@@ -63,6 +63,33 @@ def test_a_lost_camera_is_retried_and_learning_resumes_with_the_same_model(qtbot
         window.sources.stop()  # before the server goes: no second loss to wait for
 
 
+def test_a_stream_down_at_launch_is_tried_until_it_comes_up_then_replaces_the_stand_in(
+        qtbot, tmp_path):
+    """It used to fall back to the synthetic scene for good."""
+    port = free_port()
+    url = f"http://127.0.0.1:{port}/stream.mjpg"
+    window = open_window(qtbot, tmp_path, url)
+    window.sources.delays = SHORT_DELAYS
+    qtbot.waitUntil(lambda: window.session.source_info is not None, timeout=20_000)
+    assert window.session.source_info.spec == "synthetic"  # the stand-in meanwhile
+    qtbot.waitUntil(lambda: window.session.model_info is not None, timeout=SLOW)
+    model = window.learner.worker.model
+    qtbot.waitUntil(lambda: window.sources.reconnecting.attempt >= 2, timeout=15_000)
+    window._update_status()
+    assert "synthetic scene" in window.video.banner and "tried again" in window.video.banner
+    assert window.session.run_state == "running"
+    assert f"Waiting for URL: {url}" in window.controls.source_status.text()
+
+    with MjpegServer(frames=100_000, fps=15.0, port=port) as server:  # it comes up
+        qtbot.waitUntil(lambda: window.session.source_info.spec == url, timeout=20_000)
+        assert window.sources.reconnecting is None and window.video.banner == ""
+        assert "answered" in window.statusBar().currentMessage()
+        assert window.settings.source == url
+        wait_steps(qtbot, window, 1)
+        assert window.learner.worker.model is model and server.served > 0
+        window.sources.stop()
+
+
 def test_while_reconnecting_the_user_can_retry_at_once_or_pick_another_source(qtbot,
                                                                               tmp_path):
     with MjpegServer(frames=100_000, fps=15.0) as server:

@@ -27,6 +27,11 @@ RECONNECT_DELAYS = (1.0, 2.0, 4.0, 8.0, 15.0, 30.0)
 """Seconds before each new attempt to reopen a lost camera or stream; the last repeats"""
 
 
+def is_live_spec(spec: str) -> bool:
+    """A camera or a stream: something that may come up later, unlike a file."""
+    return spec.startswith("camera:") or "://" in spec
+
+
 def describe_spec(spec: str) -> str:
     if spec == SYNTHETIC_SPEC or spec.startswith("synthetic:"):
         return "Synthetic scene (built-in)"
@@ -51,6 +56,8 @@ class Reconnect:
     """Attempts made so far"""
     due: float = 0.0
     """clock() of the next attempt; 0 while one is in flight"""
+    stand_in: bool = False
+    """Down at launch: the synthetic scene plays meanwhile (else the picture is gone)"""
 
 
 Capture = tuple[QThread, CaptureWorker]
@@ -167,10 +174,13 @@ class SourceController(QObject):
         worker.go()
         back = self.reconnecting
         if back is not None and back.spec == info.spec:
-            self.note.emit(f"{info.description} is back after {back.attempt} attempt"
-                           f"{'s' if back.attempt != 1 else ''}: learning goes on with the "
-                           "same model", 10_000)
-        self._end_reconnect()
+            attempts = f"{back.attempt} attempt{'s' if back.attempt != 1 else ''}"
+            self.note.emit(f"{info.description} answered after {attempts}: learning goes on "
+                           "from it with the same model" if back.stand_in else
+                           f"{info.description} is back after {attempts}: learning goes on "
+                           "with the same model", 10_000)
+        if back is None or back.spec == info.spec or not back.stand_in:
+            self._end_reconnect()  # (the stand-in opening leaves the waiting on)
         self.startup = False
         self.last_opened = info.spec
         self.session.set_source(info)
@@ -201,13 +211,18 @@ class SourceController(QObject):
             self._schedule_reconnect()
             return
         if self.startup and spec != SYNTHETIC_SPEC:
-            # First launch without a camera (or a stored file that is gone): keep working.
+            # Launched without the camera (or a stored file that is gone): keep working on
+            # the synthetic scene, and keep trying a camera or stream that may come up.
             self.startup = False
             what = "No camera found" if spec.startswith("camera:") else "Source unavailable"
             self.fallback_reason = (
                 f"{what} ({message}). Showing the built-in synthetic scene instead: choose "
                 "a camera, video file or stream URL in the Source panel on the right.")
             self.open(SYNTHETIC_SPEC)
+            if is_live_spec(spec):
+                self.reconnecting = Reconnect(spec, describe_spec(spec), f"{what} ({message})",
+                                              last_error=message, stand_in=True)
+                self._schedule_reconnect()
             return
         self.choice_refused.emit()
         info = self.session.source_info
@@ -274,16 +289,27 @@ class SourceController(QObject):
             when = "Trying to reconnect…"
         tries = (f" ({back.attempt} attempt{'s' if back.attempt != 1 else ''} so far)"
                  if back.attempt else "")
+        last = f"Last attempt: {back.last_error}" if back.last_error else ""
+        if back.stand_in:
+            self.banner.emit(f"{back.reason}. Showing the built-in synthetic scene meanwhile; "
+                             f"{back.description} is tried again: {when.lower()}{tries}. Or "
+                             "choose a camera, video file or stream URL in the Source panel "
+                             "on the right.", "warning")
+            self.status.emit(f"Playing the synthetic scene. Waiting for {back.description}: "
+                             f"{when}{tries}.", last)
+            return
         self.banner.emit(f"{back.reason}. Reconnecting: {when.lower()}{tries}. The model and "
                          "timeline are kept; learning resumes when frames return. Choose "
                          "another source, or Stop to give up.", "warning")
-        self.status.emit(f"Lost: {back.description}. {when}{tries}.",
-                         f"Last attempt: {back.last_error}" if back.last_error else "")
+        self.status.emit(f"Lost: {back.description}. {when}{tries}.", last)
 
     @Slot()
     def reconnect_now(self) -> None:
         back = self.reconnecting
         if back is None or self.shut_down:
+            return
+        if back.stand_in and self.pending is not None:  # the stand-in is still opening
+            self._schedule_reconnect()
             return
         self.reconnect_timer.stop()
         back.attempt += 1
