@@ -27,6 +27,7 @@ def test_a_lost_camera_is_retried_and_learning_resumes_with_the_same_model(qtbot
     try:
         window = open_window(qtbot, tmp_path, server.url)
         window.sources.delays = SHORT_DELAYS
+        window.notifier.popups = True  # the message box as a user sees it
         qtbot.waitUntil(lambda: window.session.source_info is not None
                         and window.session.source_info.spec == server.url, timeout=20_000)
         wait_steps(qtbot, window, 2)
@@ -38,7 +39,7 @@ def test_a_lost_camera_is_retried_and_learning_resumes_with_the_same_model(qtbot
     qtbot.waitUntil(lambda: window.session.run_state == "reconnecting", timeout=15_000)
     step_at_loss = _last_step(window)
     rows_at_loss = len(window.history.layers[0].steps)
-    assert window.notifier.last.title == "Source lost"
+    assert window.notifier.last.title == "Source lost" and window.notifier.box.isVisible()
     assert window.controls.start_button.text() == "⟳ Retry now"
     qtbot.waitUntil(lambda: window.sources.reconnecting.attempt >= 2, timeout=10_000)
     assert "Reconnecting" in window.video.banner and "attempt" in window.video.banner
@@ -56,6 +57,7 @@ def test_a_lost_camera_is_retried_and_learning_resumes_with_the_same_model(qtbot
         qtbot.waitUntil(lambda: window.session.run_state == "running", timeout=20_000)
         assert window.sources.reconnecting is None and window.video.banner == ""
         assert "is back" in window.statusBar().currentMessage()
+        assert not window.notifier.box.isVisible()  # "Source lost" no longer holds
         wait_steps(qtbot, window, 2)
         assert _last_step(window) > step_at_loss  # the same session's clock goes on
         assert window.learner.worker.model is model and window.session.model_info is info

@@ -80,6 +80,8 @@ class Notifier:
         self.popups = popups
         self.messages: list[Message] = []
         self.box: QMessageBox | None = None
+        self.showing: Message | None = None
+        """The message on screen (also without popups), until closed or dismissed"""
 
     def show(self, level: str, title: str, text: str) -> Message:
         message = Message(level, title, text)
@@ -87,6 +89,7 @@ class Notifier:
                                                  title, text)
         self.messages.append(message)
         del self.messages[:-50]
+        self.showing = message
         if self.popups:
             if self.box is None:
                 self.box = QMessageBox(self.parent)
@@ -98,6 +101,15 @@ class Notifier:
             self.box.show()
             self.box.raise_()
         return message
+
+    def dismiss(self, title: str) -> None:
+        """Closes the message titled `title` if it is still on screen: it no longer holds
+        (a lost source that came back)."""
+        if self.showing is None or self.showing.title != title:
+            return
+        self.showing = None
+        if self.box is not None:
+            self.box.hide()
 
     @property
     def last(self) -> Message | None:

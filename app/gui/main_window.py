@@ -152,6 +152,7 @@ class MainWindow(QMainWindow):
             controller.note.connect(self.statusBar().showMessage)
         for controller in (sources, self.files):
             controller.message.connect(self.notifier.show)
+        sources.resolved.connect(self.notifier.dismiss)
         self.files.autosave_changed.connect(lambda m: self.autosave_actions[m].setChecked(True))
         self.files.set_autosave(self.settings.autosave_minutes)
         learner.model_ready.connect(self._model_ready)

@@ -23,6 +23,8 @@ from .mailbox import LatestMailbox
 from .session import RunState, SessionStatus
 
 SYNTHETIC_SPEC = "synthetic"
+SOURCE_LOST = "Source lost"
+"""The title of the message shown while a lost source is retried (closed when it is back)"""
 RECONNECT_DELAYS = (1.0, 2.0, 4.0, 8.0, 15.0, 30.0)
 """Seconds before each new attempt to reopen a lost camera or stream; the last repeats"""
 
@@ -69,6 +71,7 @@ class SourceController(QObject):
     banner = Signal(str, str)  # text over the picture ("" hides it), level
     picture_cleared = Signal(str)  # no picture any more: what to show instead
     message = Signal(str, str, str)  # level, title, text: for the user's attention
+    resolved = Signal(str)  # the title of a message that no longer holds
     note = Signal(str, int)  # a passing status-bar note, milliseconds
     cameras_found = Signal(object)  # list[CameraDevice]: the cameras that answered
     choice_refused = Signal()  # a chosen source did not open: show the one playing again
@@ -179,6 +182,8 @@ class SourceController(QObject):
                            "from it with the same model" if back.stand_in else
                            f"{info.description} is back after {attempts}: learning goes on "
                            "with the same model", 10_000)
+        if back is not None and back.spec == info.spec and not back.stand_in:
+            self.resolved.emit(SOURCE_LOST)
         if back is None or back.spec == info.spec or not back.stand_in:
             self._end_reconnect()  # (the stand-in opening leaves the waiting on)
         self.startup = False
@@ -262,7 +267,7 @@ class SourceController(QObject):
         self.reconnecting = Reconnect(spec, description, reason)
         self.session.set_run_state(RunState.RECONNECTING)
         self.picture_cleared.emit(f"No picture from {description}")
-        self.message.emit("warning", "Source lost",
+        self.message.emit("warning", SOURCE_LOST,
                           f"{reason}.\n\nThe model and the timeline are kept. Streamer "
                           "Studio keeps trying to reconnect and goes on learning when "
                           "frames return; choose another source or press Stop to give up.")
