@@ -33,6 +33,9 @@ MODIFIER_TYPES = ("multiply", "add")
 
 RECENT_STEPS = 4
 """change, with restless_ratio: the steps that tell how restless the picture is right now"""
+RESTLESS_MEMORY = 8
+"""change, with restless_ratio: a picture is restless while one of this many last steps
+went beyond the usual limit"""
 MAD_TO_SIGMA = 1.4826  # median absolute deviation of a normal distribution, in sigmas
 MIN_SCALE = 1e-8  # a flat window still needs a value above it to mark a boundary
 
@@ -70,10 +73,12 @@ class EventDemarcation:
                 cells' steps: a cut that one half of the picture predicts better and
                 the other worse moves every cell, though hardly their mean. Then
                 `last_value` is that step and `last_threshold` its limit.
-                With `restless_ratio` r > 0 a step must also be r times the median of
-                the last 4 steps: while a hand-held camera shakes or pans every step
-                is large, and none of them is an event; a cut or something new in a
-                calm view still is.
+                With `restless_ratio` r > 0, while the picture is restless (one of the
+                last 8 steps went beyond that limit) a step must also be r times the
+                median of the last 4 steps: while a hand-held camera shakes or pans
+                every step is large, and none of them is an event; a cut out of it
+                still is. In a calm view the limit alone decides, so an object coming
+                soon after another one is not taken for a restless camera.
     All four: no boundary while fewer than `min_window` values are stored (the first
     value after a reset is never one), and none within `min_event_length` inputs of
     the previous boundary or of the reset (the refractory period: an event lasts at
@@ -110,6 +115,7 @@ class EventDemarcation:
         self.rearm_z = rearm_z
         self.min_window = min_window
         self.window: deque[float] = deque(maxlen=window_size)
+        self.unusual: deque[bool] = deque(maxlen=RESTLESS_MEMORY)  # change: steps past the limit
         self.buffer = 0.0  # accum's running sum
         self.since_boundary = 0  # peak modes: inputs since the last boundary or reset
         self.armed = True  # hysteresis: False from a boundary until the signal settles
@@ -199,9 +205,11 @@ class EventDemarcation:
         centre, scale = self._centre_and_scale()
         if self.dem_mode == CHANGE:
             limit = centre + self.z_threshold * scale
-            if self.restless_ratio > 0:  # and beyond what the last few inputs did
+            usual_limit = limit
+            if self.restless_ratio > 0 and any(self.unusual):  # beyond the last few, too
                 recent = list(self.window)[-RECENT_STEPS:]
                 limit = max(limit, self.restless_ratio * float(np.median(recent)))
+            self.unusual.append(sample > usual_limit)
             surprising = sample > limit
             self.last_threshold = (limit if regions is not None else
                                    self._change_level(previous, value, limit, surprising))
@@ -254,6 +262,7 @@ class EventDemarcation:
 
     def reset(self) -> None:
         self.window.clear()
+        self.unusual.clear()
         self.buffer = 0.0
         self.since_boundary = 0
         self.armed = True
@@ -265,12 +274,15 @@ class EventDemarcation:
         previous = self.previous
         return {"window": list(self.window), "buffer": self.buffer,
                 "since_boundary": self.since_boundary, "armed": self.armed,
+                "unusual": list(self.unusual),
                 "previous": previous.tolist() if isinstance(previous, np.ndarray) else previous}
 
     def load_state(self, state: dict) -> None:
         """Older checkpoints lack the peak modes' keys: they restart those counters."""
         self.window.clear()
         self.window.extend(float(v) for v in state.get("window", []))
+        self.unusual.clear()
+        self.unusual.extend(bool(v) for v in state.get("unusual", []))
         self.buffer = float(state.get("buffer", 0.0))
         self.since_boundary = int(state.get("since_boundary", 0))
         self.armed = bool(state.get("armed", True))

@@ -30,9 +30,10 @@ def preset_arguments(name: str) -> tuple[StreamerModelArguments, StreamerOptimiz
         # Layer 0 marks events inside a shot (docs/quality.md has the numbers): `change`
         # on its prediction error taken per channel of its own encoder's features pooled
         # over the picture (signal_space "features": what is in view, not where), a step
-        # 2.5 robust deviations above the usual step of the last 40 s and twice the
-        # median of the last 4 steps (restless_ratio: a shaking or panning camera is no
-        # event), at most one per 2 s, after 5 steps of history.
+        # 2 robust deviations above the usual step of the last 40 s and, while the
+        # picture is restless, twice the median of the last 4 steps (restless_ratio: a
+        # shaking or panning camera is no event), at most one per 2 s, after 5 steps of
+        # history.
         # Upper layers escalate (see escalation): a layer-0 boundary ends the layer-1
         # event when how much of the picture's error changed (8 x 8 regions) is in the
         # upper of two classes at least 3 times apart: a new scene, not something new in
@@ -42,7 +43,7 @@ def preset_arguments(name: str) -> tuple[StreamerModelArguments, StreamerOptimiz
             buffer_size=10, force_fixed_buffer=False, demarcation_mode="change",
             window_size=80, modifier=1.0, modifier_type="multiply",
             distance_mode="similarity", force_base_dist=False, lr=1e-4,
-            z_threshold=2.5, min_event_length=4, min_window=5, signal_regions=8,
+            z_threshold=2.0, min_event_length=4, min_window=5, signal_regions=8,
             signal_space="features", restless_ratio=2.0,
             upper_demarcation="escalate", escalation_ratio=3.0, keep_events=True)
         return model, StreamerOptimizerArguments(alpha=3, max_layers=3, optimize_every=50,

@@ -3,6 +3,7 @@
 import dataclasses
 import math
 
+import numpy as np
 import pytest
 import torch
 
@@ -273,3 +274,41 @@ def test_optimizing_the_model_tells_every_layer_its_weights_changed():
         layer.demarcation.previous = 0.5
     model.optimize_model()
     assert [layer.demarcation.previous for layer in model.layers()] == [None, None]
+
+
+def levels(steps: list[float]) -> list[float]:
+    """A distance signal whose successive steps are `steps` (it only rises)."""
+    return list(np.cumsum([1.0] + steps))
+
+
+def restless_rule(ratio: float) -> EventDemarcation:
+    return EventDemarcation("change", "distance", window_size=40, z_threshold=2.0,
+                            min_window=5, min_event_length=2, restless_ratio=ratio)
+
+
+def test_a_restless_camera_marks_at_most_where_it_starts_shaking():
+    calm = [1.0, 0.6, 1.4, 0.8, 1.2] * 4  # steps between 0.6 and 1.4
+    shaking = [3.0, 3.4, 2.8, 3.2] * 3  # every step far past the calm limit
+    plain = feed(restless_rule(0.0), levels(calm + shaking))
+    restless = feed(restless_rule(2.0), levels(calm + shaking))
+    assert sum(plain[len(calm):]) >= 5  # without the ratio: a boundary every 2 inputs
+    assert sum(restless[len(calm):]) <= 1
+
+
+def test_in_a_calm_view_the_usual_limit_alone_decides():
+    # A step past the calm limit (about 1.9) that is less than twice the median of the
+    # last 4 steps: something new in view, and no step was unusual before it.
+    calm = [1.0, 0.6, 1.4, 0.8, 1.2] * 4 + [1.2, 1.0, 1.4, 1.1]
+    rule = restless_rule(2.0)
+    decisions = feed(rule, levels(calm + [2.1]))
+    assert decisions[-1] is True
+    assert not any(decisions[:-1])
+
+
+def test_restless_memory_survives_a_checkpoint():
+    rule = restless_rule(2.0)
+    feed(rule, levels([1.0, 0.6, 1.4, 0.8, 1.2] * 4 + [3.0, 3.2]))
+    copy = restless_rule(2.0)
+    copy.load_state(rule.state())
+    assert list(copy.unusual) == list(rule.unusual) and any(copy.unusual)
+    assert feed(copy, [10.0, 13.1]) == feed(rule, [10.0, 13.1])
