@@ -84,6 +84,7 @@ def run_gui(argv: list[str] | None = None) -> int:
     from .application import make_application, restore_window_state
     from .diagnostics import CrashReporter, log_folder, start_logging
     from .main_window import MainWindow
+    from .quit_signals import QuitOnSignals, end_process
     from .settings import SettingsStore, autosave_seconds_override
 
     app = make_application()
@@ -99,9 +100,15 @@ def run_gui(argv: list[str] | None = None) -> int:
     window = MainWindow(store, settings, notes=notes,
                         autosave_seconds=autosave_seconds_override())
     CrashReporter(log_path, parent=window).install()
+    signals = QuitOnSignals(window)  # Ctrl-C and SIGTERM close the window as a user would
     restore_window_state(window, store)
     window.show()
-    return int(app.exec())
+    code = int(app.exec())
+    signals.uninstall()
+    code = 128 + signals.signum if signals.signum is not None else code
+    if window.closed_cleanly():
+        end_process(code)  # not seconds of interpreter teardown holding the camera
+    return code
 
 
 __all__ = ["run_gui"]

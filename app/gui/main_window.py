@@ -365,6 +365,10 @@ class MainWindow(QMainWindow):
     def threads_running(self) -> bool:
         return any(t.isRunning() for t in self.threads())
 
+    def closed_cleanly(self) -> bool:
+        """Shut down with every worker ended: nothing is left to write."""
+        return self._shut_down and not self.threads_running()
+
     def shutdown(self, timeout: float = 2.0) -> bool:
         """Stops both workers; True if every thread ended within `timeout` seconds."""
         if self._shut_down:
