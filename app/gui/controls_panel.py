@@ -1,9 +1,12 @@
-"""The side panel: source, run controls, live demarcation settings and model settings.
+"""The side panel: plain controls first (source; start, pause, reset, save; one
+sensitivity per layer), every other setting under "Advanced", closed by default.
 
 A thin view: it shows a StudioSettings and reports edits as signals; the window decides
 what they mean. One editor per setting of the table (streamer_core.settings), built from
-its row: the live ones apply to the running model at once; the model section only takes
-effect with "Apply and reset model", and says so.
+its row, its `help` as tooltip, shown only where it applies to the chosen mode: the live
+ones apply to the running model at once; the model section only takes effect with
+"Apply and reset model", and says so. A sensitivity slider sets the editor of the
+setting its knob maps (app.gui.sensitivity), as a user typing the value would.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QPushButton,
     QScrollArea,
+    QSlider,
     QSpinBox,
     QToolButton,
     QVBoxLayout,
@@ -32,7 +36,9 @@ from PySide6.QtWidgets import (
 from streamer_core.presets import PRESETS
 from streamer_core.settings import BY_NAME, Setting
 from streamer_core.sources import CameraDevice
+from superqt import QCollapsible
 
+from . import sensitivity
 from .session import RunState
 from .settings import APP_SETTINGS, StudioSettings
 from .source_controller import SYNTHETIC_SPEC, describe_spec
@@ -109,23 +115,41 @@ class ControlsPanel(QScrollArea):
     model_setting_changed = Signal(str)
     preset_chosen = Signal(str)
     apply_reset_requested = Signal()
+    save_requested = Signal()
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
         self.setWidgetResizable(True)
         self.editors: dict[str, QWidget] = {}
         """One per app setting of the table, by its name"""
+        self._forms: dict[str, QFormLayout] = {}
+        """The form holding each editor's row (rows that do not apply are hidden)"""
+        self._shown = StudioSettings()
+        """The settings last shown: what the editors' values are read into"""
+        self.knobs: list[sensitivity.Knob] = []
+        self.sliders: list[QSlider] = []
+        self.slider_words: list[QLabel] = []
         body = QWidget()
         column = QVBoxLayout(body)
         column.addWidget(self._source_group())
         column.addWidget(self._run_group())
-        column.addWidget(self._demarcation_group())
-        column.addWidget(self._model_group())
+        column.addWidget(self._sensitivity_group())
+        self.advanced = QCollapsible("Advanced")
+        self.advanced.setToolTip("Every other setting: how boundaries are decided, the "
+                                 "model's size and learning")
+        self.advanced.setDuration(0)
+        self.advanced.addWidget(self._playback_group())
+        self.advanced.addWidget(self._demarcation_group())
+        self.advanced.addWidget(self._model_group())
+        self.advanced.collapse(animate=False)
+        column.addWidget(self.advanced)
         column.addStretch(1)
         self.setWidget(body)
         self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.advanced.expand(animate=False)  # wide enough for the open section too
         self.setMinimumWidth(body.sizeHint().width() + self.verticalScrollBar().sizeHint().width()
                              + 4)
+        self.advanced.collapse(animate=False)
         self._update_enabled()
 
     # --- building ---------------------------------------------------------------------
@@ -171,16 +195,37 @@ class ControlsPanel(QScrollArea):
         self.start_button = QPushButton("▶ Start")
         self.pause_button = QPushButton("❚❚ Pause")
         self.stop_button = QPushButton("■ Stop")
-        for button in (self.start_button, self.pause_button, self.stop_button):
-            button.setMinimumWidth(60)
         self.start_button.setToolTip("Open the source and learn (F5)")
         self.pause_button.setToolTip("Freeze the picture and learning; Start resumes (F6)")
         self.stop_button.setToolTip("Close the source; the model is kept (F7)")
-        for button in (self.start_button, self.pause_button, self.stop_button):
-            row.addWidget(button)
+        model_row = QHBoxLayout()
+        self.reset_button = QPushButton("Reset model…")
+        self.reset_button.setToolTip("Start a new model that learns from scratch (Ctrl+R); "
+                                     "save first to keep what this one learned")
+        self.save_button = QPushButton("Save")
+        self.save_button.setToolTip("Save the model and what it learned to a file (Ctrl+S)")
+        for line, buttons in ((row, (self.start_button, self.pause_button, self.stop_button)),
+                              (model_row, (self.reset_button, self.save_button))):
+            for button in buttons:
+                button.setMinimumWidth(60)
+                line.addWidget(button)
         form.addLayout(row)
+        form.addLayout(model_row)
         self.learning_box = QCheckBox("Learn while watching")
         self.learning_box.setToolTip("Off: the model only segments, its weights stay fixed")
+        form.addWidget(self.learning_box)
+
+        self.start_button.clicked.connect(self.start_requested)
+        self.pause_button.clicked.connect(self.pause_requested)
+        self.stop_button.clicked.connect(self.stop_requested)
+        self.reset_button.clicked.connect(self.apply_reset_requested)
+        self.save_button.clicked.connect(self.save_requested)
+        self.learning_box.toggled.connect(self.learning_toggled)
+        return group
+
+    def _playback_group(self) -> QGroupBox:
+        group = QGroupBox("Video files")
+        form = QVBoxLayout(group)
         self.follow_box = QCheckBox("Play files at learning speed")
         self.follow_box.setToolTip("Files: every snippet is learned, the video slows down to "
                                    "the model's pace. Off: the video plays in real time and "
@@ -188,17 +233,71 @@ class ControlsPanel(QScrollArea):
         self.loop_box = QCheckBox("Loop video files")
         self.loop_box.setToolTip("Start a file again when it ends, so a short clip can "
                                  "teach the model for longer")
-        form.addWidget(self.learning_box)
         form.addWidget(self.follow_box)
         form.addWidget(self.loop_box)
-
-        self.start_button.clicked.connect(self.start_requested)
-        self.pause_button.clicked.connect(self.pause_requested)
-        self.stop_button.clicked.connect(self.stop_requested)
-        self.learning_box.toggled.connect(self.learning_toggled)
         self.follow_box.toggled.connect(self.follow_learner_toggled)
         self.loop_box.toggled.connect(self.loop_toggled)
         return group
+
+    def _sensitivity_group(self) -> QGroupBox:
+        group = QGroupBox("Sensitivity")
+        group.setToolTip("How readily each layer ends an event; applies at once")
+        self.sensitivity_form = QFormLayout(group)
+        ends = QHBoxLayout()
+        for text, align in (("fewer, longer events", Qt.AlignmentFlag.AlignLeft),
+                            ("more, shorter events", Qt.AlignmentFlag.AlignRight)):
+            label = QLabel(f"<span style='color:gray'>{text}</span>")
+            label.setAlignment(align)
+            ends.addWidget(label)
+        self.sensitivity_form.addRow(ends)
+        return group
+
+    def _rebuild_sliders(self, knobs: list[sensitivity.Knob]) -> None:
+        """One slider per knob; rebuilt only when the knobs change (mode, layers)."""
+        while self.sensitivity_form.rowCount() > 1:
+            self.sensitivity_form.removeRow(1)
+        self.knobs, self.sliders, self.slider_words = knobs, [], []
+        for index, knob in enumerate(knobs):
+            slider = QSlider(Qt.Orientation.Horizontal)
+            slider.setRange(0, sensitivity.POSITIONS - 1)
+            slider.setPageStep(1)
+            slider.setTickPosition(QSlider.TickPosition.TicksBelow)
+            slider.setToolTip(f"{knob.layers}: left for fewer, longer events, right for more, "
+                              f"shorter ones (sets {BY_NAME[knob.setting].label.lower()})")
+            words = QLabel()
+            cell = QVBoxLayout()
+            cell.setSpacing(0)
+            cell.addWidget(slider)
+            cell.addWidget(words)
+            label = QLabel(knob.layers)
+            label.setToolTip(slider.toolTip())
+            self.sensitivity_form.addRow(label, cell)
+            slider.valueChanged.connect(lambda p, i=index: self._slider_moved(i, p))
+            self.sliders.append(slider)
+            self.slider_words.append(words)
+
+    def _show_sliders(self) -> None:
+        """The knobs for the settings shown, each slider at the nearest position."""
+        settings = self.read(self._shown)
+        knobs = sensitivity.knobs(settings)
+        if knobs != self.knobs:
+            self._rebuild_sliders(knobs)
+        for knob, slider, words in zip(self.knobs, self.sliders, self.slider_words):
+            position = knob.position(settings)
+            with QSignalBlocker(slider):
+                slider.setValue(position)
+            words.setText(sensitivity.WORDS[position])
+
+    def _slider_moved(self, index: int, position: int) -> None:
+        before = self.read(self._shown)
+        after = self.knobs[index].apply(before, position)
+        self.slider_words[index].setText(sensitivity.WORDS[position])
+        changed = after.differences(before, tuple(self.editors))
+        for name in changed:
+            with QSignalBlocker(self.editors[name]):
+                _show(self.editors[name], getattr(after, name))
+        for name in changed:
+            self.live_setting_changed.emit(name)
 
     def _settings_rows(self, form: QFormLayout, live: bool) -> None:
         """A row per app setting of the table that is (or is not) live, in table order."""
@@ -208,7 +307,10 @@ class ControlsPanel(QScrollArea):
                 continue
             editor = _editor(setting)
             self.editors[setting.name] = editor
-            form.addRow(setting.label, editor)
+            self._forms[setting.name] = form
+            label = QLabel(setting.label)
+            label.setToolTip(setting.help)
+            form.addRow(label, editor)
             _changed_signal(editor).connect(lambda *_, n=setting.name: changed(n))
 
     def _demarcation_group(self) -> QGroupBox:
@@ -233,10 +335,14 @@ class ControlsPanel(QScrollArea):
         self.device_box = QComboBox()
         self.device_box.addItem("auto", "auto")
         self.device_box.addItem("cpu", "cpu")
+        self.device_box.setToolTip("Where the model learns: auto takes the GPU when there "
+                                   "is one")
         if torch.cuda.is_available():
             self.device_box.addItem(f"cuda ({torch.cuda.get_device_name(0)})", "cuda")
-        form.addRow("Preset", self.preset_box)
-        form.addRow("Device", self.device_box)
+        for text, box in (("Preset", self.preset_box), ("Device", self.device_box)):
+            label = QLabel(text)
+            label.setToolTip(box.toolTip())
+            form.addRow(label, box)
         self._settings_rows(form, live=False)
         self.pending_label = QLabel("")
         self.pending_label.setWordWrap(True)
@@ -276,15 +382,24 @@ class ControlsPanel(QScrollArea):
             self.source_chosen.emit(url)
 
     def _update_enabled(self) -> None:
-        """Greys out the settings that do not matter under the others' values."""
+        """Shows only the settings that matter under the others' values (the others are
+        hidden and disabled), and the sensitivity sliders of the chosen mode."""
         values = {name: _value(editor) for name, editor in self.editors.items()}
         for name, editor in self.editors.items():
-            editor.setEnabled(BY_NAME[name].applies(values))
+            applies = BY_NAME[name].applies(values)
+            editor.setEnabled(applies)
+            self._forms[name].setRowVisible(editor, applies)
+        self._show_sliders()
+
+    def field_shown(self, name: str) -> bool:
+        """Whether the Advanced section lists setting `name` (when it is open)."""
+        return not self.editors[name].isHidden()
 
     # --- state in ---------------------------------------------------------------------
 
     def set_settings(self, settings: StudioSettings) -> None:
         """Shows `settings` without emitting change signals."""
+        self._shown = settings
         shown = {**{name: (editor, getattr(settings, name))
                     for name, editor in self.editors.items()},
                  "preset": (self.preset_box, settings.preset),

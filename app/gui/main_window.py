@@ -142,6 +142,7 @@ class MainWindow(QMainWindow):
         c.model_setting_changed.connect(lambda n: prefs.edited(c.read(self.settings), n, False))
         c.preset_chosen.connect(lambda n: prefs.choose_preset(n, c.read(self.settings)))
         c.apply_reset_requested.connect(self.files.reset_model)
+        c.save_requested.connect(self.files.save)
         prefs.timeline_span = lambda: self.timeline.span
         prefs.shown.connect(c.set_settings)
         prefs.pending.connect(c.set_pending)
