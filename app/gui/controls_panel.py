@@ -36,7 +36,6 @@ from PySide6.QtWidgets import (
 from streamer_core.presets import PRESETS
 from streamer_core.settings import BY_NAME, Setting
 from streamer_core.sources import CameraDevice
-from superqt import QCollapsible
 
 from . import sensitivity
 from .session import RunState
@@ -101,6 +100,41 @@ def _value(editor: QWidget) -> object:
     return editor.value()
 
 
+class Section(QWidget):
+    """A titled section that opens and closes. Closed, its body is hidden (not squeezed to
+    no height, as superqt's QCollapsible does): Tab never lands on a field out of sight."""
+
+    def __init__(self, title: str, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.button = QToolButton()
+        self.button.setText(title)
+        self.button.setCheckable(True)
+        self.button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        self.button.setArrowType(Qt.ArrowType.RightArrow)
+        self.button.setStyleSheet("QToolButton { border: none; font-weight: bold }")
+        self.body = QWidget()
+        self.body_layout = QVBoxLayout(self.body)
+        self.body_layout.setContentsMargins(0, 0, 0, 0)
+        column = QVBoxLayout(self)
+        column.setContentsMargins(0, 0, 0, 0)
+        column.addWidget(self.button)
+        column.addWidget(self.body)
+        self.button.toggled.connect(self.set_open)
+        self.set_open(False)
+
+    def add(self, widget: QWidget) -> None:
+        self.body_layout.addWidget(widget)
+
+    def set_open(self, open_: bool) -> None:
+        with QSignalBlocker(self.button):
+            self.button.setChecked(open_)
+        self.button.setArrowType(Qt.ArrowType.DownArrow if open_ else Qt.ArrowType.RightArrow)
+        self.body.setVisible(open_)
+
+    def is_open(self) -> bool:
+        return self.body.isVisibleTo(self)
+
+
 class ControlsPanel(QScrollArea):
     source_chosen = Signal(str)
     open_file_requested = Signal()
@@ -134,22 +168,19 @@ class ControlsPanel(QScrollArea):
         column.addWidget(self._source_group())
         column.addWidget(self._run_group())
         column.addWidget(self._sensitivity_group())
-        self.advanced = QCollapsible("Advanced")
-        self.advanced.setToolTip("Every other setting: how boundaries are decided, the "
-                                 "model's size and learning")
-        self.advanced.setDuration(0)
-        self.advanced.addWidget(self._playback_group())
-        self.advanced.addWidget(self._demarcation_group())
-        self.advanced.addWidget(self._model_group())
-        self.advanced.collapse(animate=False)
+        self.advanced = Section("Advanced")
+        self.advanced.button.setToolTip("Every other setting: how boundaries are decided, "
+                                        "video files, the model's size and learning")
+        for group in (self._playback_group(), self._demarcation_group(), self._model_group()):
+            self.advanced.add(group)
         column.addWidget(self.advanced)
         column.addStretch(1)
         self.setWidget(body)
         self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        self.advanced.expand(animate=False)  # wide enough for the open section too
+        self.advanced.set_open(True)  # wide enough for the open section too
         self.setMinimumWidth(body.sizeHint().width() + self.verticalScrollBar().sizeHint().width()
                              + 4)
-        self.advanced.collapse(animate=False)
+        self.advanced.set_open(False)
         self._update_enabled()
 
     # --- building ---------------------------------------------------------------------
@@ -393,7 +424,7 @@ class ControlsPanel(QScrollArea):
 
     def field_shown(self, name: str) -> bool:
         """Whether the Advanced section lists setting `name` (when it is open)."""
-        return not self.editors[name].isHidden()
+        return self.editors[name].isVisibleTo(self.advanced.body)
 
     # --- state in ---------------------------------------------------------------------
 

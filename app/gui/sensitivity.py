@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-from streamer_core.buffer import SIMILARITY
+from streamer_core.buffer import DISTANCE, SIMILARITY
 from streamer_core.demarcation import ACCUM, AVERAGE, FIXED, HYSTERESIS, PEAK_MODES
 from streamer_core.escalation import ESCALATE
 
@@ -29,11 +29,11 @@ Z_VALUES = (6.0, 4.5, 3.5, 2.5, 2.0, 1.5, 1.0)
 ESCALATION_VALUES = (8.0, 5.0, 4.0, 3.0, 2.5, 2.0, 1.5)
 ACCUM_VALUES = (4.0, 2.0, 1.0, 0.5, 0.25, 0.125, 0.0625)
 # (distance: a boundary above the level, similarity: below it).
-MODIFIER_VALUES = {("multiply", "distance"): (1.5, 1.3, 1.15, 1.0, 0.95, 0.9, 0.8),
+MODIFIER_VALUES = {("multiply", DISTANCE): (1.5, 1.3, 1.15, 1.0, 0.95, 0.9, 0.8),
                    ("multiply", SIMILARITY): (0.9, 0.95, 0.98, 1.0, 1.01, 1.02, 1.05),
-                   ("add", "distance"): (0.2, 0.1, 0.05, 0.0, -0.02, -0.05, -0.1),
+                   ("add", DISTANCE): (0.2, 0.1, 0.05, 0.0, -0.02, -0.05, -0.1),
                    ("add", SIMILARITY): (-0.2, -0.1, -0.05, 0.0, 0.02, 0.05, 0.1)}
-FIXED_VALUES = {"distance": (1.0, 0.5, 0.35, 0.25, 0.15, 0.1, 0.05),
+FIXED_VALUES = {DISTANCE: (1.0, 0.5, 0.35, 0.25, 0.15, 0.1, 0.05),
                 SIMILARITY: (0.1, 0.2, 0.3, 0.5, 0.7, 0.8, 0.9)}
 
 
@@ -62,7 +62,7 @@ class Knob:
 
 def _base_distance_mode(settings: StudioSettings) -> str:
     """Layer 0's comparison: distance when force_base_dist says so (StreamerLayer)."""
-    return "distance" if settings.force_base_dist else settings.distance_mode
+    return DISTANCE if settings.force_base_dist else settings.distance_mode
 
 
 def _own_signal_knob(settings: StudioSettings, layers: str) -> Knob:
@@ -72,7 +72,7 @@ def _own_signal_knob(settings: StudioSettings, layers: str) -> Knob:
         return Knob(layers, "z_threshold", Z_VALUES)
     if mode == ACCUM:
         return Knob(layers, "loss_threshold", ACCUM_VALUES)
-    direction = "distance" if _base_distance_mode(settings) != SIMILARITY else SIMILARITY
+    direction = DISTANCE if _base_distance_mode(settings) != SIMILARITY else SIMILARITY
     if mode == FIXED:
         return Knob(layers, "loss_threshold", FIXED_VALUES[direction])
     assert mode == AVERAGE, mode
