@@ -2,6 +2,8 @@
 
     .venv/bin/python docs/make_screenshot.py              # vtest.avi, looped, 200 s
     .venv/bin/python docs/make_screenshot.py --source synthetic:0 --seconds 180
+    xvfb-run -s "-screen 0 1920x1080x24" env QT_QPA_PLATFORM=xcb \
+        .venv/bin/python docs/make_screenshot.py --view presentation --out docs/presentation.png
 
 The default source is OpenCV's sample clip vtest.avi (Debian: apt-get install opencv-doc)
 played in a loop, or the built-in synthetic scene where that clip is not installed.
@@ -34,7 +36,15 @@ def main() -> int:
     parser.add_argument("--loop", action="store_true", help="loop a video file (on for the "
                         "default clip)")
     parser.add_argument("--out", default=str(ROOT / "docs" / "screenshot.png"))
-    parser.add_argument("--size", default="1600x1000", help="window size WxH")
+    parser.add_argument("--size", default="1600x1000", help="window size WxH, or 'maximized'")
+    parser.add_argument("--view", choices=("window", "presentation"), default="window",
+                        help="presentation: full screen, as F11 shows it to an audience")
+    parser.add_argument("--curves", action="store_true",
+                        help="presentation: show the signal curves too (C)")
+    parser.add_argument("--legend", action="store_true",
+                        help="keep the first run's card that explains the screen")
+    parser.add_argument("--advanced", action="store_true",
+                        help="open the controls' Advanced section")
     args = parser.parse_args()
     if args.source is None:
         args.source, args.loop = ((str(SAMPLE_CLIP), True) if SAMPLE_CLIP.is_file()
@@ -48,14 +58,20 @@ def main() -> int:
     from app.gui.settings import SettingsStore, StudioSettings
 
     make_application()
-    width, height = (int(v) for v in args.size.lower().split("x"))
     with tempfile.TemporaryDirectory(prefix="streamer-screenshot-") as tmp:
         settings = replace(StudioSettings.from_preset("live"), source=args.source,
-                           loop_files=args.loop, timeline_span=120.0)
+                           loop_files=args.loop, timeline_span=120.0, show_legend=args.legend)
         window = MainWindow(SettingsStore.at(Path(tmp) / "settings.ini"), settings,
                             popups=False, scan_cameras=False)
-        window.resize(width, height)
-        window.show()
+        if args.size == "maximized":
+            window.showMaximized()
+        else:
+            window.resize(*(int(v) for v in args.size.lower().split("x")))
+            window.show()
+        window.controls.advanced.set_open(args.advanced)
+        if args.view == "presentation":
+            window.presentation.enter()
+            window.presentation.set_curves(args.curves)
         try:
             wait_for(lambda: window.session.source_info is not None, 30, "the source did not open")
             started = time.monotonic()

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 
 import pyqtgraph as pg
+from PySide6.QtCore import QByteArray, Qt
 from PySide6.QtWidgets import QApplication, QMainWindow
 
 from .resources import app_icon
@@ -23,14 +25,22 @@ def make_application(argv: list[str] | None = None) -> QApplication:
 
 
 def restore_window_state(window: QMainWindow, store: SettingsStore) -> None:
-    """The last size and layout, or most of the screen on a first launch."""
+    """The size, place and docks the window was left with; maximised on a first launch,
+    or when what was stored is damaged (said on stderr: the app starts all the same)."""
     geometry, state = store.window_state()
-    if geometry is None or not window.restoreGeometry(geometry):
-        screen = window.screen().availableGeometry()
-        width = min(1600, int(screen.width() * 0.9))
-        height = min(1000, int(screen.height() * 0.9))
-        window.resize(width, height)
-        window.move(screen.x() + (screen.width() - width) // 2,
-                    screen.y() + (screen.height() - height) // 2)
+    if geometry is None or not _restored(window.restoreGeometry, geometry, "geometry"):
+        window.setWindowState(window.windowState() | Qt.WindowState.WindowMaximized)
     if state is not None:
-        window.restoreState(state)
+        _restored(window.restoreState, state, "layout")
+
+
+def _restored(restore: Callable[[QByteArray], bool], value: object, what: str) -> bool:
+    """`restore(value)`, False with a line on stderr if the stored value is not one."""
+    try:
+        ok = isinstance(value, (QByteArray, bytes)) and restore(QByteArray(value))
+    except (TypeError, ValueError):
+        ok = False
+    if not ok:
+        print(f"streamer-studio: ignoring the stored window {what} (damaged: "
+              f"{type(value).__name__})", file=sys.stderr)
+    return ok

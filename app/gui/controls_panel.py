@@ -472,6 +472,9 @@ class ControlsPanel(QScrollArea):
 
     @Slot(str)
     def set_live_error(self, text: str) -> None:
+        """Shown beside the fields it is about: the Advanced section opens for it."""
+        if text:
+            self.advanced.set_open(True)
         self.live_error.setText(text)
         self.live_error.setVisible(bool(text))
 

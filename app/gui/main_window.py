@@ -9,6 +9,7 @@ history on a timer. Nothing here waits on a worker except `shutdown`.
 
 from __future__ import annotations
 
+import time
 from dataclasses import replace
 from pathlib import Path
 
@@ -28,11 +29,13 @@ from streamer_core.sources import Frame
 from .controls_panel import ControlsPanel
 from .diagnostics import log_folder, open_folder
 from .dialogs import Dialogs, Notifier
+from .guide import LEGEND_TITLE, LegendOverlay, shortcuts_html
 from .learner_controller import LearnerController
 from .learner_worker import ModelInfo
 from .learning_view import LearningDock
 from .mailbox import LatestMailbox
 from .model_files import AUTOSAVE_CHOICES, ModelFiles
+from .presentation import PresentationMode
 from .resources import app_icon
 from .session import RunState, SessionStatus
 from .session_history import SessionHistory
@@ -40,6 +43,7 @@ from .settings import SettingsStore, StudioSettings, checked_settings
 from .settings_controller import SettingsController
 from .source_controller import SYNTHETIC_SPEC, SourceController
 from .status_bar import StatusFigures, StudioStatusBar
+from .status_line import Counters, StatusLine
 from .threads import join_threads
 from .timeline_view import TimelineView
 from .video_view import VideoView, event_badges
@@ -123,6 +127,11 @@ class MainWindow(QMainWindow):
 
         self.status = StudioStatusBar()
         self.setStatusBar(self.status)
+        self.status_line = StatusLine()
+        self.presentation = PresentationMode(self, self.timeline, self.video, self.status)
+        self.legend = LegendOverlay(self.timeline, f"Help > {LEGEND_TITLE} (F1)")
+        if self.settings.show_legend:
+            self.legend.show_over_host()
 
     def _wire(self) -> None:
         c, sources, learner, prefs = self.controls, self.sources, self.learner, self.prefs
@@ -154,6 +163,10 @@ class MainWindow(QMainWindow):
         for controller in (sources, self.files):
             controller.message.connect(self.notifier.show)
         sources.resolved.connect(self.notifier.dismiss)
+        self.legend.dismissed.connect(lambda: prefs.remember("show_legend", False))
+        self.presentation.changed.connect(self.action_presentation.setChecked)
+        self.presentation.changed.connect(self.action_leave_presentation.setEnabled)
+        self.presentation.curves_changed.connect(self.action_curves.setChecked)
         self.files.autosave_changed.connect(lambda m: self.autosave_actions[m].setChecked(True))
         self.files.set_autosave(self.settings.autosave_minutes)
         learner.model_ready.connect(self._model_ready)
@@ -215,6 +228,22 @@ class MainWindow(QMainWindow):
         self.action_follow.setChecked(True)
         self.action_whole = self._action("Show &whole session",
                                          self.timeline.show_whole_session, "W")
+        self.action_presentation = self._action(
+            "&Presentation mode", self.presentation.toggle, "F11",
+            "Full screen, large type, for an audience; F11 or Esc leaves")
+        self.action_presentation.setCheckable(True)
+        self.action_leave_presentation = self._action("Leave presentation mode",
+                                                      self.presentation.leave, "Esc")
+        self.action_leave_presentation.setEnabled(False)
+        self.action_curves = self._action("Signal &curves", self.presentation.set_curves, "C",
+                                          "The prediction signal, its threshold and the "
+                                          "boundaries under each layer's events")
+        self.action_curves.setCheckable(True)
+        self.action_curves.setChecked(True)
+        self.action_legend = self._action(f"{LEGEND_TITLE}", self.legend.show_over_host,
+                                          "F1", "What the picture, rows and bands mean")
+        self.action_shortcuts = self._action("&Keyboard shortcuts", self._show_shortcuts,
+                                             "Ctrl+/")
 
         file_menu = self._menu("&File", self.action_open_file, self.action_open_url,
                                self.action_synthetic, None, self.action_save,
@@ -234,18 +263,26 @@ class MainWindow(QMainWindow):
             file_menu.addSeparator() if item is None else file_menu.addAction(item)
         self._menu("&Run", self.action_start, self.action_pause, self.action_stop)
         self._menu("&Model", self.action_reset)
-        self._menu("&View", self.action_follow, self.action_whole,
+        self._menu("&View", self.action_presentation, self.action_curves, None,
+                   self.action_follow, self.action_whole, None,
                    self.controls_dock.toggleViewAction(), self.learning_dock.toggleViewAction())
-        self._menu("&Help", self._action("&About", self._about), self._action(
+        self._menu("&Help", self.action_legend, self.action_shortcuts, None,
+                   self._action("&About", self._about), self._action(
             "Open &log folder", lambda: open_folder(log_folder()), None,
             "The app's log and fault traces: what to attach to a bug report"))
+        self.addAction(self.action_leave_presentation)
 
     def _menu(self, title: str, *items: QAction | None) -> QMenu:
-        """A menu bar menu of `items` (None: a separator)."""
+        """A menu bar menu of `items` (None: a separator); the window holds the actions
+        too, so that their keys work while the menu bar is hidden (presentation mode)."""
         menu = self.menuBar().addMenu(title)
         for item in items:
             menu.addSeparator() if item is None else menu.addAction(item)
+        self.addActions([item for item in items if item is not None])
         return menu
+
+    def _show_shortcuts(self) -> None:
+        self.notifier.show("info", "Keyboard shortcuts", shortcuts_html(self.actions()))
 
     def _build_timers(self) -> None:
         self.display_timer = QTimer(self)
@@ -357,6 +394,11 @@ class MainWindow(QMainWindow):
             steps_per_second=steps, realtime_factor=steps * self.learner.snippet_size,
             skipped=self.snippets.skipped, layers=self.session.num_layers,
             optimizer_steps=self.session.optimizer_steps, learning=self.settings.learning))
+        self.status.show_sentence(self.status_line.sentence(Counters(
+            time.monotonic(), self.session.run_state, self.settings.learning,
+            self.session.num_layers, self.session.total_steps, self.snippets.skipped,
+            self.session.optimizer_steps, info.spec if (info := self.session.source_info)
+            else self.settings.source)))
 
     # --- shutdown ---------------------------------------------------------------------
 
@@ -379,7 +421,7 @@ class MainWindow(QMainWindow):
             timer.stop()
         self.files.autosave_timer.stop()
         self.prefs.save()
-        self.store.save_window_state(self.saveGeometry(), self.saveState())
+        self.store.save_window_state(*self.presentation.window_to_remember())
         threads = self.threads()
         self.sources.shutdown()
         self.learner.shutdown()  # after a save the user asked for, if one is queued

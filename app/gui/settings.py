@@ -75,6 +75,8 @@ class StudioSettings(_tunable_fields()):
     last_folder: str = ""
     timeline_span: float = 120.0
     """Seconds of stream the timeline shows while following live"""
+    show_legend: bool = True
+    """The card that explains the screen, until the user dismisses it"""
 
     @classmethod
     def from_preset(cls, name: str, base: StudioSettings | None = None) -> StudioSettings:

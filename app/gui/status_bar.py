@@ -1,4 +1,5 @@
-"""The status bar's figures: device, capture fps, learning speed, skips, layers, updates."""
+"""The status bar: what the session does in words (status_line), then the figures: device,
+capture fps, learning speed, skips, layers, updates."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import time
 from collections import deque
 from dataclasses import dataclass
 
+from PySide6.QtGui import QFont
 from PySide6.QtWidgets import QLabel, QStatusBar
 
 
@@ -52,6 +54,10 @@ class StatusFigures:
 class StudioStatusBar(QStatusBar):
     def __init__(self) -> None:
         super().__init__()
+        self.sentence = QLabel()
+        self.sentence.setToolTip("What the model is doing, in words")
+        self.sentence.setMinimumWidth(120)  # a small screen cuts the sentence, not the window
+        self.addWidget(self.sentence, 1)
         self.labels = {name: QLabel() for name in
                        ("device", "fps", "steps", "rtf", "skipped", "layers", "updates")}
         tips = {
@@ -67,6 +73,18 @@ class StudioStatusBar(QStatusBar):
         for name, label in self.labels.items():
             label.setToolTip(tips[name])
             self.addPermanentWidget(label)
+
+    def set_large(self, large: bool) -> None:
+        """Presentation mode: the sentence in large type, the figures hidden."""
+        font = QFont()
+        font.setPointSizeF(font.pointSizeF() * (1.6 if large else 1.0))
+        self.sentence.setFont(font)
+        for label in self.labels.values():
+            label.setVisible(not large)
+
+    def show_sentence(self, text: str) -> None:
+        if self.sentence.text() != text:
+            self.sentence.setText(text)
 
     def show_figures(self, f: StatusFigures) -> None:
         verb = "learning" if f.learning else "segmenting"

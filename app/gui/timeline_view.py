@@ -4,6 +4,9 @@ A thin view over SessionHistory. Each layer is two rows sharing the time axis: a
 its events (one BarGraphItem for the whole layer, only the visible events given to it)
 and, under it, the signal with its live threshold and the boundaries as markers.
 The view follows the newest time until the user pans or zooms back; "Live" returns.
+`set_look` makes it readable from the back of a room (presentation mode): large type and
+lines, each layer's current event named with its duration, and the signal rows (the
+technical curves) hidden unless asked for.
 """
 
 from __future__ import annotations
@@ -13,7 +16,7 @@ import re
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QPointF, QSignalBlocker, Qt, Signal, Slot
-from PySide6.QtGui import QBrush, QColor
+from PySide6.QtGui import QBrush, QColor, QFont
 from PySide6.QtWidgets import (
     QComboBox,
     QHBoxLayout,
@@ -38,6 +41,10 @@ BOUNDARY_COLOUR = "#ff5a5a"
 BOUNDARY_BRUSH = (255, 90, 90, 190)
 AXIS_WIDTH = 56
 BAND_HEIGHT = 40  # room for a row of keyframes when zoomed in
+EMPTY_TEXT = ("No events yet: a row per layer appears here after the model's first "
+              "learning step")
+LARGE = 2.0
+"""Presentation mode: type and lines this many times their size"""
 _RGB = re.compile(r"rgb\((\d+),\s*(\d+),\s*(\d+)\)")
 
 
@@ -127,15 +134,51 @@ class LayerRow:
         self.keyframes = KeyframeStrip(self.band)
         self._brushes: dict[int, QBrush] = {}
         self._label_text = ""
+        self.large = False
+        self.curves = True
+
+    def set_look(self, layout: pg.GraphicsLayout, large: bool, curves: bool,
+                 last: bool) -> None:
+        """Type and line sizes; whether the signal row shows (else the band grows);
+        `last`: the bottom row, which carries the time axis."""
+        self.large, self.curves = large, curves
+        scale = LARGE if large else 1.0
+        grid = layout.layout
+        band_row, plot_row = 2 * self.layer, 2 * self.layer + 1
+        self.plot.setVisible(curves)
+        if curves:
+            grid.setRowFixedHeight(band_row, BAND_HEIGHT * scale)
+            grid.setRowMinimumHeight(plot_row, 70)
+            grid.setRowMaximumHeight(plot_row, 1e6)
+        else:
+            grid.setRowFixedHeight(plot_row, 0)
+            grid.setRowMinimumHeight(band_row, BAND_HEIGHT * scale)
+            grid.setRowMaximumHeight(band_row, 1e6)
+        font = QFont()
+        font.setPointSizeF(font.pointSizeF() * scale)
+        for plot in (self.band, self.plot):
+            for side in ("left", "bottom"):
+                plot.getAxis(side).setStyle(tickFont=font)
+        self.signal.setPen(pg.mkPen(SIGNAL_COLOUR, width=1.5 * scale))
+        self.threshold.setPen(pg.mkPen(THRESHOLD_COLOUR, width=1.5 * scale,
+                                       style=Qt.PenStyle.DashLine))
+        self.marks.setSize(6 * scale)
+        self.bars.setOpts(pen=pg.mkPen(30, 30, 30, 200, width=scale))
+        self.show_time_axis(last)
+        self._label_text = ""
 
     @property
     def viewboxes(self) -> tuple[pg.ViewBox, pg.ViewBox]:
         return self.band.getViewBox(), self.plot.getViewBox()
 
     def show_time_axis(self, show: bool) -> None:
-        self.plot.showAxis("bottom", show)
+        """On the signal row, or on the band when the signal row is hidden."""
+        self.plot.showAxis("bottom", show and self.curves)
+        self.band.showAxis("bottom", show and not self.curves)
+        axis = self.plot.getAxis("bottom") if self.curves else self.band.getAxis("bottom")
         if show:
-            self.plot.getAxis("bottom").setLabel("model time: inputs × snippet", units="s")
+            axis.setLabel("seconds of video" if self.large else "model time: inputs × snippet",
+                          units="s")
 
     def _brush(self, event: int) -> QBrush:
         brush = self._brushes.get(event)
@@ -175,8 +218,13 @@ class LayerRow:
         shown = np.isfinite(mark_signals)
         self.marks.setData(mark_times[shown], mark_signals[shown])
 
-        text = (f"<b>Layer {self.layer}</b><br><span style='font-size:8pt'>"
-                f"{history.event_count} events</span>")
+        if self.large:  # the current event, named, and how long it has lasted
+            text = (f"<span style='font-size:18pt'><b>Layer {self.layer}</b></span><br>"
+                    f"<span style='font-size:14pt'>event {first_event + len(starts)}<br>"
+                    f"{max(0.0, now - starts[-1]):.0f} s</span>")
+        else:
+            text = (f"<b>Layer {self.layer}</b><br><span style='font-size:8pt'>"
+                    f"{history.event_count} events</span>")
         if text != self._label_text:
             self._label_text = text
             self.label.setText(text)
@@ -201,15 +249,17 @@ class TimelineView(QWidget):
         self.signal_names = ("similarity", "similarity")  # layer 0's, the upper layers'
         self._drawn: tuple | None = None
         self._moving = False
+        self.large = False
+        self.curves = True
 
         header = QHBoxLayout()
         title = QLabel("<b>Event timeline</b>")
-        legend = QLabel(
-            f"<span style='color:{SIGNAL_COLOUR}'>━ ● signal</span>&nbsp;&nbsp;"
-            f"<span style='color:{THRESHOLD_COLOUR}'>╍ threshold</span>&nbsp;&nbsp;"
-            f"<span style='color:{BOUNDARY_COLOUR}'>▼ boundary</span>&nbsp;&nbsp;"
-            "<span style='color:gray'>coloured bands: one colour per event</span>")
+        self.title = title
+        self.legend = legend = QLabel()
+        legend.setWordWrap(True)  # on a small screen it takes two lines, not the width
+        self._show_legend()
         self.hint = QLabel("<span style='color:gray'>drag to pan, wheel to zoom</span>")
+        self.hint.setWordWrap(True)
         self.span_box = QComboBox()
         for name, seconds in SPANS:
             self.span_box.addItem(name, seconds)
@@ -224,8 +274,7 @@ class TimelineView(QWidget):
         self.fit_button.setToolTip("Show everything since the model started")
         header.addWidget(title)
         header.addSpacing(12)
-        header.addWidget(legend)
-        header.addStretch(1)
+        header.addWidget(legend, 1)
         header.addWidget(self.hint)
         header.addWidget(QLabel("Show"))
         header.addWidget(self.span_box)
@@ -238,7 +287,7 @@ class TimelineView(QWidget):
         self.layout_item.layout.setColumnFixedWidth(0, 64)
         self.layout_item.setSpacing(2)
         self.empty_label = self.layout_item.addLabel(
-            "Waiting for the first learning step…", row=0, col=1)
+            EMPTY_TEXT, row=0, col=1)
 
         box = QVBoxLayout(self)
         box.setContentsMargins(4, 2, 4, 2)
@@ -284,6 +333,32 @@ class TimelineView(QWidget):
         self._set_range(start, max(self.history.latest_time, start + 1.0))
         self.refresh()
 
+    def _show_legend(self) -> None:
+        plain = ("<span style='color:gray'>each row is a layer; each colour band is one "
+                 "event; a layer above groups the events below</span>")
+        self.legend.setText(
+            plain if not self.curves else
+            f"<span style='color:{SIGNAL_COLOUR}'>━ ● signal</span>&nbsp;&nbsp;"
+            f"<span style='color:{THRESHOLD_COLOUR}'>╍ threshold</span>&nbsp;&nbsp;"
+            f"<span style='color:{BOUNDARY_COLOUR}'>▼ boundary</span>&nbsp;&nbsp;"
+            "<span style='color:gray'>coloured bands: one colour per event</span>")
+
+    def set_look(self, large: bool, curves: bool) -> None:
+        """Presentation (`large`) or desk size; signal rows shown or hidden."""
+        self.large, self.curves = large, curves
+        scale = LARGE if large else 1.0
+        font = QFont()
+        font.setPointSizeF(font.pointSizeF() * scale)
+        for label in (self.title, self.legend):
+            label.setFont(font)
+        self.hint.setVisible(not large)
+        self._show_legend()
+        self.layout_item.layout.setColumnFixedWidth(0, 64 * scale * (1.2 if large else 1))
+        for i, row in enumerate(self.rows):
+            row.set_look(self.layout_item, large, curves, i == len(self.rows) - 1)
+        self._drawn = None
+        self.refresh()
+
     def set_signal_names(self, base: str, upper: str) -> None:
         """What the rows plot: layer 0's signal and that of the layers above it."""
         self.signal_names = (base, upper)
@@ -299,7 +374,7 @@ class TimelineView(QWidget):
         self.rows = []
         if self.empty_label is None:
             self.empty_label = self.layout_item.addLabel(
-                "Waiting for the first learning step…", row=0, col=1)
+                EMPTY_TEXT, row=0, col=1)
         self._drawn = None
 
     # --- drawing ----------------------------------------------------------------------
@@ -327,6 +402,8 @@ class TimelineView(QWidget):
             master = self.rows[0].plot if self.rows else None
             layer = len(self.rows)
             row = LayerRow(self.layout_item, layer, master, self._signal_name(layer))
+            if self.large or not self.curves:
+                row.set_look(self.layout_item, self.large, self.curves, False)
             for viewbox in row.viewboxes:
                 viewbox.sigRangeChangedManually.connect(self._user_moved)
             self.rows.append(row)

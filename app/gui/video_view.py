@@ -70,6 +70,8 @@ class VideoView(QWidget):
         self.banner_level = "info"
         self.badges: list[EventBadge] = []
         self._badge_images: dict[int, tuple[np.ndarray, QImage]] = {}
+        self.text_scale = 1.0
+        """Presentation mode: captions and badges this many times their size"""
 
     def sizeHint(self) -> QSize:  # noqa: N802 (Qt name)
         return QSize(640, 400)
@@ -102,6 +104,10 @@ class VideoView(QWidget):
         self.banner, self.banner_level = text, level
         self.update()
 
+    def set_text_scale(self, scale: float) -> None:
+        self.text_scale = scale
+        self.update()
+
     def set_badges(self, badges: list[EventBadge]) -> None:
         pictures = {id(b.picture): self._badge_images.get(id(b.picture))
                     for b in badges if b.picture is not None}
@@ -116,6 +122,9 @@ class VideoView(QWidget):
 
     def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802 (Qt name)
         painter = QPainter(self)
+        text_font = QFont(self.font())
+        text_font.setPointSizeF(text_font.pointSizeF() * self.text_scale)
+        painter.setFont(text_font)
         painter.fillRect(self.rect(), QColor(18, 18, 20))
         area = QRectF(self.rect())
         if self._image is not None:
@@ -131,7 +140,7 @@ class VideoView(QWidget):
             painter.setFont(font)
             painter.drawText(area, Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap,
                              self.placeholder)
-            painter.setFont(self.font())
+            painter.setFont(text_font)
         top = 6.0
         if self.banner:
             top = self._paint_banner(painter, area) + 6

@@ -1,0 +1,157 @@
+"""Presentation mode, the first run that explains itself, the status line in words, and a
+window state in the settings file that is damaged (issue 16, case 6)."""
+
+from __future__ import annotations
+
+from gui_helpers import open_window
+from PySide6.QtCore import QByteArray, QSettings, Qt
+from PySide6.QtGui import QKeySequence
+from PySide6.QtWidgets import QMainWindow
+
+from app.gui.application import restore_window_state
+from app.gui.session import RunState
+from app.gui.session_history import SessionHistory
+from app.gui.settings import SettingsStore
+from app.gui.status_line import Counters, StatusLine
+from app.gui.timeline_view import TimelineView
+from streamer_core.layer import LayerStep
+
+SOURCE = "synthetic:2:600"
+
+
+def test_presentation_mode_goes_full_screen_and_leaving_restores_the_window(qtbot, tmp_path):
+    window = open_window(qtbot, tmp_path, SOURCE)
+    window.learning_dock.hide()  # the user's choice: it must stay hidden after leaving
+    window.setGeometry(20, 30, 760, 560)  # within the offscreen screen (800 x 800)
+    qtbot.waitUntil(lambda: window.controls_dock.isVisible())
+    geometry, state = window.geometry(), window.saveState()
+    assert window.action_presentation.shortcut() == QKeySequence("F11")
+
+    window.action_presentation.trigger()
+    assert window.isFullScreen() and window.action_presentation.isChecked()
+    assert not window.controls_dock.isVisible() and not window.menuBar().isVisible()
+    assert window.timeline.large and not window.timeline.curves  # curves hidden unless asked
+    assert window.video.text_scale > 1 and not window.status.labels["fps"].isVisible()
+    window.action_curves.trigger()  # asked for
+    assert window.timeline.curves and window.action_curves.isChecked()
+
+    assert window.action_leave_presentation.shortcut() == QKeySequence("Esc")
+    window.action_leave_presentation.trigger()
+    qtbot.waitUntil(lambda: window.geometry() == geometry, timeout=5000)
+    assert not window.isFullScreen() and not window.action_presentation.isChecked()
+    assert window.controls_dock.isVisible() and not window.learning_dock.isVisible()
+    assert window.saveState() == state and window.menuBar().isVisible()
+    assert not window.timeline.large and window.timeline.curves
+    assert window.status.labels["fps"].isVisible()
+
+
+def test_closing_in_presentation_mode_remembers_the_window_from_before(qtbot, tmp_path):
+    window = open_window(qtbot, tmp_path, SOURCE)
+    before = window.saveGeometry()
+    window.presentation.enter()
+    window.close()
+    stored, _ = SettingsStore.at(tmp_path / "settings.ini").window_state()
+    assert QByteArray(stored) == before
+
+
+def history_with_events(layers: int = 2, steps: int = 40) -> SessionHistory:
+    history = SessionHistory()
+    for step in range(steps):
+        for layer in range(layers):
+            history.add(LayerStep(layer, step, step * 0.5, 0.1 * (step % 5), 0.2,
+                                  step % (7 + 5 * layer) == 0, 0.1))
+    return history
+
+
+def test_presentation_rows_name_the_current_event_and_hide_the_curves(qtbot):
+    timeline = TimelineView(history_with_events())
+    qtbot.addWidget(timeline)
+    timeline.show()
+    timeline.refresh()
+    assert all(row.plot.isVisible() for row in timeline.rows)
+    timeline.set_look(large=True, curves=False)
+    assert not any(row.plot.isVisible() for row in timeline.rows)
+    # Layer 0's boundaries at steps 0, 7, ... 35: its 7th event, open since 17.5 s.
+    assert "event 7" in timeline.rows[0].label.text and "2 s" in timeline.rows[0].label.text
+    assert "each row is a layer" in timeline.legend.text()
+    timeline.set_look(large=False, curves=True)
+    assert all(row.plot.isVisible() for row in timeline.rows)
+    assert "signal" in timeline.legend.text()
+
+
+def test_the_first_run_explains_itself_until_dismissed(qtbot, tmp_path):
+    window = open_window(qtbot, tmp_path, SOURCE)
+    qtbot.waitUntil(window.legend.isVisible)
+    assert "each colour band is one event" in window.legend.findChild(
+        type(window.status.sentence)).text()
+    window.legend.button.click()
+    assert not window.legend.isVisible() and window.settings.show_legend is False
+    window.prefs.save()
+    assert SettingsStore.at(tmp_path / "settings.ini").load()[0].show_legend is False
+    window.action_legend.trigger()  # Help brings it back
+    assert window.legend.isVisible()
+
+
+def test_help_lists_every_keyboard_shortcut(qtbot, tmp_path):
+    window = open_window(qtbot, tmp_path, SOURCE)
+    window.action_shortcuts.trigger()
+    message = window.notifier.last
+    assert message.title == "Keyboard shortcuts"
+    keyed = [a for a in window.actions() if not a.shortcut().isEmpty()]
+    assert len(keyed) >= 15
+    for action in keyed:
+        keys = action.shortcut().toString(QKeySequence.SequenceFormat.NativeText)
+        assert f"<b>{keys}</b>" in message.text, action.text()
+
+
+def counters(wall: float, steps: int, skipped: int, updates: int = 0,
+             state: RunState = RunState.RUNNING) -> Counters:
+    return Counters(wall, state, True, 3, steps, skipped, updates, "camera:0")
+
+
+def test_the_status_line_says_in_words_what_the_model_does():
+    line = StatusLine()
+    assert line.sentence(counters(0.0, 0, 0)) == "waiting for the first pictures of the camera…"
+    line.sentence(counters(1.0, 10, 0))
+    line.sentence(counters(2.0, 12, 0, updates=1))
+    assert (line.sentence(counters(14.0, 30, 1, updates=1))
+            == "learning: 3 layers, last update 12 s ago, keeping up with the camera")
+    behind = line.sentence(counters(20.0, 40, 11, updates=1))  # 10 learned, 10 skipped
+    assert behind.endswith("too slow for the camera: it skips 50% of the moments it could "
+                           "learn from"), behind
+    assert line.sentence(counters(21.0, 40, 11, 1, RunState.PAUSED)).startswith("paused")
+
+
+def stored_window(tmp_path, geometry: object) -> SettingsStore:
+    qsettings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
+    qsettings.setValue("window/geometry", geometry)
+    qsettings.setValue("window/state", geometry)
+    qsettings.sync()
+    return SettingsStore.at(tmp_path / "settings.ini")
+
+
+def test_a_damaged_window_state_is_ignored_and_the_window_opens_maximised(qtbot, tmp_path,
+                                                                          capfd):
+    for damaged in ("not a geometry", 12345, QByteArray(b"\x01\x02garbage")):
+        window = QMainWindow()
+        qtbot.addWidget(window)
+        restore_window_state(window, stored_window(tmp_path, damaged))  # no exception
+        assert window.windowState() & Qt.WindowState.WindowMaximized, damaged
+        assert "ignoring the stored window geometry" in capfd.readouterr().err
+
+
+def test_the_window_opens_maximised_the_first_time_then_as_it_was_left(qtbot, tmp_path):
+    first = QMainWindow()
+    qtbot.addWidget(first)
+    store = SettingsStore.at(tmp_path / "settings.ini")
+    restore_window_state(first, store)
+    assert first.windowState() & Qt.WindowState.WindowMaximized
+    first.setWindowState(Qt.WindowState.WindowNoState)
+    first.setGeometry(50, 40, 500, 300)
+    first.show()
+    store.save_window_state(first.saveGeometry(), first.saveState())
+    again = QMainWindow()
+    qtbot.addWidget(again)
+    restore_window_state(again, SettingsStore.at(tmp_path / "settings.ini"))
+    assert not again.windowState() & Qt.WindowState.WindowMaximized
+    assert again.geometry().size() == first.geometry().size()
