@@ -9,7 +9,8 @@ The default source is OpenCV's sample clip vtest.avi (Debian: apt-get install op
 played in a loop, or the built-in synthetic scene where that clip is not installed.
 
 Runs offscreen (no display needed) unless QT_QPA_PLATFORM says otherwise, with private
-settings, so your own settings are neither used nor changed.
+settings, so your own settings are neither used nor changed. For the README, make the
+PNG small afterwards: `pngquant --force --ext .png 64 docs/NAME.png` (Debian: pngquant).
 """
 
 from __future__ import annotations
@@ -71,6 +72,8 @@ def main() -> int:
         window.controls.advanced.set_open(args.advanced)
         if args.view == "presentation":
             window.presentation.enter()
+            # Xvfb has no window manager to make the window full screen: do it here.
+            window.setGeometry(window.screen().geometry())
             window.presentation.set_curves(args.curves)
         try:
             wait_for(lambda: window.session.source_info is not None, 30, "the source did not open")

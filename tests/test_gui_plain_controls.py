@@ -60,6 +60,7 @@ def test_every_position_gives_valid_settings(mode, distance, modifier_type):
     for upper in (ESCALATE, OWN):
         settings = mode_settings(mode, distance, upper, modifier_type)
         settings.validate()
+        assert len(knobs(settings)) == (2 if upper == ESCALATE else 1), "a mode without knob"
         for knob in knobs(settings):
             assert BY_NAME[knob.setting].applies(vars(settings)), (
                 f"{knob.setting} does not act in {mode}")

@@ -128,7 +128,8 @@ class MainWindow(QMainWindow):
         self.status = StudioStatusBar()
         self.setStatusBar(self.status)
         self.status_line = StatusLine()
-        self.presentation = PresentationMode(self, self.timeline, self.video, self.status)
+        self.presentation = PresentationMode(self, self.centralWidget(), self.timeline,
+                                             self.video, self.status)
         self.legend = LegendOverlay(self.timeline, f"Help > {LEGEND_TITLE} (F1)")
         if self.settings.show_legend:
             self.legend.show_over_host()

@@ -11,13 +11,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from PySide6.QtCore import QByteArray, QObject, Qt, Signal
-from PySide6.QtWidgets import QDockWidget, QMainWindow
+from PySide6.QtWidgets import QDockWidget, QMainWindow, QSplitter
 
 from .status_bar import StudioStatusBar
 from .timeline_view import LARGE, TimelineView
 from .video_view import VideoView
 
 HINT = "Presentation mode: F11 or Esc to leave, C shows the signal curves"
+PICTURE_SHARE = 0.55
+"""Of the height, for the picture (the event rows get the rest)"""
 
 
 @dataclass(frozen=True)
@@ -30,16 +32,20 @@ class WindowLook:
     window_state: Qt.WindowState
     menu_bar: bool
     curves: bool
+    split: QByteArray
+    """The picture's and the timeline's shares (QSplitter.saveState)"""
 
 
 class PresentationMode(QObject):
     changed = Signal(bool)  # active
     curves_changed = Signal(bool)  # the signal curves show
 
-    def __init__(self, window: QMainWindow, timeline: TimelineView, video: VideoView,
-                 status: StudioStatusBar):
+    def __init__(self, window: QMainWindow, splitter: QSplitter, timeline: TimelineView,
+                 video: VideoView, status: StudioStatusBar):
+        """`splitter`: the central one, the picture above the timeline."""
         super().__init__(window)
-        self.window, self.timeline, self.video, self.status = window, timeline, video, status
+        self.window, self.splitter = window, splitter
+        self.timeline, self.video, self.status = timeline, video, status
         self.saved: WindowLook | None = None
         self.curves = True
         """Whether the signal curves show now"""
@@ -56,12 +62,16 @@ class PresentationMode(QObject):
             return
         w = self.window
         self.saved = WindowLook(w.saveGeometry(), w.saveState(), w.windowState(),
-                                w.menuBar().isVisible(), self.curves)
+                                w.menuBar().isVisible(), self.curves,
+                                self.splitter.saveState())
         for dock in w.findChildren(QDockWidget):
             dock.hide()
         w.menuBar().hide()
         self._look(large=True, curves=False)
         w.showFullScreen()
+        height = sum(self.splitter.sizes())
+        picture = int(height * PICTURE_SHARE)
+        self.splitter.setSizes([picture, height - picture])
         self.status.showMessage(HINT, 6000)
         self.changed.emit(True)
 
@@ -75,6 +85,7 @@ class PresentationMode(QObject):
             w.restoreGeometry(saved.geometry)
         w.restoreState(saved.state)
         w.menuBar().setVisible(saved.menu_bar)
+        self.splitter.restoreState(saved.split)
         self._look(large=False, curves=saved.curves)
         self.status.clearMessage()
         self.changed.emit(False)

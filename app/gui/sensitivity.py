@@ -65,8 +65,9 @@ def _base_distance_mode(settings: StudioSettings) -> str:
     return DISTANCE if settings.force_base_dist else settings.distance_mode
 
 
-def _own_signal_knob(settings: StudioSettings, layers: str) -> Knob:
-    """The knob of the layers that decide from their own signal, for the active mode."""
+def _own_signal_knob(settings: StudioSettings, layers: str) -> Knob | None:
+    """The knob of the layers that decide from their own signal, for the active mode
+    (None for a mode without one: its settings stay under Advanced)."""
     mode = settings.demarcation_mode
     if mode in PEAK_MODES:
         return Knob(layers, "z_threshold", Z_VALUES)
@@ -75,17 +76,20 @@ def _own_signal_knob(settings: StudioSettings, layers: str) -> Knob:
     direction = DISTANCE if _base_distance_mode(settings) != SIMILARITY else SIMILARITY
     if mode == FIXED:
         return Knob(layers, "loss_threshold", FIXED_VALUES[direction])
-    assert mode == AVERAGE, mode
-    return Knob(layers, "modifier", MODIFIER_VALUES[(settings.modifier_type, direction)])
+    if mode == AVERAGE:
+        return Knob(layers, "modifier", MODIFIER_VALUES[(settings.modifier_type, direction)])
+    return None
 
 
 def knobs(settings: StudioSettings) -> list[Knob]:
     """The sliders the plain panel shows for these settings, bottom layer first."""
     if settings.max_layers == 1:
-        return [_own_signal_knob(settings, "Layer 0")]
-    if settings.upper_demarcation != ESCALATE:
-        return [_own_signal_knob(settings, "All layers")]
-    top = settings.max_layers - 1
-    upper = "Layer 1" if top == 1 else f"Layers 1–{top}"
-    return [_own_signal_knob(settings, "Layer 0"),
-            Knob(upper, "escalation_ratio", ESCALATION_VALUES)]
+        found = [_own_signal_knob(settings, "Layer 0")]
+    elif settings.upper_demarcation != ESCALATE:
+        found = [_own_signal_knob(settings, "All layers")]
+    else:
+        top = settings.max_layers - 1
+        upper = "Layer 1" if top == 1 else f"Layers 1–{top}"
+        found = [_own_signal_knob(settings, "Layer 0"),
+                 Knob(upper, "escalation_ratio", ESCALATION_VALUES)]
+    return [knob for knob in found if knob is not None]
