@@ -9,6 +9,7 @@ import pyqtgraph as pg
 from PySide6.QtCore import QByteArray, Qt
 from PySide6.QtWidgets import QApplication, QMainWindow
 
+from .diagnostics import log
 from .resources import app_icon
 from .settings import SettingsStore
 
@@ -26,7 +27,7 @@ def make_application(argv: list[str] | None = None) -> QApplication:
 
 def restore_window_state(window: QMainWindow, store: SettingsStore) -> None:
     """The size, place and docks the window was left with; maximised on a first launch,
-    or when what was stored is damaged (said on stderr: the app starts all the same)."""
+    or when what was stored is damaged (said in the log: the app starts all the same)."""
     geometry, state = store.window_state()
     if geometry is None or not _restored(window.restoreGeometry, geometry, "geometry"):
         window.setWindowState(window.windowState() | Qt.WindowState.WindowMaximized)
@@ -35,12 +36,12 @@ def restore_window_state(window: QMainWindow, store: SettingsStore) -> None:
 
 
 def _restored(restore: Callable[[QByteArray], bool], value: object, what: str) -> bool:
-    """`restore(value)`, False with a line on stderr if the stored value is not one."""
+    """`restore(value)`, False with a line in the log if the stored value is not one."""
     try:
         ok = isinstance(value, (QByteArray, bytes)) and restore(QByteArray(value))
     except (TypeError, ValueError):
         ok = False
     if not ok:
-        print(f"streamer-studio: ignoring the stored window {what} (damaged: "
-              f"{type(value).__name__})", file=sys.stderr)
+        log.warning("Ignored the stored window %s: damaged (a %s)", what,
+                    type(value).__name__)
     return ok
