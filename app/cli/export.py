@@ -19,16 +19,6 @@ from .errors import EXIT_OK, CliError
 from .files import check_not_an_input, check_writable, read_json
 
 
-def layer_number(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"{text!r} must be 0 or more")
-    return value
-
-
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
     formats = "; ".join(f"{suffix} {what}" for suffix, what in EXPORT_FORMATS.items())
     parser = subparsers.add_parser(
@@ -40,7 +30,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--video", metavar="VIDEO",
                         help="the footage: keyframes of the .html report (required there), "
                              "the media linked from .otio and .eaf")
-    parser.add_argument("--layer", type=layer_number, default=None, metavar="N",
+    parser.add_argument("--layer", type=int, default=None, metavar="N",
                         help="the layer of the .vtt chapters (default: the top one)")
     parser.set_defaults(run=run)
 
