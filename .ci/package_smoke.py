@@ -14,7 +14,7 @@ import time
 from pathlib import Path
 
 TIMEOUT_S = 600
-EXPORTS = (".csv", ".vtt", ".otio", ".eaf")  # each through its library, bundled or not
+EXPORTS = (".vtt", ".otio", ".eaf")  # the bundled libraries: webvtt-py, OTIO, pympi-ling
 
 
 def run(exe: Path, args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess:
