@@ -6,6 +6,7 @@ import contextlib
 import json
 from collections.abc import Callable
 from contextlib import AbstractContextManager
+from dataclasses import dataclass
 from typing import TextIO
 
 import torch
@@ -15,7 +16,13 @@ from streamer_core.divergence import DivergenceGuard
 from streamer_core.hierarchy import hierarchy_json
 from streamer_core.learning import learning_step
 from streamer_core.learning_monitor import LearningMonitor
-from streamer_core.sources import FrameSource, SnippetSampler, preprocess_frame
+from streamer_core.sources import (
+    FrameSource,
+    NewestFrameSource,
+    SnippetSampler,
+    SyntheticSource,
+    preprocess_frame,
+)
 from streamer_core.trace import trace_row
 
 from .progress import Progress
@@ -27,14 +34,16 @@ class Segmenter:
     `steps` counts model inputs over the whole run; the model's own step counter restarts
     when the caller resets it for a new video. Each step runs inside `atomic()` (the CLI
     holds Ctrl-C there); a diverged model is put back to its last good weights and
-    `warn` is told.
+    `warn` is told. `after_step` runs after each step, outside it (a distributed run
+    averages the ranks' weights there).
     """
 
     def __init__(self, model: StreamerModel, optimizer: StreamerOptimizer | None, *,
                  learn: bool = True, max_steps: int | None = None,
                  trace: TextIO | None = None, progress: Progress | None = None,
                  atomic: Callable[[], AbstractContextManager] = contextlib.nullcontext,
-                 warn: Callable[[str], None] = lambda message: None):
+                 warn: Callable[[str], None] = lambda message: None,
+                 after_step: Callable[[], None] | None = None):
         if learn and optimizer is None:
             raise ValueError("learning needs an optimizer")
         self.model = model
@@ -45,6 +54,7 @@ class Segmenter:
         self.progress = progress
         self.atomic = atomic
         self.warn = warn
+        self.after_step = after_step
         self.guard = DivergenceGuard(model, optimizer) if learn else None
         self.steps = 0
         self.boundaries: list[int] = []
@@ -106,6 +116,8 @@ class Segmenter:
             if not self.sampler.offer(frame):
                 continue
             self.step(frame.image, video)
+            if self.after_step is not None:
+                self.after_step()
             self.show_progress()
         self._video_read = True
 
@@ -136,3 +148,38 @@ class Segmenter:
 
     def hierarchy(self, file: str) -> dict:
         return hierarchy_json(self.model.extract_rep(), file=file, duration=self.seconds)
+
+
+def reader_for(source: FrameSource) -> FrameSource:
+    """Live inputs through a reader that keeps only the newest frame: a slow model then
+    sees the present, not a growing backlog."""
+    if source.is_live and not isinstance(source, SyntheticSource):
+        return NewestFrameSource(source)
+    return source
+
+
+@dataclass
+class VideoResult:
+    """What one source gave: its hierarchy (None if no input came) and why it ended early."""
+
+    description: str
+    hierarchy: dict | None
+    steps: int
+    ended_early: str | None = None
+
+
+def segment_video(segmenter: Segmenter, source: FrameSource, *, video: int = 0,
+                  reset_model: bool = True) -> VideoResult:
+    """One source through the model, opened and closed here: the per-video work that the
+    one-stream CLI, the manifest batch (one process, a shard, a torchrun rank) and the app's
+    file mode share. Without `reset_model` the model goes on with the stream it was in
+    (several videos as one stream); the hierarchy is then that of the whole stream."""
+    steps_before = segmenter.steps
+    segmenter.start_video(reset_model=reset_model)
+    with reader_for(source) as frames:
+        segmenter.run(frames, video=video)
+        ended_early = (frames.end_reason or source.description) if frames.ended_early else None
+    steps = segmenter.steps - steps_before
+    hierarchy = (segmenter.hierarchy(source.description)
+                 if segmenter.model.base_counter > 0 else None)
+    return VideoResult(source.description, hierarchy, steps, ended_early)

@@ -20,7 +20,6 @@ from streamer_core.presets import PRESETS
 from streamer_core.sources import (
     SPEC_HELP,
     FrameSource,
-    NewestFrameSource,
     SourceError,
     SyntheticSource,
     VideoFileSource,
@@ -31,7 +30,7 @@ from .errors import EXIT_INCOMPLETE, EXIT_OK, CliError
 from .files import check_not_an_input, check_writable
 from .interrupts import Interrupted, Interrupts
 from .model_setup import MAX_THREADS, new_model, resumed_model, torch_threads
-from .pipeline import Segmenter
+from .pipeline import Segmenter, segment_video
 from .progress import Progress
 
 
@@ -124,14 +123,6 @@ def prepare_sources(specs: list[str]) -> list[FrameSource]:
             source.realtime = False  # as fast as it renders
         sources.append(source)
     return sources
-
-
-def reader_for(source: FrameSource) -> FrameSource:
-    """Live inputs through a reader that keeps only the newest frame: a slow model then
-    sees the present, not a growing backlog."""
-    if source.is_live and not isinstance(source, SyntheticSource):
-        return NewestFrameSource(source)
-    return source
 
 
 def output_name(source: FrameSource, used: set[str]) -> str:
@@ -269,17 +260,15 @@ def feed(segmenter: Segmenter, sources: list[FrameSource], per_video: bool) -> O
         for number, source in enumerate(sources):
             if segmenter.done:
                 break
-            segmenter.start_video(reset_model=number == 0 or per_video)
             names.append(source.description)
             unfinished = source
-            with reader_for(source) as frames:
-                segmenter.run(frames, video=number)
-                if frames.ended_early:
-                    outcome.ended_early.append(frames.end_reason or source.description)
+            result = segment_video(segmenter, source, video=number,
+                                   reset_model=number == 0 or per_video)
             unfinished = None
-            if per_video and model.base_counter > 0:
-                outcome.results.append((output_name(source, used),
-                                        segmenter.hierarchy(source.description)))
+            if result.ended_early:
+                outcome.ended_early.append(result.ended_early)
+            if per_video and result.hierarchy is not None:
+                outcome.results.append((output_name(source, used), result.hierarchy))
     except KeyboardInterrupt as interrupt:
         outcome.interrupted = (interrupt if isinstance(interrupt, Interrupted)
                                else Interrupted(signal.SIGINT))
