@@ -232,8 +232,9 @@ def load_checkpoint(path: str | os.PathLike, device: str = "auto"
 
     studio = data.get("studio") or {}
     try:
-        opt_args = StreamerOptimizerArguments(**studio.get(
-            "optimizer_args", {"max_layers": args.max_layers}))
+        saved_args = dict(studio.get("optimizer_args", {"max_layers": args.max_layers}))
+        saved_args["world_size"] = 1  # the ranks of the run that saved it are gone
+        opt_args = StreamerOptimizerArguments(**saved_args)
         if opt_args.max_layers != args.max_layers:
             raise ValueError(f"its optimizer arguments are for {opt_args.max_layers} layers, "
                              f"the model has up to {args.max_layers}")

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+import torch.distributed as dist
+
 from .reach import reach_groups
 from .settings import OPTIMIZER, check_settings, studio_fields
 
@@ -20,21 +22,34 @@ class StreamerOptimizerArguments(studio_fields(OPTIMIZER)):
     they stay written out here, with the table's checks)."""
 
     world_size: int = 1
-    """Only 1 is supported (the reference averages models across GPUs)"""
+    """Ranks whose weights are averaged (the reference's GPUs); above 1 only inside a
+    torch.distributed process group of that size (`segment --distributed` under torchrun)"""
     alpha: float = 3
     """Reach: group i of layers at distance i gets weight alpha^-i (normalised)"""
     max_layers: int = 3
     optimize_every: int = 100
     """Parameter update after this many losses of the top layer (see optimize_clock)"""
     average_every: int = 1000
-    """Unused (distributed averaging)"""
+    """With world_size > 1: the ranks average their weights every this many inputs (calls
+    of step(), as the reference counts); app/cli/distributed.py does it"""
 
     def validate(self) -> None:
-        if self.world_size != 1:
-            raise ValueError("world_size must be 1 (distributed training is not supported)")
+        if self.world_size != 1 and self.world_size != process_group_size():
+            raise ValueError(f"world_size {self.world_size} needs a torch.distributed process "
+                             "group of that size (segment --distributed under torchrun); a "
+                             "single process has world_size 1")
+        if self.average_every < 1:
+            raise ValueError("average_every must be 1 or more")
         check_settings(self, OPTIMIZER)
         if self.max_layers < 1:
             raise ValueError("max_layers must be at least 1")
+
+
+def process_group_size() -> int:
+    """Ranks of this process's torch.distributed group; 1 outside one."""
+    if dist.is_available() and dist.is_initialized():
+        return dist.get_world_size()
+    return 1
 
 
 class StreamerOptimizer:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import contextlib
 import dataclasses
 import os
@@ -16,7 +17,7 @@ from streamer_core import (
     StreamerOptimizer,
     StreamerOptimizerArguments,
 )
-from streamer_core.checkpoint import CheckpointError, load_checkpoint
+from streamer_core.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
 from streamer_core.model import LIVE_MODEL_FIELDS
 from streamer_core.presets import preset_arguments
 from streamer_core.settings import OPTIMIZER, names, settings_of
@@ -109,6 +110,24 @@ def resumed_model(path: str | Path, assignments: list[str], snippet: float | Non
     except ValueError as err:
         raise CliError(f"bad settings: {err}") from None
     return model, optimizer
+
+
+def model_for(args: argparse.Namespace) -> tuple[StreamerModel, StreamerOptimizer]:
+    """The model a command's options ask for: --checkpoint's, or a new one of --preset."""
+    if args.checkpoint:
+        if args.seed is not None:
+            raise CliError("--seed only applies to a new model, not with --checkpoint")
+        return resumed_model(args.checkpoint, args.settings, args.snippet, args.device)
+    return new_model(args.preset or "live", args.settings, args.snippet, args.device,
+                     args.seed)
+
+
+def save_model(path: str | Path, model: StreamerModel,
+               optimizer: StreamerOptimizer | None) -> None:
+    try:
+        save_checkpoint(path, model, optimizer)
+    except CheckpointError as err:
+        raise CliError(f"cannot save checkpoint {err}") from None
 
 
 @contextlib.contextmanager

@@ -14,7 +14,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from streamer_core.atomic_file import write_json
-from streamer_core.checkpoint import CheckpointError, save_checkpoint
 from streamer_core.device import DEVICE_CHOICES
 from streamer_core.presets import PRESETS
 from streamer_core.sources import (
@@ -26,12 +25,18 @@ from streamer_core.sources import (
     open_source,
 )
 
+from .batch import run_shard
+from .distributed import run_rank
 from .errors import EXIT_INCOMPLETE, EXIT_OK, CliError
 from .files import check_not_an_input, check_writable
 from .interrupts import Interrupted, Interrupts
-from .model_setup import MAX_THREADS, new_model, resumed_model, torch_threads
+from .manifest import parse_shard, read_manifest
+from .model_setup import MAX_THREADS, model_for, save_model, torch_threads
 from .pipeline import Segmenter, segment_video
 from .progress import Progress
+
+TRACE_PER_VIDEO = ""
+"""--trace without a file name (--manifest: a trace beside each video's JSON)"""
 
 
 def positive_float(text: str) -> float:
@@ -84,8 +89,10 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "segment", help="run the model over videos and write the event hierarchy",
         description="Run STREAMER over one or more videos, in order, as one stream (learning "
-                    "unless --no-learn), and write the hierarchy JSON.")
-    parser.add_argument("videos", nargs="+", metavar="VIDEO", help=SPEC_HELP)
+                    "unless --no-learn), and write the hierarchy JSON. With --manifest, a "
+                    "batch: one JSON per video in --out-dir, split into shards for a process "
+                    "pool, a scheduler's array jobs or torchrun ranks (docs/scale.md).")
+    parser.add_argument("videos", nargs="*", metavar="VIDEO", help=SPEC_HELP)
     start = parser.add_mutually_exclusive_group()
     start.add_argument("--checkpoint", metavar="PATH",
                        help="continue from a saved model instead of a new one")
@@ -95,20 +102,50 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--no-learn", action="store_true",
                         help="only segment; leave the weights as they are")
     parser.add_argument("--reset-per-video", action="store_true",
-                        help="treat each video as its own stream (one JSON per video)")
+                        help="treat each video as its own stream (one JSON per video); with "
+                             "--manifest, each video also starts from the initial weights, so "
+                             "that no result depends on the shard that ran it")
     parser.add_argument("--max-steps", type=positive_int, default=None, metavar="N",
                         help="stop after N model inputs")
     parser.add_argument("--out", metavar="OUT.json",
                         help="hierarchy JSON (default: stdout); with --reset-per-video and "
                              "several videos, a folder for one VIDEO.json each")
-    parser.add_argument("--trace", metavar="TRACE.jsonl",
+    parser.add_argument("--trace", metavar="TRACE.jsonl", nargs="?", const=TRACE_PER_VIDEO,
                         help="one JSON line per step and layer: step, time, signal, "
                              "threshold, boundary (escalating upper layers: the surprise "
-                             "and the class split as signal and threshold)")
+                             "and the class split as signal and threshold); with --manifest, "
+                             "no file name: NAME.trace.jsonl beside each NAME.json")
     parser.add_argument("--save-checkpoint", metavar="PATH",
                         help="save the model here at the end (also when interrupted)")
     parser.add_argument("--quiet", action="store_true", help="no progress line")
+    add_batch_options(parser)
     parser.set_defaults(run=run)
+
+
+def add_batch_options(parser: argparse.ArgumentParser) -> None:
+    batch = parser.add_argument_group(
+        "batch (docs/scale.md)", "A new model's --seed is 0 by default here, so that every "
+        "shard and rank starts from the same weights.")
+    batch.add_argument("--manifest", metavar="LIST",
+                       help="a text file naming one VIDEO a line (# comments; relative paths "
+                            "from its folder) instead of VIDEO arguments")
+    batch.add_argument("--shard", type=parse_shard, default=None, metavar="I/N",
+                       help="run only shard I (0 to N-1) of N, balanced by duration; the N "
+                            "shards run every line once")
+    batch.add_argument("--out-dir", metavar="DIR",
+                       help="folder for NAME.json per video (written whole) and the summary")
+    batch.add_argument("--skip-done", action="store_true",
+                       help="skip videos whose outputs already exist and load")
+    batch.add_argument("--distributed", action="store_true",
+                       help="under torchrun: each rank takes its own shard and the ranks "
+                            "average their weights every --average-every inputs; rank 0 "
+                            "saves --save-checkpoint and DIR/summary.json")
+    batch.add_argument("--average-every", type=positive_int, default=1000, metavar="K",
+                       help="inputs between two averagings of the ranks' weights (the "
+                            "optimizer's average_every; default 1000, the reference's)")
+    batch.add_argument("--dist-timeout", type=positive_float, default=1800.0, metavar="S",
+                       help="seconds a rank waits for the others before the job ends "
+                            "(default 1800)")
 
 
 def prepare_sources(specs: list[str]) -> list[FrameSource]:
@@ -142,6 +179,9 @@ def run(args: argparse.Namespace) -> int:
 
 
 def segment(args: argparse.Namespace) -> int:
+    check_batch_options(args)
+    if args.manifest:
+        return segment_manifest(args)
     per_video = args.reset_per_video and len(args.videos) > 1
     out_dir = None
     if args.out and per_video:
@@ -168,6 +208,52 @@ def segment(args: argparse.Namespace) -> int:
         return segment_with(args, per_video, out_dir, interrupts)
 
 
+def check_batch_options(args: argparse.Namespace) -> None:
+    """VIDEO arguments or a --manifest, and the options that go with each."""
+    if args.manifest is None:
+        if not args.videos:
+            raise CliError("give one or more VIDEO, or --manifest LIST")
+        given = [name for name, on in (("--shard", args.shard), ("--out-dir", args.out_dir),
+                                       ("--skip-done", args.skip_done),
+                                       ("--distributed", args.distributed)) if on]
+        if given:
+            raise CliError(f"{given[0]} goes with --manifest LIST")
+        if args.trace == TRACE_PER_VIDEO:
+            raise CliError("--trace needs a file name (TRACE.jsonl)")
+        return
+    if args.videos:
+        raise CliError("give VIDEO arguments or --manifest LIST, not both")
+    if not args.out_dir:
+        raise CliError("--manifest needs --out-dir DIR (one JSON per video goes there)")
+    for name, on in (("--out", args.out), ("--max-steps", args.max_steps)):
+        if on:
+            raise CliError(f"{name} does not go with --manifest (each video's JSON goes to "
+                           "--out-dir; a video runs to its end)")
+    if args.trace not in (None, TRACE_PER_VIDEO):
+        raise CliError("with --manifest, --trace takes no file name (NAME.trace.jsonl goes "
+                       "beside each NAME.json)")
+    if args.distributed and args.shard:
+        raise CliError("--distributed shards by rank; --shard is for independent jobs")
+    if args.save_checkpoint and args.reset_per_video:
+        raise CliError("--save-checkpoint does not go with --reset-per-video (each video "
+                       "starts afresh: there is no model of the whole shard to save)")
+
+
+def segment_manifest(args: argparse.Namespace) -> int:
+    """A shard of the manifest (--shard I/N, or the whole), or this torchrun rank's share."""
+    if args.seed is None and not args.checkpoint:
+        args.seed = 0  # every shard and rank from the same weights
+    if args.save_checkpoint:
+        check_writable(args.save_checkpoint, "--save-checkpoint")
+    entries = read_manifest(args.manifest)
+    if args.save_checkpoint:
+        check_not_an_input(args.save_checkpoint, "--save-checkpoint",
+                           [e.spec for e in entries])
+    if args.distributed:
+        return run_rank(args, entries, lambda: model_for(args))
+    return run_shard(args, entries, args.shard or (0, 1), lambda: model_for(args))
+
+
 def segment_with(args: argparse.Namespace, per_video: bool, out_dir: Path | None,
                  interrupts: Interrupts) -> int:
     """The run itself; SIGINT and SIGTERM stop it between steps, never inside one."""
@@ -177,14 +263,7 @@ def segment_with(args: argparse.Namespace, per_video: bool, out_dir: Path | None
     except SourceError as err:
         raise CliError(str(err)) from None
 
-    if args.checkpoint:
-        if args.seed is not None:
-            raise CliError("--seed only applies to a new model, not with --checkpoint")
-        model, optimizer = resumed_model(args.checkpoint, args.settings, args.snippet,
-                                         args.device)
-    else:
-        model, optimizer = new_model(args.preset or "live", args.settings, args.snippet,
-                                     args.device, args.seed)
+    model, optimizer = model_for(args)
 
     total = args.max_steps
     if all(s.duration for s in sources):
@@ -221,10 +300,7 @@ def finish(args: argparse.Namespace, segmenter: Segmenter, outcome: Outcome,
     if not args.quiet and not args.no_learn:
         print(f"segment: {segmenter.learning.summary()}", file=sys.stderr)
     if args.save_checkpoint:
-        try:
-            save_checkpoint(args.save_checkpoint, segmenter.model, segmenter.optimizer)
-        except CheckpointError as err:
-            raise CliError(f"cannot save checkpoint {err}") from None
+        save_model(args.save_checkpoint, segmenter.model, segmenter.optimizer)
     if outcome.failure is not None:
         raise outcome.failure
     if outcome.interrupted is not None:
