@@ -165,8 +165,9 @@ def _run(args: argparse.Namespace, entries: list[ManifestEntry], make_model: Mod
     checkpoint = Path(args.save_checkpoint) if args.save_checkpoint else None
     def distributed_model() -> tuple[StreamerModel, StreamerOptimizer]:
         model, optimizer = make_model()
-        optimizer.args = dataclasses.replace(optimizer.args, world_size=world_size,
-                                             average_every=args.average_every)
+        optimizer.args = dataclasses.replace(
+            optimizer.args, world_size=world_size,
+            average_every=args.average_every or optimizer.args.average_every)
         optimizer.args.validate()
         return model, optimizer
 
@@ -182,7 +183,8 @@ def _run(args: argparse.Namespace, entries: list[ManifestEntry], make_model: Mod
                 with interrupts.held():
                     save_model(checkpoint, batch.model, batch.optimizer)
 
-        averaging = WeightAveraging(lambda: batch.model, args.average_every, on_averaged=save)
+        averaging = WeightAveraging(lambda: batch.model, batch.optimizer.args.average_every,
+                                    on_averaged=save)
         batch.after_step = averaging.after_step
         try:
             averaging.round(finished=False)  # the same start everywhere (and a handshake)

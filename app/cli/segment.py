@@ -140,9 +140,10 @@ def add_batch_options(parser: argparse.ArgumentParser) -> None:
                        help="under torchrun: each rank takes its own shard and the ranks "
                             "average their weights every --average-every inputs; rank 0 "
                             "saves --save-checkpoint and DIR/summary.json")
-    batch.add_argument("--average-every", type=positive_int, default=1000, metavar="K",
+    batch.add_argument("--average-every", type=positive_int, default=None, metavar="K",
                        help="inputs between two averagings of the ranks' weights (the "
-                            "optimizer's average_every; default 1000, the reference's)")
+                            "optimizer's average_every: default the checkpoint's, or "
+                            "1000, the reference's)")
     batch.add_argument("--dist-timeout", type=positive_float, default=1800.0, metavar="S",
                        help="seconds a rank waits for the others before the job ends "
                             "(default 1800)")
@@ -215,7 +216,8 @@ def check_batch_options(args: argparse.Namespace) -> None:
             raise CliError("give one or more VIDEO, or --manifest LIST")
         given = [name for name, on in (("--shard", args.shard), ("--out-dir", args.out_dir),
                                        ("--skip-done", args.skip_done),
-                                       ("--distributed", args.distributed)) if on]
+                                       ("--distributed", args.distributed),
+                                       ("--average-every", args.average_every)) if on]
         if given:
             raise CliError(f"{given[0]} goes with --manifest LIST")
         if args.trace == TRACE_PER_VIDEO:
@@ -234,6 +236,8 @@ def check_batch_options(args: argparse.Namespace) -> None:
                        "beside each NAME.json)")
     if args.distributed and args.shard:
         raise CliError("--distributed shards by rank; --shard is for independent jobs")
+    if not args.distributed and args.average_every:
+        raise CliError("--average-every goes with --distributed")
     if args.save_checkpoint and args.reset_per_video:
         raise CliError("--save-checkpoint does not go with --reset-per-video (each video "
                        "starts afresh: there is no model of the whole shard to save)")

@@ -38,6 +38,14 @@ class Dialogs:
                                               VIDEO_FILTER)
         return path or None
 
+    def open_videos(self, folder: str) -> list[str]:
+        paths, _ = QFileDialog.getOpenFileNames(self.parent, "Segment video files", folder,
+                                                VIDEO_FILTER)
+        return paths
+
+    def choose_folder(self, title: str, folder: str) -> str | None:
+        return QFileDialog.getExistingDirectory(self.parent, title, folder) or None
+
     def save_export(self, title: str, suggestion: str, file_filter: str) -> str | None:
         path, _ = QFileDialog.getSaveFileName(self.parent, title, suggestion, file_filter)
         return path or None

@@ -216,6 +216,10 @@ class MainWindow(QMainWindow):
             "Export e&vents…", self.files.export_events, None,
             "The events as CSV, WebVTT chapters, OpenTimelineIO, ELAN, or an HTML report "
             "with keyframes (when watching a video file)")
+        self.action_segment_files = self._action(
+            "Segment video &files…", self.files.segment_files, None,
+            "Every snippet of whole files, one hierarchy JSON each (new models of the Model "
+            "panel's settings), in the background")
         self.action_quit = self._action("&Quit", self.close, key.Quit)
         self.action_reset = self._action("&Reset model…", self.files.reset_model,
                                          "Ctrl+R", "Start a new model with the settings "
@@ -260,7 +264,8 @@ class MainWindow(QMainWindow):
             autosave.addAction(action)
             self.autosave_actions[minutes] = action
         for item in (None, self.action_export_json, self.action_export_trace,
-                     self.action_export_events, None, self.action_quit):
+                     self.action_export_events, self.action_segment_files, None,
+                     self.action_quit):
             file_menu.addSeparator() if item is None else file_menu.addAction(item)
         self._menu("&Run", self.action_start, self.action_pause, self.action_stop)
         self._menu("&Model", self.action_reset)

@@ -22,6 +22,7 @@ from streamer_core.exports import (
 
 from .dialogs import Dialogs
 from .exports import BackgroundWriter
+from .file_segmentation import FileSegmentation
 from .keyframes import KeyframeStore, encode_jpeg
 from .learner_controller import LearnerController
 from .session import SessionStatus
@@ -68,6 +69,10 @@ class ModelFiles(QObject):
         self._event_exports: dict[str, tuple] = {}  # path: (footage, pictures) until the doc
         self.autosave_timer = QTimer(self)
         self.autosave_timer.timeout.connect(self.autosave)
+        self.file_segmentation = FileSegmentation(self)
+        self.file_segmentation.note.connect(self.note)
+        self.file_segmentation.finished.connect(
+            lambda level, text: self.message.emit(level, "Segment video files", text))
 
     @property
     def settings(self) -> StudioSettings:
@@ -198,6 +203,24 @@ class ModelFiles(QObject):
             footage, pictures = self._event_exports.pop(path)
             self.writer.write(path, lambda: export_events(doc, path, video=footage,
                                                           keyframes=pictures))
+    @Slot()
+    def segment_files(self) -> None:
+        """File mode: whole files, one JSON each, with new models of the panel's settings."""
+        if self.file_segmentation.running:
+            self.message.emit("info", "Segment video files", "Files are being segmented; "
+                              "the status bar says how far it is")
+            return
+        paths = self.dialogs.open_videos(str(self._folder()))
+        out_dir = paths and self.dialogs.choose_folder("Folder for the hierarchy JSON files",
+                                                       str(Path(paths[0]).parent))
+        if not out_dir:
+            return
+        try:
+            model_args, opt_args = self.settings.model_arguments()
+        except ValueError as err:
+            self.message.emit("error", "Segment video files", f"Invalid model settings: {err}")
+            return
+        self.file_segmentation.start(paths, out_dir, model_args, opt_args)
 
     @Slot(str)
     def _exported(self, path: str) -> None:
@@ -212,4 +235,5 @@ class ModelFiles(QObject):
 
     def shutdown(self) -> None:
         self.autosave_timer.stop()
+        self.file_segmentation.cancel()  # stops between two steps
         self.writer.wait(5_000)
