@@ -99,19 +99,21 @@ def probe_duration(spec: str) -> float | None:
     return frames / fps if frames and fps else None
 
 
+def unique_stem(text: str, used: set[str]) -> str:
+    """`text` as a safe file stem, with _2, _3 ... if `used` has it; added to `used`."""
+    stem = re.sub(r"[^A-Za-z0-9._-]+", "_", text).strip("_") or "video"
+    name, n = stem, 2
+    while name in used:
+        name, n = f"{stem}_{n}", n + 1
+    used.add(name)
+    return name
+
+
 def unique_names(specs: list[str]) -> list[str]:
-    """A file stem per spec: the video's name, with _2, _3 ... where two share one."""
+    """A file stem per spec: the video's name (a stream's or scene's spec), made unique."""
     used: set[str] = set()
-    names = []
-    for spec in specs:
-        stem = Path(spec).stem if is_file_spec(spec) else spec
-        stem = re.sub(r"[^A-Za-z0-9._-]+", "_", stem).strip("_.") or "video"
-        name, n = stem, 2
-        while name in used:
-            name, n = f"{stem}_{n}", n + 1
-        used.add(name)
-        names.append(name)
-    return names
+    return [unique_stem(Path(spec).stem if is_file_spec(spec) else spec, used)
+            for spec in specs]
 
 
 def shard_of(entries: list[ManifestEntry], index: int, count: int) -> list[ManifestEntry]:

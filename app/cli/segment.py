@@ -7,7 +7,6 @@ import contextlib
 import json
 import math
 import os
-import re
 import signal
 import sys
 from dataclasses import dataclass, field
@@ -30,7 +29,7 @@ from .distributed import run_rank
 from .errors import EXIT_INCOMPLETE, EXIT_OK, CliError
 from .files import check_not_an_input, check_writable
 from .interrupts import Interrupted, Interrupts
-from .manifest import parse_shard, read_manifest
+from .manifest import parse_shard, read_manifest, unique_stem
 from .model_setup import MAX_THREADS, model_for, save_model, torch_threads
 from .pipeline import Segmenter, segment_video
 from .progress import Progress
@@ -166,12 +165,7 @@ def prepare_sources(specs: list[str]) -> list[FrameSource]:
 def output_name(source: FrameSource, used: set[str]) -> str:
     stem = Path(source.description).stem if isinstance(source, VideoFileSource) else \
         source.description
-    stem = re.sub(r"[^A-Za-z0-9._-]+", "_", stem).strip("_") or "video"
-    name, n = f"{stem}.json", 2
-    while name in used:
-        name, n = f"{stem}_{n}.json", n + 1
-    used.add(name)
-    return name
+    return f"{unique_stem(stem, used)}.json"
 
 
 def run(args: argparse.Namespace) -> int:
