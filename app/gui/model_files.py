@@ -203,6 +203,7 @@ class ModelFiles(QObject):
             footage, pictures = self._event_exports.pop(path)
             self.writer.write(path, lambda: export_events(doc, path, video=footage,
                                                           keyframes=pictures))
+
     @Slot()
     def segment_files(self) -> None:
         """File mode: whole files, one JSON each, with new models of the panel's settings."""
