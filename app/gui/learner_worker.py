@@ -13,6 +13,7 @@ import threading
 import time
 from dataclasses import dataclass, field, replace
 
+import numpy as np
 import torch
 from PySide6.QtCore import QObject, Qt, Signal, Slot
 
@@ -33,6 +34,7 @@ from streamer_core.sources import Frame, preprocess_frame, to_rgb
 
 from .keyframes import EventKeyframes, Keyframe, OpenKeyframe, thumbnail
 from .mailbox import LatestMailbox
+from .session_recorder import FLUSH_SECONDS, VIDEO_NAME, SessionRecorder
 
 
 @dataclass(frozen=True)
@@ -78,6 +80,7 @@ class LearnerRequests(QObject):
     load = Signal(str)
     export_hierarchy = Signal(str, str)  # path, file name written into the JSON
     hierarchy = Signal(str, str)  # a tag, the file name: the doc comes back, hierarchy_ready
+    recording = Signal(object)  # a SessionRecorder to feed, or None to stop
     finish = Signal()  # closing: after the requests queued before it, the thread ends
 
     def connect_to(self, worker: LearnerWorker) -> None:
@@ -90,6 +93,7 @@ class LearnerRequests(QObject):
         self.load.connect(worker.load, queued)
         self.export_hierarchy.connect(worker.export_hierarchy, queued)
         self.hierarchy.connect(worker.send_hierarchy, queued)
+        self.recording.connect(worker.set_recorder, queued)
         self.finish.connect(worker.finish, queued)
 
 
@@ -132,6 +136,8 @@ class LearnerWorker(QObject):
         self._stop = threading.Event()
         self._halted = ""  # why learning stopped after an unexpected error
         self.keyframes = EventKeyframes()
+        self.recorder: SessionRecorder | None = None
+        self._hierarchy_sent = 0.0  # time.monotonic() the recorder last got the hierarchy
         self.rejected_frames = 0
         """Frames that could not become a model input (skipped, not fatal)"""
 
@@ -173,6 +179,8 @@ class LearnerWorker(QObject):
         self.model, self.optimizer = model, optimizer
         self.guard = DivergenceGuard(model, optimizer)
         self._halted = ""
+        if reason != "new":
+            self.recorder = None  # a recorded session is one model's: the app starts another
         self.snippets.clear()
         boundaries = {layer.layer_num: [float(t) for t in layer.hierarchy_boundaries]
                       for layer in model.layers()}
@@ -196,7 +204,8 @@ class LearnerWorker(QObject):
         started = time.perf_counter()
         try:
             x = preprocess_frame(frame.image)
-            picture = thumbnail(to_rgb(frame.image, "rgb"))
+            rgb = to_rgb(frame.image, "rgb")
+            picture = thumbnail(rgb)
         except (ValueError, TypeError) as err:  # a damaged frame costs that frame only
             self.rejected_frames += 1
             if self.rejected_frames == 1:
@@ -222,6 +231,21 @@ class LearnerWorker(QObject):
             base_counter=self.model.base_counter, skipped=self.snippets.skipped,
             keyframes=closed, open_keyframes=open_keyframes,
             diverged=(self.guard.diverged or "") if self.learning else ""))
+        if self.recorder is not None:
+            self._record(rgb, reports, closed)
+
+    def _record(self, image: np.ndarray, reports: list[LayerStep], closed: list[Keyframe]) -> None:
+        self.recorder.add_input(image, reports, closed)
+        now = time.monotonic()
+        if now - self._hierarchy_sent >= FLUSH_SECONDS:
+            self._hierarchy_sent = now
+            self.recorder.set_hierarchy(self._hierarchy(VIDEO_NAME))
+
+    @Slot(object)
+    def set_recorder(self, recorder: SessionRecorder | None) -> None:
+        """Inputs from now on also go to `recorder` (None: to none)."""
+        self.recorder = recorder
+        self._hierarchy_sent = 0.0
 
     @Slot(bool)
     def set_learning(self, learning: bool) -> None:

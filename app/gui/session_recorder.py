@@ -1,0 +1,222 @@
+"""A recorded session: a folder written while the session runs, so that a crash (even
+kill -9) loses at most its last seconds.
+
+    session-20261130-091500/
+        video.mjpeg       the frames the model learned on, one per input (Motion JPEG:
+                          whole JPEGs appended and flushed; OpenCV, ffplay and VLC play it)
+        session.json      snippet size, model time of the first frame, frames, source
+        hierarchy.json    the events so far (reference format), rewritten atomically
+        trace.jsonl       one row per input and layer (the CLI's --trace), appended
+        keyframes/        one JPEG per closed event: L{layer}_{index}_{start}_{end}.jpg
+        checkpoint.pt     the model, saved by the app at the autosave interval
+
+`SessionRecorder` takes inputs from the learner thread without waiting (a bounded queue;
+inputs that do not fit are dropped and counted) and writes them on its own thread. The
+trace is appended, not rewritten: rewriting an hours-long trace every few seconds would
+cost more each time, and a torn last line is all a crash can leave.
+"""
+
+from __future__ import annotations
+
+import json
+import queue
+import re
+import threading
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from streamer_core import LayerStep
+from streamer_core.atomic_file import write_json
+from streamer_core.trace import trace_row
+
+from .keyframes import Keyframe
+
+VIDEO_NAME = "video.mjpeg"
+SESSION_NAME = "session.json"
+HIERARCHY_NAME = "hierarchy.json"
+TRACE_NAME = "trace.jsonl"
+KEYFRAMES_DIR = "keyframes"
+CHECKPOINT_NAME = "checkpoint.pt"
+FLUSH_SECONDS = 2.0
+QUEUE_SIZE = 32
+MAX_VIDEO_WIDTH = 640
+VIDEO_JPEG_QUALITY = 80
+_STOP = object()
+_KEYFRAME_NAME = re.compile(r"L(\d+)_(\d+)_([0-9.]+)_([0-9.]+)\.jpg$")
+
+
+def new_session_folder(parent: Path) -> Path:
+    """A fresh `session-YYYYmmdd-HHMMSS` folder under `parent` (created)."""
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    for n in range(1000):
+        folder = parent / (f"session-{stamp}" + (f"-{n}" if n else ""))
+        try:
+            folder.mkdir(parents=True)
+            return folder
+        except FileExistsError:
+            continue
+    raise OSError(f"cannot create a session folder in {parent}")
+
+
+def keyframe_file_name(keyframe: Keyframe) -> str:
+    return f"L{keyframe.layer}_{keyframe.index:06d}_{keyframe.start:.3f}_{keyframe.end:.3f}.jpg"
+
+
+def read_keyframes(folder: Path) -> list[Keyframe]:
+    """The keyframes a recorded session wrote, in time order per layer."""
+    found = []
+    for path in sorted((folder / KEYFRAMES_DIR).glob("L*.jpg")):
+        match = _KEYFRAME_NAME.match(path.name)
+        if match:
+            layer, index, start, end = match.groups()
+            found.append(Keyframe(int(layer), int(index), float(start), float(end),
+                                  (float(start) + float(end)) / 2, path.read_bytes()))
+    return sorted(found, key=lambda k: (k.layer, k.end))
+
+
+@dataclass(frozen=True)
+class _Input:
+    image: np.ndarray
+    reports: Sequence[LayerStep]
+    keyframes: Sequence[Keyframe]
+
+
+class SessionRecorder:
+    """Writes one session folder on its own thread; `add_input` never blocks."""
+
+    def __init__(self, folder: Path, snippet_size: float, source: str = ""):
+        self.folder = Path(folder)
+        (self.folder / KEYFRAMES_DIR).mkdir(parents=True, exist_ok=True)
+        self.snippet_size = snippet_size
+        self.source = source
+        self.frames = 0
+        self.dropped = 0
+        self.disk_bytes = 0
+        self.error = ""
+        """Why writing stopped (a full disk, a removed folder); empty while it works"""
+        self._first_time: float | None = None
+        self._queue: queue.Queue[_Input | object] = queue.Queue(QUEUE_SIZE)
+        self._hierarchy: dict | None = None
+        self._lock = threading.Lock()
+        self._closed = threading.Event()
+        self._video_size: tuple[int, int] | None = None
+        self._video = open(self.folder / VIDEO_NAME, "ab")  # noqa: SIM115 - the thread's
+        self._trace = open(self.folder / TRACE_NAME, "a", encoding="utf-8")  # noqa: SIM115
+        self._written = {"video": 0, "trace": 0, "keyframes": 0}
+        self._thread = threading.Thread(target=self._run, name="session-recorder",
+                                        daemon=True)
+        self._thread.start()
+
+    # --- any thread -------------------------------------------------------------------
+
+    def add_input(self, image: np.ndarray, reports: Sequence[LayerStep],
+                  keyframes: Sequence[Keyframe] = ()) -> bool:
+        """Queues one model input (its frame, reports and closed events); False if it was
+        dropped (the writer is behind, or the recorder closed)."""
+        if self._closed.is_set() or self.error:
+            return False
+        try:
+            self._queue.put_nowait(_Input(image, list(reports), list(keyframes)))
+        except queue.Full:
+            self.dropped += 1
+            return False
+        return True
+
+    def set_hierarchy(self, doc: dict) -> None:
+        """The hierarchy JSON to write at the next flush (only the newest is kept)."""
+        with self._lock:
+            self._hierarchy = doc
+
+    def close(self, wait: bool = True, timeout: float = 10.0) -> None:
+        """Writes what is queued, then ends the thread; with `wait`, until it has."""
+        if not self._closed.is_set():
+            self._closed.set()
+            try:
+                self._queue.put(_STOP, timeout=timeout)
+            except queue.Full:
+                pass
+        if wait:
+            self._thread.join(timeout)
+
+    @property
+    def running(self) -> bool:
+        return self._thread.is_alive()
+
+    # --- the writer thread ------------------------------------------------------------
+
+    def _run(self) -> None:
+        flushed = time.monotonic()
+        try:
+            while True:
+                try:
+                    item = self._queue.get(timeout=0.5)
+                except queue.Empty:
+                    item = None
+                if item is _STOP:
+                    break
+                if item is not None:
+                    self._write(item)
+                if time.monotonic() - flushed >= FLUSH_SECONDS:
+                    self._flush()
+                    flushed = time.monotonic()
+            self._flush()
+        except OSError as err:
+            self.error = f"{err.filename or self.folder}: {err.strerror or err}"
+        finally:
+            self._video.close()
+            self._trace.close()
+
+    def _write(self, item: _Input) -> None:
+        image = item.image
+        if self._video_size is None:
+            height, width = image.shape[:2]
+            scale = min(1.0, MAX_VIDEO_WIDTH / width)
+            self._video_size = (round(width * scale) // 2 * 2, round(height * scale) // 2 * 2)
+        if image.shape[1::-1] != self._video_size:
+            image = cv2.resize(image, self._video_size, interpolation=cv2.INTER_AREA)
+        ok, jpeg = cv2.imencode(".jpg", cv2.cvtColor(image, cv2.COLOR_RGB2BGR),
+                                [cv2.IMWRITE_JPEG_QUALITY, VIDEO_JPEG_QUALITY])
+        if ok:
+            self._video.write(jpeg.tobytes())
+            self._written["video"] += len(jpeg)
+            self.frames += 1
+            if self._first_time is None and item.reports:
+                self._first_time = item.reports[0].time
+        lines = "".join(json.dumps(trace_row(0, r.step, r.time, r.layer, r.signal,
+                                             r.threshold, r.boundary, loss=r.loss)) + "\n"
+                        for r in item.reports)
+        self._trace.write(lines)
+        self._written["trace"] += len(lines)
+        for keyframe in item.keyframes:
+            (self.folder / KEYFRAMES_DIR / keyframe_file_name(keyframe)).write_bytes(
+                keyframe.jpeg)
+            self._written["keyframes"] += len(keyframe.jpeg)
+
+    def _flush(self) -> None:
+        """Hands the appended files to the OS (they then survive the process) and
+        rewrites the small JSON files atomically."""
+        self._video.flush()
+        self._trace.flush()
+        with self._lock:
+            doc, self._hierarchy = self._hierarchy, None
+        if doc is not None:
+            write_json(self.folder / HIERARCHY_NAME, doc)
+        write_json(self.folder / SESSION_NAME, {
+            "format": 1, "video": VIDEO_NAME, "snippet_size": self.snippet_size,
+            "first_time": self._first_time or 0.0, "frames": self.frames,
+            "dropped": self.dropped, "source": self.source})
+        small = sum(_size(self.folder / name)
+                    for name in (SESSION_NAME, HIERARCHY_NAME, CHECKPOINT_NAME))
+        self.disk_bytes = small + sum(self._written.values())
+
+
+def _size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return 0

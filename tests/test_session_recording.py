@@ -1,0 +1,103 @@
+"""A recorded session survives kill -9: a video OpenCV reads, a hierarchy JSON that loads,
+the trace, keyframes and the checkpoint."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+from app.gui.keyframes import Keyframe, encode_jpeg
+from app.gui.session_recorder import (
+    CHECKPOINT_NAME,
+    HIERARCHY_NAME,
+    KEYFRAMES_DIR,
+    SESSION_NAME,
+    TRACE_NAME,
+    VIDEO_NAME,
+    SessionRecorder,
+    new_session_folder,
+    read_keyframes,
+)
+from streamer_core import LayerStep
+from streamer_core.checkpoint import load_checkpoint
+
+CHILD = Path(__file__).with_name("recording_child.py")
+
+
+def recorded_frames(folder: Path) -> int:
+    try:
+        return json.loads((folder / SESSION_NAME).read_text())["frames"]
+    except (OSError, ValueError):
+        return 0
+
+
+def test_a_session_killed_with_sigkill_leaves_a_readable_folder(tmp_path):
+    folder = tmp_path / "session"
+    child = subprocess.Popen([sys.executable, str(CHILD), str(folder)],
+                             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    try:
+        deadline = time.monotonic() + 120
+        for _line in child.stdout:  # until a flush has written 6 frames and an event
+            if time.monotonic() > deadline:
+                pytest.fail("the recording child is too slow")
+            if recorded_frames(folder) >= 6 and (folder / HIERARCHY_NAME).exists() and any(
+                    (folder / KEYFRAMES_DIR).iterdir()):
+                break
+    finally:
+        os.kill(child.pid, signal.SIGKILL)
+        child.wait(10)
+    assert child.returncode == -signal.SIGKILL
+
+    video = cv2.VideoCapture(str(folder / VIDEO_NAME))
+    frames = []
+    while True:
+        ok, frame = video.read()
+        if not ok:
+            break
+        frames.append(frame)
+    assert len(frames) >= 6 and frames[0].ndim == 3 and frames[0].mean() > 5
+
+    doc = json.loads((folder / HIERARCHY_NAME).read_text())
+    assert doc["file"] == VIDEO_NAME and doc["layers"][0]["annots"]
+    session = json.loads((folder / SESSION_NAME).read_text())
+    assert session["frames"] >= 6 and session["snippet_size"] > 0
+    lines = (folder / TRACE_NAME).read_text().splitlines()
+    rows = [json.loads(line) for line in lines[:-1]]  # the last may be torn by the kill
+    assert len({row["step"] for row in rows if row["layer"] == 0}) >= 5
+    model, _ = load_checkpoint(str(folder / CHECKPOINT_NAME), device="cpu")
+    assert model.base_counter >= 2
+    keyframes = read_keyframes(folder)
+    assert keyframes and all(k.layer == 0 or k.layer == 1 for k in keyframes)
+
+
+def test_the_recorder_drops_rather_than_waits_and_counts_disk_use(tmp_path):
+    recorder = SessionRecorder(new_session_folder(tmp_path), snippet_size=0.5)
+    image = np.random.default_rng(0).integers(0, 255, (480, 640, 3), np.uint8)
+    accepted = 0
+    started = time.perf_counter()
+    for step in range(200):
+        keyframes = [Keyframe(0, step, step * 0.5, step * 0.5 + 0.5, step * 0.5,
+                              encode_jpeg(image[:60, :80]))]
+        accepted += recorder.add_input(image, [LayerStep(0, step, step * 0.5, 0.1, 0.2, True)],
+                                       keyframes)
+    assert time.perf_counter() - started < 1.0  # never waited for the disk
+    recorder.close()
+    assert accepted + recorder.dropped == 200 and recorder.frames == accepted
+    assert recorder.disk_bytes == sum(p.stat().st_size for p in recorder.folder.rglob("*")
+                                      if p.is_file())
+    assert len(read_keyframes(recorder.folder)) == accepted
+    assert recorder.add_input(image, []) is False  # closed
+
+
+def test_session_folders_are_new_each_time(tmp_path):
+    first, second = new_session_folder(tmp_path), new_session_folder(tmp_path)
+    assert first != second and first.is_dir() and second.is_dir()
