@@ -39,6 +39,7 @@ from .presentation import PresentationMode
 from .resources import app_icon
 from .session import RunState, SessionStatus
 from .session_history import SessionHistory
+from .session_recording import RecordingIndicator, SessionRecording
 from .settings import SettingsStore, StudioSettings, checked_settings
 from .settings_controller import SettingsController
 from .source_controller import SYNTHETIC_SPEC, SourceController
@@ -76,6 +77,8 @@ class MainWindow(QMainWindow):
         self.files = ModelFiles(self.prefs, self.learner, self.session, self.history,
                                 dialogs or Dialogs(self), self,
                                 autosave_seconds=autosave_seconds)
+        self.recording = SessionRecording(self.prefs, self.learner, self.session, self,
+                                          checkpoint_seconds=autosave_seconds)
         self._shut_down = False
 
         self.setWindowTitle("Streamer Studio")
@@ -95,6 +98,7 @@ class MainWindow(QMainWindow):
         self._wire()
         self._run_state_changed(self.session.run_state)
         self.sources.open(self.settings.source)
+        self.recording.set_recording(self.settings.record_session)
         if scan_cameras:
             QTimer.singleShot(1500, lambda: self.sources.scan_cameras(unless_busy=True))
 
@@ -133,6 +137,8 @@ class MainWindow(QMainWindow):
         self.legend = LegendOverlay(self.timeline, f"Help > {LEGEND_TITLE} (F1)")
         if self.settings.show_legend:
             self.legend.show_over_host()
+        self.recording_indicator = RecordingIndicator()
+        self.status.addPermanentWidget(self.recording_indicator)
 
     def _wire(self) -> None:
         c, sources, learner, prefs = self.controls, self.sources, self.learner, self.prefs
@@ -159,15 +165,17 @@ class MainWindow(QMainWindow):
         sources.cameras_found.connect(c.set_cameras)
         self.timeline.following_changed.connect(self.action_follow.setChecked)
         self.session.run_state_changed.connect(self._run_state_changed)
-        for controller in (sources, learner, self.files):
+        for controller in (sources, learner, self.files, self.recording):
             controller.note.connect(self.statusBar().showMessage)
-        for controller in (sources, self.files):
+        for controller in (sources, self.files, self.recording):
             controller.message.connect(self.notifier.show)
         sources.resolved.connect(self.notifier.dismiss)
         self.legend.dismissed.connect(lambda: prefs.remember("show_legend", False))
         self.presentation.changed.connect(self.action_presentation.setChecked)
         self.presentation.changed.connect(self.action_leave_presentation.setEnabled)
         self.presentation.curves_changed.connect(self.action_curves.setChecked)
+        self.recording.recording_changed.connect(self.action_record.setChecked)
+        self.recording.disk_use.connect(self.recording_indicator.show_disk_use)
         self.files.autosave_changed.connect(lambda m: self.autosave_actions[m].setChecked(True))
         self.files.set_autosave(self.settings.autosave_minutes)
         learner.model_ready.connect(self._model_ready)
@@ -220,6 +228,13 @@ class MainWindow(QMainWindow):
             "Segment video &files…", self.files.segment_files, None,
             "Every snippet of whole files, one hierarchy JSON each (new models of the Model "
             "panel's settings), in the background")
+        self.action_record = self._action(
+            "&Record session", self.recording.set_recording, "Ctrl+Shift+R",
+            "Write the video the model sees, its events, keyframes and checkpoints into a "
+            "session folder as it runs")
+        self.action_record.setCheckable(True)
+        self.action_recordings_folder = self._action(
+            "Recordings &folder…", lambda: self.recording.choose_folder(self.dialogs))
         self.action_quit = self._action("&Quit", self.close, key.Quit)
         self.action_reset = self._action("&Reset model…", self.files.reset_model,
                                          "Ctrl+R", "Start a new model with the settings "
@@ -263,7 +278,8 @@ class MainWindow(QMainWindow):
             self.autosave_group.addAction(action)
             autosave.addAction(action)
             self.autosave_actions[minutes] = action
-        for item in (None, self.action_export_json, self.action_export_trace,
+        for item in (None, self.action_record, self.action_recordings_folder, None,
+                     self.action_export_json, self.action_export_trace,
                      self.action_export_events, self.action_segment_files, None,
                      self.action_quit):
             file_menu.addSeparator() if item is None else file_menu.addAction(item)
@@ -432,6 +448,7 @@ class MainWindow(QMainWindow):
         self.sources.shutdown()
         self.learner.shutdown()  # after a save the user asked for, if one is queued
         stopped = join_threads(threads, timeout)
+        self.recording.shutdown()
         self.files.shutdown()
         self.sources.wait(5_000)
         self.learner.restore_torch_threads()

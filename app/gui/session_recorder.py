@@ -167,6 +167,8 @@ class SessionRecorder:
             self._flush()
         except OSError as err:
             self.error = f"{err.filename or self.folder}: {err.strerror or err}"
+        except Exception as err:  # noqa: BLE001 - told to the user, never a silent stop
+            self.error = f"{type(err).__name__}: {err}"
         finally:
             self._video.close()
             self._trace.close()

@@ -77,6 +77,10 @@ class StudioSettings(_tunable_fields()):
     """Seconds of stream the timeline shows while following live"""
     show_legend: bool = True
     """The card that explains the screen, until the user dismisses it"""
+    record_session: bool = False
+    """Write each session into a folder as it runs (video, events, keyframes, model)"""
+    recordings_folder: str = ""
+    """Where session folders go; empty: the user's videos folder"""
 
     @classmethod
     def from_preset(cls, name: str, base: StudioSettings | None = None) -> StudioSettings:

@@ -1,0 +1,54 @@
+"""Recording from the window: File > Record session writes a session folder as it runs."""
+
+import json
+
+import cv2
+from gui_helpers import SLOW, open_window, wait_steps
+
+from app.gui.session_recorder import CHECKPOINT_NAME, SESSION_NAME, VIDEO_NAME
+
+SOURCE = "synthetic:2:600"
+
+
+def test_record_session_writes_a_folder_and_shows_its_disk_use(qtbot, tmp_path):
+    window = open_window(qtbot, tmp_path, SOURCE, recordings_folder=str(tmp_path / "rec"))
+    wait_steps(qtbot, window, 1)
+    window.action_record.trigger()
+    assert window.recording.recording and window.action_record.isChecked()
+    folder = window.recording.recorder.folder
+    assert folder.parent == tmp_path / "rec"
+    qtbot.waitUntil(lambda: window.recording.recorder.frames >= 3, timeout=SLOW)
+    qtbot.waitUntil(lambda: window.recording_indicator.isVisible()
+                    and window.recording.recorder.disk_bytes > 0, timeout=SLOW)
+    assert "REC" in window.recording_indicator.text()
+    assert "MB" in window.recording_indicator.text()
+
+    window.action_record.trigger()  # stop: the model is saved into the folder once more
+    assert not window.recording.recording and not window.recording_indicator.isVisible()
+    qtbot.waitUntil(lambda: (folder / CHECKPOINT_NAME).exists(), timeout=SLOW)
+    qtbot.waitUntil(lambda: json.loads((folder / SESSION_NAME).read_text())["frames"] >= 3,
+                    timeout=SLOW)
+    video = cv2.VideoCapture(str(folder / VIDEO_NAME))
+    assert video.read()[0]
+    assert window.settings.record_session is False
+
+
+def test_a_new_model_starts_a_new_session_folder(qtbot, tmp_path):
+    window = open_window(qtbot, tmp_path, SOURCE, recordings_folder=str(tmp_path / "rec"),
+                         record_session=True)
+    assert window.recording.recording  # remembered from the last launch
+    first = window.recording.recorder.folder
+    wait_steps(qtbot, window, 2)
+    window.learner.reset(window.settings)
+    qtbot.waitUntil(lambda: window.recording.recorder.folder != first, timeout=SLOW)
+    assert sorted(p.name for p in (tmp_path / "rec").iterdir()) == sorted(
+        [first.name, window.recording.recorder.folder.name])
+
+
+def test_an_unwritable_recordings_folder_is_refused_with_a_message(qtbot, tmp_path):
+    blocker = tmp_path / "a file"
+    blocker.write_text("not a folder")
+    window = open_window(qtbot, tmp_path, SOURCE, recordings_folder=str(blocker))
+    window.action_record.trigger()
+    assert not window.recording.recording and not window.action_record.isChecked()
+    assert window.notifier.messages[-1].title == "Not recording"
