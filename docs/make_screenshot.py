@@ -4,6 +4,11 @@
     .venv/bin/python docs/make_screenshot.py --source synthetic:0 --seconds 180
     xvfb-run -s "-screen 0 1920x1080x24" env QT_QPA_PLATFORM=xcb \
         .venv/bin/python docs/make_screenshot.py --view presentation --out docs/presentation.png
+    .venv/bin/python docs/make_screenshot.py --review --out docs/review.png
+
+--review records a session of the synthetic scene (the app's learner and recorder,
+headless, `live` preset, --seconds of input) and shows it in review mode beside the
+scene's ground truth, at an event in the middle.
 
 The default source is OpenCV's sample clip vtest.avi (Debian: apt-get install opencv-doc)
 played in a loop, or the built-in synthetic scene where that clip is not installed.
@@ -46,7 +51,11 @@ def main() -> int:
                         help="keep the first run's card that explains the screen")
     parser.add_argument("--advanced", action="store_true",
                         help="open the controls' Advanced section")
+    parser.add_argument("--review", action="store_true",
+                        help="review mode on a session recorded for the picture")
     args = parser.parse_args()
+    if args.review:
+        return review_screenshot(args)
     if args.source is None:
         args.source, args.loop = ((str(SAMPLE_CLIP), True) if SAMPLE_CLIP.is_file()
                                   else ("synthetic:0", args.loop))
@@ -92,6 +101,62 @@ def main() -> int:
                 return 1
         finally:
             window.close()
+    print(f"wrote {args.out}")
+    return 0
+
+
+def review_screenshot(args: argparse.Namespace) -> int:
+    """Records --seconds of the synthetic scene, then shows it in review mode."""
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    import json
+
+    from app.gui.application import make_application
+    from app.gui.learner_worker import LearnerWorker
+    from app.gui.mailbox import LatestMailbox
+    from app.gui.review_window import ReviewWindow
+    from app.gui.self_test import pump_events
+    from app.gui.session_recorder import SessionRecorder
+    from app.gui.settings import StudioSettings
+    from streamer_core.sources import SyntheticSource
+
+    make_application()
+    width, height = (int(v) for v in args.size.lower().split("x"))
+    model_args, opt_args = StudioSettings.from_preset("live").model_arguments()
+    with tempfile.TemporaryDirectory(prefix="streamer-review-") as tmp:
+        folder = Path(tmp) / "session-demo"
+        worker = LearnerWorker(LatestMailbox(), model_args, opt_args)
+        worker.start()
+        recorder = SessionRecorder(folder, model_args.snippet_size, "synthetic:0")
+        worker.set_recorder(recorder)
+        source = SyntheticSource(0, args.seconds, fps=1.0 / model_args.snippet_size,
+                                 realtime=False)
+        source.open()
+        while (frame := source.read()) is not None:
+            while recorder.frames + 30 < frame.index:
+                time.sleep(0.05)  # let the writer keep up: every frame is wanted here
+            worker.snippets.put(frame)
+            worker.on_snippet_ready()
+            print(f"\r{frame.index} inputs", end="", file=sys.stderr, flush=True)
+        print(file=sys.stderr)
+        recorder.set_hierarchy(worker._hierarchy_doc("video.mjpeg"))
+        recorder.close()
+        truth = Path(tmp) / "truth.json"
+        truth.write_text(json.dumps(source.ground_truth()))
+        window = ReviewWindow(popups=False)
+        window.resize(width, height)
+        window.show()
+        window.controller.open_recording(folder)
+        window.controller.compare_with(truth)
+        session = window.controller.session
+        layer0 = session.hierarchies[0].layers[0]
+        middle = len(layer0.starts) // 2
+        window.controller.seek_event(0, 0, float(layer0.starts[middle]))
+        window.controller.seek(session.position + 1.0)
+        pump_events(1.0)
+        if not window.grab().save(args.out):
+            print(f"could not write {args.out}", file=sys.stderr)
+            return 1
+        window.close()
     print(f"wrote {args.out}")
     return 0
 

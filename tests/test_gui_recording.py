@@ -32,6 +32,11 @@ def test_record_session_writes_a_folder_and_shows_its_disk_use(qtbot, tmp_path):
     assert video.read()[0]
     assert window.settings.record_session is False
 
+    window.action_review.trigger()  # review mode opens beside the live window
+    assert window.review.isVisible() and window.isVisible()
+    assert window.review.controller.open_recording(folder)
+    assert window.review.timeline.rows[0] == (0, 0)
+
 
 def test_a_new_model_starts_a_new_session_folder(qtbot, tmp_path):
     window = open_window(qtbot, tmp_path, SOURCE, recordings_folder=str(tmp_path / "rec"),

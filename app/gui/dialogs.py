@@ -60,6 +60,10 @@ class Dialogs:
             path += list(formats)[filters.index(chosen)]
         return path or None
 
+    def open_file(self, title: str, folder: str, file_filter: str) -> str | None:
+        path, _ = QFileDialog.getOpenFileName(self.parent, title, folder, file_filter)
+        return path or None
+
     def ask_url(self) -> str | None:
         url, ok = QInputDialog.getText(self.parent, "Open network stream",
                                        "Stream URL (MJPEG over HTTP, RTSP, …):")

@@ -37,6 +37,7 @@ from .mailbox import LatestMailbox
 from .model_files import AUTOSAVE_CHOICES, ModelFiles
 from .presentation import PresentationMode
 from .resources import app_icon
+from .review_window import ReviewWindow
 from .session import RunState, SessionStatus
 from .session_history import SessionHistory
 from .session_recording import RecordingIndicator, SessionRecording
@@ -235,6 +236,9 @@ class MainWindow(QMainWindow):
         self.action_record.setCheckable(True)
         self.action_recordings_folder = self._action(
             "Recordings &folder…", lambda: self.recording.choose_folder(self.dialogs))
+        self.action_review = self._action(
+            "Re&view a session or video…", self.open_review, "Ctrl+Shift+V",
+            "Play a recorded session (or a video with its hierarchy JSON) over its events")
         self.action_quit = self._action("&Quit", self.close, key.Quit)
         self.action_reset = self._action("&Reset model…", self.files.reset_model,
                                          "Ctrl+R", "Start a new model with the settings "
@@ -278,9 +282,10 @@ class MainWindow(QMainWindow):
             self.autosave_group.addAction(action)
             autosave.addAction(action)
             self.autosave_actions[minutes] = action
-        for item in (None, self.action_record, self.action_recordings_folder, None,
-                     self.action_export_json, self.action_export_trace,
-                     self.action_export_events, self.action_segment_files, None,
+        for item in (None, self.action_record, self.action_recordings_folder,
+                     self.action_review, None, self.action_export_json,
+                     self.action_export_trace, self.action_export_events,
+                     self.action_segment_files, None,
                      self.action_quit):
             file_menu.addSeparator() if item is None else file_menu.addAction(item)
         self._menu("&Run", self.action_start, self.action_pause, self.action_stop)
@@ -383,6 +388,15 @@ class MainWindow(QMainWindow):
     @dialogs.setter
     def dialogs(self, dialogs: Dialogs) -> None:
         self.files.dialogs = dialogs
+
+    @Slot()
+    def open_review(self) -> ReviewWindow:
+        """Review mode, in a window of its own (the live session goes on)."""
+        if getattr(self, "review", None) is None:
+            self.review = ReviewWindow(self, folder=str(self.recording.folder))
+        self.review.show()
+        self.review.raise_()
+        return self.review
 
     def _about(self) -> None:
         self.notifier.show(

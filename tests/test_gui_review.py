@@ -1,0 +1,174 @@
+"""Review mode: a recorded session (or a video and its JSON) played over its events."""
+
+import json
+import time
+
+import cv2
+import numpy as np
+import pytest
+from PySide6.QtCore import QPoint, QPointF, Qt
+
+from app.gui.keyframes import Keyframe, encode_jpeg
+from app.gui.review_controller import ReviewController
+from app.gui.review_session import MjpegVideo, ReviewError, ReviewSession, load_hierarchy
+from app.gui.review_window import ReviewWindow
+from app.gui.self_test import scripted_dialogs
+from app.gui.session_recorder import VIDEO_NAME, SessionRecorder
+from streamer_core import LayerStep
+from streamer_core.hierarchy import hierarchy_json
+
+SNIPPET = 0.5
+EVENTS = {0: [0.0, 5.0, 12.0, 20.0], 1: [0.0, 12.0, 20.0]}  # boundaries per layer
+TRUTH = {0: [0.0, 6.0, 20.0]}
+
+
+def shade(step: int) -> np.ndarray:
+    """A flat frame whose grey level names its input."""
+    return np.full((48, 64, 3), 5 * step, np.uint8)
+
+
+def level(rgb: np.ndarray) -> float:
+    return float(rgb.mean()) / 5
+
+
+def write_hierarchy(path, boundaries) -> None:
+    path.write_text(json.dumps(hierarchy_json({"boundaries": boundaries}, file="clip",
+                                              duration=20.0)))
+
+
+@pytest.fixture
+def recording(tmp_path):
+    """40 inputs (20 s) recorded as the app does, layer 0 closing events at 5 and 12 s."""
+    recorder = SessionRecorder(tmp_path / "session", SNIPPET, "synthetic:1")
+    for step in range(40):
+        t = step * SNIPPET
+        closed = [Keyframe(0, i, EVENTS[0][i], t, (EVENTS[0][i] + t) / 2,
+                           encode_jpeg(shade(int((EVENTS[0][i] + t) / 2 / SNIPPET))))
+                  for i in range(2) if EVENTS[0][i + 1] == t]
+        report = LayerStep(0, step, t, 0.1, 0.2, bool(closed))
+        while not recorder.add_input(shade(step), [report], closed):
+            time.sleep(0.01)  # the writer's queue is full: wait, every frame is needed here
+    recorder.set_hierarchy(hierarchy_json({"boundaries": EVENTS}, file=VIDEO_NAME,
+                                          duration=20.0))
+    recorder.close()
+    write_hierarchy(tmp_path / "truth.json", TRUTH)
+    return tmp_path / "session"
+
+
+def test_a_recorded_session_opens_with_its_events_frames_and_keyframes(recording):
+    session = ReviewSession.open_recording(recording)
+    assert session.video.frame_count == 40 and session.duration == 20.0
+    assert [len(layer.starts) for layer in session.hierarchies[0].layers] == [3, 2]
+    session.seek(7.0)
+    assert level(session.picture()) == pytest.approx(14, abs=0.5)
+    assert session.event_at(0, 0) == (5.0, 12.0, 1)
+    assert session.event_at(0, 1) == (0.0, 12.0, 0)
+    assert session.keyframes.at(0, 7.0).start == 5.0
+    assert session.seek(99.0) == 20.0 and session.picture() is None  # after the video
+
+
+def test_a_video_torn_by_a_crash_keeps_its_whole_frames(recording):
+    data = (recording / VIDEO_NAME).read_bytes()
+    torn = recording / "torn.mjpeg"
+    torn.write_bytes(data[:-300])
+    video = MjpegVideo(torn, 2.0)
+    assert video.frame_count == 40
+    assert level(video.frame(38)) == pytest.approx(38, abs=0.5)
+    assert video.frame(39) is None  # torn: skipped, not a crash
+    capture = cv2.VideoCapture(str(recording / VIDEO_NAME))  # and OpenCV plays the file
+    assert capture.read()[0]
+
+
+def test_bad_files_are_refused_with_the_reason(tmp_path):
+    (tmp_path / "bad.json").write_text('{"layers": [{"annots": [{"start": "x"}]}]}')
+    with pytest.raises(ReviewError, match="not a hierarchy JSON"):
+        load_hierarchy(tmp_path / "bad.json")
+    with pytest.raises(ReviewError, match="not a recorded session"):
+        ReviewSession.open_recording(tmp_path)
+
+
+def test_the_controller_seeks_to_a_clicked_event_and_plays(qtbot, recording):
+    controller = ReviewController()
+    pictures = []
+    controller.picture.connect(pictures.append)
+    assert controller.open_recording(recording)
+    assert controller.seek_event(0, 0, 8.3)  # a click inside layer 0's second event
+    assert controller.session.position == 5.0
+    assert level(pictures[-1]) == pytest.approx(10, abs=0.5)
+    assert not controller.seek_event(0, 5, 8.3)  # no such row
+    controller.play()
+    qtbot.waitUntil(lambda: controller.session.position > 5.4, timeout=5000)
+    controller.pause()
+    assert not controller.timer.isActive()
+
+
+def open_review(qtbot, tmp_path) -> ReviewWindow:
+    window = ReviewWindow(popups=False)
+    window.dialogs = scripted_dialogs(window, tmp_path / "model.pt", tmp_path)
+    qtbot.addWidget(window)
+    window.resize(1000, 700)
+    window.show()
+    qtbot.waitExposed(window)
+    return window
+
+
+def click_timeline(qtbot, window: ReviewWindow, seconds: float, row: int) -> None:
+    """A real mouse click on the timeline at `seconds` in the `row`-th row from the top."""
+    timeline = window.timeline
+    viewbox = timeline.plot.getViewBox()
+    y = len(timeline.rows) - 1 - row + 0.5
+    scene = viewbox.mapViewToScene(QPointF(seconds, y))
+    point = timeline.mapFromScene(scene)
+    qtbot.mouseClick(timeline.viewport(), Qt.MouseButton.LeftButton, pos=QPoint(point))
+
+
+def test_clicking_an_event_seeks_the_video_there(qtbot, recording):
+    window = open_review(qtbot, recording.parent)
+    assert window.controller.open_recording(recording)
+    assert window.timeline.rows == [(0, 0), (0, 1)]
+    assert window.slider.maximum() == 20_000
+    click_timeline(qtbot, window, 15.0, row=0)  # layer 0's third event, 12-20 s
+    qtbot.waitUntil(lambda: window.controller.session.position == 12.0, timeout=3000)
+    assert window.slider.value() == 12_000 and window.timeline.playhead.value() == 12.0
+    assert level(window.video._array) == pytest.approx(24, abs=0.5)
+    assert [b.event for b in window.video.badges] == [2, 1]
+    click_timeline(qtbot, window, 3.0, row=1)  # layer 1's first event
+    qtbot.waitUntil(lambda: window.controller.session.position == 0.0, timeout=3000)
+
+    window.slider.setValue(9_000)  # scrubbing
+    assert window.controller.session.position == 9.0
+    assert level(window.video._array) == pytest.approx(18, abs=0.5)
+    window.play_button.click()
+    assert window.controller.playing and "Pause" in window.play_button.text()
+    window.play_button.click()
+    assert not window.controller.playing
+
+
+def test_a_second_hierarchy_adds_rows_beside_the_first(qtbot, recording):
+    window = open_review(qtbot, recording.parent)
+    window.controller.open_recording(recording)
+    assert window.controller.compare_with(recording.parent / "truth.json")
+    # Layer by layer: recorded layer 0, truth layer 0, recorded layer 1.
+    assert window.timeline.rows == [(0, 0), (1, 0), (0, 1)]
+    ticks = window.timeline.plot.getAxis("left")._tickLevels[0]
+    assert [text for _, text in ticks] == ["recorded · layer 0", "truth.json · layer 0",
+                                          "recorded · layer 1"]
+    assert list(window.timeline.bars[1].opts["x0"]) == [0.0, 6.0]
+    click_timeline(qtbot, window, 10.0, row=1)  # the truth's event 6-20 s
+    qtbot.waitUntil(lambda: window.controller.session.position == 6.0, timeout=3000)
+    window.controller.compare_with(recording.parent / "missing.json")
+    assert window.notifier.messages[-1].title == "Cannot compare"
+
+
+def test_a_video_file_opens_with_its_hierarchy(qtbot, tmp_path):
+    video = tmp_path / "clip.avi"
+    writer = cv2.VideoWriter(str(video), cv2.VideoWriter_fourcc(*"MJPG"), 4.0, (64, 48))
+    for step in range(80):  # 20 s at 4 fps
+        writer.write(shade(step // 2))
+    writer.release()
+    write_hierarchy(tmp_path / "clip.json", EVENTS)
+    window = open_review(qtbot, tmp_path)
+    assert window.controller.open_video(video, tmp_path / "clip.json")
+    window.controller.seek_event(0, 0, 6.0)
+    assert window.controller.session.position == 5.0
+    assert level(window.video._array) == pytest.approx(10, abs=0.5)  # frame 20 of 80
