@@ -7,7 +7,7 @@
     .venv/bin/python docs/make_screenshot.py --review --out docs/review.png
 
 --review records a session of the synthetic scene (the app's learner and recorder,
-headless, `live` preset, --seconds of input) and shows it in review mode beside the
+headless, `live` preset or --small, --seconds of input) and shows it in review mode beside the
 scene's ground truth, at an event in the middle.
 
 The default source is OpenCV's sample clip vtest.avi (Debian: apt-get install opencv-doc)
@@ -53,6 +53,8 @@ def main() -> int:
                         help="open the controls' Advanced section")
     parser.add_argument("--review", action="store_true",
                         help="review mode on a session recorded for the picture")
+    parser.add_argument("--small", action="store_true",
+                        help="with --review: the tests' small model (fast on a busy CPU)")
     args = parser.parse_args()
     if args.review:
         return review_screenshot(args)
@@ -114,14 +116,17 @@ def review_screenshot(args: argparse.Namespace) -> int:
     from app.gui.learner_worker import LearnerWorker
     from app.gui.mailbox import LatestMailbox
     from app.gui.review_window import ReviewWindow
-    from app.gui.self_test import pump_events
+    from app.gui.self_test import pump_events, small_settings
     from app.gui.session_recorder import SessionRecorder
     from app.gui.settings import StudioSettings
     from streamer_core.sources import SyntheticSource
 
     make_application()
     width, height = (int(v) for v in args.size.lower().split("x"))
-    model_args, opt_args = StudioSettings.from_preset("live").model_arguments()
+    settings = StudioSettings.from_preset("live")
+    if args.small:
+        settings = replace(small_settings("synthetic:0"), device="cpu")
+    model_args, opt_args = settings.model_arguments()
     with tempfile.TemporaryDirectory(prefix="streamer-review-") as tmp:
         folder = Path(tmp) / "session-demo"
         worker = LearnerWorker(LatestMailbox(), model_args, opt_args)
