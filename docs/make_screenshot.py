@@ -143,7 +143,7 @@ def review_screenshot(args: argparse.Namespace) -> int:
             worker.on_snippet_ready()
             print(f"\r{frame.index} inputs", end="", file=sys.stderr, flush=True)
         print(file=sys.stderr)
-        recorder.set_hierarchy(worker._hierarchy_doc("video.mjpeg"))
+        recorder.set_hierarchy(worker._hierarchy("video.mjpeg"))
         recorder.close()
         truth = Path(tmp) / "truth.json"
         truth.write_text(json.dumps(source.ground_truth()))
