@@ -53,6 +53,8 @@ def main() -> int:
                         help="open the controls' Advanced section")
     parser.add_argument("--review", action="store_true",
                         help="review mode on a session recorded for the picture")
+    parser.add_argument("--record", action="store_true",
+                        help="record the session meanwhile (into a temporary folder)")
     parser.add_argument("--small", action="store_true",
                         help="with --review: the tests' small model (fast on a busy CPU)")
     args = parser.parse_args()
@@ -72,7 +74,8 @@ def main() -> int:
     make_application()
     with tempfile.TemporaryDirectory(prefix="streamer-screenshot-") as tmp:
         settings = replace(StudioSettings.from_preset("live"), source=args.source,
-                           loop_files=args.loop, timeline_span=120.0, show_legend=args.legend)
+                           loop_files=args.loop, timeline_span=120.0, show_legend=args.legend,
+                           record_session=args.record, recordings_folder=tmp)
         window = MainWindow(SettingsStore.at(Path(tmp) / "settings.ini"), settings,
                             popups=False, scan_cameras=False)
         if args.size == "maximized":
