@@ -1,5 +1,6 @@
 """The app killed outright (SIGKILL: a power cut, the OOM killer) while autosaving: the last
-autosave must load. Runs the real program in a subprocess, as a user would start it."""
+autosave must load, and the next launch offers it without overwriting it. Signals close
+the app as the window would. Runs the real program in a subprocess where it matters."""
 
 from __future__ import annotations
 
@@ -13,10 +14,13 @@ from pathlib import Path
 
 import pytest
 import torch
+from gui_helpers import SLOW, open_window
 
+from app.gui.autosaves import AUTOSAVES_KEPT, chosen_checkpoint, rotate_autosaves
 from app.gui.self_test import small_settings
 from app.gui.settings import AUTOSAVE_SECONDS_ENV, SettingsStore
-from streamer_core.checkpoint import load_checkpoint
+from streamer_core import StreamerModel, StreamerOptimizer
+from streamer_core.checkpoint import load_checkpoint, save_checkpoint
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -117,3 +121,64 @@ def test_a_signal_closes_the_app_like_the_window_and_the_process_ends_at_once(tm
     assert "Traceback" not in errors and "KeyboardInterrupt" not in errors
     assert seconds < 3.0, f"the process ended {seconds:.1f} s after the signal"
     print(f"process ended {seconds:.2f} s after {signal.Signals(signum).name}")
+
+
+def _crashed_session(tmp_path: Path) -> bytes:
+    """A session that started, autosaved a model of 7 inputs and never closed normally."""
+    SettingsStore.at(tmp_path / "settings.ini").begin_session()
+    model_args, opt_args = small_settings().model_arguments()
+    model = StreamerModel(replace(model_args, device="cpu"))
+    model.base_counter = 7
+    save_checkpoint(tmp_path / "mine.autosave.pt", model, StreamerOptimizer(model, opt_args))
+    return (tmp_path / "mine.autosave.pt").read_bytes()
+
+
+def _relaunch(qtbot, tmp_path: Path, answer: bool) -> tuple[object, list[str]]:
+    window = open_window(qtbot, tmp_path, "synthetic", checkpoint_path=str(tmp_path / "mine.pt"))
+    asked: list[str] = []
+    window.dialogs.offer_restore = lambda path, when: asked.append(path) or answer
+    return window, asked
+
+
+def test_a_relaunch_after_a_crash_offers_its_autosave_and_declining_keeps_it(qtbot, tmp_path):
+    """The relaunch used to overwrite the crashed session's autosave within one interval."""
+    crashed = _crashed_session(tmp_path)
+    window, asked = _relaunch(qtbot, tmp_path, answer=False)
+    qtbot.waitUntil(lambda: bool(asked), timeout=10_000)
+    assert asked == [str(tmp_path / "mine.autosave.pt")]
+    qtbot.waitUntil(lambda: window.session.model_info is not None, timeout=SLOW)
+    assert window.session.model_info.reason == "new"  # declined: a new model
+    with qtbot.waitSignal(window.learner.saved, timeout=SLOW):
+        window.files.autosave()  # this session's first autosave
+    assert (tmp_path / "mine.autosave.1.pt").read_bytes() == crashed  # kept, whole
+    assert (tmp_path / "mine.autosave.pt").read_bytes() != crashed
+    window.close()  # a normal close: the next launch offers nothing
+
+    window, asked = _relaunch(qtbot, tmp_path, answer=True)
+    qtbot.waitUntil(lambda: window.session.model_info is not None, timeout=SLOW)
+    qtbot.wait(200)
+    assert asked == [] and window.session.model_info.reason == "new"
+
+
+def test_accepting_the_offer_after_a_crash_loads_the_autosave(qtbot, tmp_path):
+    _crashed_session(tmp_path)
+    window, asked = _relaunch(qtbot, tmp_path, answer=True)
+    qtbot.waitUntil(lambda: window.session.model_info is not None
+                    and window.session.model_info.reason == "loaded", timeout=SLOW)
+    assert window.session.model_info.base_counter == 7
+    assert window.settings.checkpoint_path == str(tmp_path / "mine.pt")  # Save: not the autosave
+
+
+def test_autosaves_rotate_per_session_and_stay_bounded(tmp_path):
+    path = tmp_path / "mine.autosave.pt"
+    for session in range(5):
+        rotate_autosaves(path)
+        path.write_text(f"session {session}")
+    kept = sorted(p.name for p in tmp_path.iterdir())
+    assert len(kept) == AUTOSAVES_KEPT == 3
+    assert [(tmp_path / n).read_text() for n in
+            ("mine.autosave.pt", "mine.autosave.1.pt", "mine.autosave.2.pt")] == [
+        "session 4", "session 3", "session 2"]
+    assert chosen_checkpoint(str(tmp_path / "mine.autosave.2.pt")) == str(tmp_path / "mine.pt")
+    assert chosen_checkpoint(str(tmp_path / "autosave.pt")) == ""
+    assert chosen_checkpoint(str(tmp_path / "other.pt")) == str(tmp_path / "other.pt")

@@ -73,6 +73,13 @@ class Dialogs:
         answer = QMessageBox.question(self.parent, title, text)
         return answer == QMessageBox.StandardButton.Yes
 
+    def offer_restore(self, path: str, when: str) -> bool:
+        """After a crash: load the autosave it left? (No keeps the file.)"""
+        return self.confirm("Restore autosave?", (
+            f"Streamer Studio did not close normally last time. Its autosave from {when} "
+            f"holds the model as it was then:\n{path}\n\nRestore it? (No starts with a new "
+            "model and keeps the file.)"))
+
 
 @dataclass(frozen=True)
 class Message:

@@ -26,6 +26,7 @@ from PySide6.QtWidgets import QDockWidget, QMainWindow, QMenu, QSplitter
 
 from streamer_core.sources import Frame
 
+from .autosaves import chosen_checkpoint
 from .controls_panel import ControlsPanel
 from .diagnostics import log_folder, open_folder
 from .dialogs import Dialogs, Notifier
@@ -81,6 +82,7 @@ class MainWindow(QMainWindow):
         self.recording = SessionRecording(self.prefs, self.learner, self.session, self,
                                           checkpoint_seconds=autosave_seconds)
         self._shut_down = False
+        last_session = store.begin_session()  # after a crash: its autosave is offered
 
         self.setWindowTitle("Streamer Studio")
         self.setAcceptDrops(True)
@@ -100,6 +102,7 @@ class MainWindow(QMainWindow):
         self._run_state_changed(self.session.run_state)
         self.sources.open(self.settings.source)
         self.recording.set_recording(self.settings.record_session)
+        QTimer.singleShot(0, lambda: self.files.offer_restore(last_session))
         if scan_cameras:
             QTimer.singleShot(1500, lambda: self.sources.scan_cameras(unless_busy=True))
 
@@ -330,7 +333,7 @@ class MainWindow(QMainWindow):
         self.timeline.clear()
         if info.reason == "loaded":
             self.prefs.model_loaded(replace(self.settings.with_model_arguments(
-                info.model_args, info.opt_args), checkpoint_path=info.path))
+                info.model_args, info.opt_args), checkpoint_path=chosen_checkpoint(info.path)))
         self.prefs.update_pending()
         self.timeline.refresh()
 
@@ -464,6 +467,8 @@ class MainWindow(QMainWindow):
         stopped = join_threads(threads, timeout)
         self.recording.shutdown()
         self.files.shutdown()
+        if stopped:  # every save the user asked for is written
+            self.store.end_session()
         self.sources.wait(5_000)
         self.learner.restore_torch_threads()
         return stopped

@@ -8,6 +8,7 @@ action in the window's File menu, and a method here that asks for the path.
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 from PySide6.QtCore import QObject, QStandardPaths, QTimer, Signal, Slot
@@ -20,6 +21,7 @@ from streamer_core.exports import (
     export_format,
 )
 
+from .autosaves import autosave_beside, newest_autosave_since, rotate_autosaves
 from .dialogs import Dialogs
 from .exports import BackgroundWriter
 from .file_segmentation import FileSegmentation
@@ -27,7 +29,7 @@ from .keyframes import KeyframeStore, encode_jpeg
 from .learner_controller import LearnerController
 from .session import SessionStatus
 from .session_history import SessionHistory, trace_rows
-from .settings import StudioSettings
+from .settings import LastSession, StudioSettings
 from .settings_controller import SettingsController
 
 AUTOSAVE_CHOICES = (0, 1, 5, 10, 30)
@@ -73,6 +75,7 @@ class ModelFiles(QObject):
         self.file_segmentation.note.connect(self.note)
         self.file_segmentation.finished.connect(
             lambda level, text: self.message.emit(level, "Segment video files", text))
+        self._rotated: Path | None = None  # the autosave path this session has made free
 
     @property
     def settings(self) -> StudioSettings:
@@ -132,11 +135,9 @@ class ModelFiles(QObject):
         self.autosave_changed.emit(minutes)
 
     def autosave_path(self) -> Path:
-        """Beside the user's checkpoint, never over it: a drifting model must not replace
-        a model the user chose to keep."""
+        """Beside the user's checkpoint (or in the app's folder): see `autosaves`."""
         if self.settings.checkpoint_path:
-            chosen = Path(self.settings.checkpoint_path)
-            return chosen.with_name(f"{chosen.stem}.autosave{chosen.suffix or '.pt'}")
+            return autosave_beside(Path(self.settings.checkpoint_path))
         folder = Path(QStandardPaths.writableLocation(
             QStandardPaths.StandardLocation.AppDataLocation))
         folder.mkdir(parents=True, exist_ok=True)
@@ -149,7 +150,32 @@ class ModelFiles(QObject):
         except OSError as err:
             self.message.emit("error", "Autosave failed", str(err))
             return
+        if path != self._rotated:  # this session's first autosave there: keep the last's
+            try:
+                rotate_autosaves(path)
+            except OSError as err:
+                self.message.emit("error", "Autosave skipped", f"The earlier autosave could "
+                                  f"not be kept ({err}), so it was not overwritten.")
+                return
+            self._rotated = path
         self.learner.save(str(path), "autosave")
+
+    def offer_restore(self, last: LastSession) -> None:
+        """After a session that did not close normally, offers its autosave (newer than
+        the last normal close). Declining keeps the file; it is rotated, not replaced."""
+        if not last.crashed:
+            return
+        try:
+            path = newest_autosave_since(self.autosave_path(), last.clean_exit)
+        except OSError:
+            return
+        if path is None:
+            return
+        when = time.strftime("%Y-%m-%d %H:%M", time.localtime(path.stat().st_mtime))
+        if self.dialogs.offer_restore(str(path), when):
+            self.learner.load(str(path))
+        else:
+            self.note.emit(f"Not restored; the autosave stays in {path}", 10_000)
 
     # --- exports ----------------------------------------------------------------------
 

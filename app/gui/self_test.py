@@ -57,6 +57,9 @@ def scripted_dialogs(window_parent, checkpoint: Path, export_folder: Path | None
         def confirm(self, title: str, text: str) -> bool:
             return True
 
+        def offer_restore(self, path: str, when: str) -> bool:
+            return False  # a scripted session starts from its own model
+
     return ScriptedDialogs(window_parent)
 
 

@@ -11,6 +11,7 @@ import json
 import math
 import os
 import sys
+import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, fields, make_dataclass, replace
 from pathlib import Path
@@ -259,6 +260,20 @@ def migrate(stored: dict[str, object]) -> dict[str, object]:
     return stored
 
 
+SESSION_RUNNING_KEY = "session/running"
+CLEAN_EXIT_KEY = "session/clean_exit"
+
+
+@dataclass(frozen=True)
+class LastSession:
+    """How the app's last session ended, read at start-up."""
+
+    crashed: bool
+    """It started and never closed normally"""
+    clean_exit: float
+    """time.time() of the last normal close (0: none known)"""
+
+
 class SettingsStore:
     """QSettings behind load/save; each value JSON-encoded so types survive every backend."""
 
@@ -301,6 +316,25 @@ class SettingsStore:
                 self.qsettings.setValue(name, json.dumps(value))
         finally:
             self.qsettings.endGroup()
+        self.qsettings.sync()
+
+    def begin_session(self) -> LastSession:
+        """How the last session ended; then this one is marked as running until
+        `end_session` (a crash, a kill or a power cut leaves the mark)."""
+        running = self.qsettings.value(SESSION_RUNNING_KEY)
+        try:
+            clean_exit = float(self.qsettings.value(CLEAN_EXIT_KEY, 0.0))
+        except (TypeError, ValueError):  # a damaged value: as if it never exited cleanly
+            clean_exit = 0.0
+        self.qsettings.setValue(SESSION_RUNNING_KEY, "true")
+        self.qsettings.sync()
+        return LastSession(crashed=str(running) == "true",
+                           clean_exit=clean_exit if math.isfinite(clean_exit) else 0.0)
+
+    def end_session(self) -> None:
+        """The window closed normally: everything the user asked for is written."""
+        self.qsettings.setValue(SESSION_RUNNING_KEY, "false")
+        self.qsettings.setValue(CLEAN_EXIT_KEY, time.time())
         self.qsettings.sync()
 
     def window_state(self) -> tuple[object, object]:
