@@ -132,3 +132,28 @@ def test_a_device_node_is_refused_not_replaced(tmp_path, capsys):
     assert main(["segment", "synthetic:1:2", *QUICK, "--out", str(full)]) == 2
     one_line_error(capsys)
     assert stat.S_ISCHR(full.stat().st_mode)
+
+
+def test_runs_tracing_to_the_same_file_never_interleave_and_a_failed_run_keeps_its_trace(
+        tmp_path):
+    """Two runs used to write the same --trace file at once, their lines mixed. Each now
+    traces to its own file beside it, renamed into place when it ends."""
+    from app.cli.files import trace_output
+
+    path = tmp_path / "trace.jsonl"
+    with trace_output(path) as first, trace_output(path) as second:
+        for step in range(2000):  # more than any write buffer holds
+            first.write(json.dumps({"run": 1, "step": step}) + "\n")
+            second.write(json.dumps({"run": 2, "step": step}) + "\n")
+        first.flush()
+        second.flush()
+        assert not path.exists()  # nobody reads half a trace
+    rows = [json.loads(line) for line in path.read_text().splitlines()]
+    assert len(rows) == 2000 and {r["run"] for r in rows} == {1}  # the last to end, whole
+    assert [r["step"] for r in rows] == list(range(2000))
+
+    with pytest.raises(RuntimeError), trace_output(path) as trace:
+        trace.write('{"step": 0}\n')
+        raise RuntimeError("the source died")
+    assert path.read_text() == '{"step": 0}\n'
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["trace.jsonl"]  # no temp left

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+from collections.abc import Iterator
 from pathlib import Path
+from typing import TextIO
 
-from streamer_core.atomic_file import NotARegularFile, save_target
+from streamer_core.atomic_file import NotARegularFile, atomic_file, save_target
 
 from .errors import CliError
 
@@ -59,3 +62,23 @@ def read_json(path: str | Path, what: str) -> object:
         raise CliError(f"{what} {path} holds a value that cannot be read ({err})") from None
     except (OSError, UnicodeDecodeError) as err:
         raise CliError(f"cannot read {what} {path}: {err}") from None
+
+
+@contextlib.contextmanager
+def trace_output(path: str | Path) -> Iterator[TextIO]:
+    """Where the trace is written as the run goes: a temp file beside `path`, renamed over
+    it when the run ends, however it ends (interrupted, failed: what was traced is kept).
+    So runs tracing to the same file never interleave their lines (the last to finish
+    wins, whole) and nobody reads half a trace. A FIFO or a terminal is written directly."""
+    if Path(path).exists() and not Path(path).is_file():
+        with open(path, "w", encoding="utf-8") as handle:
+            yield handle
+        return
+    failure: BaseException | None = None
+    with atomic_file(path) as handle:
+        try:
+            yield handle
+        except BaseException as err:  # noqa: BLE001 - kept, re-raised once the trace is in place
+            failure = err
+    if failure is not None:
+        raise failure

@@ -27,7 +27,7 @@ from streamer_core.sources import (
 from .batch import run_shard
 from .distributed import run_rank
 from .errors import EXIT_INCOMPLETE, EXIT_OK, CliError
-from .files import check_not_an_input, check_writable
+from .files import check_not_an_input, check_writable, trace_output
 from .interrupts import Interrupted, Interrupts
 from .manifest import parse_shard, read_manifest, unique_stem
 from .model_setup import MAX_THREADS, model_for, save_model, torch_threads
@@ -269,8 +269,7 @@ def segment_with(args: argparse.Namespace, per_video: bool, out_dir: Path | None
         total = min(total or inputs, inputs)
     progress = Progress("segment", total=total, enabled=not args.quiet)
     with contextlib.ExitStack() as stack:
-        trace = (stack.enter_context(open(args.trace, "w", encoding="utf-8"))
-                 if args.trace else None)
+        trace = stack.enter_context(trace_output(args.trace)) if args.trace else None
         segmenter = Segmenter(model, optimizer, learn=not args.no_learn,
                               max_steps=args.max_steps, trace=trace, progress=progress,
                               atomic=interrupts.atomic, warn=warn)
