@@ -78,7 +78,7 @@ def test_a_stream_down_at_launch_is_tried_until_it_comes_up_then_replaces_the_st
     model = window.learner.worker.model
     qtbot.waitUntil(lambda: window.sources.reconnecting.attempt >= 2, timeout=15_000)
     window._update_status()
-    assert "synthetic scene" in window.video.banner and "tried again" in window.video.banner
+    assert "synthetic scene" in window.video.banner and "trying again" in window.video.banner
     assert window.session.run_state == "running"
     assert f"Waiting for URL: {url}" in window.controls.source_status.text()
 

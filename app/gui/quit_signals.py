@@ -50,6 +50,8 @@ class QuitOnSignals(QObject):
         except OSError:  # spurious wake-up: nothing to read
             return
         for signum in received:
+            if signum not in HANDLED:  # another handler's signal (the fd is process-wide)
+                continue
             if self.signum is not None:  # a second signal: no more waiting
                 QCoreApplication.exit(128 + self.signum)
                 return

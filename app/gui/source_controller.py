@@ -296,10 +296,10 @@ class SourceController(QObject):
                  if back.attempt else "")
         last = f"Last attempt: {back.last_error}" if back.last_error else ""
         if back.stand_in:
-            self.banner.emit(f"{back.reason}. Showing the built-in synthetic scene meanwhile; "
-                             f"{back.description} is tried again: {when.lower()}{tries}. Or "
-                             "choose a camera, video file or stream URL in the Source panel "
-                             "on the right.", "warning")
+            self.banner.emit(f"{back.reason}. Showing the built-in synthetic scene meanwhile "
+                             f"and trying again: {when.lower()}{tries}. Or choose a camera, "
+                             "video file or stream URL in the Source panel on the right.",
+                             "warning")
             self.status.emit(f"Playing the synthetic scene. Waiting for {back.description}: "
                              f"{when}{tries}.", last)
             return
