@@ -4,6 +4,7 @@ the app as the window would. Runs the real program in a subprocess where it matt
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -20,6 +21,7 @@ from app.gui.autosaves import AUTOSAVES_KEPT, chosen_checkpoint, rotate_autosave
 from app.gui.self_test import small_settings
 from app.gui.settings import AUTOSAVE_SECONDS_ENV, SettingsStore
 from streamer_core import StreamerModel, StreamerOptimizer
+from streamer_core.atomic_file import write_json
 from streamer_core.checkpoint import load_checkpoint, save_checkpoint
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -173,10 +175,11 @@ def test_autosaves_rotate_per_session_and_stay_bounded(tmp_path):
     path = tmp_path / "mine.autosave.pt"
     for session in range(5):
         rotate_autosaves(path)
-        path.write_text(f"session {session}")
+        assert session == 0 or json.loads(path.read_text()) == f"session {session - 1}"
+        write_json(path, f"session {session}")  # replaced, as every save is
     kept = sorted(p.name for p in tmp_path.iterdir())
     assert len(kept) == AUTOSAVES_KEPT == 3
-    assert [(tmp_path / n).read_text() for n in
+    assert [json.loads((tmp_path / n).read_text()) for n in
             ("mine.autosave.pt", "mine.autosave.1.pt", "mine.autosave.2.pt")] == [
         "session 4", "session 3", "session 2"]
     assert chosen_checkpoint(str(tmp_path / "mine.autosave.2.pt")) == str(tmp_path / "mine.pt")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 from pathlib import Path
 
 AUTOSAVES_KEPT = 3
@@ -29,12 +30,23 @@ def earlier_autosave(path: Path, sessions_ago: int) -> Path:
 
 
 def rotate_autosaves(path: Path, kept: int = AUTOSAVES_KEPT) -> None:
-    """Moves each autosave one session back, the oldest replaced: `path` is then free
-    for this session. OSError if a file cannot be moved (nothing is lost then)."""
-    for older in range(kept - 1, 0, -1):
+    """Moves each earlier autosave one session back, the oldest replaced, and keeps
+    `path`'s content as the session before's (a hard link, else a copy): `path` itself
+    stays in place until this session's save replaces it (atomic_file: a new file renamed
+    over it, never written in place). OSError if a file cannot be
+    kept (nothing is lost then)."""
+    for older in range(kept - 1, 1, -1):
         source = earlier_autosave(path, older - 1)
         if source.is_file():
             os.replace(source, earlier_autosave(path, older))
+    if kept < 2 or not path.is_file():
+        return
+    previous = earlier_autosave(path, 1)
+    previous.unlink(missing_ok=True)
+    try:
+        os.link(path, previous)
+    except OSError:  # a file system without hard links
+        shutil.copy2(path, previous)
 
 
 def newest_autosave_since(path: Path, since: float, kept: int = AUTOSAVES_KEPT) -> Path | None:
