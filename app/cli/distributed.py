@@ -163,6 +163,7 @@ def _run(args: argparse.Namespace, entries: list[ManifestEntry], make_model: Mod
          device: torch.device, rank: int, world_size: int) -> int:
     out_dir = prepare_out_dir(args.out_dir)
     checkpoint = Path(args.save_checkpoint) if args.save_checkpoint else None
+
     def distributed_model() -> tuple[StreamerModel, StreamerOptimizer]:
         model, optimizer = make_model()
         optimizer.args = dataclasses.replace(
@@ -192,19 +193,16 @@ def _run(args: argparse.Namespace, entries: list[ManifestEntry], make_model: Mod
             averaging.finish()
             if not averaging.averaged_last:  # the ranks' last layer counts differed
                 save()
-            summaries = [None] * world_size
-            dist.all_gather_object(summaries, summary.as_dict())
+            summaries = gather_summaries(summary, world_size)
         except RankLost as lost:
-            where = (f"the last checkpoint, {checkpoint}, is whole" if checkpoint
-                     else "no checkpoint was asked for (--save-checkpoint)")
+            where = ("no checkpoint was asked for (--save-checkpoint)" if checkpoint is None
+                     else f"the last checkpoint, {checkpoint}, is whole" if checkpoint.exists()
+                     else "no checkpoint was written yet")
             say(f"error: rank {rank} of {world_size}: another rank died or stopped answering "
                 f"({lost}); the job ends; {where}; the videos finished are written (rerun "
                 f"with --skip-done{f' --checkpoint {checkpoint}' if checkpoint else ''} to "
                 "go on)")
             return EXIT_INCOMPLETE
-        except RuntimeError as err:  # all_gather_object
-            raise CliError(f"rank {rank}: the summaries could not be gathered "
-                           f"({first_line(err)})") from None
         except KeyboardInterrupt as interrupt:
             return interrupted_message(batch, interrupt)
     say(summary.line() + f"; {averaging.averagings} averagings, {averaging.skipped_unequal} "
@@ -212,6 +210,15 @@ def _run(args: argparse.Namespace, entries: list[ManifestEntry], make_model: Mod
     if rank == 0:
         write_json(out_dir / "summary.json", combined_summary(summaries, averaging))
     return EXIT_INCOMPLETE if any(s["failed"] for s in summaries) else EXIT_OK
+
+
+def gather_summaries(summary: ShardSummary, world_size: int) -> list[dict]:
+    summaries: list = [None] * world_size
+    try:
+        dist.all_gather_object(summaries, summary.as_dict())
+    except RuntimeError as err:
+        raise RankLost(first_line(err)) from err
+    return summaries
 
 
 def combined_summary(summaries: list[dict], averaging: WeightAveraging) -> dict:
