@@ -6,7 +6,9 @@ averaging every --average-every inputs), one torch thread per rank. Prints the i
 per second of each and the ratio. On a machine with 2 shared cores expect little gain.
 
     .venv/bin/python benchmarks/batch_scaling.py --videos 4 --seconds 20
-    .venv/bin/python benchmarks/batch_scaling.py --device cuda   # per-GPU figure (1 GPU)
+    .venv/bin/python benchmarks/batch_scaling.py --device cuda --ranks 1   # per-GPU figure
+
+(NCCL wants a GPU per rank: on CUDA, --ranks up to the number of GPUs.)
 """
 
 from __future__ import annotations
@@ -41,6 +43,8 @@ def main() -> None:
     parser.add_argument("--preset", default="live")
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--average-every", type=int, default=20)
+    parser.add_argument("--ranks", type=int, nargs="+", default=[1, 2],
+                        help="rank counts to run (1: one process, no torchrun)")
     args = parser.parse_args()
     load_before = os.getloadavg()[0]
 
@@ -51,12 +55,18 @@ def main() -> None:
                                     for i in range(args.videos)))
         common = ["segment", "--manifest", str(manifest), "--preset", args.preset,
                   "--device", args.device, "--threads", "1", "--quiet"]
-        one = run([sys.executable, "-m", "app", *common, "--out-dir", str(folder / "one")],
-                  folder / "one" / "summary-0-of-1.json")
         torchrun = str(Path(sys.executable).with_name("torchrun"))
-        two = run([torchrun, "--standalone", "--nproc-per-node", "2", "-m", "app", *common,
-                   "--out-dir", str(folder / "two"), "--distributed", "--average-every",
-                   str(args.average_every)], folder / "two" / "summary.json")
+        results = {}
+        for ranks in args.ranks:
+            out = folder / f"ranks{ranks}"
+            if ranks == 1:
+                results[1] = run([sys.executable, "-m", "app", *common, "--out-dir", str(out)],
+                                 out / "summary-0-of-1.json")
+            else:
+                results[ranks] = run(
+                    [torchrun, "--standalone", "--nproc-per-node", str(ranks), "-m", "app",
+                     *common, "--out-dir", str(out), "--distributed", "--average-every",
+                     str(args.average_every)], out / "summary.json")
 
     print(f"manifest: {args.videos} synthetic videos x {args.seconds:g} s, preset "
           f"{args.preset}, device {args.device}, {os.cpu_count()} CPUs, load "
@@ -64,12 +74,17 @@ def main() -> None:
     print("| ranks | inputs | wall s (process start to end) | inputs/s | inputs/s inside the "
           "runs | averagings |")
     print("|---|---|---|---|---|---|")
-    for ranks, result in ((1, one), (2, two)):
+    for ranks, result in results.items():
         print(f"| {ranks} | {result['steps']} | {result['wall']:.1f} | "
               f"{result['steps'] / result['wall']:.2f} | "
               f"{result['steps'] / result['inside']:.2f} | {result['averagings'] or '-'} |")
-    print(f"ratio 2 ranks / 1 rank: {one['wall'] / two['wall']:.2f}x (wall), "
-          f"{(two['steps'] / two['inside']) / (one['steps'] / one['inside']):.2f}x (inside)")
+    if 1 in results and len(results) > 1:
+        one = results[1]
+        for ranks, result in results.items():
+            if ranks != 1:
+                inside = (result["steps"] / result["inside"]) / (one["steps"] / one["inside"])
+                print(f"ratio {ranks} ranks / 1 rank: {one['wall'] / result['wall']:.2f}x "
+                      f"(wall), {inside:.2f}x (inside)")
 
 
 if __name__ == "__main__":
