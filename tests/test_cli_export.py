@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import json
 
+import cv2
+import numpy as np
 import pytest
 from source_helpers import write_video
 
 from app.__main__ import main
+from app.gui.keyframes import Keyframe
+from app.gui.session_recorder import HIERARCHY_NAME, KEYFRAMES_DIR, keyframe_file_name
 from streamer_core.evaluation import evaluate
 from streamer_core.exports import export_events
 from streamer_core.hierarchy import hierarchy_json
@@ -36,6 +40,22 @@ def test_export_writes_the_format_of_the_extension(tmp_path, prediction, suffix,
     assert expected in out.read_text()
 
 
+def test_a_recorded_session_folder_exports_with_its_own_keyframes(tmp_path, capsys):
+    session = tmp_path / "session-20261130-091500"
+    (session / KEYFRAMES_DIR).mkdir(parents=True)
+    (session / HIERARCHY_NAME).write_text(json.dumps(PREDICTION))
+    ok, jpeg = cv2.imencode(".jpg", np.full((30, 40, 3), 90, np.uint8))
+    for layer, index, start, end in ((0, 0, 0.0, 1.5), (0, 2, 3.0, 4.5), (1, 0, 0.0, 3.0)):
+        keyframe = Keyframe(layer, index, start, end, (start + end) / 2, jpeg.tobytes())
+        (session / KEYFRAMES_DIR / keyframe_file_name(keyframe)).write_bytes(keyframe.jpeg)
+    out = tmp_path / "report.html"
+    assert main(["export", str(session), str(out)]) == 0, capsys.readouterr().err
+    page = out.read_text()
+    assert page.count("data:image/jpeg;base64,") == 3 and page.count("no picture") == 3
+    assert main(["export", str(session), str(tmp_path / "events.csv")]) == 0
+    assert (tmp_path / "events.csv").read_text().count("\n") == 1 + 4 + 2
+
+
 def bad_exports(tmp_path, prediction):
     not_json = tmp_path / "notes.json"
     not_json.write_text("{ this is not json")
@@ -56,11 +76,14 @@ def bad_exports(tmp_path, prediction):
         ["export", str(prediction), str(prediction.with_suffix(".csv")), "--video",
          str(prediction.with_suffix(".csv"))],
         ["export", str(prediction)],
+        ["export", str(tmp_path / "empty-folder"), str(tmp_path / "out.csv")],
+        ["export", str(tmp_path / "empty-folder"), str(tmp_path / "out.html")],
     ]
 
 
 def test_bad_export_input_is_one_line_and_exit_code_2(tmp_path, prediction, capsys):
     prediction.with_suffix(".csv").write_text("a video that is not\n")
+    (tmp_path / "empty-folder").mkdir()
     for argv in bad_exports(tmp_path, prediction):
         rc = main(argv)
         captured = capsys.readouterr()
@@ -68,8 +91,8 @@ def test_bad_export_input_is_one_line_and_exit_code_2(tmp_path, prediction, caps
         assert rc == 2, argv
         assert len(lines) == 1 and "export: error:" in lines[0], (argv, captured.err)
         assert "Traceback" not in captured.err and captured.out == "", argv
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["notes.json", "pred.csv", "pred.json",
-                                                         "wrong.json"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "empty-folder", "notes.json", "pred.csv", "pred.json", "wrong.json"]
 
 
 @pytest.mark.parametrize("suffix", [".csv", ".eaf"])

@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from app.gui.session_recorder import HIERARCHY_NAME, VIDEO_NAME, read_keyframes
 from streamer_core.evaluation import HierarchyFormatError, check_hierarchy
 from streamer_core.exports import (
     EXPORT_FORMATS,
@@ -25,7 +26,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         "export", help="write a hierarchy's events as CSV, WebVTT, OTIO, ELAN or HTML",
         description=f"Write the events of a hierarchy JSON in the format of OUT's extension: "
                     f"{formats}.")
-    parser.add_argument("prediction", metavar="PRED.json")
+    parser.add_argument("prediction", metavar="PRED.json",
+                        help="a hierarchy JSON, or a session folder the app recorded (its "
+                             "hierarchy, its keyframes for .html, its video for .otio/.eaf)")
     parser.add_argument("out", metavar="OUT")
     parser.add_argument("--video", metavar="VIDEO",
                         help="the footage: keyframes of the .html report (required there), "
@@ -40,17 +43,23 @@ def run(args: argparse.Namespace) -> int:
         suffix = export_format(args.out)
     except EventFileError as err:
         raise CliError(str(err)) from None
-    if suffix in NEEDS_PICTURES and not args.video:
+    session = Path(args.prediction) if Path(args.prediction).is_dir() else None
+    hierarchy = session / HIERARCHY_NAME if session else Path(args.prediction)
+    video = args.video or (str(session / VIDEO_NAME) if session
+                           and (session / VIDEO_NAME).is_file() else None)
+    keyframes = ({(k.layer, k.index): k.jpeg for k in read_keyframes(session)}
+                 if session and suffix in NEEDS_PICTURES and not args.video else None)
+    if suffix in NEEDS_PICTURES and not (args.video or keyframes):
         raise CliError(f"a {suffix} report shows each event's keyframe: give the footage "
-                       "with --video VIDEO")
+                       "with --video VIDEO, or a recorded session folder")
     if args.video and not Path(args.video).is_file():
         raise CliError(f"video not found: {args.video}")
     check_writable(args.out, "OUT")
-    check_not_an_input(args.out, "OUT", [args.prediction, *([args.video] if args.video else [])])
-    doc = read_json(args.prediction, "prediction")
+    check_not_an_input(args.out, "OUT", [str(hierarchy), *([video] if video else [])])
+    doc = read_json(hierarchy, "prediction")
     try:
         check_hierarchy(doc, "prediction")
-        export_events(doc, args.out, layer=args.layer, video=args.video)
+        export_events(doc, args.out, layer=args.layer, video=video, keyframes=keyframes)
     except (EventFileError, HierarchyFormatError) as err:
         raise CliError(str(err)) from None
     return EXIT_OK
