@@ -80,6 +80,8 @@ def main() -> int:
                             popups=False, scan_cameras=False)
         if args.size == "maximized":
             window.showMaximized()
+            # Xvfb has no window manager to maximise the window: do it here.
+            window.setGeometry(window.screen().availableGeometry())
         else:
             window.resize(*(int(v) for v in args.size.lower().split("x")))
             window.show()

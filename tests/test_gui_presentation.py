@@ -117,7 +117,7 @@ def test_the_status_line_says_in_words_what_the_model_does():
     assert (line.sentence(counters(14.0, 30, 1, updates=1))
             == "learning: 3 layers, last update 12 s ago, keeping up with the camera")
     behind = line.sentence(counters(20.0, 40, 11, updates=1))  # 10 learned, 10 skipped
-    assert behind.endswith("not keeping up with the camera: learning from 50% of it"), behind
+    assert behind.endswith("too slow for the camera: learns from 50% of it"), behind
     assert line.sentence(counters(21.0, 40, 11, 1, RunState.PAUSED)).startswith("paused")
 
 

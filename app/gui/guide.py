@@ -10,14 +10,16 @@ from PySide6.QtWidgets import QFrame, QLabel, QPushButton, QVBoxLayout, QWidget
 LEGEND_TITLE = "How to read this screen"
 LEGEND = ("Top: the picture the model watches. It learns from it live, with no labels.",
           "Below: each row is a layer; each colour band is one event.",
-          "A layer above groups the events below: fewer, longer events.",
+          "Each row below groups the events of the row above into fewer, longer ones.",
           "Rows and bands appear as the model learns, within the first minutes.")
+CARD_WIDTH = 440
 MOUSE = (("Drag the timeline", "look back in time"), ("Mouse wheel on the timeline", "zoom"),
          ("Drop a video file on the window", "watch it"))
 
 
 class LegendOverlay(QFrame):
-    """A card over the top right of `host` (the timeline), following its size."""
+    """A card over the top right of `host` (the timeline's plot area), following its
+    size."""
 
     dismissed = Signal()
 
@@ -36,7 +38,6 @@ class LegendOverlay(QFrame):
         self.button.setToolTip("Hide this card")
         column.addWidget(text)
         column.addWidget(self.button, 0, Qt.AlignmentFlag.AlignRight)
-        self.setFixedWidth(420)
         self.button.clicked.connect(self.dismiss)
         host.installEventFilter(self)
         self.hide()
@@ -51,9 +52,10 @@ class LegendOverlay(QFrame):
         self.raise_()
 
     def _place(self) -> None:
-        self.adjustSize()
         host = self.parentWidget()
-        self.move(max(0, host.width() - self.width() - 24), 36)
+        self.setFixedWidth(max(240, min(CARD_WIDTH, host.width() - 32)))
+        self.adjustSize()
+        self.move(max(0, host.width() - self.width() - 16), 12)
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 (Qt name)
         if event.type() == QEvent.Type.Resize and self.isVisible():

@@ -132,13 +132,20 @@ class MainWindow(QMainWindow):
         self.learning_dock = LearningDock(lambda: (
             self.learner.learning, self.settings.learning, self.session.num_layers), self)
         self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.learning_dock)
+        # A first launch: the panel as narrow as it can be, tall enough for its plain part
+        # (a stored layout replaces this).
+        self.resizeDocks([self.controls_dock], [self.controls.minimumWidth()],
+                         Qt.Orientation.Horizontal)
+        self.resizeDocks([self.controls_dock, self.learning_dock],
+                         [self.controls.widget().sizeHint().height() + 90, 200],
+                         Qt.Orientation.Vertical)
 
         self.status = StudioStatusBar()
         self.setStatusBar(self.status)
         self.status_line = StatusLine()
         self.presentation = PresentationMode(self, self.centralWidget(), self.timeline,
                                              self.video, self.status)
-        self.legend = LegendOverlay(self.timeline, f"Help > {LEGEND_TITLE} (F1)")
+        self.legend = LegendOverlay(self.timeline.graphics, f"Help > {LEGEND_TITLE} (F1)")
         if self.settings.show_legend:
             self.legend.show_over_host()
         self.recording_indicator = RecordingIndicator()

@@ -87,15 +87,14 @@ class StudioStatusBar(QStatusBar):
             self.sentence.setText(text)
 
     def show_figures(self, f: StatusFigures) -> None:
-        verb = "learning" if f.learning else "segmenting"
         values = {
             "device": f.device,
             "fps": f"capture {f.capture_fps:4.1f} fps",
-            "steps": f"{verb} {f.steps_per_second:4.2f} steps/s",
+            "steps": f"{f.steps_per_second:4.2f} steps/s",
             "rtf": f"real-time ×{f.realtime_factor:4.2f}",
             "skipped": f"skipped {f.skipped}",
             "layers": f"layers {f.layers}",
-            "updates": f"optimizer steps {f.optimizer_steps}",
+            "updates": f"updates {f.optimizer_steps}",
         }
         for name, text in values.items():
             if self.labels[name].text() != text:

@@ -104,4 +104,4 @@ class StatusLine:
         share = skipped / (steps + skipped)
         if share <= BEHIND_SHARE:
             return f"keeping up with {source}"
-        return f"not keeping up with {source}: learning from {1 - share:.0%} of it"
+        return f"too slow for {source}: learns from {1 - share:.0%} of it"

@@ -43,6 +43,8 @@ AXIS_WIDTH = 56
 BAND_HEIGHT = 40  # room for a row of keyframes when zoomed in
 EMPTY_TEXT = ("No events yet: a row per layer appears here after the model's first "
               "learning step")
+PLAIN_LEGEND = ("each row is a layer; each colour band is one event; the row below groups the "
+                "events of the row above into longer ones")
 LARGE = 2.0
 """Presentation mode: type and lines this many times their size"""
 _RGB = re.compile(r"rgb\((\d+),\s*(\d+),\s*(\d+)\)")
@@ -256,10 +258,9 @@ class TimelineView(QWidget):
         title = QLabel("<b>Event timeline</b>")
         self.title = title
         self.legend = legend = QLabel()
-        legend.setWordWrap(True)  # on a small screen it takes two lines, not the width
+        legend.setWordWrap(True)
         self._show_legend()
-        self.hint = QLabel("<span style='color:gray'>drag to pan, wheel to zoom</span>")
-        self.hint.setWordWrap(True)
+        self.hint = QLabel("<span style='color:gray'>drag to look back, wheel to zoom</span>")
         self.span_box = QComboBox()
         for name, seconds in SPANS:
             self.span_box.addItem(name, seconds)
@@ -273,8 +274,7 @@ class TimelineView(QWidget):
         self.fit_button = QPushButton("Whole session")
         self.fit_button.setToolTip("Show everything since the model started")
         header.addWidget(title)
-        header.addSpacing(12)
-        header.addWidget(legend, 1)
+        header.addStretch(1)
         header.addWidget(self.hint)
         header.addWidget(QLabel("Show"))
         header.addWidget(self.span_box)
@@ -292,6 +292,7 @@ class TimelineView(QWidget):
         box = QVBoxLayout(self)
         box.setContentsMargins(4, 2, 4, 2)
         box.addLayout(header)
+        box.addWidget(legend)  # a row of its own: it wraps rather than widen the window
         box.addWidget(self.graphics, 1)
 
         self.rows: list[LayerRow] = []
@@ -334,14 +335,13 @@ class TimelineView(QWidget):
         self.refresh()
 
     def _show_legend(self) -> None:
-        plain = ("<span style='color:gray'>each row is a layer; each colour band is one "
-                 "event; a layer above groups the events below</span>")
+        plain = f"<span style='color:gray'>{PLAIN_LEGEND}</span>"
         self.legend.setText(
             plain if not self.curves else
             f"<span style='color:{SIGNAL_COLOUR}'>━ ● signal</span>&nbsp;&nbsp;"
             f"<span style='color:{THRESHOLD_COLOUR}'>╍ threshold</span>&nbsp;&nbsp;"
             f"<span style='color:{BOUNDARY_COLOUR}'>▼ boundary</span>&nbsp;&nbsp;"
-            "<span style='color:gray'>coloured bands: one colour per event</span>")
+            f"<span style='color:gray'>{PLAIN_LEGEND}</span>")
 
     def set_look(self, large: bool, curves: bool) -> None:
         """Presentation (`large`) or desk size; signal rows shown or hidden."""
