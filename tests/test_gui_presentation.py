@@ -6,7 +6,7 @@ from __future__ import annotations
 from gui_helpers import open_window
 from PySide6.QtCore import QByteArray, QSettings, Qt
 from PySide6.QtGui import QKeySequence
-from PySide6.QtWidgets import QMainWindow
+from PySide6.QtWidgets import QMainWindow, QMenu
 
 from app.gui.application import restore_window_state
 from app.gui.session import RunState
@@ -99,6 +99,9 @@ def test_help_lists_every_keyboard_shortcut(qtbot, tmp_path):
     assert message.title == "Keyboard shortcuts"
     keyed = [a for a in window.actions() if not a.shortcut().isEmpty()]
     assert len(keyed) >= 15
+    in_menus = {a for menu in window.menuBar().findChildren(QMenu) for a in menu.actions()
+                if not a.shortcut().isEmpty()}
+    assert in_menus <= set(keyed)  # so their keys work with the menu bar hidden too
     for action in keyed:
         keys = action.shortcut().toString(QKeySequence.SequenceFormat.NativeText)
         assert f"<b>{keys}</b>" in message.text, action.text()

@@ -274,7 +274,7 @@ class MainWindow(QMainWindow):
                                           "boundaries under each layer's events")
         self.action_curves.setCheckable(True)
         self.action_curves.setChecked(True)
-        self.action_legend = self._action(f"{LEGEND_TITLE}", self.legend.show_over_host,
+        self.action_legend = self._action(LEGEND_TITLE, self.legend.show_over_host,
                                           "F1", "What the picture, rows and bands mean")
         self.action_shortcuts = self._action("&Keyboard shortcuts", self._show_shortcuts,
                                              "Ctrl+/")
@@ -298,6 +298,8 @@ class MainWindow(QMainWindow):
                      self.action_segment_files, None,
                      self.action_quit):
             file_menu.addSeparator() if item is None else file_menu.addAction(item)
+        self.addActions([self.action_export_json, self.action_export_trace,
+                         self.action_export_events, self.action_quit])  # see _menu
         self._menu("&Run", self.action_start, self.action_pause, self.action_stop)
         self._menu("&Model", self.action_reset)
         self._menu("&View", self.action_presentation, self.action_curves, None,
