@@ -298,8 +298,6 @@ class MainWindow(QMainWindow):
                      self.action_segment_files, None,
                      self.action_quit):
             file_menu.addSeparator() if item is None else file_menu.addAction(item)
-        self.addActions([self.action_export_json, self.action_export_trace,
-                         self.action_export_events, self.action_quit])  # see _menu
         self._menu("&Run", self.action_start, self.action_pause, self.action_stop)
         self._menu("&Model", self.action_reset)
         self._menu("&View", self.action_presentation, self.action_curves, None,
@@ -309,15 +307,16 @@ class MainWindow(QMainWindow):
                    self._action("&About", self._about), self._action(
             "Open &log folder", lambda: open_folder(log_folder()), None,
             "The app's log and fault traces: what to attach to a bug report"))
+        # The window holds every keyed action too: keys work with the menu bar hidden.
+        for menu in self.menuBar().findChildren(QMenu):
+            self.addActions([a for a in menu.actions() if not a.shortcut().isEmpty()])
         self.addAction(self.action_leave_presentation)
 
     def _menu(self, title: str, *items: QAction | None) -> QMenu:
-        """A menu bar menu of `items` (None: a separator); the window holds the actions
-        too, so that their keys work while the menu bar is hidden (presentation mode)."""
+        """A menu bar menu of `items` (None: a separator)."""
         menu = self.menuBar().addMenu(title)
         for item in items:
             menu.addSeparator() if item is None else menu.addAction(item)
-        self.addActions([item for item in items if item is not None])
         return menu
 
     def _show_shortcuts(self) -> None:
