@@ -86,6 +86,9 @@ class LayerStep:
     threshold: float | None  # what the signal was compared with, if anything
     boundary: bool
     loss: float | None = None  # the prediction objective of this input (None: fresh start)
+    representation: torch.Tensor | None = None
+    """On a boundary: the representation [1, D] (detached) of the event it closed, the one
+    sent to the layer above; None when the layer had none (an escalated fresh start)"""
 
 
 class StreamerLayer(nn.Module):
@@ -332,9 +335,9 @@ class StreamerLayer(nn.Module):
 
         if report.boundary:
             escalation = self._record_boundary(time, surprise)
+            report.representation = self.representation.detach().clone()
             if self.above is not None:
-                reports += self.above(self.representation.detach().clone(), base_counter,
-                                      escalation)
+                reports += self.above(report.representation, base_counter, escalation)
             self.buffer.reset_buffer()
 
         self.buffer.add_input(self._buffer_item(x), signal)

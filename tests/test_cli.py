@@ -50,6 +50,7 @@ def test_segment_writes_a_valid_hierarchy(segmented):
         assert annots and annots[0]["start"] == 0.0
         assert all(a["end"] == b["start"] for a, b in zip(annots, annots[1:]))
         assert all(0.0 <= a["start"] < a["end"] <= 3.0 for a in annots)
+        assert not any("representation" in a for a in annots)  # only when asked for
 
 
 def test_trace_has_a_line_per_step_and_layer(segmented):

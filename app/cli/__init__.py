@@ -1,4 +1,4 @@
-"""The headless command line: segment, evaluate, export, bench. No Qt is imported here."""
+"""The headless command line: segment, evaluate, export, similar, bench. No Qt is imported here."""
 
 from __future__ import annotations
 
@@ -7,12 +7,12 @@ import sys
 
 from .errors import EXIT_INTERRUPTED, EXIT_USAGE, CliError, CliParser, report
 
-COMMANDS = ("segment", "evaluate", "export", "bench")
+COMMANDS = ("segment", "evaluate", "export", "similar", "bench")
 PROG = "streamer-studio"
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from . import bench, evaluate, export, segment
+    from . import bench, evaluate, export, segment, similar
 
     parser = CliParser(
         prog=PROG, epilog="Without a command the desktop app opens ('gui --help' for its "
@@ -24,6 +24,7 @@ def build_parser() -> argparse.ArgumentParser:
     segment.add_parser(subparsers)
     evaluate.add_parser(subparsers)
     export.add_parser(subparsers)
+    similar.add_parser(subparsers)
     bench.add_parser(subparsers)
     return parser
 

@@ -13,6 +13,7 @@ import torch
 
 from streamer_core import LayerStep, StreamerModel, StreamerOptimizer
 from streamer_core.divergence import DivergenceGuard
+from streamer_core.event_representations import EventRepresentations, add_representations
 from streamer_core.hierarchy import hierarchy_json
 from streamer_core.learning import learning_step
 from streamer_core.learning_monitor import LearningMonitor
@@ -35,7 +36,8 @@ class Segmenter:
     when the caller resets it for a new video. Each step runs inside `atomic()` (the CLI
     holds Ctrl-C there); a diverged model is put back to its last good weights and
     `warn` is told. `after_step` runs after each step, outside it (a distributed run
-    averages the ranks' weights there).
+    averages the ranks' weights there). With `representations`, the hierarchy
+    carries each event's representation.
     """
 
     def __init__(self, model: StreamerModel, optimizer: StreamerOptimizer | None, *,
@@ -43,7 +45,8 @@ class Segmenter:
                  trace: TextIO | None = None, progress: Progress | None = None,
                  atomic: Callable[[], AbstractContextManager] = contextlib.nullcontext,
                  warn: Callable[[str], None] = lambda message: None,
-                 after_step: Callable[[], None] | None = None):
+                 after_step: Callable[[], None] | None = None,
+                 representations: bool = False):
         if learn and optimizer is None:
             raise ValueError("learning needs an optimizer")
         self.model = model
@@ -59,6 +62,7 @@ class Segmenter:
         self.steps = 0
         self.boundaries: list[int] = []
         self.learning = LearningMonitor()
+        self.representations = EventRepresentations() if representations else None
         self.sampler = SnippetSampler(model.args.snippet_size)
         self._seconds_before = 0.0  # source time of the earlier videos since the reset
         self._video_span: tuple[float, float] | None = None  # (first, last) timestamp
@@ -79,6 +83,8 @@ class Segmenter:
             self.model.reset_model()
             self.boundaries = []
             self._seconds_before = 0.0
+            if self.representations is not None:
+                self.representations.reset()
 
     def step(self, image, video: int = 0) -> list[LayerStep]:
         """One input, whole: forward, gradients, a weight update if due, the trace line."""
@@ -93,6 +99,8 @@ class Segmenter:
             self.warn(self.guard.diverged)
         updated = self.optimizer is not None and self.optimizer.optimizer_steps != updates_before
         self.learning.observe(reports, updated)
+        if self.representations is not None:
+            self.representations.observe(reports)
         self.steps += 1
         for report in reports:
             while len(self.boundaries) <= report.layer:
@@ -147,7 +155,10 @@ class Segmenter:
             self.progress.update(*args)
 
     def hierarchy(self, file: str) -> dict:
-        return hierarchy_json(self.model.extract_rep(), file=file, duration=self.seconds)
+        doc = hierarchy_json(self.model.extract_rep(), file=file, duration=self.seconds)
+        if self.representations is not None:
+            add_representations(doc, self.representations.per_layer(self.model))
+        return doc
 
 
 def reader_for(source: FrameSource) -> FrameSource:

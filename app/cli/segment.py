@@ -14,6 +14,7 @@ from pathlib import Path
 
 from streamer_core.atomic_file import write_json
 from streamer_core.device import DEVICE_CHOICES
+from streamer_core.event_representations import npy_path, representation_table, write_table
 from streamer_core.presets import PRESETS
 from streamer_core.sources import (
     SPEC_HELP,
@@ -114,6 +115,10 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
                              "threshold, boundary (escalating upper layers: the surprise "
                              "and the class split as signal and threshold); with --manifest, "
                              "no file name: NAME.trace.jsonl beside each NAME.json")
+    parser.add_argument("--representations", action="store_true",
+                        help="write each event's representation into its 'representation' "
+                             "slot of the JSON, and all of them, with layer, index, start "
+                             "and end, into a .npy beside it (needs --out)")
     parser.add_argument("--save-checkpoint", metavar="PATH",
                         help="save the model here at the end (also when interrupted)")
     parser.add_argument("--quiet", action="store_true", help="no progress line")
@@ -188,12 +193,20 @@ def segment(args: argparse.Namespace) -> int:
         check_writable(args.out, "--out")
     if args.trace:
         check_writable(args.trace, "--trace", stream=True)
+    if args.representations and not args.out:
+        raise CliError("--representations needs --out: the .npy is written beside the JSON")
+    if args.representations and out_dir is None:
+        if npy_path(args.out) == Path(args.out):
+            raise CliError("--out must not be a .npy file: the representations go there")
+        check_writable(npy_path(args.out), "--representations")
     if args.save_checkpoint:
         check_writable(args.save_checkpoint, "--save-checkpoint")
     inputs = [v for v in args.videos if os.path.exists(v)]
     inputs += [args.checkpoint] if args.checkpoint else []
     for option, path in (("--out", args.out if out_dir is None else None),
-                         ("--trace", args.trace)):
+                         ("--trace", args.trace),
+                         ("--representations", npy_path(args.out)
+                          if args.representations and out_dir is None else None)):
         if path:
             check_not_an_input(path, option, inputs)
     if args.save_checkpoint:
@@ -221,7 +234,8 @@ def check_batch_options(args: argparse.Namespace) -> None:
         raise CliError("give VIDEO arguments or --manifest LIST, not both")
     if not args.out_dir:
         raise CliError("--manifest needs --out-dir DIR (one JSON per video goes there)")
-    for name, on in (("--out", args.out), ("--max-steps", args.max_steps)):
+    for name, on in (("--out", args.out), ("--max-steps", args.max_steps),
+                     ("--representations", args.representations)):
         if on:
             raise CliError(f"{name} does not go with --manifest (each video's JSON goes to "
                            "--out-dir; a video runs to its end)")
@@ -272,7 +286,8 @@ def segment_with(args: argparse.Namespace, per_video: bool, out_dir: Path | None
         trace = stack.enter_context(trace_output(args.trace)) if args.trace else None
         segmenter = Segmenter(model, optimizer, learn=not args.no_learn,
                               max_steps=args.max_steps, trace=trace, progress=progress,
-                              atomic=interrupts.atomic, warn=warn)
+                              atomic=interrupts.atomic, warn=warn,
+                              representations=args.representations)
         outcome = feed(segmenter, sources, per_video)
         with interrupts.held():  # a second Ctrl-C must not cut the results short
             return finish(args, segmenter, outcome, sources, out_dir)
@@ -293,7 +308,7 @@ def finish(args: argparse.Namespace, segmenter: Segmenter, outcome: Outcome,
         reasons = "; ".join(s.end_reason for s in sources if s.end_reason)
         raise CliError(f"no frames came from {' + '.join(args.videos)}"
                        + (f" ({reasons})" if reasons else ""))
-    write_results(outcome.results, args.out, out_dir)
+    write_results(outcome.results, args.out, out_dir, args.representations)
     if not args.quiet and not args.no_learn:
         print(f"segment: {segmenter.learning.summary()}", file=sys.stderr)
     if args.save_checkpoint:
@@ -358,13 +373,18 @@ def feed(segmenter: Segmenter, sources: list[FrameSource], per_video: bool) -> O
 
 
 def write_results(results: list[tuple[str, dict]], out: str | None,
-                  out_dir: Path | None) -> None:
+                  out_dir: Path | None, representations: bool = False) -> None:
+    """With `representations`, each JSON gets its table of representations beside it."""
     if out_dir is not None:
         out_dir.mkdir(exist_ok=True)
         for name, doc in results:
             write_json(out_dir / name, doc)
+            if representations:
+                write_table(npy_path(out_dir / name), representation_table(doc))
     elif out:
         write_json(out, results[0][1] if len(results) == 1 else [doc for _, doc in results])
+        if representations:
+            write_table(npy_path(out), representation_table(results[0][1]))
     else:
         payload = results[0][1] if len(results) == 1 else [doc for _, doc in results]
         json.dump(payload, sys.stdout, indent=2)
