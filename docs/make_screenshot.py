@@ -57,6 +57,11 @@ def main() -> int:
                         help="record the session meanwhile (into a temporary folder)")
     parser.add_argument("--small", action="store_true",
                         help="with --review: the tests' small model (fast on a busy CPU)")
+    parser.add_argument("--mark-every", type=float, default=0.0, metavar="S",
+                        help="press M (mark an event start) every S seconds of model time")
+    parser.add_argument("--similar", type=int, default=None, metavar="LAYER",
+                        help="before the picture, click the newest remembered event of LAYER "
+                             "(the event memory panel lists the similar ones)")
     args = parser.parse_args()
     if args.review:
         return review_screenshot(args)
@@ -95,13 +100,24 @@ def main() -> int:
             wait_for(lambda: window.session.source_info is not None, 30, "the source did not open")
             started = time.monotonic()
             while time.monotonic() - started < args.seconds:
-                pump_events(min(5.0, args.seconds - (time.monotonic() - started)))
+                pump_events(min(1.0 if args.mark_every else 5.0,
+                                args.seconds - (time.monotonic() - started)))
+                marks = window.insight.marks
+                latest = window.history.latest_time
+                if args.mark_every and latest >= (marks.marks[-1] if marks.marks else 0.0) \
+                        + args.mark_every:
+                    window.insight.mark()
                 print(f"\r{time.monotonic() - started:5.0f} s: {window.session.total_steps} steps, "
                       f"{window.session.num_layers} layer(s)", end="", file=sys.stderr, flush=True)
                 if window.session.run_state == "stopped":
                     break
             print(file=sys.stderr)
             window.timeline.refresh()
+            if args.similar is not None:
+                events = window.learner.events.events(args.similar)
+                if events:
+                    window.insight.show_similar(args.similar,
+                                                (events[-1].start + events[-1].end) / 2)
             pump_events(0.5)
             if not window.grab().save(args.out):
                 print(f"could not write {args.out}", file=sys.stderr)

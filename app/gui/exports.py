@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterable
 from PySide6.QtCore import QObject, QThreadPool, Signal
 from superqt.utils import create_worker
 
-from streamer_core.atomic_file import write_jsonl
+from streamer_core.atomic_file import write_json, write_jsonl
 
 
 class BackgroundWriter(QObject):
@@ -22,6 +22,13 @@ class BackgroundWriter(QObject):
     def write(self, path: str, writer: Callable[[], object]) -> None:
         """Calls `writer` (which writes `path`) on a pool thread; `finished` says how."""
         worker = create_worker(writer, _start_thread=False)
+        worker.returned.connect(lambda _: self.finished.emit(path, ""))
+        worker.errored.connect(lambda err: self.finished.emit(path, _reason(err)))
+        worker.start()
+
+    def write_json(self, path: str, doc: object) -> None:
+        """`doc` (built already) as JSON, whole or not at all."""
+        worker = create_worker(lambda: write_json(path, doc), _start_thread=False)
         worker.returned.connect(lambda _: self.finished.emit(path, ""))
         worker.errored.connect(lambda err: self.finished.emit(path, _reason(err)))
         worker.start()

@@ -17,9 +17,11 @@ from PySide6.QtCore import QObject, QThread, Signal, Slot
 from streamer_core.learning_monitor import LearningMonitor
 from streamer_core.sources import Frame
 
+from .event_memory import EventMemory
 from .keyframes import KeyframeStore
 from .learner_worker import LearnerRequests, LearnerWorker, ModelInfo, StepResult, learner_threads
 from .mailbox import LatestMailbox
+from .prediction_preview import PredictionFrame
 from .session import SessionStatus
 from .session_history import SessionHistory
 from .settings import LIVE_FIELDS, LIVE_MODEL_FIELDS, STRUCTURAL_FIELDS, StudioSettings
@@ -51,6 +53,10 @@ class LearnerController(QObject):
         self._updates_seen = 0
         self.keyframes = KeyframeStore()
         """Each event's picture, as the worker chose it"""
+        self.events = EventMemory()
+        """Each closed event's representation, to find similar ones"""
+        self.prediction: PredictionFrame | None = None
+        """The newest preview of what layer 0 expected"""
         self.boundary_wall: dict[int, float] = {}
         """time.monotonic() of each layer's last boundary (the picture's badges)"""
         self.last_saved = ""
@@ -102,6 +108,8 @@ class LearnerController(QObject):
         self.snippet_size = info.model_args.snippet_size
         self.boundary_wall.clear()
         self.keyframes.clear()
+        self.events.clear()
+        self.prediction = None
         self.step_rate.clear()
         self.learning = LearningMonitor()  # a new model's learning starts afresh
         self._updates_seen = info.optimizer_steps
@@ -124,6 +132,9 @@ class LearnerController(QObject):
         self.history.add_all(result.reports)
         self.keyframes.add_all(result.keyframes)
         self.keyframes.set_current(result.open_keyframes)
+        self.events.add_all(result.events)
+        if result.prediction is not None:
+            self.prediction = result.prediction
         self.learning.observe(result.reports, result.optimizer_steps != self._updates_seen)
         self._updates_seen = result.optimizer_steps
         now = time.monotonic()

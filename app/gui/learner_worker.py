@@ -32,8 +32,10 @@ from streamer_core.hierarchy import hierarchy_json
 from streamer_core.learning import learning_step
 from streamer_core.sources import Frame, preprocess_frame, to_rgb
 
+from .event_memory import RememberedEvent, remembered_events
 from .keyframes import EventKeyframes, Keyframe, OpenKeyframe, thumbnail
 from .mailbox import LatestMailbox
+from .prediction_preview import PredictionFrame, PredictionPreview
 from .session_recorder import FLUSH_SECONDS, VIDEO_NAME, SessionRecorder
 
 
@@ -54,6 +56,10 @@ class StepResult:
     """Each layer's open event with its middle picture so far"""
     diverged: str = ""
     """What the divergence guard undid at this step ("" when it learned normally)"""
+    events: list[RememberedEvent] = field(default_factory=list)
+    """The events this input closed, with their representations"""
+    prediction: PredictionFrame | None = None
+    """What layer 0 expected of this input, when a preview was due"""
 
 
 @dataclass(frozen=True)
@@ -138,6 +144,7 @@ class LearnerWorker(QObject):
         self.keyframes = EventKeyframes()
         self.recorder: SessionRecorder | None = None
         self._hierarchy_sent = 0.0  # time.monotonic() the recorder last got the hierarchy
+        self.preview = PredictionPreview()
         self.rejected_frames = 0
         """Frames that could not become a model input (skipped, not fatal)"""
 
@@ -213,6 +220,7 @@ class LearnerWorker(QObject):
                                  "was skipped and learning goes on.")
             return
         try:
+            expected = self.preview.expectation(self.model)
             reports = learning_step(self.model, self.optimizer, x, self.learning, self._stop,
                                     self.guard)
             if self._stop.is_set():
@@ -224,13 +232,16 @@ class LearnerWorker(QObject):
                              "want to keep it, then reset or load one to continue.")
             return
         closed, open_keyframes = self.keyframes.observe(reports, picture)
+        prediction = (self.preview.frame(expected, x, reports[0].time)
+                      if expected is not None else None)
         self.stepped.emit(StepResult(
             reports=reports, frame_index=frame.index,
             seconds=time.perf_counter() - started, num_layers=self.model.get_num_layers(),
             optimizer_steps=self.optimizer.optimizer_steps,
             base_counter=self.model.base_counter, skipped=self.snippets.skipped,
             keyframes=closed, open_keyframes=open_keyframes,
-            diverged=(self.guard.diverged or "") if self.learning else ""))
+            diverged=(self.guard.diverged or "") if self.learning else "",
+            events=remembered_events(self.model, reports), prediction=prediction))
         if self.recorder is not None:
             self._record(rgb, reports, closed)
 

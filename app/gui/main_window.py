@@ -36,6 +36,7 @@ from .learner_worker import ModelInfo
 from .learning_view import LearningDock
 from .mailbox import LatestMailbox
 from .model_files import AUTOSAVE_CHOICES, ModelFiles
+from .model_insight import ModelInsight
 from .presentation import PresentationMode
 from .resources import app_icon
 from .review_window import ReviewWindow
@@ -99,6 +100,7 @@ class MainWindow(QMainWindow):
             snippet_size=self.learner.snippet_size, loop=self.settings.loop_files,
             follow_learner=self.settings.follow_learner)
         self._wire()
+        self.insight = ModelInsight(self)  # prediction view, event memory, live annotation
         self._run_state_changed(self.session.run_state)
         self.sources.open(self.settings.source)
         self.recording.set_recording(self.settings.record_session)

@@ -359,6 +359,12 @@ class TimelineView(QWidget):
         self._drawn = None
         self.refresh()
 
+    def show_range(self, x0: float, x1: float) -> None:
+        """Pauses following and shows [x0, x1] (an event chosen elsewhere)."""
+        self.set_following(False)
+        self._set_range(x0, x1)
+        self.refresh()
+
     def set_signal_names(self, base: str, upper: str) -> None:
         """What the rows plot: layer 0's signal and that of the layers above it."""
         self.signal_names = (base, upper)

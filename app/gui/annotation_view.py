@@ -1,0 +1,130 @@
+"""Thin views of AnnotationMarks: the "Your marks" panel and the marks' row on the timeline."""
+
+from __future__ import annotations
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from .annotations import AnnotationMarks
+from .timeline_view import AXIS_WIDTH, TimelineView
+
+MARK_COLOUR = "#f5d442"
+MARKS_ROW = 200
+"""Grid row of the timeline's layout that holds the marks, below every layer's rows
+(empty grid rows take no room)"""
+COLUMNS = ("Layer", "F1", "Precision", "Recall", "Matched")
+
+
+class AnnotationPanel(QWidget):
+    """A button to mark an event start, and each layer's running agreement with the marks."""
+
+    mark_requested = Signal()
+    undo_requested = Signal()
+
+    def __init__(self, marks: AnnotationMarks, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.marks = marks
+        self.mark_button = QPushButton("Mark event start (M)")
+        self.mark_button.setToolTip("Press when, as you see it, a new event starts. The "
+                                    "model is scored against your marks as it goes.")
+        self.undo_button = QPushButton("Undo")
+        self.undo_button.setToolTip("Forget the newest mark")
+        self.count = QLabel()
+        self.table = QTableWidget(0, len(COLUMNS))
+        self.table.setHorizontalHeaderLabels(COLUMNS)
+        self.table.verticalHeader().setVisible(False)
+        self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
+        self.table.setSelectionMode(QTableWidget.SelectionMode.NoSelection)
+        self.table.horizontalHeader().setStretchLastSection(True)
+        note = QLabel(f"<span style='color:gray'>Boundaries within ±{marks.tolerance:g} s of "
+                      "a mark agree with it, one to one; counted from your first mark.</span>")
+        note.setWordWrap(True)
+
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.mark_button, 1)
+        buttons.addWidget(self.undo_button)
+        box = QVBoxLayout(self)
+        box.setContentsMargins(6, 4, 6, 4)
+        box.addLayout(buttons)
+        box.addWidget(self.count)
+        box.addWidget(self.table, 1)
+        box.addWidget(note)
+        self.mark_button.clicked.connect(self.mark_requested)
+        self.undo_button.clicked.connect(self.undo_requested)
+        self._shown: tuple | None = None
+        self.refresh()
+
+    def refresh(self) -> None:
+        """Cheap when nothing changed; called by the window's redraw timer."""
+        key = (self.marks.version, self.marks.history.version)
+        if key == self._shown:
+            return
+        self._shown = key
+        count = len(self.marks.marks)
+        self.count.setText("No marks yet: press M when an event starts." if not count else
+                           f"{count} mark{'s' if count != 1 else ''}")
+        rows = self.marks.agreement()
+        self.table.setRowCount(len(rows))
+        for i, row in enumerate(rows):
+            s = row.score
+            cells = (str(row.layer), f"{s.f1:.2f}", f"{s.precision:.2f}", f"{s.recall:.2f}",
+                     f"{s.matched} of {s.ground_truth}")
+            for j, text in enumerate(cells):
+                item = QTableWidgetItem(text)
+                item.setTextAlignment(Qt.AlignmentFlag.AlignCenter)
+                self.table.setItem(i, j, item)
+        self.undo_button.setEnabled(bool(count))
+
+
+class MarksRow:
+    """The marks as a row of the timeline, under the layers, on the same time axis."""
+
+    def __init__(self, timeline: TimelineView, marks: AnnotationMarks):
+        self.timeline = timeline
+        self.marks = marks
+        layout = timeline.layout_item
+        self.label = layout.addLabel("<b>You</b>", row=MARKS_ROW, col=0)
+        self.plot = layout.addPlot(row=MARKS_ROW, col=1)
+        layout.layout.setRowFixedHeight(MARKS_ROW, 26)
+        self.plot.setMouseEnabled(x=True, y=False)
+        self.plot.setMenuEnabled(False)
+        self.plot.hideButtons()
+        self.plot.hideAxis("bottom")
+        self.plot.getAxis("left").setWidth(AXIS_WIDTH)
+        self.plot.getAxis("left").setTicks([[]])
+        self.plot.setYRange(0, 1, padding=0)
+        self.plot.setLimits(yMin=0, yMax=1)
+        self.lines = pg.BarGraphItem(x=np.zeros(0), height=1.0, width=0.12, y0=0.0,
+                                     brush=pg.mkBrush(MARK_COLOUR), pen=None)
+        self.plot.addItem(self.lines)
+        self._linked_to = None
+        self._drawn: tuple | None = None
+
+    def refresh(self) -> None:
+        """Follows the layers' time axis; redraws when the marks or the view moved."""
+        rows = self.timeline.rows
+        master = rows[0].plot if rows else None
+        if master is not self._linked_to:
+            self.plot.setXLink(master)
+            self._linked_to = master
+        visible = bool(self.marks.marks) or bool(rows)
+        self.plot.setVisible(visible)
+        self.label.setVisible(visible)
+        key = (self.marks.version, tuple(round(v, 3) for v in self.timeline.visible_range()))
+        if key == self._drawn:
+            return
+        self._drawn = key
+        x0, x1 = self.timeline.visible_range()
+        times = np.asarray(self.marks.marks, dtype=float)
+        shown = times[(times >= x0) & (times <= x1)]
+        self.lines.setOpts(x=shown, width=max((x1 - x0) / 400, 0.05))

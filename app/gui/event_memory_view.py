@@ -1,0 +1,78 @@
+"""A thin view of an EventMemory query: the clicked event, then the most similar past
+events of its layer with their pictures and times; clicking one asks to jump to it."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QSize, Qt, Signal
+from PySide6.QtGui import QIcon, QPixmap
+from PySide6.QtWidgets import QLabel, QListWidget, QListWidgetItem, QVBoxLayout, QWidget
+
+from .event_memory import RememberedEvent
+from .keyframe_views import rgb_qimage
+from .keyframes import KeyframeStore
+
+ICON_SIZE = QSize(96, 72)
+EVENT_ROLE = Qt.ItemDataRole.UserRole
+
+
+def event_times(event: RememberedEvent) -> str:
+    return f"{event.start:.1f}–{event.end:.1f} s ({event.end - event.start:.1f} s)"
+
+
+class EventMemoryPanel(QWidget):
+    jump_requested = Signal(float, float)  # start, end of the chosen event
+
+    def __init__(self, keyframes: KeyframeStore | None = None, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.keyframes = keyframes
+        self.heading = QLabel()
+        self.heading.setWordWrap(True)
+        self.list = QListWidget()
+        self.list.setIconSize(ICON_SIZE)
+        self.list.setSpacing(2)
+        self.list.setToolTip("Click an event to show it on the timeline")
+        box = QVBoxLayout(self)
+        box.setContentsMargins(6, 4, 6, 4)
+        box.addWidget(self.heading)
+        box.addWidget(self.list, 1)
+        self.list.itemClicked.connect(self._clicked)
+        self.show_message("Click an event on the timeline to see the most similar past "
+                          "events of its layer.")
+
+    def show_message(self, text: str) -> None:
+        self.heading.setText(f"<span style='color:gray'>{text}</span>")
+        self.list.clear()
+
+    def show_similar(self, query: RememberedEvent,
+                     found: list[tuple[RememberedEvent, float]]) -> None:
+        self.heading.setText(f"<b>Layer {query.layer}</b>, {event_times(query)}<br>"
+                             f"{len(found)} most similar past events (cosine of the "
+                             "layer's event representations):")
+        self.list.clear()
+        self.list.addItem(self._item(query, None))
+        for event, similarity in found:
+            self.list.addItem(self._item(event, similarity))
+
+    def _item(self, event: RememberedEvent, similarity: float | None) -> QListWidgetItem:
+        text = event_times(event) + ("  · this event" if similarity is None
+                                     else f"  · similarity {similarity:.3f}")
+        item = QListWidgetItem(text)
+        item.setData(EVENT_ROLE, (event.start, event.end))
+        picture = self._picture(event)
+        if picture is not None:
+            item.setIcon(QIcon(picture))
+        return item
+
+    def _picture(self, event: RememberedEvent) -> QPixmap | None:
+        if self.keyframes is None:
+            return None
+        keyframe = self.keyframes.at(event.layer, (event.start + event.end) / 2)
+        if keyframe is None:
+            return None
+        return QPixmap.fromImage(rgb_qimage(self.keyframes.picture(keyframe))).scaled(
+            ICON_SIZE, Qt.AspectRatioMode.KeepAspectRatio,
+            Qt.TransformationMode.SmoothTransformation)
+
+    def _clicked(self, item: QListWidgetItem) -> None:
+        start, end = item.data(EVENT_ROLE)
+        self.jump_requested.emit(start, end)
