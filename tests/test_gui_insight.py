@@ -8,7 +8,7 @@ import json
 import numpy as np
 import pytest
 import torch
-from gui_helpers import open_window
+from gui_helpers import SLOW, open_window
 from PySide6.QtCore import Qt
 
 from app.gui.annotation_view import AnnotationPanel
@@ -216,7 +216,7 @@ def test_the_view_toggles_the_overlay(qtbot):
 def quiet_window(qtbot, tmp_path):
     """The window once its model is built, its source stopped: the test feeds the history."""
     window = open_window(qtbot, tmp_path, "synthetic:3")
-    qtbot.waitUntil(lambda: window.session.num_layers >= 1, timeout=60_000)
+    qtbot.waitUntil(lambda: window.session.num_layers >= 1, timeout=SLOW)
     window.sources.stop()
 
     def settled() -> bool:  # the step in flight and the one in the mailbox have landed
