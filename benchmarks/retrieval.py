@@ -8,7 +8,13 @@ synthetic stream whose scenes are short, so that rooms recur within the run. Eve
 it closes keeps its representation; each event is labelled by the ground-truth event it
 overlaps most: at layer 0 the object in view (its shape, its colour) and the room, at
 layer 1 the room. Precision@5: for each event whose label recurs, the share of its 5 most
-similar other events of the same layer (cosine) with the same label. Compared with
+similar other events of the same layer (cosine) with the same label. Two learned
+embeddings:
+  - learned: the representation the layer sent up when the event closed (online, as the
+    app and `segment --representations` keep it: early events by early weights),
+  - final weights (layer 0): the event's inputs (at most buffer_size, evenly spaced)
+    encoded again by layer 0's temporal encoder at the end of the run,
+compared with
   - random: a random vector per event (what chance gives with these labels),
   - histogram: a colour histogram (8 x 8 x 8 RGB bins) of the event's keyframe, the frame
     the model saw nearest the event's middle.
@@ -26,6 +32,7 @@ from pathlib import Path
 
 import cv2
 import numpy as np
+import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -33,12 +40,12 @@ from app.cli.model_setup import new_model, torch_threads  # noqa: E402
 from app.cli.pipeline import Segmenter  # noqa: E402
 from streamer_core.event_representations import read_representations  # noqa: E402
 from streamer_core.retrieval import precision_at_k  # noqa: E402
-from streamer_core.sources import SyntheticSource  # noqa: E402
+from streamer_core.sources import SyntheticSource, preprocess_frame  # noqa: E402
 from streamer_core.sources.scene_plan import PlanSettings  # noqa: E402
 
 SHORT_SCENES = PlanSettings(scene_seconds=(10.0, 16.0), visit_seconds=(3.0, 6.0))
 """Rooms recur within minutes (9 rooms, a new one every 10-16 s)"""
-EMBEDDINGS = ("learned", "random", "histogram")
+EMBEDDINGS = ("learned", "final weights", "random", "histogram")
 K = 5
 
 
@@ -49,6 +56,7 @@ class Event:
     end: float
     learned: np.ndarray
     keyframe: np.ndarray
+    final: np.ndarray | None  # layer 0: re-encoded with the final weights
 
 
 class RecordingSource:
@@ -59,13 +67,22 @@ class RecordingSource:
         self.fps = source.fps
         self.times: list[float] = []
         self.thumbnails: list[np.ndarray] = []
+        self.inputs: dict[float, np.ndarray] = {}  # on the 0.5 s grid, as the model saw them
 
     def __iter__(self):
         for frame in self.source:
             self.times.append(frame.timestamp)
             self.thumbnails.append(cv2.resize(frame.image, (80, 60),
                                               interpolation=cv2.INTER_AREA))
+            if abs(frame.timestamp * 2 - round(frame.timestamp * 2)) < 1e-6:
+                self.inputs[round(frame.timestamp, 3)] = frame.image
             yield frame
+
+    def inputs_between(self, start: float, end: float, most: int) -> list[np.ndarray]:
+        times = sorted(t for t in self.inputs if start <= t < end)
+        if len(times) > most:
+            times = [times[round(i)] for i in np.linspace(0, len(times) - 1, most)]
+        return [self.inputs[t] for t in times]
 
     def frame_at(self, t: float) -> np.ndarray:
         return self.thumbnails[int(np.argmin(np.abs(np.asarray(self.times) - t)))]
@@ -91,8 +108,21 @@ def learn_and_collect(seed: int, seconds: float) -> tuple[list[Event], Synthetic
         for start, end, vector in rows:
             if vector is not None:
                 keyframe = recorder.frame_at(min((start + end) / 2, seconds))
-                events.append(Event(layer, start, end, vector, keyframe))
+                final = (encode_again(model, recorder.inputs_between(start, end, model.args
+                                                                     .buffer_size))
+                         if layer == 0 else None)
+                events.append(Event(layer, start, end, vector, keyframe, final))
     return events, source
+
+
+def encode_again(model, images: list[np.ndarray]) -> np.ndarray | None:
+    """Layer 0's representation of these inputs with the model's current weights."""
+    if not images:
+        return None
+    with torch.no_grad():
+        x = torch.cat([preprocess_frame(image, device=model.device) for image in images])
+        representation, _ = model.streamer.f(x)
+    return representation.float().cpu().numpy().reshape(-1)
 
 
 def dominant(spans: list[tuple[float, float, str]], start: float, end: float) -> str:
@@ -130,12 +160,17 @@ def score_seed(seed: int, seconds: float, threads: int = 1
             scores[(layer, kind)] = {name: float("nan") for name in EMBEDDINGS} | {"events": 0}
             continue
         labels = [dominant(kinds[kind], e.start, e.end) for e in chosen]
+        width = len(chosen[0].learned)
         vectors = {
             "learned": np.stack([e.learned for e in chosen]),
+            "final weights": np.stack([e.final if e.final is not None else np.zeros(width)
+                                       for e in chosen]),
             "random": rng.standard_normal((len(chosen), len(chosen[0].learned))),
             "histogram": np.stack([colour_histogram(e.keyframe) for e in chosen]),
         }
         row = {name: precision_at_k(vectors[name], labels, K) for name in EMBEDDINGS}
+        if layer != 0:
+            row["final weights"] = float("nan")
         row["events"] = len(chosen)
         row["recurring"] = sum(labels.count(label) > 1 for label in labels)
         scores[(layer, kind)] = row
@@ -155,7 +190,7 @@ def main() -> int:
                                  [args.threads] * len(args.seeds)))
     print(f"precision@{K}, same label; {len(args.seeds)} seeds x {args.seconds:g} s, live "
           f"preset; mean (min-max) over seeds")
-    print(f"{'layer':<6}{'label':<15}{'events':<8}{'recurring':<10}"
+    print(f"{'layer':<6}{'label':<15}{'events':<12}{'recurring':<12}"
           + "".join(f"{name:<20}" for name in EMBEDDINGS))
     for task in TASKS:
         rows = [scores[task] for scores in per_seed]
@@ -167,7 +202,7 @@ def main() -> int:
                          if len(values) else "n/a")
         events = "/".join(str(r["events"]) for r in rows)
         recurring = "/".join(str(r.get("recurring", 0)) for r in rows)
-        print(f"{task[0]:<6}{task[1]:<15}{events:<8}{recurring:<10}"
+        print(f"{task[0]:<6}{task[1]:<15}{events:<12}{recurring:<12}"
               + "".join(f"{cell:<20}" for cell in cells))
     return 0
 

@@ -96,9 +96,10 @@ class MarksRow:
         self.label = layout.addLabel("<b>You</b>", row=MARKS_ROW, col=0)
         self.plot = layout.addPlot(row=MARKS_ROW, col=1)
         layout.layout.setRowFixedHeight(MARKS_ROW, 26)
-        self.plot.setMouseEnabled(x=True, y=False)
+        self.plot.setMouseEnabled(x=False, y=False)  # the layers' rows own the time range
         self.plot.setMenuEnabled(False)
         self.plot.hideButtons()
+        self.plot.disableAutoRange()
         self.plot.hideAxis("bottom")
         self.plot.getAxis("left").setWidth(AXIS_WIDTH)
         self.plot.getAxis("left").setTicks([[]])
