@@ -14,6 +14,7 @@ LEGEND = ("Top: the picture the model watches. It learns from it live, with no l
           "Rows and bands appear as the model learns, within the first minutes.")
 CARD_WIDTH = 440
 MOUSE = (("Drag the timeline", "look back in time"), ("Mouse wheel on the timeline", "zoom"),
+         ("Click an event on the timeline", "list the most similar past events (Event memory)"),
          ("Drop a video file on the window", "watch it"))
 
 
