@@ -19,9 +19,8 @@ from .annotations import AnnotationMarks
 from .timeline_view import AXIS_WIDTH, TimelineView
 
 MARK_COLOUR = "#f5d442"
-MARKS_ROW = 200
-"""Grid row of the timeline's layout that holds the marks, below every layer's rows
-(empty grid rows take no room)"""
+LABEL_COLUMN = 72
+"""The timeline's layer-name column and its spacing, which the marks' axis spans"""
 COLUMNS = ("Layer", "F1", "Precision", "Recall", "Matched")
 
 
@@ -87,27 +86,32 @@ class AnnotationPanel(QWidget):
 
 
 class MarksRow:
-    """The marks as a row of the timeline, under the layers, on the same time axis."""
+    """The marks as a row under the timeline's layers, on the same time axis.
+
+    Its own small plot widget under the timeline's graphics, x-linked to the layers' rows
+    (a row inside their grid would be resized with theirs)."""
 
     def __init__(self, timeline: TimelineView, marks: AnnotationMarks):
         self.timeline = timeline
         self.marks = marks
-        layout = timeline.layout_item
-        self.label = layout.addLabel("<b>You</b>", row=MARKS_ROW, col=0)
-        self.plot = layout.addPlot(row=MARKS_ROW, col=1)
-        layout.layout.setRowFixedHeight(MARKS_ROW, 26)
+        self.widget = pg.PlotWidget(background="#1e1f22")
+        self.widget.setFixedHeight(30)
+        self.plot = self.widget.getPlotItem()
         self.plot.setMouseEnabled(x=False, y=False)  # the layers' rows own the time range
         self.plot.setMenuEnabled(False)
         self.plot.hideButtons()
         self.plot.disableAutoRange()
         self.plot.hideAxis("bottom")
-        self.plot.getAxis("left").setWidth(AXIS_WIDTH)
-        self.plot.getAxis("left").setTicks([[]])
+        left = self.plot.getAxis("left")
+        left.setWidth(LABEL_COLUMN + AXIS_WIDTH)
+        left.setTicks([[(0.5, "You")]])
+        left.setStyle(tickLength=0)
         self.plot.setYRange(0, 1, padding=0)
-        self.plot.setLimits(yMin=0, yMax=1)
+        self.plot.setContentsMargins(0, 0, 9, 0)  # as the layers' grid ends
         self.lines = pg.BarGraphItem(x=np.zeros(0), height=1.0, width=0.12, y0=0.0,
                                      brush=pg.mkBrush(MARK_COLOUR), pen=None)
         self.plot.addItem(self.lines)
+        timeline.layout().addWidget(self.widget)
         self._linked_to = None
         self._drawn: tuple | None = None
 
@@ -118,9 +122,7 @@ class MarksRow:
         if master is not self._linked_to:
             self.plot.setXLink(master)
             self._linked_to = master
-        visible = bool(self.marks.marks) or bool(rows)
-        self.plot.setVisible(visible)
-        self.label.setVisible(visible)
+        self.widget.setVisible(bool(rows))
         key = (self.marks.version, tuple(round(v, 3) for v in self.timeline.visible_range()))
         if key == self._drawn:
             return
