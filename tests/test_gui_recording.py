@@ -57,3 +57,13 @@ def test_an_unwritable_recordings_folder_is_refused_with_a_message(qtbot, tmp_pa
     window.action_record.trigger()
     assert not window.recording.recording and not window.action_record.isChecked()
     assert window.notifier.messages[-1].title == "Not recording"
+
+
+def test_a_recorder_that_cannot_write_stops_recording_with_a_message(qtbot, tmp_path):
+    window = open_window(qtbot, tmp_path, SOURCE, recordings_folder=str(tmp_path / "rec"))
+    window.action_record.trigger()
+    window.recording.recorder.error = "/rec/video.mjpeg: No space left on device"
+    window.recording._show_disk_use()  # as its status timer does every second
+    assert not window.recording.recording and not window.action_record.isChecked()
+    assert window.notifier.messages[-1].title == "Recording stopped"
+    assert "No space left" in window.notifier.messages[-1].text

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -101,3 +102,13 @@ def test_the_recorder_drops_rather_than_waits_and_counts_disk_use(tmp_path):
 def test_session_folders_are_new_each_time(tmp_path):
     first, second = new_session_folder(tmp_path), new_session_folder(tmp_path)
     assert first != second and first.is_dir() and second.is_dir()
+
+
+def test_a_folder_that_cannot_be_written_stops_the_recorder_with_the_reason(tmp_path):
+    recorder = SessionRecorder(new_session_folder(tmp_path), snippet_size=0.5)
+    shutil.rmtree(recorder.folder)  # the folder vanished (an unplugged disk, a user)
+    keyframe = Keyframe(0, 0, 0.0, 0.5, 0.25, encode_jpeg(np.zeros((30, 40, 3), np.uint8)))
+    recorder.add_input(np.zeros((48, 64, 3), np.uint8), [], [keyframe])
+    recorder.close()
+    assert "No such file or directory" in recorder.error
+    assert recorder.add_input(np.zeros((48, 64, 3), np.uint8), []) is False
