@@ -86,9 +86,10 @@ class LayerStep:
     threshold: float | None  # what the signal was compared with, if anything
     boundary: bool
     loss: float | None = None  # the prediction objective of this input (None: fresh start)
-    representation: torch.Tensor | None = None
+    representation: torch.Tensor | None = field(default=None, compare=False, repr=False)
     """On a boundary: the representation [1, D] (detached) of the event it closed, the one
-    sent to the layer above; None when the layer had none (an escalated fresh start)"""
+    sent to the layer above; None when the layer had none (an escalated fresh start). Not
+    part of a report's equality or repr: a report is its trace row"""
 
 
 class StreamerLayer(nn.Module):
