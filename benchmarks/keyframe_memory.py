@@ -22,7 +22,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from app.gui.keyframes import EventKeyframes, KeyframeStore, thumbnail  # noqa: E402
+from app.session.keyframes import EventKeyframes, KeyframeStore, thumbnail  # noqa: E402
 from streamer_core import LayerStep  # noqa: E402
 from streamer_core.sources import open_source  # noqa: E402
 

@@ -15,8 +15,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from app.gui.keyframes import Keyframe, encode_jpeg, thumbnail  # noqa: E402
-from app.gui.session_recorder import SessionRecorder  # noqa: E402
+from app.session.keyframes import Keyframe, encode_jpeg, thumbnail  # noqa: E402
+from app.session.recorder import SessionRecorder  # noqa: E402
 from streamer_core import LayerStep  # noqa: E402
 from streamer_core.sources import open_source  # noqa: E402
 

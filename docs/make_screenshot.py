@@ -138,8 +138,8 @@ def review_screenshot(args: argparse.Namespace) -> int:
     from app.gui.mailbox import LatestMailbox
     from app.gui.review_window import ReviewWindow
     from app.gui.self_test import pump_events, small_settings
-    from app.gui.session_recorder import SessionRecorder
     from app.gui.settings import StudioSettings
+    from app.session.recorder import SessionRecorder
     from streamer_core.sources import SyntheticSource
 
     make_application()

@@ -20,7 +20,7 @@ import torch  # noqa: E402
 from app.gui.learner_worker import LearnerWorker  # noqa: E402
 from app.gui.mailbox import LatestMailbox  # noqa: E402
 from app.gui.self_test import small_settings  # noqa: E402
-from app.gui.session_recorder import CHECKPOINT_NAME, SessionRecorder  # noqa: E402
+from app.session.recorder import CHECKPOINT_NAME, SessionRecorder  # noqa: E402
 from streamer_core.sources import SyntheticSource  # noqa: E402
 
 

@@ -10,8 +10,8 @@ import pytest
 from source_helpers import write_video
 
 from app.__main__ import main
-from app.gui.keyframes import Keyframe
-from app.gui.session_recorder import HIERARCHY_NAME, KEYFRAMES_DIR, keyframe_file_name
+from app.session.keyframes import Keyframe
+from app.session.recorder import HIERARCHY_NAME, KEYFRAMES_DIR, keyframe_file_name
 from streamer_core.evaluation import evaluate
 from streamer_core.exports import export_events
 from streamer_core.hierarchy import hierarchy_json

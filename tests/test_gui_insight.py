@@ -15,10 +15,10 @@ from app.gui.annotation_view import AnnotationPanel
 from app.gui.annotations import AnnotationMarks, marks_path
 from app.gui.event_memory import EventMemory, RememberedEvent, remembered_events
 from app.gui.event_memory_view import EventMemoryPanel
-from app.gui.keyframes import Keyframe, KeyframeStore, encode_jpeg
 from app.gui.prediction_preview import PredictionPreview, surprise_overlay
 from app.gui.prediction_view import PredictionView
 from app.gui.session_history import SessionHistory
+from app.session.keyframes import Keyframe, KeyframeStore, encode_jpeg
 from streamer_core import LayerStep
 from streamer_core.evaluation import evaluate
 from streamer_core.hierarchy import hierarchy_json

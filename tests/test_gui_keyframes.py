@@ -3,9 +3,9 @@
 import numpy as np
 from PySide6.QtCore import QPointF
 
-from app.gui.keyframes import Keyframe, KeyframeStore, OpenKeyframe, encode_jpeg
 from app.gui.session_history import SessionHistory
 from app.gui.timeline_view import TimelineView
+from app.session.keyframes import Keyframe, KeyframeStore, OpenKeyframe, encode_jpeg
 from streamer_core import LayerStep
 
 

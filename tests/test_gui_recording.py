@@ -5,7 +5,7 @@ import json
 import cv2
 from gui_helpers import SLOW, open_window, wait_steps
 
-from app.gui.session_recorder import CHECKPOINT_NAME, SESSION_NAME, VIDEO_NAME
+from app.session.recorder import CHECKPOINT_NAME, SESSION_NAME, VIDEO_NAME
 
 SOURCE = "synthetic:2:600"
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from app.gui.keyframes import (
+from app.session.keyframes import (
     EventKeyframes,
     Keyframe,
     KeyframeStore,

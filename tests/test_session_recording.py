@@ -16,8 +16,8 @@ import cv2
 import numpy as np
 import pytest
 
-from app.gui.keyframes import Keyframe, encode_jpeg
-from app.gui.session_recorder import (
+from app.session.keyframes import Keyframe, encode_jpeg
+from app.session.recorder import (
     CHECKPOINT_NAME,
     HIERARCHY_NAME,
     KEYFRAMES_DIR,

@@ -6,7 +6,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from app.gui.session_recorder import HIERARCHY_NAME, VIDEO_NAME, read_keyframes
+from app.session.recorder import HIERARCHY_NAME, VIDEO_NAME, read_keyframes
 from streamer_core.evaluation import HierarchyFormatError, check_hierarchy
 from streamer_core.exports import (
     EXPORT_FORMATS,

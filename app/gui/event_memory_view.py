@@ -7,9 +7,10 @@ from PySide6.QtCore import QSize, Qt, Signal
 from PySide6.QtGui import QIcon, QPixmap
 from PySide6.QtWidgets import QLabel, QListWidget, QListWidgetItem, QVBoxLayout, QWidget
 
+from app.session.keyframes import KeyframeStore
+
 from .event_memory import RememberedEvent
 from .keyframe_views import rgb_qimage
-from .keyframes import KeyframeStore
 
 ICON_SIZE = QSize(96, 72)
 EVENT_ROLE = Qt.ItemDataRole.UserRole

@@ -14,7 +14,7 @@ from PySide6.QtCore import QEvent, QObject, QPoint, QPointF, QRectF, Qt
 from PySide6.QtGui import QImage, QPixmap
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
-from .keyframes import Keyframe, KeyframeStore
+from app.session.keyframes import Keyframe, KeyframeStore
 
 MAX_THUMBNAILS_PER_ROW = 48
 THUMBNAIL_GAP_PX = 3

@@ -14,11 +14,11 @@ from dataclasses import replace
 import torch
 from PySide6.QtCore import QObject, QThread, Signal, Slot
 
+from app.session.keyframes import KeyframeStore
 from streamer_core.learning_monitor import LearningMonitor
 from streamer_core.sources import Frame
 
 from .event_memory import EventMemory
-from .keyframes import KeyframeStore
 from .learner_worker import LearnerRequests, LearnerWorker, ModelInfo, StepResult, learner_threads
 from .mailbox import LatestMailbox
 from .prediction_preview import PredictionFrame

@@ -17,6 +17,8 @@ import numpy as np
 import torch
 from PySide6.QtCore import QObject, Qt, Signal, Slot
 
+from app.session.keyframes import EventKeyframes, Keyframe, OpenKeyframe, thumbnail
+from app.session.recorder import FLUSH_SECONDS, VIDEO_NAME, SessionRecorder
 from streamer_core import (
     LayerStep,
     StreamerModel,
@@ -33,10 +35,8 @@ from streamer_core.learning import learning_step
 from streamer_core.sources import Frame, preprocess_frame, to_rgb
 
 from .event_memory import RememberedEvent, remembered_events
-from .keyframes import EventKeyframes, Keyframe, OpenKeyframe, thumbnail
 from .mailbox import LatestMailbox
 from .prediction_preview import PredictionFrame, PredictionPreview
-from .session_recorder import FLUSH_SECONDS, VIDEO_NAME, SessionRecorder
 
 
 @dataclass(frozen=True)

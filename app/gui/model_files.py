@@ -13,6 +13,7 @@ from pathlib import Path
 
 from PySide6.QtCore import QObject, QStandardPaths, QTimer, Signal, Slot
 
+from app.session.keyframes import KeyframeStore, encode_jpeg
 from streamer_core.exports import (
     EXPORT_FORMATS,
     NEEDS_PICTURES,
@@ -25,7 +26,6 @@ from .autosaves import autosave_beside, newest_autosave_since, rotate_autosaves
 from .dialogs import Dialogs
 from .exports import BackgroundWriter
 from .file_segmentation import FileSegmentation
-from .keyframes import KeyframeStore, encode_jpeg
 from .learner_controller import LearnerController
 from .session import SessionStatus
 from .session_history import SessionHistory, trace_rows

@@ -16,10 +16,9 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from app.session.keyframes import KeyframeStore
+from app.session.recorder import HIERARCHY_NAME, SESSION_NAME, VIDEO_NAME, read_keyframes
 from streamer_core.sources import to_rgb
-
-from .keyframes import KeyframeStore
-from .session_recorder import HIERARCHY_NAME, SESSION_NAME, VIDEO_NAME, read_keyframes
 
 _JPEG_START = b"\xff\xd8\xff"
 

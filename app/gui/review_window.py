@@ -26,9 +26,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.session.keyframes import KeyframeStore
+
 from .dialogs import Dialogs, Notifier
 from .keyframe_views import KeyframeHover
-from .keyframes import KeyframeStore
 from .review_controller import ReviewController
 from .review_session import ReviewSession
 from .timeline_view import event_colour

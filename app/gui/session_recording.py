@@ -13,11 +13,12 @@ from pathlib import Path
 from PySide6.QtCore import QObject, QStandardPaths, QTimer, Signal, Slot
 from PySide6.QtWidgets import QLabel
 
+from app.session.recorder import CHECKPOINT_NAME, SessionRecorder, new_session_folder
+
 from .dialogs import Dialogs
 from .learner_controller import LearnerController
 from .learner_worker import ModelInfo
 from .session import SessionStatus
-from .session_recorder import CHECKPOINT_NAME, SessionRecorder, new_session_folder
 from .settings_controller import SettingsController
 
 CHECKPOINT_MINUTES_WHEN_AUTOSAVE_IS_OFF = 5

@@ -27,10 +27,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.session.keyframes import KeyframeStore
 from streamer_core.hierarchy import layer_colour
 
 from .keyframe_views import KeyframeHover, KeyframeStrip
-from .keyframes import KeyframeStore
 from .session_history import LayerHistory, SessionHistory
 
 SPANS = (("30 s", 30.0), ("1 min", 60.0), ("2 min", 120.0), ("5 min", 300.0),

@@ -15,10 +15,10 @@ from PySide6.QtCore import QRectF, QSize, Qt
 from PySide6.QtGui import QColor, QFont, QImage, QPainter, QPaintEvent, QPen
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
+from app.session.keyframes import KeyframeStore
 from streamer_core.sources import to_rgb
 
 from .keyframe_views import rgb_qimage
-from .keyframes import KeyframeStore
 from .session_history import SessionHistory
 from .timeline_view import event_colour
 
