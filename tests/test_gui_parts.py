@@ -251,3 +251,18 @@ def test_run_gui_rejects_bad_arguments(capsys):
     assert run_gui(["--no-such-option"]) == 2
     assert run_gui(["--help"]) == 0
     assert "--self-test" in capsys.readouterr().out
+
+
+def test_the_app_collects_garbage_on_the_gui_thread_only(qtbot):
+    import gc
+
+    from app.gui.application import make_application
+    gc.enable()  # as a fresh process starts (the test session turns it off)
+    make_application()
+    assert not gc.isenabled()  # a worker thread that allocates never runs the collector
+    for _ in range(2000):  # cycles only the collector frees, past its first threshold
+        cycle: list = []
+        cycle.append(cycle)
+    before = gc.get_count()[0]
+    assert before > gc.get_threshold()[0]
+    qtbot.waitUntil(lambda: gc.get_count()[0] < before, timeout=5000)  # on its timer

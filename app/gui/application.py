@@ -6,6 +6,7 @@ import sys
 from collections.abc import Callable
 
 import pyqtgraph as pg
+from pyqtgraph.util.garbage_collector import GarbageCollector
 from PySide6.QtCore import QByteArray, Qt
 from PySide6.QtWidgets import QApplication, QMainWindow
 
@@ -13,11 +14,19 @@ from .diagnostics import log
 from .resources import app_icon
 from .settings import SettingsStore
 
+_gui_thread_collector: GarbageCollector | None = None
+
 
 def make_application(argv: list[str] | None = None) -> QApplication:
+    global _gui_thread_collector
     app = QApplication.instance()
     if app is None:
         app = QApplication([sys.argv[0] if sys.argv else "streamer-studio", *(argv or [])])
+    if _gui_thread_collector is None:
+        # Python's collector runs on whichever thread allocates: a Qt object it frees on
+        # the learner thread deadlocks that thread against the GUI (seen inside
+        # torch.save). pyqtgraph's collector disables it and collects on the GUI thread.
+        _gui_thread_collector = GarbageCollector(interval=1.0)
     app.setApplicationName("Streamer Studio")
     app.setOrganizationName("StreamerStudio")
     app.setWindowIcon(app_icon())
