@@ -131,12 +131,16 @@ def test_a_stream_that_changes_resolution_keeps_flowing(qtbot, tmp_path):
 
 
 def test_a_file_ends_or_loops_as_the_setting_says_while_learning(qtbot, tmp_path):
-    clip = write_video(tmp_path / "short.avi", frames=8, fps=10.0)  # 0.8 s: 2 inputs a pass
+    # 4 s: 8 inputs a pass. The capture waits for the learner at every input, so the first
+    # pass lasts 8 learning steps: time enough for the tick to land before the file ends
+    # (a 2-input clip could end first on a loaded machine, and CI saw it).
+    clip = write_video(tmp_path / "short.avi", frames=40, fps=10.0)
     window = open_window(qtbot, tmp_path, str(clip), follow_learner=True, loop_files=False)
     qtbot.waitUntil(lambda: window.session.source_info is not None, timeout=10_000)
     window.controls.loop_box.setChecked(True)  # the user ticks "Loop video files"
     assert window.settings.loop_files
-    wait_steps(qtbot, window, 7)  # three passes and more, every input learned
+    assert window.session.total_steps < 8, "the first pass ended before the tick"
+    wait_steps(qtbot, window, 17)  # two passes and more, every input learned
     assert window.session.run_state == "running" and window.notifier.last is None
     assert window.sources.capture[1].loop
 
