@@ -160,7 +160,7 @@ def source_rate(spec: str, inputs: int) -> float:
 def part_self_test(args: argparse.Namespace) -> dict:
     os.environ["QT_QPA_PLATFORM"] = "offscreen"
     try:  # Qt is imported lazily by the self-test: import the window's modules now
-        import app.gui.main_window  # noqa: F401
+        import app.gui.live.main_window  # noqa: F401
         from app.gui.self_test import run_self_test
     except ImportError as err:  # a GPU machine without the desktop app's packages
         return {"status": f"skipped: {err}", "rows": []}

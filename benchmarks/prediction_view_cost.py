@@ -4,7 +4,7 @@
     python benchmarks/prediction_view_cost.py --steps 200 --device cuda
 
 The learner thread takes layer 0's prediction before a step and compares it with the input
-after it (app/gui/prediction_preview.py). Steps alternate with and without the preview,
+after it (app/gui/insight/prediction_preview.py). Steps alternate with and without the preview,
 so that a machine whose load drifts weighs on both alike; the preview's own time is
 measured too. Prints medians in milliseconds (docs/performance.md has the figures).
 """
@@ -22,7 +22,7 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from app.cli.model_setup import new_model, torch_threads  # noqa: E402
-from app.gui.prediction_preview import PredictionPreview  # noqa: E402
+from app.gui.insight.prediction_preview import PredictionPreview  # noqa: E402
 from streamer_core.learning import learning_step  # noqa: E402
 from streamer_core.sources import SyntheticSource, preprocess_frame  # noqa: E402
 

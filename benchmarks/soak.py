@@ -36,12 +36,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import torch  # noqa: E402
 
 from app.gui.application import make_application  # noqa: E402
-from app.gui.learner_worker import LearnerWorker, StepResult  # noqa: E402
-from app.gui.mailbox import LatestMailbox  # noqa: E402
-from app.gui.main_window import REDRAW_INTERVAL_MS  # noqa: E402
+from app.gui.controllers.session_history import SessionHistory  # noqa: E402
+from app.gui.live.main_window import REDRAW_INTERVAL_MS  # noqa: E402
+from app.gui.live.timeline_view import TimelineView  # noqa: E402
 from app.gui.self_test import small_settings  # noqa: E402
-from app.gui.session_history import SessionHistory  # noqa: E402
-from app.gui.timeline_view import TimelineView  # noqa: E402
+from app.gui.workers.learner_worker import LearnerWorker, StepResult  # noqa: E402
+from app.gui.workers.mailbox import LatestMailbox  # noqa: E402
 from streamer_core.sources import Frame, SyntheticSource  # noqa: E402
 
 

@@ -72,9 +72,9 @@ def main() -> int:
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
     from app.gui.application import make_application
-    from app.gui.main_window import MainWindow
+    from app.gui.infrastructure.settings import SettingsStore, StudioSettings
+    from app.gui.live.main_window import MainWindow
     from app.gui.self_test import pump_events, wait_for
-    from app.gui.settings import SettingsStore, StudioSettings
 
     make_application()
     with tempfile.TemporaryDirectory(prefix="streamer-screenshot-") as tmp:
@@ -134,11 +134,11 @@ def review_screenshot(args: argparse.Namespace) -> int:
     import json
 
     from app.gui.application import make_application
-    from app.gui.learner_worker import LearnerWorker
-    from app.gui.mailbox import LatestMailbox
-    from app.gui.review_window import ReviewWindow
+    from app.gui.infrastructure.settings import StudioSettings
+    from app.gui.review.review_window import ReviewWindow
     from app.gui.self_test import pump_events, small_settings
-    from app.gui.settings import StudioSettings
+    from app.gui.workers.learner_worker import LearnerWorker
+    from app.gui.workers.mailbox import LatestMailbox
     from app.session.recorder import SessionRecorder
     from streamer_core.sources import SyntheticSource
 

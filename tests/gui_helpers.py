@@ -8,9 +8,9 @@ from pathlib import Path
 
 from PySide6.QtCore import QTimer
 
-from app.gui.main_window import MainWindow
+from app.gui.infrastructure.settings import SettingsStore
+from app.gui.live.main_window import MainWindow
 from app.gui.self_test import scripted_dialogs, small_settings
-from app.gui.settings import SettingsStore
 
 # Generous: the machine is shared, a learning step can take a second under load.
 SLOW = 90_000

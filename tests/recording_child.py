@@ -17,9 +17,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import torch  # noqa: E402
 
-from app.gui.learner_worker import LearnerWorker  # noqa: E402
-from app.gui.mailbox import LatestMailbox  # noqa: E402
 from app.gui.self_test import small_settings  # noqa: E402
+from app.gui.workers.learner_worker import LearnerWorker  # noqa: E402
+from app.gui.workers.mailbox import LatestMailbox  # noqa: E402
 from app.session.recorder import CHECKPOINT_NAME, SessionRecorder  # noqa: E402
 from streamer_core.sources import SyntheticSource  # noqa: E402
 

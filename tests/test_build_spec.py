@@ -78,7 +78,7 @@ def test_spec_bundles_the_resources_the_app_looks_for(spec):
     assert datas, "no data files"
     for src, _ in datas:
         assert Path(src).is_file(), f"{src} does not exist"
-    # where app/gui/resources.py looks under sys._MEIPASS
+    # where app/gui/infrastructure/resources.py looks under sys._MEIPASS
     bundled = {Path(src).name for src, dest in datas if dest == "resources"}
     assert {"icon.svg", "icon.png", "default_settings.json"} <= bundled
     # where OpenTimelineIO looks for its adapters, beside its modules

@@ -7,12 +7,12 @@ from dataclasses import replace
 
 from gui_helpers import SLOW
 
-from app.gui.learner_controller import LearnerController
-from app.gui.mailbox import LatestMailbox
+from app.gui.controllers.learner_controller import LearnerController
+from app.gui.controllers.session import RunState, SessionStatus
+from app.gui.controllers.session_history import SessionHistory
+from app.gui.controllers.source_controller import SourceController
 from app.gui.self_test import small_settings
-from app.gui.session import RunState, SessionStatus
-from app.gui.session_history import SessionHistory
-from app.gui.source_controller import SourceController
+from app.gui.workers.mailbox import LatestMailbox
 
 
 class Clock:

@@ -78,7 +78,7 @@ def test_the_signal_space_is_saved_and_can_be_switched_live(tmp_path):
 
 
 def test_settings_stored_before_features_keep_comparing_pixels():
-    from app.gui.settings import migrate
+    from app.gui.infrastructure.settings import migrate
 
     older = migrate({"schema_version": 1, "z_threshold": 6.0, "signal_regions": 8})
     assert older["signal_space"] == "pixels" and older["restless_ratio"] == 0.0

@@ -11,10 +11,10 @@ from pathlib import Path
 import cv2
 from PySide6.QtWidgets import QWidget
 
-from app.gui.controls_panel import ControlsPanel
-from app.gui.diagnostics import CrashReporter
-from app.gui.session_history import SessionHistory
-from app.gui.timeline_view import TimelineView
+from app.gui.controllers.session_history import SessionHistory
+from app.gui.infrastructure.diagnostics import CrashReporter
+from app.gui.live.controls_panel import ControlsPanel
+from app.gui.live.timeline_view import TimelineView
 from streamer_core import LayerStep
 from streamer_core.sources import camera as camera_module
 from streamer_core.sources import find_cameras
@@ -59,7 +59,7 @@ def test_the_log_rotates_and_a_fault_leaves_its_trace(tmp_path):
     script = (
         "import sys, faulthandler\n"
         "from pathlib import Path\n"
-        "from app.gui import diagnostics\n"
+        "from app.gui.infrastructure import diagnostics\n"
         "diagnostics.LOG_BYTES = 2000\n"
         "diagnostics.start_logging(Path(sys.argv[1]))\n"
         "for i in range(40): diagnostics.log.warning('record %d', i)\n"

@@ -10,7 +10,7 @@ from source_helpers import write_video
 
 from app.__main__ import main
 from app.cli.model_setup import model_arguments
-from app.gui.file_segmentation import Cancelled, FileSegmentation, segment_files
+from app.gui.workers.file_segmentation import Cancelled, FileSegmentation, segment_files
 
 SETTINGS = ["feature_dim=16", "buffer_size=4", "evolve_every=4", "optimize_every=5",
             "window_size=3", "demarcation_mode=average"]

@@ -11,13 +11,13 @@ import torch
 from gui_helpers import SLOW, open_window
 from PySide6.QtCore import Qt
 
-from app.gui.annotation_view import AnnotationPanel
-from app.gui.annotations import AnnotationMarks, marks_path
-from app.gui.event_memory import EventMemory, RememberedEvent, remembered_events
-from app.gui.event_memory_view import EventMemoryPanel
-from app.gui.prediction_preview import PredictionPreview, surprise_overlay
-from app.gui.prediction_view import PredictionView
-from app.gui.session_history import SessionHistory
+from app.gui.controllers.session_history import SessionHistory
+from app.gui.insight.annotation_view import AnnotationPanel
+from app.gui.insight.annotations import AnnotationMarks, marks_path
+from app.gui.insight.event_memory import EventMemory, RememberedEvent, remembered_events
+from app.gui.insight.event_memory_view import EventMemoryPanel
+from app.gui.insight.prediction_preview import PredictionPreview, surprise_overlay
+from app.gui.insight.prediction_view import PredictionView
 from app.session.keyframes import Keyframe, KeyframeStore, encode_jpeg
 from streamer_core import LayerStep
 from streamer_core.evaluation import evaluate

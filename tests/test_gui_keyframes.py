@@ -3,8 +3,8 @@
 import numpy as np
 from PySide6.QtCore import QPointF
 
-from app.gui.session_history import SessionHistory
-from app.gui.timeline_view import TimelineView
+from app.gui.controllers.session_history import SessionHistory
+from app.gui.live.timeline_view import TimelineView
 from app.session.keyframes import Keyframe, KeyframeStore, OpenKeyframe, encode_jpeg
 from streamer_core import LayerStep
 

@@ -10,7 +10,7 @@ import pytest
 import torch
 from gui_helpers import SLOW, choose, layer_rows, open_window, wait_steps
 
-from app.gui.settings import SettingsStore
+from app.gui.infrastructure.settings import SettingsStore
 from streamer_core.demarcation import DEMARCATION_MODES
 
 ROOT = Path(__file__).resolve().parents[1]

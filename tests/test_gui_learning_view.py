@@ -1,6 +1,6 @@
 """The learning panel: one loss curve per layer and the state of learning in words."""
 
-from app.gui.learning_view import LearningDock, LearningView, learning_words
+from app.gui.insight.learning_view import LearningDock, LearningView, learning_words
 from streamer_core import LayerStep
 from streamer_core.learning_monitor import LearningMonitor
 

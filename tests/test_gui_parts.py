@@ -10,10 +10,10 @@ import numpy as np
 import pytest
 
 from app.gui import run_gui
-from app.gui.mailbox import LatestMailbox
-from app.gui.session_history import SessionHistory, trace_rows
-from app.gui.settings import SettingsStore, StudioSettings
-from app.gui.timeline_view import TimelineView, peak_decimate
+from app.gui.controllers.session_history import SessionHistory, trace_rows
+from app.gui.infrastructure.settings import SettingsStore, StudioSettings
+from app.gui.live.timeline_view import TimelineView, peak_decimate
+from app.gui.workers.mailbox import LatestMailbox
 from streamer_core import LayerStep
 from streamer_core.presets import preset_arguments
 

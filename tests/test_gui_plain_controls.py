@@ -8,9 +8,9 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from app.gui.controls_panel import ControlsPanel
-from app.gui.sensitivity import POSITIONS, WORDS, knobs
-from app.gui.settings import StudioSettings
+from app.gui.infrastructure.settings import StudioSettings
+from app.gui.live.controls_panel import ControlsPanel
+from app.gui.live.sensitivity import POSITIONS, WORDS, knobs
 from streamer_core.buffer import DISTANCE, SIMILARITY
 from streamer_core.demarcation import ACCUM, AVERAGE, DEMARCATION_MODES, EventDemarcation
 from streamer_core.escalation import ESCALATE, OWN, Escalation

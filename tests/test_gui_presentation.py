@@ -9,11 +9,11 @@ from PySide6.QtGui import QKeySequence
 from PySide6.QtWidgets import QMainWindow, QMenu
 
 from app.gui.application import restore_window_state
-from app.gui.session import RunState
-from app.gui.session_history import SessionHistory
-from app.gui.settings import SettingsStore
-from app.gui.status_line import Counters, StatusLine
-from app.gui.timeline_view import TimelineView
+from app.gui.controllers.session import RunState
+from app.gui.controllers.session_history import SessionHistory
+from app.gui.infrastructure.settings import SettingsStore
+from app.gui.live.timeline_view import TimelineView
+from app.gui.presentation.status_line import Counters, StatusLine
 from streamer_core.layer import LayerStep
 
 SOURCE = "synthetic:2:600"

@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 from PySide6.QtCore import QPoint, QPointF, Qt
 
-from app.gui.review_controller import ReviewController
-from app.gui.review_session import MjpegVideo, ReviewError, ReviewSession, load_hierarchy
-from app.gui.review_window import ReviewWindow
+from app.gui.review.review_controller import ReviewController
+from app.gui.review.review_session import MjpegVideo, ReviewError, ReviewSession, load_hierarchy
+from app.gui.review.review_window import ReviewWindow
 from app.gui.self_test import scripted_dialogs
 from app.session.keyframes import Keyframe, encode_jpeg
 from app.session.recorder import VIDEO_NAME, SessionRecorder

@@ -17,9 +17,9 @@ import pytest
 import torch
 from gui_helpers import SLOW, open_window
 
-from app.gui.autosaves import AUTOSAVES_KEPT, chosen_checkpoint, rotate_autosaves
+from app.gui.infrastructure.autosaves import AUTOSAVES_KEPT, chosen_checkpoint, rotate_autosaves
+from app.gui.infrastructure.settings import AUTOSAVE_SECONDS_ENV, SettingsStore
 from app.gui.self_test import small_settings
-from app.gui.settings import AUTOSAVE_SECONDS_ENV, SettingsStore
 from streamer_core import StreamerModel, StreamerOptimizer
 from streamer_core.atomic_file import write_json
 from streamer_core.checkpoint import load_checkpoint, save_checkpoint

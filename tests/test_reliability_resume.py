@@ -218,12 +218,12 @@ def test_the_apps_learner_restores_the_last_good_weights_says_so_and_saves_no_na
         qapp, tmp_path):
     """The GUI's learner used to take NaN weights without a word (and would autosave
     them); it now goes through the same guard as the CLI."""
-    from app.gui.learner_controller import LearnerController
-    from app.gui.learner_worker import LearnerWorker
-    from app.gui.mailbox import LatestMailbox
+    from app.gui.controllers.learner_controller import LearnerController
+    from app.gui.controllers.session import SessionStatus
+    from app.gui.controllers.session_history import SessionHistory
     from app.gui.self_test import small_settings
-    from app.gui.session import SessionStatus
-    from app.gui.session_history import SessionHistory
+    from app.gui.workers.learner_worker import LearnerWorker
+    from app.gui.workers.mailbox import LatestMailbox
     from streamer_core.sources import Frame
 
     mailbox = LatestMailbox()

@@ -10,9 +10,9 @@ import pytest
 from gui_helpers import SLOW, open_window, wait_steps
 
 from app.__main__ import main
-from app.gui.main_window import MainWindow
+from app.gui.infrastructure.settings import SettingsStore, StudioSettings, checked_settings
+from app.gui.live.main_window import MainWindow
 from app.gui.self_test import small_settings
-from app.gui.settings import SettingsStore, StudioSettings, checked_settings
 from streamer_core.checkpoint import save_checkpoint
 from streamer_core.presets import preset_arguments
 

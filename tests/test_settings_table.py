@@ -8,9 +8,9 @@ from dataclasses import MISSING, fields
 
 import pytest
 
-from app.gui import settings as app_settings
-from app.gui.controls_panel import ControlsPanel
-from app.gui.settings import APP_SETTINGS, SettingsStore, StudioSettings
+from app.gui.infrastructure import settings as app_settings
+from app.gui.infrastructure.settings import APP_SETTINGS, SettingsStore, StudioSettings
+from app.gui.live.controls_panel import ControlsPanel
 from core_helpers import small_model
 from streamer_core import (
     StreamerLayerArguments,

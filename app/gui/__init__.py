@@ -82,10 +82,10 @@ def run_gui(argv: list[str] | None = None) -> int:
         return 2
 
     from .application import make_application, restore_window_state
-    from .diagnostics import CrashReporter, log_folder, start_logging
-    from .main_window import MainWindow
-    from .quit_signals import QuitOnSignals, end_process
-    from .settings import SettingsStore, autosave_seconds_override
+    from .infrastructure.diagnostics import CrashReporter, log_folder, start_logging
+    from .infrastructure.quit_signals import QuitOnSignals, end_process
+    from .infrastructure.settings import SettingsStore, autosave_seconds_override
+    from .live.main_window import MainWindow
 
     app = make_application()
     try:

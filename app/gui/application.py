@@ -10,9 +10,9 @@ from pyqtgraph.util.garbage_collector import GarbageCollector
 from PySide6.QtCore import QByteArray, Qt
 from PySide6.QtWidgets import QApplication, QMainWindow
 
-from .diagnostics import log
-from .resources import app_icon
-from .settings import SettingsStore
+from .infrastructure.diagnostics import log
+from .infrastructure.resources import app_icon
+from .infrastructure.settings import SettingsStore
 
 _gui_thread_collector: GarbageCollector | None = None
 

@@ -30,7 +30,7 @@ def small_settings(source: str = SELF_TEST_SOURCE):
     With the paper's `average` rule: it marks boundaries every few inputs, so a check of
     40 steps sees events. The live default (`change`) cuts at scene changes only: 0 to 2
     boundaries in the first 40 steps of the synthetic scene, too few to test on."""
-    from .settings import StudioSettings
+    from .infrastructure.settings import StudioSettings
 
     return replace(StudioSettings.from_preset("live"), source=source, feature_dim=32,
                    buffer_size=4, evolve_every=8, demarcation_mode="average", window_size=5,
@@ -41,7 +41,7 @@ def small_settings(source: str = SELF_TEST_SOURCE):
 
 def scripted_dialogs(window_parent, checkpoint: Path, export_folder: Path | None = None):
     """Dialogs that answer without a human: the same code path as the menus."""
-    from .dialogs import Dialogs
+    from .infrastructure.dialogs import Dialogs
 
     class ScriptedDialogs(Dialogs):
         def open_checkpoint(self, folder: str) -> str | None:
@@ -101,8 +101,8 @@ def run_self_test(screenshot: str | None = None, steps: int = SELF_TEST_STEPS,
 
 
 def _run(screenshot: str | None, steps: int, timeout: float) -> str:
-    from .main_window import MainWindow
-    from .settings import SettingsStore
+    from .infrastructure.settings import SettingsStore
+    from .live.main_window import MainWindow
 
     with tempfile.TemporaryDirectory(prefix="streamer-self-test-") as tmp:
         folder = Path(tmp)

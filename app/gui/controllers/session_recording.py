@@ -15,9 +15,9 @@ from PySide6.QtWidgets import QLabel
 
 from app.session.recorder import CHECKPOINT_NAME, SessionRecorder, new_session_folder
 
-from .dialogs import Dialogs
+from ..infrastructure.dialogs import Dialogs
+from ..workers.learner_worker import ModelInfo
 from .learner_controller import LearnerController
-from .learner_worker import ModelInfo
 from .session import SessionStatus
 from .settings_controller import SettingsController
 

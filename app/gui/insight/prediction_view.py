@@ -7,7 +7,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QPixmap
 from PySide6.QtWidgets import QCheckBox, QGridLayout, QLabel, QWidget
 
-from .keyframe_views import rgb_qimage
+from ..live.keyframe_views import rgb_qimage
 from .prediction_preview import PredictionFrame, surprise_overlay
 
 PICTURE_PX = 192

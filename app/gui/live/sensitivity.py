@@ -16,7 +16,7 @@ from streamer_core.buffer import DISTANCE, SIMILARITY
 from streamer_core.demarcation import ACCUM, AVERAGE, FIXED, HYSTERESIS, PEAK_MODES
 from streamer_core.escalation import ESCALATE
 
-from .settings import StudioSettings
+from ..infrastructure.settings import StudioSettings
 
 POSITIONS = 7
 """Slider positions 0 (fewest, longest events) .. POSITIONS - 1 (most, shortest)"""

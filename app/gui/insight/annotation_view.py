@@ -15,8 +15,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from ..live.timeline_view import AXIS_WIDTH, TimelineView
 from .annotations import AnnotationMarks
-from .timeline_view import AXIS_WIDTH, TimelineView
 
 MARK_COLOUR = "#f5d442"
 LABEL_COLUMN = 72

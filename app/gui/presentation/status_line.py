@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections import deque
 from dataclasses import dataclass
 
-from .session import RunState
+from ..controllers.session import RunState
 
 RECENT_SECONDS = 10.0
 """Whether the model keeps up is judged on this much recent wall time"""

@@ -26,29 +26,29 @@ from PySide6.QtWidgets import QDockWidget, QMainWindow, QMenu, QSplitter
 
 from streamer_core.sources import Frame
 
-from .autosaves import chosen_checkpoint
+from ..controllers.learner_controller import LearnerController
+from ..controllers.model_files import AUTOSAVE_CHOICES, ModelFiles
+from ..controllers.session import RunState, SessionStatus
+from ..controllers.session_history import SessionHistory
+from ..controllers.session_recording import RecordingIndicator, SessionRecording
+from ..controllers.settings_controller import SettingsController
+from ..controllers.source_controller import SYNTHETIC_SPEC, SourceController
+from ..infrastructure.autosaves import chosen_checkpoint
+from ..infrastructure.diagnostics import log_folder, open_folder
+from ..infrastructure.dialogs import Dialogs, Notifier
+from ..infrastructure.resources import app_icon
+from ..infrastructure.settings import SettingsStore, StudioSettings, checked_settings
+from ..insight.learning_view import LearningDock
+from ..insight.model_insight import ModelInsight
+from ..presentation.guide import LEGEND_TITLE, LegendOverlay, shortcuts_html
+from ..presentation.presentation import PresentationMode
+from ..presentation.status_line import Counters, StatusLine
+from ..review.review_window import ReviewWindow
+from ..workers.learner_worker import ModelInfo
+from ..workers.mailbox import LatestMailbox
+from ..workers.threads import join_threads
 from .controls_panel import ControlsPanel
-from .diagnostics import log_folder, open_folder
-from .dialogs import Dialogs, Notifier
-from .guide import LEGEND_TITLE, LegendOverlay, shortcuts_html
-from .learner_controller import LearnerController
-from .learner_worker import ModelInfo
-from .learning_view import LearningDock
-from .mailbox import LatestMailbox
-from .model_files import AUTOSAVE_CHOICES, ModelFiles
-from .model_insight import ModelInsight
-from .presentation import PresentationMode
-from .resources import app_icon
-from .review_window import ReviewWindow
-from .session import RunState, SessionStatus
-from .session_history import SessionHistory
-from .session_recording import RecordingIndicator, SessionRecording
-from .settings import SettingsStore, StudioSettings, checked_settings
-from .settings_controller import SettingsController
-from .source_controller import SYNTHETIC_SPEC, SourceController
 from .status_bar import StatusFigures, StudioStatusBar
-from .status_line import Counters, StatusLine
-from .threads import join_threads
 from .timeline_view import TimelineView
 from .video_view import VideoView, event_badges
 

@@ -18,14 +18,14 @@ from PySide6.QtWidgets import QDockWidget, QMenu, QWidget
 
 from streamer_core.evaluation import HierarchyFormatError
 
+from ..workers.learner_worker import ModelInfo
 from .annotation_view import AnnotationPanel, MarksRow
 from .annotations import AnnotationMarks, marks_path
 from .event_memory_view import EventMemoryPanel
-from .learner_worker import ModelInfo
 from .prediction_view import PredictionView
 
 if TYPE_CHECKING:
-    from .main_window import MainWindow
+    from ..live.main_window import MainWindow
 
 SIMILAR_EVENTS = 8
 

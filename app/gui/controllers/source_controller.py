@@ -17,9 +17,9 @@ from PySide6.QtCore import QObject, Qt, QThread, QTimer, Signal, Slot
 
 from streamer_core.sources import Frame
 
-from .camera_scan import CameraScanner
-from .capture_worker import CaptureStats, CaptureWorker, SourceInfo
-from .mailbox import LatestMailbox
+from ..workers.camera_scan import CameraScanner
+from ..workers.capture_worker import CaptureStats, CaptureWorker, SourceInfo
+from ..workers.mailbox import LatestMailbox
 from .session import RunState, SessionStatus
 
 SYNTHETIC_SPEC = "synthetic"

@@ -6,7 +6,7 @@ what they mean. One editor per setting of the table (streamer_core.settings), bu
 its row, its `help` as tooltip, shown only where it applies to the chosen mode: the live
 ones apply to the running model at once; the model section only takes effect with
 "Apply and reset model", and says so. A sensitivity slider sets the editor of the
-setting its knob maps (app.gui.sensitivity), as a user typing the value would.
+setting its knob maps (app.gui.live.sensitivity), as a user typing the value would.
 """
 
 from __future__ import annotations
@@ -37,10 +37,10 @@ from streamer_core.presets import PRESETS
 from streamer_core.settings import BY_NAME, Setting
 from streamer_core.sources import CameraDevice
 
+from ..controllers.session import RunState
+from ..controllers.source_controller import SYNTHETIC_SPEC, describe_spec
+from ..infrastructure.settings import APP_SETTINGS, StudioSettings
 from . import sensitivity
-from .session import RunState
-from .settings import APP_SETTINGS, StudioSettings
-from .source_controller import SYNTHETIC_SPEC, describe_spec
 
 SPIN_LIMIT = 2_000_000_000
 """An int setting without a bound: the most a QSpinBox shows"""

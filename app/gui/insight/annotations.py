@@ -25,7 +25,7 @@ from streamer_core.evaluation import (
 )
 from streamer_core.hierarchy import hierarchy_json
 
-from .session_history import SessionHistory
+from ..controllers.session_history import SessionHistory
 
 TOLERANCE = 1.0
 """Seconds a boundary may be off a mark and still agree with it (evaluate's default)"""

@@ -28,12 +28,12 @@ from PySide6.QtWidgets import (
 
 from app.session.keyframes import KeyframeStore
 
-from .dialogs import Dialogs, Notifier
-from .keyframe_views import KeyframeHover
+from ..infrastructure.dialogs import Dialogs, Notifier
+from ..live.keyframe_views import KeyframeHover
+from ..live.timeline_view import event_colour
+from ..live.video_view import EventBadge, VideoView
 from .review_controller import ReviewController
 from .review_session import ReviewSession
-from .timeline_view import event_colour
-from .video_view import EventBadge, VideoView
 
 ROW_HEIGHT_PX = 30
 JSON_FILTER = "Hierarchy JSON (*.json);;All files (*)"

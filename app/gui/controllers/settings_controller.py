@@ -6,8 +6,8 @@ from __future__ import annotations
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
+from ..infrastructure.settings import LIVE_FIELDS, SettingsStore, StudioSettings
 from .learner_controller import LearnerController
-from .settings import LIVE_FIELDS, SettingsStore, StudioSettings
 
 SAVE_DELAY_MS = 1000
 

@@ -30,8 +30,8 @@ from PySide6.QtWidgets import (
 from app.session.keyframes import KeyframeStore
 from streamer_core.hierarchy import layer_colour
 
+from ..controllers.session_history import LayerHistory, SessionHistory
 from .keyframe_views import KeyframeHover, KeyframeStrip
-from .session_history import LayerHistory, SessionHistory
 
 SPANS = (("30 s", 30.0), ("1 min", 60.0), ("2 min", 120.0), ("5 min", 300.0),
          ("10 min", 600.0), ("30 min", 1800.0), ("1 h", 3600.0))

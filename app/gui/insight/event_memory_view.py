@@ -9,8 +9,8 @@ from PySide6.QtWidgets import QLabel, QListWidget, QListWidgetItem, QVBoxLayout,
 
 from app.session.keyframes import KeyframeStore
 
+from ..live.keyframe_views import rgb_qimage
 from .event_memory import RememberedEvent
-from .keyframe_views import rgb_qimage
 
 ICON_SIZE = QSize(96, 72)
 EVENT_ROLE = Qt.ItemDataRole.UserRole

@@ -22,14 +22,14 @@ from streamer_core.exports import (
     export_format,
 )
 
-from .autosaves import autosave_beside, newest_autosave_since, rotate_autosaves
-from .dialogs import Dialogs
-from .exports import BackgroundWriter
-from .file_segmentation import FileSegmentation
+from ..infrastructure.autosaves import autosave_beside, newest_autosave_since, rotate_autosaves
+from ..infrastructure.dialogs import Dialogs
+from ..infrastructure.settings import LastSession, StudioSettings
+from ..workers.exports import BackgroundWriter
+from ..workers.file_segmentation import FileSegmentation
 from .learner_controller import LearnerController
 from .session import SessionStatus
 from .session_history import SessionHistory, trace_rows
-from .settings import LastSession, StudioSettings
 from .settings_controller import SettingsController
 
 AUTOSAVE_CHOICES = (0, 1, 5, 10, 30)

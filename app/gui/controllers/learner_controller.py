@@ -18,14 +18,25 @@ from app.session.keyframes import KeyframeStore
 from streamer_core.learning_monitor import LearningMonitor
 from streamer_core.sources import Frame
 
-from .event_memory import EventMemory
-from .learner_worker import LearnerRequests, LearnerWorker, ModelInfo, StepResult, learner_threads
-from .mailbox import LatestMailbox
-from .prediction_preview import PredictionFrame
+from ..infrastructure.settings import (
+    LIVE_FIELDS,
+    LIVE_MODEL_FIELDS,
+    STRUCTURAL_FIELDS,
+    StudioSettings,
+)
+from ..insight.event_memory import EventMemory
+from ..insight.prediction_preview import PredictionFrame
+from ..live.status_bar import RateMeter
+from ..workers.learner_worker import (
+    LearnerRequests,
+    LearnerWorker,
+    ModelInfo,
+    StepResult,
+    learner_threads,
+)
+from ..workers.mailbox import LatestMailbox
 from .session import SessionStatus
 from .session_history import SessionHistory
-from .settings import LIVE_FIELDS, LIVE_MODEL_FIELDS, STRUCTURAL_FIELDS, StudioSettings
-from .status_bar import RateMeter
 
 
 class LearnerController(QObject):

@@ -34,9 +34,9 @@ from streamer_core.hierarchy import hierarchy_json
 from streamer_core.learning import learning_step
 from streamer_core.sources import Frame, preprocess_frame, to_rgb
 
-from .event_memory import RememberedEvent, remembered_events
+from ..insight.event_memory import RememberedEvent, remembered_events
+from ..insight.prediction_preview import PredictionFrame, PredictionPreview
 from .mailbox import LatestMailbox
-from .prediction_preview import PredictionFrame, PredictionPreview
 
 
 @dataclass(frozen=True)

@@ -7,8 +7,8 @@ from enum import Enum
 
 from PySide6.QtCore import QObject, Signal
 
-from .capture_worker import SourceInfo
-from .learner_worker import ModelInfo
+from ..workers.capture_worker import SourceInfo
+from ..workers.learner_worker import ModelInfo
 
 
 class RunState(str, Enum):

@@ -13,9 +13,9 @@ from dataclasses import dataclass
 from PySide6.QtCore import QByteArray, QObject, Qt, Signal
 from PySide6.QtWidgets import QDockWidget, QMainWindow, QSplitter
 
-from .status_bar import StudioStatusBar
-from .timeline_view import LARGE, TimelineView
-from .video_view import VideoView
+from ..live.status_bar import StudioStatusBar
+from ..live.timeline_view import LARGE, TimelineView
+from ..live.video_view import VideoView
 
 HINT = "Presentation mode: F11 or Esc to leave, C shows the signal curves"
 PICTURE_SHARE = 0.55

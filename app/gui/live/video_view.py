@@ -18,8 +18,8 @@ from PySide6.QtWidgets import QSizePolicy, QWidget
 from app.session.keyframes import KeyframeStore
 from streamer_core.sources import to_rgb
 
+from ..controllers.session_history import SessionHistory
 from .keyframe_views import rgb_qimage
-from .session_history import SessionHistory
 from .timeline_view import event_colour
 
 FLASH_SECONDS = 1.0
