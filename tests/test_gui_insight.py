@@ -10,6 +10,7 @@ import pytest
 import torch
 from gui_helpers import SLOW, open_window
 from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QStyle
 
 from app.gui.controllers.session_history import SessionHistory
 from app.gui.insight.annotation_view import AnnotationPanel
@@ -94,6 +95,23 @@ def test_the_panel_shows_a_row_per_layer(qtbot):
     assert [panel.table.item(0, j).text() for j in range(5)] == \
         ["0", "1.00", "1.00", "1.00", "1 of 1"]
     assert panel.count.text() == "1 mark"
+
+
+def test_the_panel_table_fits_a_narrow_dock_with_every_column_readable(qtbot):
+    history = history_with({0: [10.0], 1: [10.0]}, until=20.0)
+    panel = AnnotationPanel(marks_at(history, [10.0]))
+    qtbot.addWidget(panel)
+    panel.resize(panel.minimumSizeHint().width(), 300)  # the Your marks dock at its narrowest
+    panel.show()
+    table, header = panel.table, panel.table.horizontalHeader()
+    qtbot.waitUntil(lambda: header.length() <= table.viewport().width(), timeout=2000)
+    for column in range(table.columnCount()):  # the Recall column was off to the right
+        assert 0 <= header.sectionViewportPosition(column)
+        assert header.sectionViewportPosition(column) + header.sectionSize(column) \
+            <= table.viewport().width()
+        title = table.horizontalHeaderItem(column).text()  # not elided
+        assert header.sectionSize(column) >= header.fontMetrics().horizontalAdvance(title) \
+            + 2 * header.style().pixelMetric(QStyle.PixelMetric.PM_HeaderMargin)
 
 
 # --- event memory --------------------------------------------------------------------------

@@ -247,6 +247,7 @@ def test_upper_layer_rule_and_escalation_ratio_apply_live(qtbot, tmp_path):
     assert controls.editors["upper_demarcation"].currentData() == "escalate"  # the live preset's
     wait_steps(qtbot, window, 2)
     assert window.timeline.signal_names == ("similarity", "surprise")
+    assert window.timeline.upper_threshold is False  # their boundaries come from below
     with qtbot.waitSignal(window.learner.requests.demarcation, timeout=SLOW) as sent:
         controls.editors["escalation_ratio"].setValue(4.0)
     assert sent.args[0] == {"escalation_ratio": 4.0}
@@ -256,6 +257,7 @@ def test_upper_layer_rule_and_escalation_ratio_apply_live(qtbot, tmp_path):
     assert not controls.editors["escalation_ratio"].isEnabled()  # only escalation uses it
     assert window.learner.model_settings.upper_demarcation == "own"
     assert window.timeline.signal_names == ("similarity", "similarity")
+    assert window.timeline.upper_threshold is True
     qtbot.waitUntil(lambda: window.learner.worker.model.args.upper_demarcation == "own",
                     timeout=SLOW)
     assert window.learner.worker.model.streamer.escalation.ratio == 4.0

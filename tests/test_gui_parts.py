@@ -221,6 +221,53 @@ def test_timeline_follows_live_until_the_user_pans_back(qtbot):
     assert view.visible_range()[1] >= history.latest_time
 
 
+def open_two_layer_timeline(qtbot, upper_signal, upper_threshold) -> TimelineView:
+    """Layer 0 every 0.5 s; layer 1 a point per layer-0 boundary (every 5 s)."""
+    history = SessionHistory()
+    view = TimelineView(history, span=60.0)
+    qtbot.addWidget(view)
+    view.resize(900, 500)
+    view.show()
+    for t in range(120):
+        history.add(step(0, t, signal=0.1, threshold=0.2, boundary=(t % 10 == 9)))
+        if t % 10 == 9:
+            history.add(step(1, t, signal=upper_signal[t // 10 % len(upper_signal)],
+                             threshold=upper_threshold))
+    return view
+
+
+def lowest_shown(view: TimelineView, layer: int) -> float:
+    view.refresh()
+    viewbox = view.rows[layer].plot.getViewBox()
+    viewbox.updateAutoRange()
+    return viewbox.viewRange()[1][0]
+
+
+def test_the_y_axis_of_a_signal_that_cannot_be_negative_starts_at_zero(qtbot):
+    surprises = open_two_layer_timeline(qtbot, [0.001, 0.3, 0.1], 0.2)
+    assert lowest_shown(surprises, 1) >= 0.0  # autorange's padding went below 0
+    assert lowest_shown(surprises, 0) >= 0.0
+    similarities = open_two_layer_timeline(qtbot, [-0.2, 0.3], 0.1)
+    assert lowest_shown(similarities, 1) <= -0.2  # a cosine similarity can be negative
+
+
+def test_escalating_upper_layers_draw_no_threshold_of_their_own(qtbot):
+    view = open_two_layer_timeline(qtbot, [0.02, 0.05], 0.04)  # the class split below
+    view.set_signal_names("similarity", "surprise", upper_threshold=False)
+    view.refresh()
+    layer0, layer1 = view.rows
+    assert len(layer0.threshold.getData()[0]) > 0 and layer0.threshold.isVisible()
+    assert layer1.threshold.getData()[0] is None or len(layer1.threshold.getData()[0]) == 0
+    assert not layer1.threshold.isVisible()
+    view.history.add(step(1, 120, signal=0.03, threshold=0.04))  # later steps: still none
+    view.refresh()
+    assert not layer1.threshold.isVisible()
+
+    view.set_signal_names("similarity", "similarity", upper_threshold=True)  # `own` again
+    view.refresh()
+    assert len(layer1.threshold.getData()[0]) > 0 and layer1.threshold.isVisible()
+
+
 # --- entry point --------------------------------------------------------------------
 
 def test_run_gui_without_a_display_says_so_instead_of_crashing(monkeypatch, capsys):

@@ -44,7 +44,8 @@ class LearnerController(QObject):
     message = Signal(str, str, str)  # level, title, text: for the user's attention
     note = Signal(str, int)  # a passing status-bar note, milliseconds
     live_error = Signal(str)  # why a live change was not applied ("" when it was)
-    signal_names = Signal(str, str)  # what layer 0's and the upper layers' rows plot
+    signal_names = Signal(str, str, bool)  # what layer 0's and the upper layers' rows plot;
+    # whether the upper layers have a threshold of their own (not when escalating)
     saved = Signal(str, str)  # path, why ("save" or "autosave")
     exported = Signal(str)  # path
     hierarchy_ready = Signal(str, object)  # tag, hierarchy JSON doc (requests.hierarchy)
@@ -193,8 +194,9 @@ class LearnerController(QObject):
             base = "feature step"  # the mean step of its pooled features' error
         elif m.demarcation_mode == "change" and m.signal_regions > 1:
             base = "regional step"  # the mean step of its regions' similarities
-        upper = "surprise" if m.upper_demarcation == "escalate" else m.distance_mode
-        self.signal_names.emit(base, upper)
+        escalating = m.upper_demarcation == "escalate"
+        upper = "surprise" if escalating else m.distance_mode
+        self.signal_names.emit(base, upper, not escalating)
 
     def pending_changes(self, settings: StudioSettings) -> list[str]:
         """Settings that differ from the running model's and need a new model."""

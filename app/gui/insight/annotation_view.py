@@ -7,6 +7,7 @@ import pyqtgraph as pg
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QHBoxLayout,
+    QHeaderView,
     QLabel,
     QPushButton,
     QTableWidget,
@@ -22,6 +23,8 @@ MARK_COLOUR = "#f5d442"
 LABEL_COLUMN = 72
 """The timeline's layer-name column and its spacing, which the marks' axis spans"""
 COLUMNS = ("Layer", "F1", "Precision", "Recall", "Matched")
+TITLE_MARGIN = 12
+"""Pixels a column needs beside its title's text (the header's padding)"""
 
 
 class AnnotationPanel(QWidget):
@@ -44,7 +47,13 @@ class AnnotationPanel(QWidget):
         self.table.verticalHeader().setVisible(False)
         self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
         self.table.setSelectionMode(QTableWidget.SelectionMode.NoSelection)
-        self.table.horizontalHeader().setStretchLastSection(True)
+        header = self.table.horizontalHeader()  # as wide as the dock, never wider
+        header.setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
+        for narrow in (COLUMNS.index("Layer"), COLUMNS.index("F1")):
+            header.setSectionResizeMode(narrow, QHeaderView.ResizeMode.ResizeToContents)
+        # ... and the dock no narrower than every title, read in full
+        titles = sum(header.fontMetrics().horizontalAdvance(t) + TITLE_MARGIN for t in COLUMNS)
+        self.table.setMinimumWidth(titles + 2 * self.table.frameWidth())
         note = QLabel(f"<span style='color:gray'>Boundaries within ±{marks.tolerance:g} s of "
                       "a mark agree with it, one to one; counted from your first mark.</span>")
         note.setWordWrap(True)

@@ -2,7 +2,8 @@
 
 A thin view over SessionHistory. Each layer is two rows sharing the time axis: a band with
 its events (one BarGraphItem for the whole layer, only the visible events given to it)
-and, under it, the signal with its live threshold and the boundaries as markers.
+and, under it, the signal with its live threshold (where the layer has one of its own) and
+the boundaries as markers.
 The view follows the newest time until the user pans or zooms back; "Live" returns.
 `set_look` makes it readable from the back of a room (presentation mode): large type and
 lines, each layer's current event named with its duration, and the signal rows (the
@@ -87,7 +88,7 @@ class LayerRow:
     """The plots and items of one layer; `update` hands them the visible data."""
 
     def __init__(self, layout: pg.GraphicsLayout, layer: int, master: pg.PlotItem | None,
-                 signal_name: str):
+                 signal_name: str, has_threshold: bool = True):
         self.layer = layer
         self.label = layout.addLabel(f"<b>Layer {layer}</b>", row=2 * layer, col=0,
                                      rowspan=2, angle=0)
@@ -134,6 +135,9 @@ class LayerRow:
                                         brush=pg.mkBrush(BOUNDARY_BRUSH), antialias=False)
         self.plot.addItem(self.marks)
         self.keyframes = KeyframeStrip(self.band)
+        self.has_threshold = True
+        self.set_has_threshold(has_threshold)
+        self._non_negative: bool | None = None  # whether the y axis stops at 0
         self._brushes: dict[int, QBrush] = {}
         self._label_text = ""
         self.large = False
@@ -168,6 +172,26 @@ class LayerRow:
         self.bars.setOpts(pen=pg.mkPen(30, 30, 30, 200, width=scale))
         self.show_time_axis(last)
         self._label_text = ""
+
+    def set_has_threshold(self, has: bool) -> None:
+        """An escalating upper layer's boundaries are decided below: it has no threshold to
+        draw (the values its reports carry there are the layer below's class split)."""
+        self.has_threshold = has
+        self.threshold.setVisible(has)
+        if not has:
+            self.threshold.setData([], [])
+
+    def _fit_y_axis(self, *curves: np.ndarray) -> None:
+        """A signal that cannot go below 0 (a surprise, a distance, a step) gets an axis
+        that does not either; one that can (a cosine similarity) keeps the full range."""
+        finite = [c[np.isfinite(c)] for c in curves]
+        values = np.concatenate(finite) if finite else np.zeros(0)
+        if not len(values):
+            return
+        non_negative = bool(values.min() >= 0)
+        if non_negative != self._non_negative:
+            self._non_negative = non_negative
+            self.plot.setLimits(yMin=0.0 if non_negative else None)
 
     @property
     def viewboxes(self) -> tuple[pg.ViewBox, pg.ViewBox]:
@@ -211,7 +235,11 @@ class LayerRow:
         times = steps["time"]
         a, b = visible_slice(times, x0, x1)
         self.signal.setData(*peak_decimate(times[a:b], steps["signal"][a:b], 2 * pixels))
-        self.threshold.setData(*peak_decimate(times[a:b], steps["threshold"][a:b], 2 * pixels))
+        if self.has_threshold:
+            self.threshold.setData(*peak_decimate(times[a:b], steps["threshold"][a:b],
+                                                  2 * pixels))
+        self._fit_y_axis(steps["signal"][a:b],
+                         steps["threshold"][a:b] if self.has_threshold else np.zeros(0))
         marks = history.boundaries
         a, b = visible_slice(marks["time"], x0, x1)
         mark_stride = max(1, -(-(b - a) // max(pixels, 1)))
@@ -225,8 +253,9 @@ class LayerRow:
                     f"<span style='font-size:14pt'>event {first_event + len(starts)}<br>"
                     f"{max(0.0, now - starts[-1]):.0f} s</span>")
         else:
+            count = history.event_count
             text = (f"<b>Layer {self.layer}</b><br><span style='font-size:8pt'>"
-                    f"{history.event_count} events</span>")
+                    f"{count} event{'' if count == 1 else 's'}</span>")
         if text != self._label_text:
             self._label_text = text
             self.label.setText(text)
@@ -249,6 +278,7 @@ class TimelineView(QWidget):
         self.span = span
         self.following = True
         self.signal_names = ("similarity", "similarity")  # layer 0's, the upper layers'
+        self.upper_threshold = True  # whether the upper layers have a threshold of their own
         self._drawn: tuple | None = None
         self._moving = False
         self.large = False
@@ -365,11 +395,18 @@ class TimelineView(QWidget):
         self._set_range(x0, x1)
         self.refresh()
 
-    def set_signal_names(self, base: str, upper: str) -> None:
-        """What the rows plot: layer 0's signal and that of the layers above it."""
+    def set_signal_names(self, base: str, upper: str, upper_threshold: bool = True) -> None:
+        """What the rows plot: layer 0's signal and that of the layers above it, and
+        whether those have a threshold of their own (not when their boundaries escalate)."""
         self.signal_names = (base, upper)
+        self.upper_threshold = upper_threshold
         for row in self.rows:
             row.plot.getAxis("left").setLabel(self._signal_name(row.layer))
+            row.set_has_threshold(self._has_threshold(row.layer))
+        self._drawn = None
+
+    def _has_threshold(self, layer: int) -> bool:
+        return layer == 0 or self.upper_threshold
 
     def _signal_name(self, layer: int) -> str:
         return self.signal_names[min(layer, 1)]
@@ -407,7 +444,8 @@ class TimelineView(QWidget):
         while len(self.rows) < count:
             master = self.rows[0].plot if self.rows else None
             layer = len(self.rows)
-            row = LayerRow(self.layout_item, layer, master, self._signal_name(layer))
+            row = LayerRow(self.layout_item, layer, master, self._signal_name(layer),
+                           self._has_threshold(layer))
             if self.large or not self.curves:
                 row.set_look(self.layout_item, self.large, self.curves, False)
             for viewbox in row.viewboxes:
