@@ -135,7 +135,7 @@ class LayerRow:
                                         brush=pg.mkBrush(BOUNDARY_BRUSH), antialias=False)
         self.plot.addItem(self.marks)
         self.keyframes = KeyframeStrip(self.band)
-        self.has_threshold = True
+        self.has_threshold = has_threshold
         self.set_has_threshold(has_threshold)
         self._non_negative: bool | None = None  # whether the y axis stops at 0
         self._brushes: dict[int, QBrush] = {}
