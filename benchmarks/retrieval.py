@@ -26,7 +26,6 @@ from __future__ import annotations
 import argparse
 import sys
 import time
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -39,24 +38,42 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from app.cli.model_setup import new_model, torch_threads  # noqa: E402
 from app.cli.pipeline import Segmenter  # noqa: E402
 from streamer_core.event_representations import read_representations  # noqa: E402
-from streamer_core.retrieval import precision_at_k  # noqa: E402
+from streamer_core.retrieval import centred, precision_at_k  # noqa: E402
 from streamer_core.sources import SyntheticSource, preprocess_frame  # noqa: E402
 from streamer_core.sources.scene_plan import PlanSettings  # noqa: E402
 
 SHORT_SCENES = PlanSettings(scene_seconds=(10.0, 16.0), visit_seconds=(3.0, 6.0))
 """Rooms recur within minutes (9 rooms, a new one every 10-16 s)"""
-EMBEDDINGS = ("learned", "final weights", "random", "histogram")
 K = 5
 
 
 @dataclass
-class Event:
-    layer: int
-    start: float
-    end: float
-    learned: np.ndarray
-    keyframe: np.ndarray
-    final: np.ndarray | None  # layer 0: re-encoded with the final weights
+class Run:
+    """One seed's learning run: every event that has a representation, as the cache keeps it."""
+
+    layer: np.ndarray      # [N] int
+    start: np.ndarray      # [N] seconds
+    end: np.ndarray        # [N]
+    learned: np.ndarray    # [N, D] the representation sent up when the event closed
+    final: np.ndarray      # [N, D] re-encoded with the final weights (NaN where none)
+    keyframes: np.ndarray  # [N, 60, 80, 3] uint8, the frame nearest the event's middle
+    labels: dict[str, np.ndarray]  # kind of label -> [N] str
+
+    def save(self, path: Path) -> None:
+        arrays = {name: getattr(self, name) for name in RUN_ARRAYS}
+        arrays |= {f"label {kind}": values for kind, values in self.labels.items()}
+        path.parent.mkdir(parents=True, exist_ok=True)
+        np.savez_compressed(path, **arrays)
+
+    @classmethod
+    def load(cls, path: Path) -> Run:
+        with np.load(path, allow_pickle=False) as data:
+            labels = {key.removeprefix("label "): data[key] for key in data.files
+                      if key.startswith("label ")}
+            return cls(**{name: data[name] for name in RUN_ARRAYS}, labels=labels)
+
+
+RUN_ARRAYS = ("layer", "start", "end", "learned", "final", "keyframes")
 
 
 class RecordingSource:
@@ -94,8 +111,8 @@ def colour_histogram(image: np.ndarray) -> np.ndarray:
     return hist / max(hist.sum(), 1.0)
 
 
-def learn_and_collect(seed: int, seconds: float) -> tuple[list[Event], SyntheticSource]:
-    """One learning run; the events that have a representation, with their keyframes."""
+def learn_and_collect(seed: int, seconds: float) -> Run:
+    """One learning run from scratch; the events that have a representation."""
     source = SyntheticSource(seed, seconds, settings=SHORT_SCENES)
     model, optimizer = new_model("live", [], device="cpu", seed=seed)
     segmenter = Segmenter(model, optimizer, representations=True)
@@ -103,25 +120,44 @@ def learn_and_collect(seed: int, seconds: float) -> tuple[list[Event], Synthetic
     recorder = RecordingSource(source)
     with source:
         segmenter.run(recorder)
-    events = []
-    for layer, rows in read_representations(segmenter.hierarchy("synthetic")).items():
-        for start, end, vector in rows:
-            if vector is not None:
-                keyframe = recorder.frame_at(min((start + end) / 2, seconds))
-                final = (encode_again(model, recorder.inputs_between(start, end, model.args
-                                                                     .buffer_size))
-                         if layer == 0 else None)
-                events.append(Event(layer, start, end, vector, keyframe, final))
-    return events, source
+    rows = [(layer, start, end, vector)
+            for layer, events in read_representations(segmenter.hierarchy("synthetic")).items()
+            for start, end, vector in events if vector is not None]
+    layer = np.array([r[0] for r in rows])
+    start = np.array([r[1] for r in rows])
+    end = np.array([r[2] for r in rows])
+    final = np.full((len(rows), len(rows[0][3])), np.nan, dtype=np.float32)
+    for i in np.flatnonzero(layer == 0):
+        encoded = encode_again(model, 0, [preprocess_frame(image, device=model.device) for image
+                                          in recorder.inputs_between(start[i], end[i],
+                                                                     model.args.buffer_size)])
+        if encoded is not None:
+            final[i] = encoded
+    for i in np.flatnonzero(layer == 1):
+        # its inputs as layer 0 would now send them up: its layer-0 events, re-encoded
+        inside = [j for j in np.flatnonzero(layer == 0) if start[i] - 1e-6 <= start[j]
+                  and end[j] <= end[i] + 1e-6 and np.isfinite(final[j]).all()]
+        inputs = [torch.nn.functional.normalize(torch.from_numpy(final[j])[None], dim=-1)
+                  for j in inside[-model.args.buffer_size:]]
+        encoded = encode_again(model, 1, inputs)
+        if encoded is not None:
+            final[i] = encoded
+    kinds = label_kinds(source, seconds)
+    return Run(layer, start, end, np.stack([r[3] for r in rows]), final,
+               np.stack([recorder.frame_at(min((a + b) / 2, seconds))
+                         for a, b in zip(start, end, strict=True)]),
+               {kind: np.array([dominant(spans, a, b) if level in LABELLED_LAYERS[kind] else ""
+                                for level, a, b in zip(layer, start, end, strict=True)])
+                for kind, spans in kinds.items()})
 
 
-def encode_again(model, images: list[np.ndarray]) -> np.ndarray | None:
-    """Layer 0's representation of these inputs with the model's current weights."""
-    if not images:
+def encode_again(model, layer: int, inputs: list[torch.Tensor]) -> np.ndarray | None:
+    """What `layer`'s temporal encoder makes of these inputs with the model's final weights."""
+    layers = model.layers()
+    if not inputs or layer >= len(layers):
         return None
     with torch.no_grad():
-        x = torch.cat([preprocess_frame(image, device=model.device) for image in images])
-        representation, _ = model.streamer.f(x)
+        representation, _ = layers[layer].f(torch.cat(inputs).to(model.device))
     return representation.float().cpu().numpy().reshape(-1)
 
 
@@ -142,37 +178,60 @@ def label_kinds(source: SyntheticSource, seconds: float) -> dict[str, list]:
     }
 
 
+LABELLED_LAYERS = {"object shape": (0,), "object colour": (0,), "room": (0, 1)}
 TASKS = ((0, "object shape"), (0, "object colour"), (0, "room"), (1, "room"))
 
 
-def score_seed(seed: int, seconds: float, threads: int = 1
-               ) -> dict[tuple[int, str], dict[str, float]]:
+def cached_run(seed: int, seconds: float, cache: Path | None, threads: int) -> Run:
+    """The seed's run from the cache, or learned now (and cached)."""
+    path = cache / f"seed{seed}_{seconds:g}s.npz" if cache is not None else None
+    if path is not None and path.exists():
+        return Run.load(path)
     began = time.perf_counter()
     with torch_threads(threads):
-        events, source = learn_and_collect(seed, seconds)
-    print(f"seed {seed}: learned in {time.perf_counter() - began:.0f} s", file=sys.stderr)
-    kinds = label_kinds(source, seconds)
+        run = learn_and_collect(seed, seconds)
+    print(f"seed {seed}: learned {seconds:g} s in {time.perf_counter() - began:.0f} s",
+          file=sys.stderr)
+    if path is not None:
+        run.save(path)
+    return run
+
+
+def embeddings(run: Run, chosen: np.ndarray, seed: int) -> dict[str, np.ndarray]:
+    """Each embedding's vectors of the chosen events [n, D]."""
     rng = np.random.default_rng(seed)
+    learned, final = run.learned[chosen], run.final[chosen]
+    histogram = np.stack([colour_histogram(image) for image in run.keyframes[chosen]])
+    return {
+        "learned": learned,
+        "learned, centred": centred(learned),
+        "final weights": final,
+        "final, centred": centred(final),
+        "random": rng.standard_normal(learned.shape),
+        "histogram": histogram,
+        "histogram, centred": centred(histogram),
+    }
+
+
+EMBEDDINGS = ("learned", "learned, centred", "final weights", "final, centred", "random",
+              "histogram", "histogram, centred")
+
+
+def score_run(run: Run, seed: int) -> dict[tuple[int, str], dict[str, float]]:
     scores = {}
     for layer, kind in TASKS:
-        chosen = [e for e in events if e.layer == layer]
+        chosen = np.flatnonzero(run.layer == layer)
+        labels = run.labels[kind][chosen].tolist()
+        row: dict[str, float] = {"events": len(chosen),
+                                 "recurring": sum(labels.count(label) > 1 for label in labels)}
         if len(chosen) < 2:
-            scores[(layer, kind)] = {name: float("nan") for name in EMBEDDINGS} | {"events": 0}
+            scores[(layer, kind)] = row | {name: float("nan") for name in EMBEDDINGS}
             continue
-        labels = [dominant(kinds[kind], e.start, e.end) for e in chosen]
-        width = len(chosen[0].learned)
-        vectors = {
-            "learned": np.stack([e.learned for e in chosen]),
-            "final weights": np.stack([e.final if e.final is not None else np.zeros(width)
-                                       for e in chosen]),
-            "random": rng.standard_normal((len(chosen), len(chosen[0].learned))),
-            "histogram": np.stack([colour_histogram(e.keyframe) for e in chosen]),
-        }
-        row = {name: precision_at_k(vectors[name], labels, K) for name in EMBEDDINGS}
-        if layer != 0:
-            row["final weights"] = float("nan")
-        row["events"] = len(chosen)
-        row["recurring"] = sum(labels.count(label) > 1 for label in labels)
+        vectors = embeddings(run, chosen, seed)
+        for name in EMBEDDINGS:
+            usable = np.isfinite(vectors[name]).all(axis=1)
+            row[name] = (precision_at_k(vectors[name], labels, K) if usable.all()
+                         else float("nan"))
         scores[(layer, kind)] = row
     return scores
 
@@ -183,14 +242,25 @@ def main() -> int:
                         help="length of each stream (default 90)")
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     parser.add_argument("--threads", type=int, default=1, help="torch threads per seed")
-    parser.add_argument("--jobs", type=int, default=1, help="seeds learning at once")
+    parser.add_argument("--cache", type=Path, default=None, metavar="DIR",
+                        help="keep each seed's run here (seedS_SECONDSs.npz) and score it "
+                             "from there next time, without learning again")
+    parser.add_argument("--per-seed", action="store_true", help="a table per seed too")
     args = parser.parse_args()
-    with ProcessPoolExecutor(args.jobs) as pool:
-        per_seed = list(pool.map(score_seed, args.seeds, [args.seconds] * len(args.seeds),
-                                 [args.threads] * len(args.seeds)))
-    print(f"precision@{K}, same label; {len(args.seeds)} seeds x {args.seconds:g} s, live "
-          f"preset; mean (min-max) over seeds")
-    print(f"{'layer':<6}{'label':<15}{'events':<12}{'recurring':<12}"
+    per_seed = {}
+    for seed in args.seeds:  # one at a time: a learning run is CPU-bound
+        per_seed[seed] = score_run(cached_run(seed, args.seconds, args.cache, args.threads),
+                                   seed)
+        if args.per_seed:
+            print_table(f"seed {seed}", [per_seed[seed]])
+    print_table(f"{len(args.seeds)} seeds ({' '.join(map(str, args.seeds))}) x "
+                f"{args.seconds:g} s; mean (min-max) over seeds", list(per_seed.values()))
+    return 0
+
+
+def print_table(title: str, per_seed: list[dict]) -> None:
+    print(f"precision@{K}, same label, live preset; {title}")
+    print(f"{'layer':<6}{'label':<15}{'events':<13}{'recurring':<13}"
           + "".join(f"{name:<20}" for name in EMBEDDINGS))
     for task in TASKS:
         rows = [scores[task] for scores in per_seed]
@@ -198,13 +268,12 @@ def main() -> int:
         for name in EMBEDDINGS:
             values = np.array([r[name] for r in rows], dtype=float)
             values = values[np.isfinite(values)]
-            cells.append(f"{values.mean():.2f} ({values.min():.2f}-{values.max():.2f})"
-                         if len(values) else "n/a")
+            cells.append("n/a" if not len(values) else f"{values.mean():.2f}" if len(values) == 1
+                         else f"{values.mean():.2f} ({values.min():.2f}-{values.max():.2f})")
         events = "/".join(str(r["events"]) for r in rows)
-        recurring = "/".join(str(r.get("recurring", 0)) for r in rows)
-        print(f"{task[0]:<6}{task[1]:<15}{events:<12}{recurring:<12}"
+        recurring = "/".join(str(r["recurring"]) for r in rows)
+        print(f"{task[0]:<6}{task[1]:<15}{events:<13}{recurring:<13}"
               + "".join(f"{cell:<20}" for cell in cells))
-    return 0
 
 
 if __name__ == "__main__":
