@@ -1,24 +1,30 @@
 """Retrieval benchmark: do the learned event representations find events of the same kind?
 
-    python benchmarks/retrieval.py                       # 3 seeds x 90 s, the live preset
-    python benchmarks/retrieval.py --seconds 300 --seeds 0 1 2 3 4
+    python benchmarks/retrieval.py --seconds 600 --seeds 0 1 2 --cache runs/   # 3 x 12 min
+    python benchmarks/retrieval.py --seconds 600 --seeds 0 1 2 --cache runs/   # again: seconds
 
 For each seed, a model learns from scratch (the `live` preset, online, as in the app) on a
 synthetic stream whose scenes are short, so that rooms recur within the run. Every event
 it closes keeps its representation; each event is labelled by the ground-truth event it
 overlaps most: at layer 0 the object in view (its shape, its colour) and the room, at
 layer 1 the room. Precision@5: for each event whose label recurs, the share of its 5 most
-similar other events of the same layer (cosine) with the same label. Two learned
-embeddings:
+similar other events of the same layer (cosine) with the same label. Learned embeddings:
   - learned: the representation the layer sent up when the event closed (online, as the
     app and `segment --representations` keep it: early events by early weights),
-  - final weights (layer 0): the event's inputs (at most buffer_size, evenly spaced)
-    encoded again by layer 0's temporal encoder at the end of the run,
+  - final weights: the event's inputs encoded again by its layer's temporal encoder at
+    the end of the run (layer 0: at most buffer_size of its inputs, evenly spaced;
+    layer 1: its layer-0 events' final-weights representations, normalised, the last
+    buffer_size of them),
+  - each of them centred (less the mean of the layer's events), as
+    `streamer_core.retrieval.similar_events` ranks them,
 compared with
   - random: a random vector per event (what chance gives with these labels),
   - histogram: a colour histogram (8 x 8 x 8 RGB bins) of the event's keyframe, the frame
-    the model saw nearest the event's middle.
-Prints one table, mean and spread over the seeds (docs/quality.md has the figures).
+    the model saw nearest the event's middle (and centred, like the learned ones).
+A second table says how far apart in time an event and its 5 nearest neighbours are
+(median seconds): an embedding that encodes *when* more than *what* finds its neighbours
+in time. With --cache each seed's run (events, vectors, keyframes, labels) is kept in an
+.npz and scored from there next time. docs/quality.md has the figures.
 """
 
 from __future__ import annotations
@@ -38,7 +44,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from app.cli.model_setup import new_model, torch_threads  # noqa: E402
 from app.cli.pipeline import Segmenter  # noqa: E402
 from streamer_core.event_representations import read_representations  # noqa: E402
-from streamer_core.retrieval import centred, precision_at_k  # noqa: E402
+from streamer_core.retrieval import centred, most_similar, precision_at_k  # noqa: E402
 from streamer_core.sources import SyntheticSource, preprocess_frame  # noqa: E402
 from streamer_core.sources.scene_plan import PlanSettings  # noqa: E402
 
@@ -225,15 +231,24 @@ def score_run(run: Run, seed: int) -> dict[tuple[int, str], dict[str, float]]:
         row: dict[str, float] = {"events": len(chosen),
                                  "recurring": sum(labels.count(label) > 1 for label in labels)}
         if len(chosen) < 2:
-            scores[(layer, kind)] = row | {name: float("nan") for name in EMBEDDINGS}
+            scores[(layer, kind)] = row | {f"{prefix}{name}": float("nan")
+                                           for name in EMBEDDINGS for prefix in ("", "gap ")}
             continue
         vectors = embeddings(run, chosen, seed)
+        middles = (run.start[chosen] + run.end[chosen]) / 2
         for name in EMBEDDINGS:
-            usable = np.isfinite(vectors[name]).all(axis=1)
-            row[name] = (precision_at_k(vectors[name], labels, K) if usable.all()
-                         else float("nan"))
+            usable = np.isfinite(vectors[name]).all(axis=1).all()
+            row[name] = precision_at_k(vectors[name], labels, K) if usable else float("nan")
+            row[f"gap {name}"] = (neighbour_gap(vectors[name], middles) if usable
+                                  else float("nan"))
         scores[(layer, kind)] = row
     return scores
+
+
+def neighbour_gap(vectors: np.ndarray, middles: np.ndarray) -> float:
+    """Median seconds between an event and each of its K most similar other events."""
+    return float(np.median([abs(middles[i] - middles[row]) for i in range(len(vectors))
+                            for row, _ in most_similar(vectors[i], vectors, K, exclude=i)]))
 
 
 def main() -> int:
@@ -252,27 +267,34 @@ def main() -> int:
         per_seed[seed] = score_run(cached_run(seed, args.seconds, args.cache, args.threads),
                                    seed)
         if args.per_seed:
-            print_table(f"seed {seed}", [per_seed[seed]])
-    print_table(f"{len(args.seeds)} seeds ({' '.join(map(str, args.seeds))}) x "
-                f"{args.seconds:g} s; mean (min-max) over seeds", list(per_seed.values()))
+            print_table(f"precision@{K}, seed {seed}", [per_seed[seed]])
+    title = (f"{len(args.seeds)} seeds ({' '.join(map(str, args.seeds))}) x {args.seconds:g} s; "
+             "mean (min-max) over seeds")
+    print_table(f"precision@{K}, same label, live preset; {title}", list(per_seed.values()))
+    print_table(f"median seconds between an event and its {K} nearest; {title}",
+                list(per_seed.values()), prefix="gap ")
     return 0
 
 
-def print_table(title: str, per_seed: list[dict]) -> None:
-    print(f"precision@{K}, same label, live preset; {title}")
+def print_table(title: str, per_seed: list[dict], prefix: str = "") -> None:
+    """One row per task, one column per embedding (the figures `prefix + name`)."""
+    print(title)
     print(f"{'layer':<6}{'label':<15}{'events':<13}{'recurring':<13}"
           + "".join(f"{name:<20}" for name in EMBEDDINGS))
-    for task in TASKS:
+    tasks = TASKS if not prefix else [(0, "object shape"), (1, "room")]  # one row a layer
+    for task in tasks:
         rows = [scores[task] for scores in per_seed]
         cells = []
         for name in EMBEDDINGS:
-            values = np.array([r[name] for r in rows], dtype=float)
+            values = np.array([r[prefix + name] for r in rows], dtype=float)
             values = values[np.isfinite(values)]
-            cells.append("n/a" if not len(values) else f"{values.mean():.2f}" if len(values) == 1
-                         else f"{values.mean():.2f} ({values.min():.2f}-{values.max():.2f})")
+            digits = 0 if prefix else 2
+            cells.append("n/a" if not len(values) else f"{values.mean():.{digits}f}"
+                         if len(values) == 1 else f"{values.mean():.{digits}f} "
+                         f"({values.min():.{digits}f}-{values.max():.{digits}f})")
         events = "/".join(str(r["events"]) for r in rows)
         recurring = "/".join(str(r["recurring"]) for r in rows)
-        print(f"{task[0]:<6}{task[1]:<15}{events:<13}{recurring:<13}"
+        print(f"{task[0]:<6}{task[1] if not prefix else '':<15}{events:<13}{recurring:<13}"
               + "".join(f"{cell:<20}" for cell in cells))
 
 
