@@ -15,8 +15,10 @@ similar other events of the same layer (cosine) with the same label. Learned emb
     the end of the run (layer 0: at most buffer_size of its inputs, evenly spaced;
     layer 1: its layer-0 events' final-weights representations, normalised, the last
     buffer_size of them),
-  - each of them centred (less the mean of the layer's events), as
-    `streamer_core.retrieval.similar_events` ranks them,
+  - each of them centred (less the mean of the layer's events): the online
+    representations are L2-normalised and share a large direction (raw cosines 0.99 and
+    more); centring takes it away (it did not change the figures: the app ranks by the
+    plain cosine),
 compared with
   - random: a random vector per event (what chance gives with these labels),
   - histogram: a colour histogram (8 x 8 x 8 RGB bins) of the event's keyframe, the frame
@@ -44,7 +46,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from app.cli.model_setup import new_model, torch_threads  # noqa: E402
 from app.cli.pipeline import Segmenter  # noqa: E402
 from streamer_core.event_representations import read_representations  # noqa: E402
-from streamer_core.retrieval import centred, most_similar, precision_at_k  # noqa: E402
+from streamer_core.retrieval import most_similar, precision_at_k  # noqa: E402
 from streamer_core.sources import SyntheticSource, preprocess_frame  # noqa: E402
 from streamer_core.sources.scene_plan import PlanSettings  # noqa: E402
 
@@ -201,6 +203,12 @@ def cached_run(seed: int, seconds: float, cache: Path | None, threads: int) -> R
     if path is not None:
         run.save(path)
     return run
+
+
+def centred(vectors: np.ndarray) -> np.ndarray:
+    """The vectors [N, D] less their mean: the direction every event shares taken away."""
+    vectors = np.asarray(vectors, dtype=np.float64)
+    return vectors - vectors.mean(axis=0, keepdims=True)
 
 
 def embeddings(run: Run, chosen: np.ndarray, seed: int) -> dict[str, np.ndarray]:

@@ -1,10 +1,5 @@
 """Similar events: cosine similarity between event representations, and how well it
-retrieves events of the same kind (precision@k). Plain numpy, no torch, no I/O.
-
-A layer's representations share a large common direction (online, L2-normalised: their
-raw cosines are all 0.99 and more), so similar events are ranked by the cosine of the
-representations *centred* on the mean of the layer's events (`similar_events`), which
-the app's event memory and `streamer-studio similar` both use."""
+retrieves events of the same kind (precision@k). Plain numpy, no torch, no I/O."""
 
 from __future__ import annotations
 
@@ -33,19 +28,6 @@ def most_similar(query: np.ndarray, candidates: np.ndarray, k: int,
     order = np.argsort(-similarities, kind="stable")
     rows = [int(i) for i in order if i != exclude][:k]
     return [(row, float(similarities[row])) for row in rows]
-
-
-def centred(vectors: np.ndarray) -> np.ndarray:
-    """The vectors [N, D] less their mean: what tells them apart, without what they share."""
-    vectors = np.asarray(vectors, dtype=np.float64).reshape(len(vectors), -1)
-    return vectors - vectors.mean(axis=0, keepdims=True)
-
-
-def similar_events(vectors: np.ndarray, query: int, k: int) -> list[tuple[int, float]]:
-    """The k events most like event `query` among a layer's events so far (`vectors` [N, D],
-    the query's row included), best first, as (row, cosine of the centred vectors)."""
-    vectors = centred(vectors)
-    return most_similar(vectors[query], vectors, k, exclude=query)
 
 
 def precision_at_k(vectors: np.ndarray, labels: Sequence[object], k: int = 5) -> float:

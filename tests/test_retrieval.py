@@ -15,12 +15,7 @@ from streamer_core.event_representations import (
     read_representations,
     representation_table,
 )
-from streamer_core.retrieval import (
-    cosine_similarities,
-    most_similar,
-    precision_at_k,
-    similar_events,
-)
+from streamer_core.retrieval import cosine_similarities, most_similar, precision_at_k
 
 
 def test_most_similar_ranks_by_cosine_and_leaves_the_query_out():
@@ -37,24 +32,6 @@ def test_precision_at_k_counts_same_label_neighbours():
     assert precision_at_k(vectors, labels, k=1) == 1.0
     assert precision_at_k(vectors, ["a", "b", "a", "b", "c"], k=1) == 0.0
     assert np.isnan(precision_at_k(vectors, list("vwxyz"), k=1))
-
-
-def test_similar_events_see_past_the_direction_all_events_share():
-    # Like the online representations: a large direction every event shares, and a small
-    # part that tells its kind, whose size varies from event to event.
-    parts = {"a": [1, 0, 0], "b": [-1, 0, 0], "c": [0, 1, 0], "d": [0, -1, 0]}
-    labels, vectors = [], []
-    for size in (0.1, 1.0):
-        for label, part in parts.items():
-            labels.append(label)
-            vectors.append(np.r_[size * np.asarray(part), 10.0])
-    vectors = np.asarray(vectors) / np.linalg.norm(vectors, axis=1, keepdims=True)
-    assert cosine_similarities(vectors[0], vectors).min() > 0.99
-    # plain cosine: the events with a small part find each other, whatever their kind
-    assert precision_at_k(vectors, labels, k=1) == 0.5
-    for query, label in enumerate(labels):
-        (row, similarity), = similar_events(vectors, query, k=1)
-        assert labels[row] == label and row != query and similarity > 0.9
 
 
 def _doc(*layers: list[tuple[float, float]]) -> dict:

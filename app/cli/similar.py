@@ -9,7 +9,7 @@ import numpy as np
 
 from streamer_core.evaluation import HierarchyFormatError, check_hierarchy
 from streamer_core.event_representations import read_representations
-from streamer_core.retrieval import similar_events
+from streamer_core.retrieval import most_similar
 
 from .errors import EXIT_OK, CliError
 from .files import read_json
@@ -28,8 +28,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "similar", help="list the events most similar to one event",
         description="The k events of the same layer whose representations are most similar "
-                    "to the given event's (cosine of the representations centred on the "
-                    "mean of the layer's events), best first; the file must come from "
+                    "(cosine) to the given event's, best first; the file must come from "
                     "'segment --representations'. One line per event: layer, index, "
                     "start, end, similarity.")
     parser.add_argument("prediction", metavar="PRED.json")
@@ -61,13 +60,14 @@ def run(args: argparse.Namespace) -> int:
     if index >= len(events):
         raise CliError(f"layer {layer} has {len(events)} events (indexes 0 to "
                        f"{len(events) - 1}); there is no event {index}")
-    if events[index][2] is None:
+    query = events[index][2]
+    if query is None:
         raise CliError(f"event {layer}:{index} has no representation")
     rows = [i for i, (_, _, vector) in enumerate(events) if vector is not None]
     if len({len(events[i][2]) for i in rows}) > 1:
         raise CliError(f"the representations of layer {layer} differ in size")
     vectors = np.stack([events[i][2] for i in rows])
-    for row, similarity in similar_events(vectors, rows.index(index), args.k):
+    for row, similarity in most_similar(query, vectors, args.k, exclude=rows.index(index)):
         start, end, _ = events[rows[row]]
         print(f"{layer}\t{rows[row]}\t{start:.2f}\t{end:.2f}\t{similarity:.4f}")
     return EXIT_OK

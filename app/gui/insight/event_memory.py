@@ -3,8 +3,7 @@
 The learner thread turns the reports' representations into `RememberedEvent`s
 (`remembered_events`); `EventMemory` keeps the newest `per_layer` of each layer on the GUI
 thread and answers "which remembered events of this layer are most like this one"
-(cosine of the representations centred on the layer's mean, streamer_core.retrieval).
-The pictures are the keyframe store's. No Qt here.
+(cosine, streamer_core.retrieval). The pictures are the keyframe store's. No Qt here.
 """
 
 from __future__ import annotations
@@ -17,7 +16,7 @@ import numpy as np
 
 from streamer_core import LayerStep, StreamerModel
 from streamer_core.event_representations import as_vector
-from streamer_core.retrieval import similar_events
+from streamer_core.retrieval import most_similar
 
 DEFAULT_PER_LAYER = 4096
 """Events remembered per layer: 4096 x 256 floats is 4 MiB (hours of layer-0 events)"""
@@ -96,16 +95,13 @@ class EventMemory:
 
     def similar(self, query: RememberedEvent, k: int = 8
                 ) -> list[tuple[RememberedEvent, float]]:
-        """The k remembered events of the query's layer most similar to it, best first
-        (centred on the mean of the layer's remembered events)."""
+        """The k remembered events of the query's layer most similar to it, best first."""
         events = self.events(query.layer)
-        row = next((i for i, e in enumerate(events) if e is query), None)
-        if not events or (row is not None and len(events) == 1):
+        others = [i for i, e in enumerate(events) if e is not query]
+        if not others:
             return []
         matrix = self._matrices.get(query.layer)
         if matrix is None:
             matrix = self._matrices[query.layer] = np.stack([e.vector for e in events])
-        if row is None:  # not remembered (any more): compared all the same
-            matrix, row = np.vstack([matrix, query.vector]), len(events)
-        found = similar_events(matrix, row, k)
-        return [(events[i], similarity) for i, similarity in found]
+        found = most_similar(query.vector, matrix[others], k)
+        return [(events[others[row]], similarity) for row, similarity in found]
