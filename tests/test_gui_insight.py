@@ -18,7 +18,7 @@ from app.gui.insight.annotations import AnnotationMarks, marks_path
 from app.gui.insight.event_memory import EventMemory, RememberedEvent, remembered_events
 from app.gui.insight.event_memory_view import EventMemoryPanel
 from app.gui.insight.prediction_preview import PredictionPreview, surprise_overlay
-from app.gui.insight.prediction_view import PredictionView
+from app.gui.insight.prediction_view import PICTURE_PX, PredictionView
 from app.session.keyframes import Keyframe, KeyframeStore, encode_jpeg
 from streamer_core import LayerStep
 from streamer_core.evaluation import evaluate
@@ -230,6 +230,19 @@ def test_the_view_toggles_the_overlay(qtbot):
 
 
 # --- in the window -------------------------------------------------------------------------
+
+def test_the_window_with_every_dock_fits_a_1280_pixel_screen(qtbot, tmp_path):
+    window = open_window(qtbot, tmp_path, "synthetic:3")
+    window.resize(1280, 720)
+    qtbot.waitUntil(lambda: window.width() <= 1280, timeout=2000)  # it was 1326 at least
+    assert window.minimumSizeHint().width() <= 1280
+    view = window.insight.prediction
+    seen = torch.zeros(1, 3, 32, 32)
+    view.show_frame(PredictionPreview.frame(seen, seen, 1.0))
+    for label in (view.expected, view.seen):  # the pictures follow their (smaller) labels
+        assert label.width() < PICTURE_PX
+        assert label.pixmap().width() <= label.width()
+
 
 def quiet_window(qtbot, tmp_path):
     """The window once its model is built, its source stopped: the test feeds the history."""

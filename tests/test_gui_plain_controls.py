@@ -142,6 +142,14 @@ def test_advanced_is_closed_and_lists_only_the_modes_fields(panel):
     assert [k.layers for k in panel.knobs] == ["All layers"]
 
 
+def test_the_open_advanced_section_fits_the_panel_at_its_narrowest(panel, qtbot):
+    panel.resize(panel.minimumWidth(), 600)  # the Controls dock as a 1280x720 window has it
+    panel.advanced.button.click()
+    body = panel.widget()
+    qtbot.waitUntil(lambda: body.width() >= body.sizeHint().width(), timeout=2000)
+    assert panel.viewport().width() >= body.sizeHint().width()  # Connect and Stop were cut
+
+
 def test_every_field_has_a_one_sentence_tooltip(panel):
     for name, editor in panel.editors.items():
         tip = editor.toolTip()

@@ -3,14 +3,17 @@ the surprise as a heat overlay that can be switched off."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
-from PySide6.QtGui import QPixmap
-from PySide6.QtWidgets import QCheckBox, QGridLayout, QLabel, QWidget
+from PySide6.QtCore import QSize, Qt
+from PySide6.QtGui import QPixmap, QResizeEvent
+from PySide6.QtWidgets import QCheckBox, QGridLayout, QLabel, QSizePolicy, QWidget
 
 from ..live.keyframe_views import rgb_qimage
 from .prediction_preview import PredictionFrame, surprise_overlay
 
 PICTURE_PX = 192
+"""The pictures' size where the dock has room"""
+SMALLEST_PICTURE_PX = 128
+"""... and on a small screen: two of these keep the window inside 1280 pixels"""
 
 
 class PredictionView(QWidget):
@@ -40,10 +43,21 @@ class PredictionView(QWidget):
     @staticmethod
     def _picture() -> QLabel:
         label = QLabel()
-        label.setFixedSize(PICTURE_PX, PICTURE_PX)
+        label.setMinimumSize(SMALLEST_PICTURE_PX, SMALLEST_PICTURE_PX)
+        label.setMaximumSize(PICTURE_PX, PICTURE_PX)
+        label.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Preferred)
         label.setAlignment(Qt.AlignmentFlag.AlignCenter)
         label.setStyleSheet("background: #1e1f22;")
         return label
+
+    def sizeHint(self) -> QSize:  # noqa: N802 (Qt's name)
+        """Room for both pictures at full size when the dock can give it."""
+        hint = super().sizeHint()
+        return hint.expandedTo(QSize(2 * PICTURE_PX + 20, hint.height()))
+
+    def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802 (Qt's name)
+        super().resizeEvent(event)
+        self._draw()  # the pictures follow their labels' size
 
     def show_frame(self, frame: PredictionFrame) -> None:
         self.frame = frame
@@ -62,7 +76,7 @@ class PredictionView(QWidget):
             else frame.seen
         for label, rgb in ((self.expected, frame.expected), (self.seen, seen)):
             label.setPixmap(QPixmap.fromImage(rgb_qimage(rgb)).scaled(
-                PICTURE_PX, PICTURE_PX, Qt.AspectRatioMode.KeepAspectRatio,
+                label.size(), Qt.AspectRatioMode.KeepAspectRatio,
                 Qt.TransformationMode.SmoothTransformation))
         self.caption.setText(f"at {frame.time:.1f} s · prediction error (MSE) "
                              f"{frame.error:.3f}")

@@ -178,6 +178,7 @@ class ControlsPanel(QScrollArea):
         self.setWidget(body)
         self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.advanced.set_open(True)  # wide enough for the open section too
+        self.advanced.updateGeometry()  # else the column keeps the closed section's size
         self.setMinimumWidth(body.sizeHint().width() + self.verticalScrollBar().sizeHint().width()
                              + 4)
         self.advanced.set_open(False)
