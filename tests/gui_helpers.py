@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import time
 from dataclasses import replace
 from pathlib import Path
@@ -51,3 +52,44 @@ def choose(controls, name: str, value: str) -> None:
     """Picks `value` in the controls panel's list for setting `name`, as a user would."""
     box = controls.editors[name]
     box.setCurrentIndex(box.findData(value))
+
+
+def quiesce(qtbot, window: MainWindow) -> None:
+    """No input reaches the learner after this, whatever the machine's load: the source is
+    stopped, its reader threads have ended (no snippet can be handed over any more), and a
+    request queued behind the last wake-up they sent has come back (every step they asked
+    for has landed in the history). Start plays the source again."""
+    readers = window.sources.threads()
+    window.sources.stop()
+    qtbot.waitUntil(lambda: not any(t.isRunning() for t in readers), timeout=SLOW)
+    with qtbot.waitSignal(window.learner.hierarchy_ready, timeout=SLOW):
+        window.learner.requests.hierarchy.emit("quiesce", "")
+    assert window.snippets.peek() is None
+
+
+class _WatchedFlag(threading.Event):
+    """A capture worker's pause flag that notes when the reader's loop saw it set."""
+
+    def __init__(self, was_set: bool):
+        super().__init__()
+        self.seen_set = threading.Event()
+        if was_set:
+            self.set()
+
+    def is_set(self) -> bool:
+        value = super().is_set()
+        if value:
+            self.seen_set.set()
+        return value
+
+
+def pause_and_wait_for_the_reader(qtbot, window: MainWindow) -> None:
+    """Pause, then wait until the reader's loop has seen it and the frame it was handling
+    when Pause came has been shown: from here on a frame shown is a frame read while
+    paused (a fixed wait raced a reader slowed down by a loaded machine)."""
+    worker = window.sources.capture[1]
+    flag = _WatchedFlag(worker._paused.is_set())
+    worker._paused = flag
+    window.action_pause.trigger()
+    qtbot.waitUntil(flag.seen_set.is_set, timeout=SLOW)
+    qtbot.waitUntil(lambda: window.sources.display.peek() is None, timeout=SLOW)

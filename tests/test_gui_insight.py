@@ -8,7 +8,7 @@ import json
 import numpy as np
 import pytest
 import torch
-from gui_helpers import SLOW, open_window
+from gui_helpers import SLOW, open_window, quiesce
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QStyle
 
@@ -248,14 +248,7 @@ def quiet_window(qtbot, tmp_path):
     """The window once its model is built, its source stopped: the test feeds the history."""
     window = open_window(qtbot, tmp_path, "synthetic:3")
     qtbot.waitUntil(lambda: window.session.num_layers >= 1, timeout=SLOW)
-    window.sources.stop()
-
-    def settled() -> bool:  # the step in flight and the one in the mailbox have landed
-        before = window.session.total_steps
-        qtbot.wait(700)
-        return window.session.total_steps == before
-
-    qtbot.waitUntil(settled, timeout=30_000)
+    quiesce(qtbot, window)
     window.history.clear()
     return window
 
