@@ -1,7 +1,7 @@
 """Retrieval benchmark: do the learned event representations find events of the same kind?
 
-    python benchmarks/retrieval.py --seconds 600 --seeds 0 1 2 --cache runs/   # 3 x 12 min
-    python benchmarks/retrieval.py --seconds 600 --seeds 0 1 2 --cache runs/   # again: seconds
+    python benchmarks/retrieval.py --seeds 0 1 2 --cache runs/   # 3 x 600 s: 3 x 12 min
+    python benchmarks/retrieval.py --seeds 0 1 2 --cache runs/ --markdown   # again: seconds
 
 For each seed, a model learns from scratch (the `live` preset, online, as in the app) on a
 synthetic stream whose scenes are short, so that rooms recur within the run. Every event
@@ -261,34 +261,38 @@ def neighbour_gap(vectors: np.ndarray, middles: np.ndarray) -> float:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--seconds", type=float, default=90.0,
-                        help="length of each stream (default 90)")
+    parser.add_argument("--seconds", type=float, default=600.0,
+                        help="length of each stream (default 600: each room comes back 4 "
+                             "to 6 times, 30-40 layer-1 events)")
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     parser.add_argument("--threads", type=int, default=1, help="torch threads per seed")
     parser.add_argument("--cache", type=Path, default=None, metavar="DIR",
                         help="keep each seed's run here (seedS_SECONDSs.npz) and score it "
                              "from there next time, without learning again")
     parser.add_argument("--per-seed", action="store_true", help="a table per seed too")
+    parser.add_argument("--markdown", action="store_true", help="tables in Markdown")
     args = parser.parse_args()
     per_seed = {}
     for seed in args.seeds:  # one at a time: a learning run is CPU-bound
         per_seed[seed] = score_run(cached_run(seed, args.seconds, args.cache, args.threads),
                                    seed)
         if args.per_seed:
-            print_table(f"precision@{K}, seed {seed}", [per_seed[seed]])
+            print_table(f"precision@{K}, seed {seed}", [per_seed[seed]],
+                        markdown=args.markdown)
     title = (f"{len(args.seeds)} seeds ({' '.join(map(str, args.seeds))}) x {args.seconds:g} s; "
              "mean (min-max) over seeds")
-    print_table(f"precision@{K}, same label, live preset; {title}", list(per_seed.values()))
+    print_table(f"precision@{K}, same label, live preset; {title}", list(per_seed.values()),
+                markdown=args.markdown)
     print_table(f"median seconds between an event and its {K} nearest; {title}",
-                list(per_seed.values()), prefix="gap ")
+                list(per_seed.values()), prefix="gap ", markdown=args.markdown)
     return 0
 
 
-def print_table(title: str, per_seed: list[dict], prefix: str = "") -> None:
+def print_table(title: str, per_seed: list[dict], prefix: str = "",
+                markdown: bool = False) -> None:
     """One row per task, one column per embedding (the figures `prefix + name`)."""
-    print(title)
-    print(f"{'layer':<6}{'label':<15}{'events':<13}{'recurring':<13}"
-          + "".join(f"{name:<20}" for name in EMBEDDINGS))
+    header = ["layer", "label", "events", "recurring", *EMBEDDINGS]
+    lines = [header]
     tasks = TASKS if not prefix else [(0, "object shape"), (1, "room")]  # one row a layer
     for task in tasks:
         rows = [scores[task] for scores in per_seed]
@@ -300,10 +304,21 @@ def print_table(title: str, per_seed: list[dict], prefix: str = "") -> None:
             cells.append("n/a" if not len(values) else f"{values.mean():.{digits}f}"
                          if len(values) == 1 else f"{values.mean():.{digits}f} "
                          f"({values.min():.{digits}f}-{values.max():.{digits}f})")
-        events = "/".join(str(r["events"]) for r in rows)
-        recurring = "/".join(str(r["recurring"]) for r in rows)
-        print(f"{task[0]:<6}{task[1] if not prefix else '':<15}{events:<13}{recurring:<13}"
-              + "".join(f"{cell:<20}" for cell in cells))
+        lines.append([str(task[0]), task[1], "/".join(str(r["events"]) for r in rows),
+                      "/".join(str(r["recurring"]) for r in rows), *cells])
+    if prefix:  # the neighbours' distance in time does not depend on the labels
+        lines = [line[:1] + line[2:3] + line[4:] for line in lines]
+    print(title)
+    for number, line in enumerate(lines):
+        if markdown:
+            print("| " + " | ".join(line) + " |")
+            if number == 0:
+                print("|" + "---|" * len(line))
+        else:
+            widths = [6, 13] if prefix else [6, 15, 13, 13]
+            print("".join(f"{cell:<{widths[i] if i < len(widths) else 20}}"
+                          for i, cell in enumerate(line)))
+    print()
 
 
 if __name__ == "__main__":
