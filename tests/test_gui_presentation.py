@@ -3,6 +3,7 @@ window state in the settings file that is damaged (issue 16, case 6)."""
 
 from __future__ import annotations
 
+import pytest
 from gui_helpers import open_window
 from PySide6.QtCore import QByteArray, QSettings, Qt
 from PySide6.QtGui import QKeySequence
@@ -69,13 +70,18 @@ def test_presentation_rows_name_the_current_event_and_hide_the_curves(qtbot):
     timeline.show()
     timeline.refresh()
     assert all(row.plot.isVisible() for row in timeline.rows)
+    desk_title = timeline.rows[-1].plot.getAxis("bottom").label.boundingRect().height()
     timeline.set_look(large=True, curves=False)
     assert not any(row.plot.isVisible() for row in timeline.rows)
+    title = timeline.rows[-1].band.getAxis("bottom").label  # the time axis's, under the bands
+    assert title.boundingRect().height() >= 1.5 * desk_title  # read from the back, as the ticks
     # Layer 0's boundaries at steps 0, 7, ... 35: its 7th event, open since 17.5 s.
     assert "event 7" in timeline.rows[0].label.text and "2 s" in timeline.rows[0].label.text
     assert "each row is a layer" in timeline.legend.text()
     timeline.set_look(large=False, curves=True)
     assert all(row.plot.isVisible() for row in timeline.rows)
+    assert timeline.rows[-1].plot.getAxis("bottom").label.boundingRect().height() \
+        == pytest.approx(desk_title)
     assert "signal" in timeline.legend.text()
 
 

@@ -202,9 +202,10 @@ class LayerRow:
         self.plot.showAxis("bottom", show and self.curves)
         self.band.showAxis("bottom", show and not self.curves)
         axis = self.plot.getAxis("bottom") if self.curves else self.band.getAxis("bottom")
-        if show:
+        if show:  # the title as large as the ticks: an audience reads it from the back
+            size = QFont().pointSizeF() * (LARGE if self.large else 1.0)
             axis.setLabel("seconds of video" if self.large else "model time: inputs × snippet",
-                          units="s")
+                          units="s", **{"font-size": f"{size:g}pt"})
 
     def _brush(self, event: int) -> QBrush:
         brush = self._brushes.get(event)
