@@ -231,11 +231,15 @@ def test_the_view_toggles_the_overlay(qtbot):
 
 # --- in the window -------------------------------------------------------------------------
 
-def test_the_window_with_every_dock_fits_a_1280_pixel_screen(qtbot, tmp_path):
+def test_the_window_with_every_dock_fits_a_1280x720_screen(qtbot, tmp_path):
     window = open_window(qtbot, tmp_path, "synthetic:3")
     window.resize(1280, 720)
     qtbot.waitUntil(lambda: window.width() <= 1280, timeout=2000)  # it was 1326 at least
     assert window.minimumSizeHint().width() <= 1280
+    controls = window.controls  # the plain controls in sight, the insight docks beside them
+    for plain in (controls.sliders[-1], controls.slider_words[-1]):
+        bottom = plain.mapTo(controls.viewport(), plain.rect().bottomLeft()).y()
+        assert 0 < bottom <= controls.viewport().height()
     view = window.insight.prediction
     seen = torch.zeros(1, 3, 32, 32)
     view.show_frame(PredictionPreview.frame(seen, seen, 1.0))

@@ -45,8 +45,10 @@ class ModelInsight(QObject):
         area = Qt.DockWidgetArea
         self.prediction_dock = self._dock("Prediction", self.prediction, area.LeftDockWidgetArea)
         self.memory_dock = self._dock("Event memory", self.memory, area.LeftDockWidgetArea)
+        # Left, under the event memory: the right column keeps the Controls' plain part in
+        # sight on a 1280x720 screen.
         self.annotation_dock = self._dock("Your marks", self.annotation,
-                                          area.RightDockWidgetArea)
+                                          area.LeftDockWidgetArea)
         self._build_actions()
 
         self.annotation.mark_requested.connect(self.mark)
