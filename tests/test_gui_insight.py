@@ -13,7 +13,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QStyle
 
 from app.gui.controllers.session_history import SessionHistory
-from app.gui.insight.annotation_view import AnnotationPanel
+from app.gui.insight.annotation_view import ROWS_SHOWN, AnnotationPanel
 from app.gui.insight.annotations import AnnotationMarks, marks_path
 from app.gui.insight.event_memory import EventMemory, RememberedEvent, remembered_events
 from app.gui.insight.event_memory_view import EventMemoryPanel
@@ -101,7 +101,7 @@ def test_the_panel_table_fits_a_narrow_dock_with_every_column_readable(qtbot):
     history = history_with({0: [10.0], 1: [10.0]}, until=20.0)
     panel = AnnotationPanel(marks_at(history, [10.0]))
     qtbot.addWidget(panel)
-    panel.resize(panel.minimumSizeHint().width(), 300)  # the Your marks dock at its narrowest
+    panel.resize(panel.minimumSizeHint().width(), 600)  # the Your marks dock at its narrowest
     panel.show()
     table, header = panel.table, panel.table.horizontalHeader()
     qtbot.waitUntil(lambda: header.length() <= table.viewport().width(), timeout=2000)
@@ -112,6 +112,8 @@ def test_the_panel_table_fits_a_narrow_dock_with_every_column_readable(qtbot):
         title = table.horizontalHeaderItem(column).text()  # not elided
         assert header.sectionSize(column) >= header.fontMetrics().horizontalAdvance(title) \
             + 2 * header.style().pixelMetric(QStyle.PixelMetric.PM_HeaderMargin)
+    rows = table.verticalHeader().defaultSectionSize()  # and no taller than a few layers
+    assert table.height() <= header.height() + ROWS_SHOWN * rows + 2 * table.frameWidth()
 
 
 # --- event memory --------------------------------------------------------------------------

@@ -25,6 +25,8 @@ LABEL_COLUMN = 72
 COLUMNS = ("Layer", "F1", "Precision", "Recall", "Matched")
 TITLE_MARGIN = 12
 """Pixels a column needs beside its title's text (the header's padding)"""
+ROWS_SHOWN = 4
+"""Layers the table has room for before it scrolls"""
 
 
 class AnnotationPanel(QWidget):
@@ -54,6 +56,10 @@ class AnnotationPanel(QWidget):
         # ... and the dock no narrower than every title, read in full
         titles = sum(header.fontMetrics().horizontalAdvance(t) + TITLE_MARGIN for t in COLUMNS)
         self.table.setMinimumWidth(titles + 2 * self.table.frameWidth())
+        # A row per layer: no taller than a few, so the docks above keep the room
+        rows = ROWS_SHOWN * self.table.verticalHeader().defaultSectionSize()
+        self.table.setMaximumHeight(header.sizeHint().height() + rows
+                                    + 2 * self.table.frameWidth())
         note = QLabel(f"<span style='color:gray'>Boundaries within ±{marks.tolerance:g} s of "
                       "a mark agree with it, one to one; counted from your first mark.</span>")
         note.setWordWrap(True)
@@ -65,8 +71,9 @@ class AnnotationPanel(QWidget):
         box.setContentsMargins(6, 4, 6, 4)
         box.addLayout(buttons)
         box.addWidget(self.count)
-        box.addWidget(self.table, 1)
+        box.addWidget(self.table)
         box.addWidget(note)
+        box.addStretch(1)
         self.mark_button.clicked.connect(self.mark_requested)
         self.undo_button.clicked.connect(self.undo_requested)
         self._shown: tuple | None = None
