@@ -75,6 +75,7 @@ def test_presentation_rows_name_the_current_event_and_hide_the_curves(qtbot):
     assert not any(row.plot.isVisible() for row in timeline.rows)
     title = timeline.rows[-1].band.getAxis("bottom").label  # the time axis's, under the bands
     assert title.boundingRect().height() >= 1.5 * desk_title  # read from the back, as the ticks
+    assert "color" in timeline.rows[-1].band.getAxis("bottom").labelStyle  # not black on dark
     # Layer 0's boundaries at steps 0, 7, ... 35: its 7th event, open since 17.5 s.
     assert "event 7" in timeline.rows[0].label.text and "2 s" in timeline.rows[0].label.text
     assert "each row is a layer" in timeline.legend.text()

@@ -204,8 +204,11 @@ class LayerRow:
         axis = self.plot.getAxis("bottom") if self.curves else self.band.getAxis("bottom")
         if show:  # the title as large as the ticks: an audience reads it from the back
             size = QFont().pointSizeF() * (LARGE if self.large else 1.0)
-            axis.setLabel("seconds of video" if self.large else "model time: inputs × snippet",
-                          units="s", **{"font-size": f"{size:g}pt"})
+            style = {**axis.labelStyle, "font-size": f"{size:g}pt"}  # keeps its colour
+            if self.large:
+                axis.setLabel("seconds of video", **style)
+            else:
+                axis.setLabel("model time: inputs × snippet", units="s", **style)
 
     def _brush(self, event: int) -> QBrush:
         brush = self._brushes.get(event)
