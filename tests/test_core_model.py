@@ -79,7 +79,7 @@ def test_the_base_clock_updates_every_n_layer0_losses_however_many_layers():
 
 @pytest.mark.parametrize("fast_path", [False, True])
 def test_keep_events_carries_upper_events_across_an_update(fast_path):
-    frames = scene_frames(30, scene_length=2)
+    frames = scene_frames(24, scene_length=2)  # 8 updates, 14 inputs of layer 1
 
     def upper_inputs(keep_events):
         model, _ = small_model(evolve_every=2, demarcation_mode="fixed", loss_threshold=2.0,

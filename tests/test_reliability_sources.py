@@ -22,8 +22,8 @@ def _last_step(window) -> int:
 
 
 def test_a_lost_camera_is_retried_and_learning_resumes_with_the_same_model(qtbot, tmp_path):
-    port = free_port()
-    server = MjpegServer(frames=100_000, fps=15.0, port=port).__enter__()
+    server = MjpegServer(frames=100_000, fps=15.0).__enter__()
+    port = server.port  # bound now: no gap in which another process could take it
     try:
         window = open_window(qtbot, tmp_path, server.url)
         window.sources.delays = SHORT_DELAYS
