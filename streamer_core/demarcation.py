@@ -82,7 +82,7 @@ class EventDemarcation:
     All four: no boundary while fewer than `min_window` values are stored (the first
     value after a reset is never one), and none within `min_event_length` inputs of
     the previous boundary or of the reset (the refractory period: an event lasts at
-    least that many inputs).
+    least that many inputs), unless the caller says the change is `urgent`.
     """
 
     def __init__(self, dem_mode: str, dist_mode: str, threshold: float = 0.25,
@@ -136,12 +136,15 @@ class EventDemarcation:
         return max(threshold - value if self.dist_mode == SIMILARITY else value - threshold,
                    0.0)
 
-    def __call__(self, value: float, regions: Sequence[float] | None = None) -> bool:
-        """`regions`: the signal per cell of the image, used by `change` (see above)."""
+    def __call__(self, value: float, regions: Sequence[float] | None = None,
+                 urgent: bool = False) -> bool:
+        """`regions`: the signal per cell of the image, used by `change` (see above).
+        `urgent` (peak modes): the caller knows this change ends more than this layer's
+        event (a new scene, see escalation); the refractory period does not hold it back."""
         self.last_surprise = 0.0
         self.last_value = value
         if self.dem_mode in PEAK_MODES:
-            return self._peak(value, regions)
+            return self._peak(value, regions, urgent)
 
         if self.dem_mode == FIXED:
             self.last_threshold = self.threshold
@@ -184,7 +187,7 @@ class EventDemarcation:
         """The value z scales on the surprising side of the centre."""
         return centre - z * scale if self.dist_mode == SIMILARITY else centre + z * scale
 
-    def _peak(self, value: float, regions: Sequence[float] | None) -> bool:
+    def _peak(self, value: float, regions: Sequence[float] | None, urgent: bool) -> bool:
         self.since_boundary += 1
         if self.dem_mode == CHANGE:  # what the window holds: steps, not values
             current = value if regions is None else np.asarray(regions, dtype=np.float64)
@@ -224,7 +227,7 @@ class EventDemarcation:
                 self.window.append(sample)
                 return False
             surprising = self._crosses(value, self.last_threshold)
-        boundary = surprising and self.since_boundary >= self.min_event_length
+        boundary = surprising and (self.since_boundary >= self.min_event_length or urgent)
         self.window.append(sample)
         if boundary:
             self.since_boundary = 0

@@ -30,8 +30,9 @@ UPPER_MODES = (OWN, ESCALATE)
 signal) or `escalate` (from the surprise of the layer below's boundaries)"""
 ESCALATION_WINDOW = 40
 """Recent boundaries of a layer that the split looks at"""
-MIN_BOUNDARIES = 3
-"""Boundaries a layer needs before one of them can escalate"""
+MIN_BOUNDARIES = 2
+"""Boundaries a layer needs before one of them can escalate: with two, the second escalates
+if it is `ratio` times the first (a session's first scene change often comes that early)"""
 MIN_SURPRISE = 1e-6
 """Surprises are compared as logarithms: a boundary that surprised nobody counts as this"""
 
@@ -79,8 +80,17 @@ class Escalation:
         """Records the surprise of a boundary just marked."""
         surprise = max(float(surprise), MIN_SURPRISE)
         self.surprises.append(surprise)
-        level = (split_level(self.surprises, self.ratio)
-                 if len(self.surprises) >= MIN_BOUNDARIES else None)
+        return self._arrival(surprise, self.surprises)
+
+    def escalates(self, surprise: float) -> bool:
+        """Whether a boundary with this surprise would escalate now (nothing recorded)."""
+        surprise = max(float(surprise), MIN_SURPRISE)
+        window = self.surprises.maxlen or 0
+        return self._arrival(surprise, [*self.surprises, surprise][-window:]).escalated
+
+    def _arrival(self, surprise: float, recent: Iterable[float]) -> Arrival:
+        recent = list(recent)
+        level = split_level(recent, self.ratio) if len(recent) >= MIN_BOUNDARIES else None
         return Arrival(surprise, level is not None and surprise >= level, level)
 
     def reset(self) -> None:

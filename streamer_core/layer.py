@@ -284,17 +284,27 @@ class StreamerLayer(nn.Module):
         if self._escalating(arrival):
             report, surprise = self._escalated_report(arrival, step, time), arrival.surprise
         else:
-            boundary = self.demarcation(signal, regions)
+            picture = self._reads_features and self.context.dim() == 4
+            # Something new in view and a new scene are both new features; what tells
+            # them apart is how much of the picture changed.
+            picture_surprise = (self.picture_step or 0.0) if picture else None
+            boundary = self.demarcation(signal, regions,
+                                        urgent=self._new_scene(picture_surprise))
             report = LayerStep(self.layer_num, step, time, self.demarcation.last_value,
                                self.demarcation.last_threshold, boundary)
-            surprise = self.demarcation.last_surprise
-            if self._reads_features and self.context.dim() == 4:
-                # Something new in view and a new scene are both new features; what
-                # tells them apart is how much of the picture changed.
-                surprise = self.picture_step or 0.0
+            surprise = (self.demarcation.last_surprise if picture_surprise is None
+                        else picture_surprise)
         if self.args.force_fixed_buffer and self.buffer.counter >= self.buffer.buffer_size:
             report.boundary = True
         return report, surprise
+
+    def _new_scene(self, picture_surprise: float | None) -> bool:
+        """Whether this input's change would end the event of the layer above. Such a
+        change is not held back by min_event_length: a cut that shows over two inputs
+        (the first one, half changed, already a boundary) still reaches the layer above."""
+        return (picture_surprise is not None and self.above is not None
+                and self.args.upper_demarcation == ESCALATE
+                and self.escalation.escalates(picture_surprise))
 
     def _record_boundary(self, time: float, surprise: float) -> Arrival:
         """Notes a boundary of this layer; returns what it tells the layer above."""

@@ -87,6 +87,22 @@ def test_refractory_period_spaces_boundaries_by_min_event_length():
                                                          False, True]
 
 
+def test_an_urgent_change_is_not_held_back_by_the_refractory_period():
+    # A cut that shows over two inputs: the first (half changed) is already a boundary;
+    # the second, the new scene itself, must still end an event (the layer above's).
+    dem = EventDemarcation("change", "similarity", z_threshold=2.0, min_event_length=4,
+                           min_window=5)
+    feed(dem, [0.5, 0.51, 0.5, 0.49, 0.5, 0.51, 0.5])
+    assert dem(0.3)  # the first half of the cut
+    assert not dem(0.9)  # the rest, within the refractory period
+    dem2 = EventDemarcation("change", "similarity", z_threshold=2.0, min_event_length=4,
+                            min_window=5)
+    feed(dem2, [0.5, 0.51, 0.5, 0.49, 0.5, 0.51, 0.5])
+    assert dem2(0.3)
+    assert dem2(0.9, urgent=True)
+    assert not dem2(0.9, urgent=True)  # urgent waives the wait, not the limit
+
+
 def test_refractory_period_also_counts_from_the_reset():
     dem = EventDemarcation("robust", "distance", z_threshold=0.5, min_event_length=3,
                            min_window=1)

@@ -28,14 +28,35 @@ def test_split_level_needs_classes_at_least_ratio_apart():
 
 def test_a_boundary_escalates_when_it_is_in_the_upper_class():
     escalation = Escalation(ratio=2.0)
-    early = [escalation(s) for s in [20.0, 200.0][:MIN_BOUNDARIES - 1]]
+    early = [escalation(s) for s in [20.0, 200.0, 400.0][:MIN_BOUNDARIES - 1]]
     assert not any(a.escalated for a in early)  # too few boundaries to tell classes apart
     for surprise in [15.0, 25.0, 18.0]:
         assert not escalation(surprise).escalated  # like most of the recent ones
     big = escalation(300.0)
     assert big.escalated and big.surprise == 300.0
-    assert 25.0 < big.level <= 200.0
+    assert 25.0 < big.level <= 300.0
     assert not escalation(22.0).escalated
+
+
+def test_the_second_boundary_escalates_when_it_is_ratio_times_the_first():
+    # A session's first scene change often comes after a single ordinary boundary.
+    escalation = Escalation(ratio=3.0)
+    assert not escalation(0.02).escalated
+    assert escalation(0.5).escalated
+    again = Escalation(ratio=3.0)
+    again(0.02)
+    assert not again(0.05).escalated  # 2.5 times: one class
+
+
+def test_asking_whether_a_surprise_escalates_records_nothing():
+    escalation = Escalation(ratio=3.0, window=4)
+    for surprise in [1.0, 1.2, 0.9, 1.1]:
+        escalation(surprise)
+    before = escalation.state()
+    assert escalation.escalates(10.0) and not escalation.escalates(1.3)
+    assert escalation.state() == before
+    # It answers as recording would, over the same window (the oldest value drops out).
+    assert escalation.escalates(10.0) == escalation(10.0).escalated
 
 
 def test_no_surprise_counts_as_the_least_one():
