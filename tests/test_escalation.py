@@ -200,3 +200,34 @@ def test_the_least_value_of_the_upper_class_escalates_exactly():
         escalation(surprise)
     arrival = escalation(least)
     assert arrival.level == least and arrival.escalated
+
+
+def _cut_over_two_inputs() -> list[torch.Tensor]:
+    """A calm room where small things come and go, then a cut that shows over two inputs:
+    half of the picture first, the rest one input later."""
+    g = torch.Generator().manual_seed(3)
+    room, other = torch.rand(1, 3, 8, 8, generator=g), torch.rand(1, 3, 8, 8, generator=g)
+    room, other = (torch.nn.functional.interpolate(p, size=128, mode="nearest") * 2 - 1
+                   for p in (room, other))
+    frames = []
+    for t in range(40):
+        frame = room + 0.01 * torch.randn(1, 3, 128, 128, generator=g)
+        if (t // 6) % 2 == 1:  # a small thing in view every other 6 inputs
+            frame[..., 60:76, 60:76] = 1.0
+        frames.append(frame.clamp(-1, 1))
+    half = room.clone()
+    half[..., :, :64] = other[..., :, :64]
+    return frames + [half] + [other.clone() for _ in range(6)]
+
+
+def test_a_cut_over_two_inputs_still_reaches_the_layer_above():
+    model, optimizer = small_model(
+        seed=0, optimize_every=10_000, init_layers=2, evolve_every=1000,
+        demarcation_mode="change", signal_space="features", signal_regions=8,
+        z_threshold=2.0, min_event_length=4, min_window=5, window_size=40,
+        upper_demarcation="escalate", escalation_ratio=3.0)
+    reports = run(model, optimizer, _cut_over_two_inputs())
+    layer0 = [r.step for r in reports if r.layer == 0 and r.boundary]
+    layer1 = [r.step for r in reports if r.layer == 1 and r.boundary]
+    assert 40 in layer0 and 41 in layer0  # the half cut, then the rest of it at once
+    assert 41 in layer1 and set(layer1) <= set(layer0)
