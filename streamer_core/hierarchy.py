@@ -14,7 +14,8 @@ def layer_colour(layer: int, event: int) -> str:
 
 def hierarchy_json(hierarchy: dict, file: str, duration: float,
                    file_type: str = "video/mp4") -> dict:
-    """`hierarchy` is StreamerModel.extract_rep(): {"boundaries": {layer: [seconds]}}.
+    """`hierarchy` is {"boundaries": {layer: [seconds]}}, as StreamerModel.event_boundaries()
+    gives them (extract_rep's upper layers end at layer 0's last boundary: a boundary more).
 
     Every layer covers the whole stream: the event still open at `duration` is written
     too (the reference drops it), so a stream without any boundary is one event."""

@@ -187,6 +187,14 @@ class StreamerModel(nn.Module):
                 layer_bounds.append(bounds[0][-1])
         return hierarchy
 
+    def event_boundaries(self) -> dict[int, list[float]]:
+        """Each layer's boundary times as it marked them (seconds, from 0). Unlike
+        extract_rep (the reference's), upper layers are not closed at layer 0's last
+        boundary: the export writes each layer's open event up to the stream's end
+        instead, and closing it there too would add a boundary nobody marked."""
+        return {layer.layer_num: [float(t) for t in layer.hierarchy_boundaries]
+                for layer in self.layers()}
+
     def reset_model(self) -> None:
         self.streamer.reset_layer()
         self.base_counter = 0

@@ -25,3 +25,19 @@ def test_the_event_open_at_the_end_is_written():
 def test_a_boundary_at_the_end_adds_no_empty_event():
     doc = hierarchy_json({"boundaries": {0: [0, 5.0]}}, file="f", duration=5.0)
     assert [(a["start"], a["end"]) for a in doc["layers"][0]["annots"]] == [(0.0, 5.0)]
+
+
+def test_an_upper_layer_is_not_cut_where_layer_0_last_ended():
+    # The reference closes upper layers at layer 0's last boundary (extract_rep keeps that,
+    # for parity); the export writes the open event instead, so it must not add that one.
+    from core_helpers import small_model
+
+    model, _ = small_model(init_layers=2)
+    base, upper = model.layers()
+    base.hierarchy_boundaries = [0, 2.0, 4.0, 6.5]
+    upper.hierarchy_boundaries = [0, 4.0]
+    assert model.extract_rep()["boundaries"][1] == [0, 4.0, 6.5]  # the reference's
+    doc = hierarchy_json({"boundaries": model.event_boundaries()}, file="f", duration=8.0)
+    assert layer_boundaries(doc, 1) == [4.0]
+    assert [(a["start"], a["end"]) for a in doc["layers"][1]["annots"]] == [(0.0, 4.0),
+                                                                           (4.0, 8.0)]

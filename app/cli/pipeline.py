@@ -155,7 +155,8 @@ class Segmenter:
             self.progress.update(*args)
 
     def hierarchy(self, file: str) -> dict:
-        doc = hierarchy_json(self.model.extract_rep(), file=file, duration=self.seconds)
+        doc = hierarchy_json({"boundaries": self.model.event_boundaries()}, file=file,
+                             duration=self.seconds)
         if self.representations is not None:
             add_representations(doc, self.representations.per_layer(self.model))
         return doc

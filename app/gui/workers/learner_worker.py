@@ -189,8 +189,7 @@ class LearnerWorker(QObject):
         if reason != "new":
             self.recorder = None  # a recorded session is one model's: the app starts another
         self.snippets.clear()
-        boundaries = {layer.layer_num: [float(t) for t in layer.hierarchy_boundaries]
-                      for layer in model.layers()}
+        boundaries = model.event_boundaries()
         self.keyframes.restart({layer: (len(times) - 1, times[-1])
                                 for layer, times in boundaries.items()})
         self.model_ready.emit(ModelInfo(
@@ -332,7 +331,8 @@ class LearnerWorker(QObject):
             self.failed.emit("Not exported", "There is no model yet.")
             return None
         duration = self.model.base_counter * self.model.args.snippet_size
-        return hierarchy_json(self.model.extract_rep(), file=file_name, duration=duration)
+        return hierarchy_json({"boundaries": self.model.event_boundaries()},
+                              file=file_name, duration=duration)
 
     @Slot(str, str)
     def send_hierarchy(self, tag: str, file_name: str) -> None:
