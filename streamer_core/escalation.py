@@ -76,22 +76,24 @@ class Escalation:
         self.ratio = ratio
         self.surprises: deque[float] = deque(maxlen=window)
 
-    def __call__(self, surprise: float) -> Arrival:
-        """Records the surprise of a boundary just marked."""
+    def __call__(self, surprise: float, least: float = 0.0) -> Arrival:
+        """Records the surprise of a boundary just marked. `least`: a surprise below it
+        never escalates, however the classes fall (while a session has marked only a
+        few boundaries, ordinary ones can form an upper class)."""
         surprise = max(float(surprise), MIN_SURPRISE)
         self.surprises.append(surprise)
-        return self._arrival(surprise, self.surprises)
+        return self._arrival(surprise, self.surprises, least)
 
-    def escalates(self, surprise: float) -> bool:
+    def escalates(self, surprise: float, least: float = 0.0) -> bool:
         """Whether a boundary with this surprise would escalate now (nothing recorded)."""
         surprise = max(float(surprise), MIN_SURPRISE)
         window = self.surprises.maxlen or 0
-        return self._arrival(surprise, [*self.surprises, surprise][-window:]).escalated
+        return self._arrival(surprise, [*self.surprises, surprise][-window:], least).escalated
 
-    def _arrival(self, surprise: float, recent: Iterable[float]) -> Arrival:
+    def _arrival(self, surprise: float, recent: Iterable[float], least: float) -> Arrival:
         recent = list(recent)
         level = split_level(recent, self.ratio) if len(recent) >= MIN_BOUNDARIES else None
-        return Arrival(surprise, level is not None and surprise >= level, level)
+        return Arrival(surprise, level is not None and surprise >= max(level, least), level)
 
     def reset(self) -> None:
         self.surprises.clear()

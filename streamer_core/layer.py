@@ -57,6 +57,12 @@ class StreamerLayerArguments(studio_fields(MODEL)):
     """Encode each frame once and back-propagate once per loss (same math, see encoded_frames)"""
 
 
+NEW_SCENE_LEAST_CHANGE = 0.15
+"""The least picture change (PictureChange.step) of a new scene: a new scene changes the
+prediction of most of the picture. On the tuning streams new scenes measured 0.18 and
+more, everything else at most 0.11 on the synthetic scene (docs/quality.md, round three)"""
+
+
 class PictureChange:
     """How much the prediction error of the whole picture changed since the last input:
     the mean absolute step of its regions' similarity. A new scene changes all of it,
@@ -304,12 +310,17 @@ class StreamerLayer(nn.Module):
         (the first one, half changed, already a boundary) still reaches the layer above."""
         return (picture_surprise is not None and self.above is not None
                 and self.args.upper_demarcation == ESCALATE
-                and self.escalation.escalates(picture_surprise))
+                and self.escalation.escalates(picture_surprise, self._least_escalation))
+
+    @property
+    def _least_escalation(self) -> float:
+        """The least surprise that may escalate: a picture change has a scale of its own."""
+        return NEW_SCENE_LEAST_CHANGE if self._reads_features else 0.0
 
     def _record_boundary(self, time: float, surprise: float) -> Arrival:
         """Notes a boundary of this layer; returns what it tells the layer above."""
         self.hierarchy_boundaries.append(time)
-        return self.escalation(surprise)
+        return self.escalation(surprise, self._least_escalation)
 
     def forward(self, x: torch.Tensor, base_counter: int,
                 arrival: Arrival | None = None) -> list[LayerStep]:

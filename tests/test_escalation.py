@@ -231,3 +231,28 @@ def test_a_cut_over_two_inputs_still_reaches_the_layer_above():
     layer1 = [r.step for r in reports if r.layer == 1 and r.boundary]
     assert 40 in layer0 and 41 in layer0  # the half cut, then the rest of it at once
     assert 41 in layer1 and set(layer1) <= set(layer0)
+
+
+def test_a_surprise_under_the_least_never_escalates():
+    # Few boundaries into a session, ordinary ones can form the upper class.
+    for ask in ("record", "escalates"):
+        escalation = Escalation(ratio=3.0)
+        for surprise in [0.015, 0.02, 0.012, 0.025]:
+            escalation(surprise, least=0.15)
+        if ask == "record":
+            assert not escalation(0.065, least=0.15).escalated
+            assert escalation(0.3, least=0.15).escalated
+        else:
+            assert not escalation.escalates(0.065, least=0.15)
+            assert escalation.escalates(0.065)  # the split alone would take it
+            assert escalation.escalates(0.3, least=0.15)
+
+
+def test_layer_0_asks_a_picture_change_for_the_least_new_scene():
+    from streamer_core.layer import NEW_SCENE_LEAST_CHANGE
+
+    live, _ = small_model(signal_space="features", demarcation_mode="change",
+                          upper_demarcation="escalate")
+    paper, _ = small_model(demarcation_mode="average", upper_demarcation="escalate")
+    assert live.streamer._least_escalation == NEW_SCENE_LEAST_CHANGE
+    assert paper.streamer._least_escalation == 0.0  # its surprises are in signal units
