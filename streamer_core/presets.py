@@ -38,7 +38,8 @@ def preset_arguments(name: str) -> tuple[StreamerModelArguments, StreamerOptimiz
         # event when how much of the picture's error changed (8 x 8 regions) is in the
         # upper of two classes at least 3 times apart: a new scene, not something new in
         # the same scene. Such a change is a layer-0 boundary even within min_event_length
-        # (a cut seen over two inputs), and the split needs two boundaries.
+        # (a cut seen over two inputs), the split needs two boundaries, and a picture change
+        # under NEW_SCENE_LEAST_CHANGE (0.15) never escalates.
         model = StreamerModelArguments(
             feature_dim=256, snippet_size=0.5, max_layers=3, evolve_every=60,
             buffer_size=10, force_fixed_buffer=False, demarcation_mode="change",
