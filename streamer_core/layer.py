@@ -219,11 +219,6 @@ class StreamerLayer(nn.Module):
         if self.above is not None:
             self.above.optimize_layer()
 
-    def extract_rep(self, hierarchy: dict) -> None:
-        hierarchy["boundaries"][self.layer_num] = self.hierarchy_boundaries.copy()
-        if self.above is not None:
-            self.above.extract_rep(hierarchy)
-
     # --- streaming -------------------------------------------------------------------
 
     def _buffer_item(self, x: torch.Tensor) -> torch.Tensor:

@@ -179,13 +179,11 @@ class StreamerModel(nn.Module):
 
     def extract_rep(self) -> dict:
         """{"boundaries": {layer: [seconds]}}; upper layers closed at layer 0's last boundary."""
-        hierarchy: dict = {"boundaries": {}}
-        self.streamer.extract_rep(hierarchy)
-        bounds = hierarchy["boundaries"]
+        bounds = self.event_boundaries()
         for layer_num, layer_bounds in bounds.items():
             if layer_num != 0 and layer_bounds[-1] != bounds[0][-1]:
                 layer_bounds.append(bounds[0][-1])
-        return hierarchy
+        return {"boundaries": bounds}
 
     def event_boundaries(self) -> dict[int, list[float]]:
         """Each layer's boundary times as it marked them (seconds, from 0). Unlike
