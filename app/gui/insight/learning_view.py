@@ -40,8 +40,8 @@ class LearningView(QWidget):
         self.words.setWordWrap(True)
         self.plot = pg.PlotWidget()
         self.plot.setMinimumHeight(120)
-        self.plot.setMaximumHeight(220)  # the Controls above keep their room
         self.plot.getAxis("left").enableAutoSIPrefix(False)
+        self.plot.getPlotItem().setContentsMargins(0, 6, 12, 0)  # the edge ticks' labels
         self.plot.setLabel("left", "prediction loss")
         self.plot.setLabel("bottom", "seconds of input")
         self.plot.addLegend(offset=(-5, 5))
@@ -51,8 +51,7 @@ class LearningView(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addWidget(self.words)
-        layout.addWidget(self.plot)
-        layout.addStretch(1)  # spare height below the plot, not between words and plot
+        layout.addWidget(self.plot, 1)  # the dock's height, not the words'
 
     def show_monitor(self, monitor: LearningMonitor, learning: bool, num_layers: int) -> None:
         self.words.setText(learning_words(monitor, learning, num_layers))

@@ -14,6 +14,8 @@ PICTURE_PX = 192
 """The pictures' size where the dock has room"""
 SMALLEST_PICTURE_PX = 128
 """... and on a small screen: two of these keep the window inside 1280 pixels"""
+PICTURES_MARGIN = 20
+"""Pixels beside and between the two pictures"""
 
 
 class PredictionView(QWidget):
@@ -37,6 +39,7 @@ class PredictionView(QWidget):
         grid.addWidget(self.seen, 1, 1)
         grid.addWidget(self.overlay, 2, 0, 1, 2)
         grid.addWidget(self.caption, 3, 0, 1, 2)
+        grid.setRowStretch(1, 10)  # the pictures grow first (to PICTURE_PX), then the rest
         grid.setRowStretch(4, 1)
         self.overlay.toggled.connect(lambda _: self._draw())
 
@@ -52,8 +55,14 @@ class PredictionView(QWidget):
 
     def sizeHint(self) -> QSize:  # noqa: N802 (Qt's name)
         """Room for both pictures at full size when the dock can give it."""
-        hint = super().sizeHint()
-        return hint.expandedTo(QSize(2 * PICTURE_PX + 20, hint.height()))
+        width = max(self.layout().sizeHint().width(), 2 * PICTURE_PX + PICTURES_MARGIN)
+        return QSize(width, self.heightForWidth(width))
+
+    def heightForWidth(self, width: int) -> int:  # noqa: N802 (Qt's name)
+        """Room for the pictures as large as this width allows (the grid's own hint has
+        them at their least size)."""
+        side = min(PICTURE_PX, max(SMALLEST_PICTURE_PX, (width - PICTURES_MARGIN) // 2))
+        return self.layout().sizeHint().height() + side - SMALLEST_PICTURE_PX
 
     def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802 (Qt's name)
         super().resizeEvent(event)

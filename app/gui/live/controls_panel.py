@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 import torch
-from PySide6.QtCore import QSignalBlocker, Qt, Signal, Slot
+from PySide6.QtCore import QSignalBlocker, QSize, Qt, Signal, Slot
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -182,7 +182,13 @@ class ControlsPanel(QScrollArea):
         self.setMinimumWidth(body.sizeHint().width() + self.verticalScrollBar().sizeHint().width()
                              + 4)
         self.advanced.set_open(False)
+        self.advanced.updateGeometry()  # (as above: the column asks for the closed one)
         self._update_enabled()
+
+    def sizeHint(self) -> QSize:  # noqa: N802 (Qt's name)
+        """All that shows without scrolling (a scroll area asks for less)."""
+        frame = 2 * self.frameWidth()
+        return QSize(self.minimumWidth(), self.widget().sizeHint().height() + frame)
 
     # --- building ---------------------------------------------------------------------
 

@@ -13,7 +13,7 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
-from PySide6.QtCore import Qt, QThread, QTimer, Slot
+from PySide6.QtCore import QByteArray, Qt, QThread, QTimer, Slot
 from PySide6.QtGui import (
     QAction,
     QActionGroup,
@@ -21,6 +21,7 @@ from PySide6.QtGui import (
     QDragEnterEvent,
     QDropEvent,
     QKeySequence,
+    QShowEvent,
 )
 from PySide6.QtWidgets import QDockWidget, QMainWindow, QMenu, QSplitter
 
@@ -48,6 +49,7 @@ from ..workers.learner_worker import ModelInfo
 from ..workers.mailbox import LatestMailbox
 from ..workers.threads import join_threads
 from .controls_panel import ControlsPanel
+from .dock_layout import Column, arrange_docks
 from .status_bar import StatusFigures, StudioStatusBar
 from .timeline_view import TimelineView
 from .video_view import VideoView, event_badges
@@ -134,13 +136,7 @@ class MainWindow(QMainWindow):
         self.learning_dock = LearningDock(lambda: (
             self.learner.learning, self.settings.learning, self.session.num_layers), self)
         self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.learning_dock)
-        # A first launch: the panel as narrow as it can be, tall enough for its plain part
-        # (a stored layout replaces this).
-        self.resizeDocks([self.controls_dock], [self.controls.minimumWidth()],
-                         Qt.Orientation.Horizontal)
-        self.resizeDocks([self.controls_dock, self.learning_dock],
-                         [self.controls.widget().sizeHint().height() + 90, 200],
-                         Qt.Orientation.Vertical)
+        self._layout_restored = self._shown_once = False
 
         self.status = StudioStatusBar()
         self.setStatusBar(self.status)
@@ -500,6 +496,27 @@ class MainWindow(QMainWindow):
         if path:
             event.acceptProposedAction()
             self.sources.open(path)  # an unreadable file is refused with a message
+
+    # --- the docks' layout: the stored one, else sizes for this screen -------------------
+
+    def restoreState(self, state: QByteArray, version: int = 0) -> bool:  # noqa: N802
+        """Notes a stored layout restored: the first show keeps it."""
+        restored = super().restoreState(state, version)
+        self._layout_restored |= restored
+        return restored
+
+    def showEvent(self, event: QShowEvent) -> None:  # noqa: N802 (Qt name)
+        super().showEvent(event)
+        if not self._shown_once:
+            self._shown_once = True
+            if not self._layout_restored:  # a first launch
+                arrange_docks(self, self.dock_columns())
+
+    def dock_columns(self) -> list[Column]:
+        insight = self.insight
+        return [Column((insight.prediction_dock, insight.memory_dock,
+                        insight.annotation_dock), insight.memory_dock),
+                Column((self.controls_dock, self.learning_dock), self.learning_dock)]
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 (Qt name)
         self.shutdown()
