@@ -5,14 +5,16 @@ from __future__ import annotations
 
 import pytest
 from gui_helpers import open_window
-from PySide6.QtCore import QByteArray, QSettings, Qt
-from PySide6.QtGui import QKeySequence
+from PySide6.QtCore import QByteArray, QPoint, QPointF, QSettings, Qt
+from PySide6.QtGui import QFont, QKeySequence
 from PySide6.QtWidgets import QMainWindow, QMenu
 
 from app.gui.application import restore_window_state
 from app.gui.controllers.session import RunState
 from app.gui.controllers.session_history import SessionHistory
 from app.gui.infrastructure.settings import SettingsStore
+from app.gui.insight.annotation_view import MarksRow
+from app.gui.insight.annotations import AnnotationMarks
 from app.gui.live.timeline_view import TimelineView
 from app.gui.presentation.status_line import Counters, StatusLine
 from streamer_core.layer import LayerStep
@@ -165,3 +167,52 @@ def test_the_window_opens_maximised_the_first_time_then_as_it_was_left(qtbot, tm
     restore_window_state(again, SettingsStore.at(tmp_path / "settings.ini"))
     assert not again.windowState() & Qt.WindowState.WindowMaximized
     assert again.geometry().size() == first.geometry().size()
+
+
+def marks_row_left(row: MarksRow, timeline: TimelineView) -> float:
+    """Where the marks' time axis starts, in the timeline's pixels."""
+    return row.widget.mapTo(timeline, QPoint(0, 0)).x() \
+        + row.plot.getViewBox().sceneBoundingRect().left()
+
+
+def test_presentation_shows_your_marks_large_under_the_layers_or_no_row_at_all(qtbot):
+    history = history_with_events()
+    timeline = TimelineView(history)
+    qtbot.addWidget(timeline)
+    marks = AnnotationMarks(history)
+    row = MarksRow(timeline, marks)
+    timeline.resize(1200, 500)
+    timeline.show()
+
+    def shown() -> None:
+        for _ in range(2):  # the row aligns to the layers' laid out axis, then draws
+            timeline.refresh()
+            row.refresh()
+            qtbot.wait(50)
+
+    def layers_left() -> float:
+        band = timeline.rows[0].band.getViewBox()
+        return timeline.graphics.mapTo(timeline, QPoint(0, 0)).x() + \
+            band.sceneBoundingRect().left()
+
+    shown()
+    assert row.widget.isVisible()  # at the desk: where M's marks will go
+    assert marks_row_left(row, timeline) == pytest.approx(layers_left(), abs=1)
+    desk_height = row.widget.height()
+
+    timeline.set_look(large=True, curves=False)
+    shown()
+    assert not row.widget.isVisible()  # no marks: no empty row in front of an audience
+    history.latest_time = 12.0
+    marks.mark()  # the presenter presses M
+    shown()
+    assert row.widget.isVisible() and row.widget.height() >= 1.5 * desk_height
+    assert row.axis.style["tickFont"].pointSizeF() >= 1.5 * QFont().pointSizeF()
+    assert marks_row_left(row, timeline) == pytest.approx(layers_left(), abs=1)  # wider labels
+    assert row.lines.opts["x"].tolist() == [12.0]
+    time_at = row.plot.getViewBox().mapViewToScene(QPointF(12.0, 0.5)).x() \
+        + row.widget.mapTo(timeline, QPoint(0, 0)).x()
+    band = timeline.rows[0].band.getViewBox()
+    boundary_at = band.mapViewToScene(QPointF(12.0, 0.5)).x() \
+        + timeline.graphics.mapTo(timeline, QPoint(0, 0)).x()
+    assert time_at == pytest.approx(boundary_at, abs=2)  # the mark over its time

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QPoint, QPointF, QRectF, Qt, Signal
+from PySide6.QtGui import QFont
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QHeaderView,
@@ -16,12 +17,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ..live.timeline_view import AXIS_WIDTH, TimelineView
+from ..live.timeline_view import LARGE, TimelineView
 from .annotations import AnnotationMarks
 
 MARK_COLOUR = "#f5d442"
-LABEL_COLUMN = 72
-"""The timeline's layer-name column and its spacing, which the marks' axis spans"""
+ROW_HEIGHT = 30
+"""The marks' row, at desk size"""
 COLUMNS = ("Layer", "F1", "Precision", "Recall", "Matched")
 TITLE_MARGIN = 12
 """Pixels a column needs beside its title's text (the header's padding)"""
@@ -105,40 +106,75 @@ class MarksRow:
     """The marks as a row under the timeline's layers, on the same time axis.
 
     Its own small plot widget under the timeline's graphics, x-linked to the layers' rows
-    (a row inside their grid would be resized with theirs)."""
+    (a row inside their grid would be resized with theirs). It follows the timeline's look:
+    in presentation mode its label is as large as the layers' and the row shows only once
+    there are marks (an empty row tells an audience nothing; the presenter's first M
+    brings it up, under the boundaries it is compared with)."""
 
     def __init__(self, timeline: TimelineView, marks: AnnotationMarks):
         self.timeline = timeline
         self.marks = marks
         self.widget = pg.PlotWidget(background="#1e1f22")
-        self.widget.setFixedHeight(30)
         self.plot = self.widget.getPlotItem()
         self.plot.setMouseEnabled(x=False, y=False)  # the layers' rows own the time range
         self.plot.setMenuEnabled(False)
         self.plot.hideButtons()
         self.plot.disableAutoRange()
         self.plot.hideAxis("bottom")
-        left = self.plot.getAxis("left")
-        left.setWidth(LABEL_COLUMN + AXIS_WIDTH)
-        left.setTicks([[(0.5, "You")]])
-        left.setStyle(tickLength=0)
+        self.axis = self.plot.getAxis("left")
+        self.axis.setStyle(tickLength=0)
         self.plot.setYRange(0, 1, padding=0)
-        self.plot.setContentsMargins(0, 0, 9, 0)  # as the layers' grid ends
         self.lines = pg.BarGraphItem(x=np.zeros(0), height=1.0, width=0.12, y0=0.0,
                                      brush=pg.mkBrush(MARK_COLOUR), pen=None)
         self.plot.addItem(self.lines)
         timeline.layout().addWidget(self.widget)
         self._linked_to = None
         self._drawn: tuple | None = None
+        self._large: bool | None = None
+        self._set_large(False)
+
+    def _set_large(self, large: bool) -> None:
+        """Label and height at the timeline's scale (LARGE in presentation mode)."""
+        self._large = large
+        scale = LARGE if large else 1.0
+        self.widget.setFixedHeight(round(ROW_HEIGHT * scale))
+        font = QFont()
+        font.setPointSizeF(font.pointSizeF() * scale)
+        font.setBold(large)  # as the layers' names
+        self.axis.setStyle(tickFont=font)
+        self.axis.setTicks([[(0.5, "You")]])
+        self._drawn = None
+
+    def _align(self, band: pg.ViewBox) -> None:
+        """The row's time axis spans the same pixels as the layers' (whose label column
+        is wider in presentation mode), so a mark sits over the same time as a boundary."""
+        target = self._span(band, self.timeline.graphics)
+        now = self._span(self.plot.getViewBox(), self.widget)
+        left = self.axis.width() + round(target.left() - now.left())
+        right = self.plot.layout.getContentsMargins()[2] + round(now.right() - target.right())
+        if left > 0 and left != self.axis.width():
+            self.axis.setWidth(left)
+        if right >= 0 and right != self.plot.layout.getContentsMargins()[2]:
+            self.plot.setContentsMargins(0, 0, right, 0)
+
+    def _span(self, view: pg.ViewBox, widget: QWidget) -> QRectF:
+        """The view's rectangle in the timeline's pixels."""
+        return view.sceneBoundingRect().translated(QPointF(widget.mapTo(self.timeline,
+                                                                        QPoint(0, 0))))
 
     def refresh(self) -> None:
-        """Follows the layers' time axis; redraws when the marks or the view moved."""
+        """Follows the layers' time axis and look; redraws when the marks or the view moved."""
         rows = self.timeline.rows
-        master = rows[0].plot if rows else None
-        if master is not self._linked_to:
-            self.plot.setXLink(master)
-            self._linked_to = master
-        self.widget.setVisible(bool(rows))
+        band = rows[0].band.getViewBox() if rows else None  # shown in every look
+        if band is not self._linked_to:
+            self.plot.setXLink(band)
+            self._linked_to = band
+        if self.timeline.large != self._large:
+            self._set_large(self.timeline.large)
+        self.widget.setVisible(bool(rows) and (bool(self.marks.marks) or not self._large))
+        if band is None or self.widget.isHidden():
+            return
+        self._align(band)
         key = (self.marks.version, tuple(round(v, 3) for v in self.timeline.visible_range()))
         if key == self._drawn:
             return
@@ -146,4 +182,5 @@ class MarksRow:
         x0, x1 = self.timeline.visible_range()
         times = np.asarray(self.marks.marks, dtype=float)
         shown = times[(times >= x0) & (times <= x1)]
-        self.lines.setOpts(x=shown, width=max((x1 - x0) / 400, 0.05))
+        scale = LARGE if self._large else 1.0
+        self.lines.setOpts(x=shown, width=max(scale * (x1 - x0) / 400, 0.05))
