@@ -2,7 +2,7 @@
 
 A session that stops updating its weights segments with an untrained network, and
 nothing on the timeline shows it. `LearningMonitor` watches the steps of a run (the
-reports of each input and whether the optimizer just updated the weights) and keeps,
+reports of each input and the optimizer's count of weight updates after it) and keeps,
 per layer, the mean prediction loss of every interval between two updates: falling
 curves are the model learning what it sees. Plain Python, bounded memory.
 """
@@ -34,7 +34,10 @@ class Interval:
 class LearningMonitor:
     """Weight updates of a run and the mean loss per layer between them."""
 
-    def __init__(self, max_intervals: int = MAX_INTERVALS):
+    def __init__(self, optimizer_steps: int = 0, max_intervals: int = MAX_INTERVALS):
+        """`optimizer_steps`: the optimizer's count of weight updates as the run starts
+        (a loaded checkpoint's); each change of it after an input is an update."""
+        self._optimizer_steps = optimizer_steps
         self.updates = 0
         self.last_update_time: float | None = None
         self.longest_gap = 0.0  # seconds of input between two updates (or start and first)
@@ -44,8 +47,11 @@ class LearningMonitor:
         self.max_intervals = max_intervals
         self._sums: dict[int, tuple[float, int]] = {}
 
-    def observe(self, reports: Iterable[LayerStep], updated: bool) -> None:
-        """One input: what each layer reported, and whether the weights were just updated."""
+    def observe(self, reports: Iterable[LayerStep], optimizer_steps: int) -> None:
+        """One input: what each layer reported, and the optimizer's count of weight updates
+        after it (a restore to earlier weights changes it too: counted as an update)."""
+        updated = optimizer_steps != self._optimizer_steps
+        self._optimizer_steps = optimizer_steps
         for report in reports:
             self.time = max(self.time, report.time)
             if self.start_time is None:

@@ -11,7 +11,7 @@ def fed_monitor() -> LearningMonitor:
         reports = [LayerStep(0, t, t * 0.5, None, None, False, 1.0 - t / 200)]
         if t >= 40:
             reports.append(LayerStep(1, t, t * 0.5, None, None, False, 0.5))
-        monitor.observe(reports, updated=t % 50 == 49)
+        monitor.observe(reports, optimizer_steps=(t + 1) // 50)  # an update at 49, 99
     return monitor
 
 
@@ -29,7 +29,7 @@ def test_the_view_draws_a_falling_curve_per_layer(qtbot):
 
 def test_the_words_say_paused_and_before_the_first_update():
     monitor = LearningMonitor()
-    monitor.observe([LayerStep(0, 3, 1.5, None, None, False, 0.9)], updated=False)
+    monitor.observe([LayerStep(0, 3, 1.5, None, None, False, 0.9)], optimizer_steps=0)
     assert "first weight update" in learning_words(monitor, True, 1)
     assert learning_words(monitor, False, 1).startswith("Not learning")
 

@@ -16,13 +16,13 @@ def step(layer: int, t: int, loss: float | None) -> LayerStep:
 def test_interval_means_and_gaps():
     monitor = LearningMonitor()
     for t, loss in enumerate([None, 1.0, 3.0, None]):
-        monitor.observe([step(0, t, loss)], updated=t == 2)
+        monitor.observe([step(0, t, loss)], optimizer_steps=int(t >= 2))
     assert monitor.updates == 1
     assert monitor.loss_curve(0) == ([1.0], [2.0])  # mean of the losses up to the update
     assert monitor.longest_gap == 1.0  # from the first input at 0 s to the update at 1 s
     assert monitor.seconds_since_update() == 0.5
     for t in range(4, 200):
-        monitor.observe([step(0, t, 0.5), step(1, t, math.nan)], updated=t == 150)
+        monitor.observe([step(0, t, 0.5), step(1, t, math.nan)], 1 + (t >= 150))
     assert monitor.longest_gap == 74.0  # 1 s .. 75 s
     assert monitor.loss_curve(0)[1] == [2.0, 0.5]
     assert monitor.loss_curve(1) == ([], [])  # non-finite losses are not averaged
@@ -32,9 +32,18 @@ def test_interval_means_and_gaps():
 def test_no_update_is_said():
     monitor = LearningMonitor()
     for t in range(10):
-        monitor.observe([step(0, t, 1.0)], updated=False)
+        monitor.observe([step(0, t, 1.0)], optimizer_steps=0)
     assert monitor.updates == 0 and monitor.seconds_since_update() is None
     assert "never" in monitor.summary()
+
+
+def test_updates_count_from_the_optimizers_count_at_the_start():
+    monitor = LearningMonitor(optimizer_steps=7)  # a loaded checkpoint's
+    monitor.observe([step(0, 0, 1.0)], optimizer_steps=7)
+    assert monitor.updates == 0
+    monitor.observe([step(0, 1, 1.0)], optimizer_steps=8)
+    monitor.observe([step(0, 2, 1.0)], optimizer_steps=8)
+    assert monitor.updates == 1 and monitor.last_update_time == 0.5
 
 
 def learning_gaps(optimize_clock: str, optimize_every: int, frames: int) -> LearningMonitor:
@@ -47,7 +56,9 @@ def learning_gaps(optimize_clock: str, optimize_every: int, frames: int) -> Lear
     optimizer = StreamerOptimizer(model, optimizer_args)
     monitor = LearningMonitor()
     for x in scene_frames(frames):
-        monitor.observe(model(x), optimizer.step())
+        reports = model(x)
+        optimizer.step()
+        monitor.observe(reports, optimizer.optimizer_steps)
     assert model.get_num_layers() >= 2  # the top layer gets an input only at a boundary
     return monitor
 

@@ -61,13 +61,16 @@ class Segmenter:
         self.guard = DivergenceGuard(model, optimizer) if learn else None
         self.steps = 0
         self.boundaries: list[int] = []
-        self.learning = LearningMonitor()
+        self.learning = LearningMonitor(self._optimizer_steps())
         self.representations = EventRepresentations() if representations else None
         self.sampler = SnippetSampler(model.args.snippet_size)
         self._seconds_before = 0.0  # source time of the earlier videos since the reset
         self._video_span: tuple[float, float] | None = None  # (first, last) timestamp
         self._frame_seconds = 0.0  # how long one frame of the current video lasts
         self._video_read = False  # the current video was read to its end
+
+    def _optimizer_steps(self) -> int:
+        return self.optimizer.optimizer_steps if self.optimizer else 0
 
     @property
     def done(self) -> bool:
@@ -93,12 +96,10 @@ class Segmenter:
             return self._step(x, video)
 
     def _step(self, x: torch.Tensor, video: int) -> list[LayerStep]:
-        updates_before = self.optimizer.optimizer_steps if self.optimizer else 0
         reports = learning_step(self.model, self.optimizer, x, self.learn, guard=self.guard)
         if self.guard is not None and self.guard.diverged:
             self.warn(self.guard.diverged)
-        updated = self.optimizer is not None and self.optimizer.optimizer_steps != updates_before
-        self.learning.observe(reports, updated)
+        self.learning.observe(reports, self._optimizer_steps())
         if self.representations is not None:
             self.representations.observe(reports)
         self.steps += 1

@@ -62,7 +62,6 @@ class LearnerController(QObject):
         self.snippet_size = self.model_settings.snippet_size
         self.step_rate = RateMeter()
         self.learning = LearningMonitor()  # weight updates and losses, for the Learning panel
-        self._updates_seen = 0
         self.keyframes = KeyframeStore()
         """Each event's picture, as the worker chose it"""
         self.events = EventMemory()
@@ -123,8 +122,7 @@ class LearnerController(QObject):
         self.events.clear()
         self.prediction = None
         self.step_rate.clear()
-        self.learning = LearningMonitor()  # a new model's learning starts afresh
-        self._updates_seen = info.optimizer_steps
+        self.learning = LearningMonitor(info.optimizer_steps)  # a new model's, afresh
         if info.reason == "loaded":
             self.history.seed_boundaries(info.boundaries,
                                          now=info.base_counter * self.snippet_size,
@@ -147,8 +145,7 @@ class LearnerController(QObject):
         self.events.add_all(result.events)
         if result.prediction is not None:
             self.prediction = result.prediction
-        self.learning.observe(result.reports, result.optimizer_steps != self._updates_seen)
-        self._updates_seen = result.optimizer_steps
+        self.learning.observe(result.reports, result.optimizer_steps)
         now = time.monotonic()
         for report in result.reports:
             if report.boundary:
