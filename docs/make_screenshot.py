@@ -21,6 +21,7 @@ PNG small afterwards: `pngquant --force --ext .png 64 docs/NAME.png` (Debian: pn
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
 import tempfile
@@ -59,6 +60,10 @@ def main() -> int:
                         help="with --review: the tests' small model (fast on a busy CPU)")
     parser.add_argument("--mark-every", type=float, default=0.0, metavar="S",
                         help="press M (mark an event start) every S seconds of model time")
+    parser.add_argument("--marks-from", default=None, metavar="TRUTH.json",
+                        help="press M where each boundary of the hierarchy JSON's first layer "
+                             "passes, as a person marking them would (the file plays at "
+                             "learning speed, so model time is the video's)")
     parser.add_argument("--similar", type=int, default=None, metavar="LAYER",
                         help="before the picture, click the newest remembered event of LAYER "
                              "(the event memory panel lists the similar ones)")
@@ -75,12 +80,16 @@ def main() -> int:
     from app.gui.infrastructure.settings import SettingsStore, StudioSettings
     from app.gui.live.main_window import MainWindow
     from app.gui.self_test import pump_events, wait_for
+    from streamer_core.evaluation import layer_boundaries
 
+    to_mark = (layer_boundaries(json.loads(Path(args.marks_from).read_text()), 0)
+               if args.marks_from else [])
     make_application()
     with tempfile.TemporaryDirectory(prefix="streamer-screenshot-") as tmp:
         settings = replace(StudioSettings.from_preset("live"), source=args.source,
                            loop_files=args.loop, timeline_span=120.0, show_legend=args.legend,
-                           record_session=args.record, recordings_folder=tmp)
+                           record_session=args.record, recordings_folder=tmp,
+                           follow_learner=bool(to_mark))
         window = MainWindow(SettingsStore.at(Path(tmp) / "settings.ini"), settings,
                             popups=False, scan_cameras=False)
         if args.size == "maximized":
@@ -100,12 +109,15 @@ def main() -> int:
             wait_for(lambda: window.session.source_info is not None, 30, "the source did not open")
             started = time.monotonic()
             while time.monotonic() - started < args.seconds:
-                pump_events(min(1.0 if args.mark_every else 5.0,
+                pump_events(min(0.2 if to_mark else 1.0 if args.mark_every else 5.0,
                                 args.seconds - (time.monotonic() - started)))
                 marks = window.insight.marks
                 latest = window.history.latest_time
                 if args.mark_every and latest >= (marks.marks[-1] if marks.marks else 0.0) \
                         + args.mark_every:
+                    window.insight.mark()
+                while to_mark and latest >= to_mark[0]:
+                    to_mark.pop(0)
                     window.insight.mark()
                 print(f"\r{time.monotonic() - started:5.0f} s: {window.session.total_steps} steps, "
                       f"{window.session.num_layers} layer(s)", end="", file=sys.stderr, flush=True)
@@ -131,7 +143,6 @@ def main() -> int:
 def review_screenshot(args: argparse.Namespace) -> int:
     """Records --seconds of the synthetic scene, then shows it in review mode."""
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-    import json
 
     from app.gui.application import make_application
     from app.gui.infrastructure.settings import StudioSettings

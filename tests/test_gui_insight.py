@@ -179,6 +179,21 @@ def test_the_panel_lists_similar_events_with_pictures_and_jumps(qtbot):
     assert jumped.args == [0.0, 5.0]
 
 
+def test_the_similar_events_read_in_full_in_the_dock_at_its_narrowest(qtbot):
+    store = KeyframeStore()
+    store.add(Keyframe(0, 0, 0.0, 500.0, 250.0,
+                       encode_jpeg(np.full((60, 80, 3), 90, np.uint8))))
+    panel = EventMemoryPanel(store)
+    qtbot.addWidget(panel)
+    panel.resize(282, 500)  # the left column at its least width (the Your marks table's)
+    panel.show()
+    panel.show_similar(event(0, 281.5, 286.0, 1, 0), [(event(0, 272.5, 281.5, 1, 0), 0.998)])
+    qtbot.wait(50)
+    for row in range(panel.list.count()):  # they were cut off at the right
+        assert panel.list.visualItemRect(panel.list.item(row)).right() \
+            <= panel.list.viewport().width()
+
+
 # --- prediction view -----------------------------------------------------------------------
 
 class _Base:

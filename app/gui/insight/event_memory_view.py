@@ -55,8 +55,9 @@ class EventMemoryPanel(QWidget):
             self.list.addItem(self._item(event, similarity))
 
     def _item(self, event: RememberedEvent, similarity: float | None) -> QListWidgetItem:
-        text = event_times(event) + ("  · this event" if similarity is None
-                                     else f"  · similarity {similarity:.3f}")
+        # Two short lines beside the picture: read in full in the dock at its narrowest
+        text = event_times(event) + ("\nthis event" if similarity is None
+                                     else f"\nsimilarity {similarity:.3f}")
         item = QListWidgetItem(text)
         item.setData(EVENT_ROLE, (event.start, event.end))
         picture = self._picture(event)
