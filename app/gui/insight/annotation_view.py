@@ -23,6 +23,9 @@ from .annotations import AnnotationMarks
 MARK_COLOUR = "#f5d442"
 ROW_HEIGHT = 30
 """The marks' row, at desk size"""
+LARGE_ROW_HEIGHT = 45
+"""... in presentation mode: room for its large label, no more (on a 720-pixel screen the
+layers' rows need the rest)"""
 COLUMNS = ("Layer", "F1", "Precision", "Recall", "Matched")
 TITLE_MARGIN = 12
 """Pixels a column needs beside its title's text (the header's padding)"""
@@ -137,7 +140,7 @@ class MarksRow:
         """Label and height at the timeline's scale (LARGE in presentation mode)."""
         self._large = large
         scale = LARGE if large else 1.0
-        self.widget.setFixedHeight(round(ROW_HEIGHT * scale))
+        self.widget.setFixedHeight(LARGE_ROW_HEIGHT if large else ROW_HEIGHT)
         font = QFont()
         font.setPointSizeF(font.pointSizeF() * scale)
         font.setBold(large)  # as the layers' names
