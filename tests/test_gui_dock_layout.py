@@ -75,6 +75,6 @@ def test_a_stored_layout_wins_over_the_first_launch_sizes(qtbot, tmp_path):
     first.close()  # stores the window's state
 
     again = launch(qtbot, tmp_path, 1700, 1000)
-    qtbot.wait(300)  # when a first launch's sizes would have come
+    qtbot.wait(300)  # shown and laid out: a first launch would have sized the docks by now
     assert again.insight.prediction_dock.width() == 300
     assert again.controls_dock.width() == 480
