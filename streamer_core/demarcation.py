@@ -250,6 +250,13 @@ class EventDemarcation:
         if self.dem_mode == CHANGE:
             self.previous = None
 
+    def rebase(self, value: float, regions: Sequence[float] | None = None) -> None:
+        """The model was just optimized and judged its last input again: `change` takes
+        that value as the last one seen, so that the next step is measured between two
+        values of the new weights."""
+        if self.dem_mode == CHANGE:
+            self.previous = value if regions is None else np.asarray(regions, dtype=np.float64)
+
     def forget_nonfinite(self) -> None:
         """Drops the NaN and infinite values a diverged model fed it: kept, they would
         poison every later threshold (and make a checkpoint that cannot load)."""

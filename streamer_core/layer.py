@@ -187,6 +187,9 @@ class StreamerLayer(nn.Module):
         self.hierarchy_boundaries: list[float] = [0]
         self.representation: torch.Tensor | None = None
         self.context: torch.Tensor | None = None
+        self.predicted_from: list[torch.Tensor] = []  # the inputs behind `context`
+        # Layer 0: the last input judged, and the inputs that predicted it (see resume).
+        self.last_judged: tuple[list[torch.Tensor], torch.Tensor] | None = None
         self.main_objective: torch.Tensor | None = None
         self.objective_ready = False
         self.last_base_counter = -1
@@ -225,14 +228,20 @@ class StreamerLayer(nn.Module):
         """What the buffer stores: the input, or on the fast path its cached embedding."""
         return self.encoded_frames.encode(x) if self.encoded_frames is not None else x
 
-    def predict(self) -> None:
-        f_in = torch.cat(self.buffer.get_inputs(), dim=0)  # [S, 3, H, W] or [S, D]
+    def _summary(self, inputs: list[torch.Tensor]) -> torch.Tensor:
+        """The representation [1, D] of the buffered `inputs`."""
+        f_in = torch.cat(inputs, dim=0)  # [S, 3, H, W] or [S, D]
         if self.encoded_frames is not None:  # already embeddings [S, D]
-            self.representation = self.f.summarize(f_in)
+            representation = self.f.summarize(f_in)
         else:
-            self.representation, _ = self.f(f_in)  # [1, D]
+            representation, _ = self.f(f_in)  # [1, D]
         if self.distance_mode == SIMILARITY:
-            self.representation = F.normalize(self.representation, p=2, dim=-1)
+            representation = F.normalize(representation, p=2, dim=-1)
+        return representation
+
+    def predict(self) -> None:
+        self.predicted_from = self.buffer.get_inputs()
+        self.representation = self._summary(self.predicted_from)
         if self.deferred_representations is not None:
             self.deferred_representations.backward()  # released ones: a safe moment
             self.representation = self.deferred_representations.stand_in(self.representation)
@@ -339,10 +348,13 @@ class StreamerLayer(nn.Module):
                 report = LayerStep(self.layer_num, base_counter, time, None, None, False)
             self.buffer.reset_buffer()
             self.buffer.add_input(self._buffer_item(x), 0.0)
+            self.last_judged = None
             self.predict()
             return [report]
 
         self.main_objective, signal_tensor = self.l(self.context, x)
+        if self.layer_num == 0:
+            self.last_judged = (self.predicted_from, x.detach())
         self.objective_ready = self.main_objective.requires_grad
         signal, regions = self._signal_values(signal_tensor, x)
 
@@ -360,3 +372,23 @@ class StreamerLayer(nn.Module):
         self.buffer.add_input(self._buffer_item(x), signal)
         self.predict()
         return reports
+
+    def resume(self) -> bool:
+        """After a weight update (keep_events, layer 0): goes on with the current event
+        instead of a fresh start. The new weights judge the last input again, from what
+        predicted it, so that the next input's step (`change`) compares values of the same
+        weights; then they predict the next input. Without this the next input is a fresh
+        start and the one after it has no step: a second of blindness per update, in which
+        a cut was missed. False if there is nothing to go on from (the caller then forgets
+        the signal's last value)."""
+        if self.last_judged is None or not self.buffer:
+            return False
+        judged_from, x = self.last_judged
+        with torch.no_grad():
+            self.representation = self._summary(judged_from)
+            self.context = self.p(self.args.reps_fn(self.layer_num))
+            _, signal = self.l(self.context, x)
+            value, regions = self._signal_values(signal, x)  # also the picture's cells
+        self.demarcation.rebase(value, regions)
+        self.predict()
+        return True

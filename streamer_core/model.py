@@ -199,7 +199,10 @@ class StreamerModel(nn.Module):
 
     def optimize_model(self) -> None:
         self.streamer.optimize_layer()
-        for layer in self.layers():  # new weights predict at a new level: not an event
+        for layer in self.layers():
+            if self.args.keep_events and layer.resume():
+                continue
+            # New weights predict at a new level: a step to it is no event.
             layer.demarcation.weights_changed()
             layer.picture.reset()
 

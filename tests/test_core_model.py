@@ -1,5 +1,6 @@
 """The layer stack against the spec: growth, fresh starts, normalisation, gradients, shapes."""
 
+import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
@@ -91,13 +92,43 @@ def test_keep_events_carries_upper_events_across_an_update(fast_path):
         return [r for r in reports if r.layer == 1]
 
     spec, kept = upper_inputs(False), upper_inputs(True)
-    assert [r.step for r in spec] == [r.step for r in kept]  # layer 0 cuts the same way
     # Layer 1 gets two inputs per update: by the spec the first after it is a fresh start.
     compared_spec = sum(r.signal is not None for r in spec)
     compared_kept = sum(r.signal is not None for r in kept)
     assert compared_spec <= len(spec) // 2 + 1
     assert compared_kept >= len(kept) - 2 >= compared_spec + 4
     assert any(r.boundary for r in kept)
+
+
+@pytest.mark.parametrize("fast_path", [False, True])
+@pytest.mark.parametrize("signal_space", ["pixels", "features"])
+def test_keep_events_layer0_is_not_blinded_by_an_update(fast_path, signal_space):
+    """By the spec the input after an update is a fresh start (no signal) and `change`
+    has no step for the one after it either; with keep_events layer 0 judges its last input
+    again with the new weights, so every input after the first has a step."""
+    frames = scene_frames(14, scene_length=3)
+
+    def steps_with_a_threshold(keep_events):
+        model, _ = small_model(evolve_every=100, demarcation_mode="change", min_window=1,
+                               min_event_length=1, signal_regions=4, signal_space=signal_space,
+                               keep_events=keep_events, fast_path=fast_path)
+        optimizer = StreamerOptimizer(model, StreamerOptimizerArguments(
+            optimize_every=3, max_layers=3, optimize_clock="base"))
+        reports, rebased = [], []
+        for x in frames:
+            reports += model(x)
+            before = model.streamer.demarcation.previous
+            if optimizer.step() and before is not None:
+                after = model.streamer.demarcation.previous
+                rebased.append(after is not None and not np.allclose(after, before))
+        assert optimizer.optimizer_steps >= 3
+        return [r.threshold is not None for r in reports if r.layer == 0], rebased
+
+    spec, _ = steps_with_a_threshold(False)
+    kept, rebased = steps_with_a_threshold(True)
+    assert kept[3:] == [True] * (len(kept) - 3)  # a step from the third, a window after it
+    assert sum(spec) <= len(spec) - 2 * 3  # two inputs without a step per update
+    assert rebased and all(rebased)  # the last value is the new weights' own
 
 
 def test_representations_are_unit_length_in_similarity_mode_only():
