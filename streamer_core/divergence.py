@@ -86,6 +86,7 @@ class DivergenceGuard:
             layer.objective_ready = False
             layer.demarcation.weights_changed()
             layer.demarcation.forget_nonfinite()
+            layer.picture.reset()
             layer.escalation.load_state([s for s in layer.escalation.state() if math.isfinite(s)])
         kept = ("the weights from before the last update are restored" if restored
                 else "its gradients are dropped")

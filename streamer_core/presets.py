@@ -26,7 +26,8 @@ def preset_arguments(name: str) -> tuple[StreamerModelArguments, StreamerOptimiz
         # Learning all session long: the weights change every 50 layer-0 losses (25 s of
         # input) whatever the number of layers (optimize_clock "base"; the spec's "top"
         # counts the top layer's few inputs, and a session stopped learning after its
-        # first minutes); upper layers keep their current event across an update.
+        # first minutes); every layer keeps its current event across an update (layer 0
+        # is not blind for the second after it: a cut was missed there).
         # Layer 0 marks events inside a shot (docs/quality.md has the numbers): `change`
         # on its prediction error taken per channel of its own encoder's features pooled
         # over the picture (signal_space "features": what is in view, not where), a step
@@ -36,7 +37,7 @@ def preset_arguments(name: str) -> tuple[StreamerModelArguments, StreamerOptimiz
         # history.
         # Upper layers escalate (see escalation): a layer-0 boundary ends the layer-1
         # event when how much of the picture's error changed (8 x 8 regions) is in the
-        # upper of two classes at least 3 times apart: a new scene, not something new in
+        # upper of two classes at least 2.5 times apart: a new scene, not something new in
         # the same scene. Such a change is a layer-0 boundary even within min_event_length
         # (a cut seen over two inputs), the split needs two boundaries, and a picture change
         # under NEW_SCENE_LEAST_CHANGE (0.15) never escalates.
@@ -47,7 +48,7 @@ def preset_arguments(name: str) -> tuple[StreamerModelArguments, StreamerOptimiz
             distance_mode="similarity", force_base_dist=False, lr=1e-4,
             z_threshold=2.0, min_event_length=4, min_window=5, signal_regions=8,
             signal_space="features", restless_ratio=2.0,
-            upper_demarcation="escalate", escalation_ratio=3.0, keep_events=True)
+            upper_demarcation="escalate", escalation_ratio=2.5, keep_events=True)
         return model, StreamerOptimizerArguments(alpha=3, max_layers=3, optimize_every=50,
                                                  optimize_clock="base")
     raise ValueError(f"unknown preset {name!r}; choose one of {', '.join(PRESETS)}")

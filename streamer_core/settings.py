@@ -227,8 +227,10 @@ SETTINGS: tuple[Setting, ...] = (
     # never compare a prediction (layer 0 still starts afresh: its cached frames are
     # encoded with the old weights).
     Setting("keep_events", bool, False, "Keep events over updates",
-            "Layers above 0 predict their current event again after a weight update "
-            "instead of starting afresh.", app=False),
+            "After a weight update every layer goes on with its current event instead of "
+            "starting afresh: layers above 0 predict it again, layer 0 judges its last "
+            "input again with the new weights, so that the next input is judged too.",
+            app=False),
     # "top" is the spec: updates get rarer with every layer grown.
     Setting("optimize_clock", str, "top", "Optimize clock",
             "Whose losses optimize_every counts: the top layer's or layer 0's.",
