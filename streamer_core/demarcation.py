@@ -31,9 +31,8 @@ DEMARCATION_MODES = PAPER_MODES + PEAK_MODES
 """Every mode, the reference's first: what the app and the CLI offer"""
 MODIFIER_TYPES = ("multiply", "add")
 
-RECENT_STEPS = 6
-"""change, with restless_ratio: the steps that tell how restless the picture is right now
-(6, 3 s at 0.5 s an input: 4 let a hand-held shot's larger jolts through, docs/quality.md)"""
+RECENT_STEPS = 4
+"""change, with restless_ratio: the steps that tell how restless the picture is right now"""
 RESTLESS_MEMORY = 8
 """change, with restless_ratio: a picture is restless while one of this many last steps
 went beyond the usual limit"""
@@ -76,7 +75,7 @@ class EventDemarcation:
                 `last_value` is that step and `last_threshold` its limit.
                 With `restless_ratio` r > 0, while the picture is restless (one of the
                 last 8 steps went beyond that limit) a step must also be r times the
-                median of the last 6 steps: while a hand-held camera shakes or pans
+                median of the last 4 steps: while a hand-held camera shakes or pans
                 every step is large, and none of them is an event; a cut out of it
                 still is. In a calm view the limit alone decides, so an object coming
                 soon after another one is not taken for a restless camera.

@@ -32,7 +32,7 @@ def preset_arguments(name: str) -> tuple[StreamerModelArguments, StreamerOptimiz
         # on its prediction error taken per channel of its own encoder's features pooled
         # over the picture (signal_space "features": what is in view, not where), a step
         # 2 robust deviations above the usual step of the last 40 s and, while the
-        # picture is restless, twice the median of the last 6 steps (restless_ratio: a
+        # picture is restless, twice the median of the last 4 steps (restless_ratio: a
         # shaking or panning camera is no event), at most one per 2 s, after 5 steps of
         # history.
         # Upper layers escalate (see escalation): a layer-0 boundary ends the layer-1

@@ -168,7 +168,7 @@ SETTINGS: tuple[Setting, ...] = (
             live=True, low=1, high=MAX_SIGNAL_REGIONS, when={"demarcation_mode": (CHANGE,)}),
     Setting("restless_ratio", float, 0.0, "Restless ratio",
             "change: while the picture is restless, a step must also be this many times the "
-            "median of the last 6 steps, so a shaking or panning camera marks no events "
+            "median of the last 4 steps, so a shaking or panning camera marks no events "
             "(0: off).",
             live=True, low=0.0, step=0.5, decimals=2, when={"demarcation_mode": (CHANGE,)}),
     # "pixels" is the spec. With features a moving camera is no event and something new

@@ -313,7 +313,7 @@ def test_a_restless_camera_marks_at_most_where_it_starts_shaking():
 
 def test_in_a_calm_view_the_usual_limit_alone_decides():
     # A step past the calm limit (about 1.9) that is less than twice the median of the
-    # last 6 steps: something new in view, and no step was unusual before it.
+    # last 4 steps: something new in view, and no step was unusual before it.
     calm = [1.0, 0.6, 1.4, 0.8, 1.2] * 4 + [1.2, 1.0, 1.4, 1.1]
     rule = restless_rule(2.0)
     decisions = feed(rule, levels(calm + [2.1]))
