@@ -93,6 +93,11 @@ def test_upper_layers_escalate_more_boundaries_with_the_position():
     assert counts == sorted(counts) and counts[-1] > counts[0], counts
 
 
+def test_the_live_preset_starts_every_slider_in_the_middle():
+    settings = StudioSettings.from_preset("live")
+    assert [WORDS[k.position(settings)] for k in knobs(settings)] == ["middle", "middle"]
+
+
 def test_own_signal_layers_share_one_knob():
     settings = replace(StudioSettings.from_preset("paper"))
     assert [k.layers for k in knobs(settings)] == ["All layers"]
