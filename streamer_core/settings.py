@@ -224,8 +224,9 @@ SETTINGS: tuple[Setting, ...] = (
 
     # CLI (--set) and checkpoints only.
     # False is the spec. True: with frequent updates layers above 0 would otherwise almost
-    # never compare a prediction (layer 0 still starts afresh: its cached frames are
-    # encoded with the old weights).
+    # never compare a prediction, and layer 0 would be blind for two inputs per update (on
+    # the fast path its buffered frames keep the old weights' embeddings until they leave
+    # the buffer, at most buffer_size inputs).
     Setting("keep_events", bool, False, "Keep events over updates",
             "After a weight update every layer goes on with its current event instead of "
             "starting afresh: layers above 0 predict it again, layer 0 judges its last "

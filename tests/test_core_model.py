@@ -105,7 +105,7 @@ def test_keep_events_carries_upper_events_across_an_update(fast_path):
 def test_keep_events_layer0_is_not_blinded_by_an_update(fast_path, signal_space):
     """By the spec the input after an update is a fresh start (no signal) and `change`
     has no step for the one after it either; with keep_events layer 0 judges its last input
-    again with the new weights, so every input after the first has a step."""
+    again with the new weights, so every input from the fourth on is compared with a limit."""
     frames = scene_frames(14, scene_length=3)
 
     def steps_with_a_threshold(keep_events):
