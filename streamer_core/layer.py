@@ -228,20 +228,16 @@ class StreamerLayer(nn.Module):
         """What the buffer stores: the input, or on the fast path its cached embedding."""
         return self.encoded_frames.encode(x) if self.encoded_frames is not None else x
 
-    def _summary(self, inputs: list[torch.Tensor]) -> torch.Tensor:
-        """The representation [1, D] of the buffered `inputs`."""
-        f_in = torch.cat(inputs, dim=0)  # [S, 3, H, W] or [S, D]
+    def predict(self, inputs: list[torch.Tensor] | None = None) -> None:
+        """Predicts the next input from the buffered `inputs` (default: the buffer's)."""
+        self.predicted_from = self.buffer.get_inputs() if inputs is None else inputs
+        f_in = torch.cat(self.predicted_from, dim=0)  # [S, 3, H, W] or [S, D]
         if self.encoded_frames is not None:  # already embeddings [S, D]
-            representation = self.f.summarize(f_in)
+            self.representation = self.f.summarize(f_in)
         else:
-            representation, _ = self.f(f_in)  # [1, D]
+            self.representation, _ = self.f(f_in)  # [1, D]
         if self.distance_mode == SIMILARITY:
-            representation = F.normalize(representation, p=2, dim=-1)
-        return representation
-
-    def predict(self) -> None:
-        self.predicted_from = self.buffer.get_inputs()
-        self.representation = self._summary(self.predicted_from)
+            self.representation = F.normalize(self.representation, p=2, dim=-1)
         if self.deferred_representations is not None:
             self.deferred_representations.backward()  # released ones: a safe moment
             self.representation = self.deferred_representations.stand_in(self.representation)
@@ -385,8 +381,7 @@ class StreamerLayer(nn.Module):
             return False
         judged_from, x = self.last_judged
         with torch.no_grad():
-            self.representation = self._summary(judged_from)
-            self.context = self.p(self.args.reps_fn(self.layer_num))
+            self.predict(judged_from)
             _, signal = self.l(self.context, x)
             value, regions = self._signal_values(signal, x)  # also the picture's cells
         self.demarcation.rebase(value, regions)
