@@ -1,8 +1,16 @@
 """The learning panel: one loss curve per layer and the state of learning in words."""
 
+from dataclasses import replace
+
+from app.gui.controllers.learner_controller import LearnerController
+from app.gui.controllers.session import SessionStatus
+from app.gui.controllers.session_history import SessionHistory
 from app.gui.insight.learning_view import LearningDock, LearningView, learning_words
+from app.gui.workers.learner_worker import ModelInfo
+from app.gui.workers.mailbox import LatestMailbox
 from streamer_core import LayerStep
 from streamer_core.learning_monitor import LearningMonitor
+from streamer_core.presets import preset_arguments
 
 
 def fed_monitor() -> LearningMonitor:
@@ -22,25 +30,49 @@ def test_the_view_draws_a_falling_curve_per_layer(qtbot):
     assert sorted(view.curves) == [0, 1]
     times, losses = view.curves[0].getData()
     assert list(times) == [24.5, 49.5] and losses[1] < losses[0]
-    assert "2 weight updates" in view.words.text() and "2 layers" in view.words.text()
+    assert "weights updated 2 times" in view.words.text() and "2 layers" in view.words.text()
     view.clear()
     assert view.curves == {} and "waiting" in view.words.text()
 
 
 def test_the_words_say_paused_and_before_the_first_update():
     monitor = LearningMonitor()
-    monitor.observe([LayerStep(0, 3, 1.5, None, None, False, 0.9)], optimizer_steps=0)
-    assert "first weight update" in learning_words(monitor, True, 1)
+    monitor.observe([LayerStep(0, 36, 18.0, None, None, False, 0.9)], optimizer_steps=0)
+    # Before the first update they say so, as the status bar does ("first weight update
+    # after 18 s of input" read as if one had happened), and when one comes
+    assert learning_words(monitor, True, 1, 25.0) == \
+        "Learning: 1 layer, no weight update yet (one every ~25 s of input)"
+    assert learning_words(monitor, True, 1, None) == \
+        "Learning: 1 layer, no weight update yet (18 s of input so far)"
+    monitor.observe([LayerStep(0, 52, 26.0, None, None, False, 0.8)], optimizer_steps=1)
+    monitor.observe([LayerStep(0, 60, 30.0, None, None, False, 0.8)], optimizer_steps=1)
+    assert learning_words(monitor, True, 1, 25.0) == \
+        "Learning: 1 layer, weights updated once, the last 4 s of input ago"
     assert learning_words(monitor, False, 1).startswith("Not learning")
+
+
+def test_the_learner_knows_the_pace_of_its_weight_updates(qtbot):
+    learner = LearnerController(SessionStatus(), SessionHistory(), LatestMailbox())
+    for preset, seconds in (("live", 25.0), ("paper", None)):  # layer 0's clock, the top's
+        model_args, opt_args = preset_arguments(preset)
+        learner._model_ready(ModelInfo("new", "cpu", 1, 0, 0, model_args, opt_args))
+        assert learner.seconds_per_update() == seconds
+    model_args, opt_args = preset_arguments("live")
+    learner._model_ready(ModelInfo("new", "cpu", 1, 0, 0, model_args, opt_args))
+    # optimize_every changed live: the pace follows
+    assert learner.apply_live(replace(learner.model_settings, optimize_every=20),
+                              ["optimize_every"])
+    assert learner.seconds_per_update() == 10.0
 
 
 def test_the_dock_polls_its_state_and_starts_afresh_with_a_new_model(qtbot):
     monitor = fed_monitor()
     state = {"monitor": monitor}
-    dock = LearningDock(lambda: (state["monitor"], True, 2))
+    dock = LearningDock(lambda: (state["monitor"], True, 2, 25.0))
     qtbot.addWidget(dock)
     dock.refresh()
     assert sorted(dock.view.curves) == [0, 1]
     state["monitor"] = LearningMonitor()  # a new model: its monitor is a new one
     dock.refresh()
-    assert dock.view.curves == {} and "first weight update" in dock.view.words.text()
+    assert dock.view.curves == {} and dock.view.words.text().endswith(
+        "no weight update yet (one every ~25 s of input)")

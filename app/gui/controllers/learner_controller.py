@@ -62,6 +62,8 @@ class LearnerController(QObject):
         self.snippet_size = self.model_settings.snippet_size
         self.step_rate = RateMeter()
         self.learning = LearningMonitor()  # weight updates and losses, for the Learning panel
+        self.optimize_clock = "base"
+        """Whose losses the running model's optimize_every counts (its preset's choice)"""
         self.keyframes = KeyframeStore()
         """Each event's picture, as the worker chose it"""
         self.events = EventMemory()
@@ -123,6 +125,7 @@ class LearnerController(QObject):
         self.prediction = None
         self.step_rate.clear()
         self.learning = LearningMonitor(info.optimizer_steps)  # a new model's, afresh
+        self.optimize_clock = info.opt_args.optimize_clock
         if info.reason == "loaded":
             self.history.seed_boundaries(info.boundaries,
                                          now=info.base_counter * self.snippet_size,
@@ -165,6 +168,8 @@ class LearnerController(QObject):
         with it; False (and `live_error` says why) if not."""
         if "optimize_every" in names:
             self.requests.optimize_every.emit(settings.optimize_every)
+            self.model_settings = replace(self.model_settings,
+                                          optimize_every=settings.optimize_every)
         changes = {n: getattr(settings, n) for n in names if n in LIVE_MODEL_FIELDS}
         if not changes:
             self.live_error.emit("")
@@ -182,6 +187,13 @@ class LearnerController(QObject):
         self.requests.demarcation.emit(changes)
         self._name_signals()
         return True
+
+    def seconds_per_update(self) -> float | None:
+        """Seconds of input between two weight updates where layer 0's losses set the pace
+        (the live preset); None where the top layer's do (a pace that slows as it grows)."""
+        if self.optimize_clock != "base":
+            return None
+        return self.model_settings.optimize_every * self.snippet_size
 
     def _name_signals(self) -> None:
         """Axis labels: what each layer's row plots under the running model's settings."""

@@ -15,20 +15,25 @@ from streamer_core.learning_monitor import LearningMonitor
 
 LAYER_COLOURS = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd")
 REFRESH_MS = 1000
-LearningState = Callable[[], tuple[LearningMonitor, bool, int]]
-"""What the panel shows: the monitor, whether learning is on, and the number of layers"""
+LearningState = Callable[[], tuple[LearningMonitor, bool, int, float | None]]
+"""What the panel shows: the monitor, whether learning is on, the number of layers, and the
+seconds of input between two weight updates (None: no fixed pace)"""
 
 
-def learning_words(monitor: LearningMonitor, learning: bool, num_layers: int) -> str:
-    """The state of learning in one line a viewer understands."""
+def learning_words(monitor: LearningMonitor, learning: bool, num_layers: int,
+                   seconds_per_update: float | None = None) -> str:
+    """The state of learning in one line a viewer understands, in the status bar's terms
+    ("no weight update yet"; once updated, how long ago)."""
     layers = f"{num_layers} layer{'s' if num_layers != 1 else ''}"
     if not learning:
         return f"Not learning (paused): {layers}, weights as they are"
     since = monitor.seconds_since_update()
     if since is None:
-        return f"Learning: {layers}, first weight update after {monitor.time:.0f} s of input"
-    return (f"Learning: {layers}, {monitor.updates} weight updates, the last "
-            f"{since:.0f} s of input ago")
+        pace = (f"one every ~{seconds_per_update:.0f} s of input" if seconds_per_update
+                else f"{monitor.time:.0f} s of input so far")
+        return f"Learning: {layers}, no weight update yet ({pace})"
+    times = "once" if monitor.updates == 1 else f"{monitor.updates} times"
+    return f"Learning: {layers}, weights updated {times}, the last {since:.0f} s of input ago"
 
 
 class LearningView(QWidget):
@@ -53,8 +58,9 @@ class LearningView(QWidget):
         layout.addWidget(self.words)
         layout.addWidget(self.plot, 1)  # the dock's height, not the words'
 
-    def show_monitor(self, monitor: LearningMonitor, learning: bool, num_layers: int) -> None:
-        self.words.setText(learning_words(monitor, learning, num_layers))
+    def show_monitor(self, monitor: LearningMonitor, learning: bool, num_layers: int,
+                     seconds_per_update: float | None = None) -> None:
+        self.words.setText(learning_words(monitor, learning, num_layers, seconds_per_update))
         losses = [loss for layer in monitor.intervals for loss in monitor.loss_curve(layer)[1]]
         if losses:  # a little room around the points, even around a single one
             pad = max(0.05, 0.1 * (max(losses) - min(losses)))
@@ -95,8 +101,8 @@ class LearningDock(QDockWidget):
 
     @Slot()
     def refresh(self) -> None:
-        monitor, learning, num_layers = self.state()
+        monitor, learning, num_layers, seconds_per_update = self.state()
         if monitor is not self._shown:
             self.view.clear()
             self._shown = monitor
-        self.view.show_monitor(monitor, learning, num_layers)
+        self.view.show_monitor(monitor, learning, num_layers, seconds_per_update)

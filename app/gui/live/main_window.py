@@ -134,7 +134,8 @@ class MainWindow(QMainWindow):
                                        | QDockWidget.DockWidgetFeature.DockWidgetClosable)
         self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.controls_dock)
         self.learning_dock = LearningDock(lambda: (
-            self.learner.learning, self.settings.learning, self.session.num_layers), self)
+            self.learner.learning, self.settings.learning, self.session.num_layers,
+            self.learner.seconds_per_update()), self)
         self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.learning_dock)
         self._layout_restored = self._shown_once = False
 
