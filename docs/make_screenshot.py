@@ -71,6 +71,9 @@ def main() -> int:
                         help="press M where each boundary of the hierarchy JSON's first layer "
                              "passes, as a person marking them would (the file plays at "
                              "learning speed, so model time is the video's)")
+    parser.add_argument("--raise-dock", default=None, metavar="NAME",
+                        help="bring this dock's tab to the front (e.g. learning: at 1280x720 it "
+                             "is a tab behind Controls)")
     parser.add_argument("--similar", type=int, default=None, metavar="LAYER",
                         help="before the picture, click the newest remembered event of LAYER "
                              "(the event memory panel lists the similar ones)")
@@ -82,6 +85,8 @@ def main() -> int:
                                   else ("synthetic:0", args.loop))
     print(f"source: {args.source}", file=sys.stderr)
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+    from PySide6.QtWidgets import QDockWidget
 
     from app.gui.application import make_application
     from app.gui.infrastructure.settings import SettingsStore, StudioSettings
@@ -137,6 +142,8 @@ def main() -> int:
                 if events:
                     window.insight.show_similar(args.similar,
                                                 (events[-1].start + events[-1].end) / 2)
+            if args.raise_dock:
+                window.findChild(QDockWidget, args.raise_dock).raise_()
             pump_events(0.5)
             if not window.grab().save(args.out):
                 print(f"could not write {args.out}", file=sys.stderr)

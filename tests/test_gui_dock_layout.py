@@ -7,9 +7,11 @@ from dataclasses import replace
 
 from gui_helpers import SLOW
 from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QTabBar
 
 from app.gui.application import restore_window_state
 from app.gui.infrastructure.settings import SettingsStore
+from app.gui.insight.learning_view import LEAST_READABLE_HEIGHT
 from app.gui.live.dock_layout import MOST_COLUMN_WIDTH, column_width
 from app.gui.live.main_window import MainWindow
 from app.gui.self_test import small_settings
@@ -46,6 +48,12 @@ def wait_arranged(qtbot, window: MainWindow, width: int) -> None:
                     timeout=5000)
 
 
+def front_tabs(window: MainWindow) -> list[str]:
+    """The titles of the docks in front in the window's groups of tabs."""
+    return [bar.tabText(bar.currentIndex()) for bar in window.findChildren(QTabBar)
+            if bar.count() > 1]
+
+
 def test_a_first_launch_sizes_the_docks_for_the_window(qtbot, tmp_path):
     window = launch(qtbot, tmp_path, 1700, 1000)
     insight = window.insight
@@ -60,9 +68,22 @@ def test_a_first_launch_sizes_the_docks_for_the_window(qtbot, tmp_path):
         <= controls.viewport().height()
     plot = window.learning_dock.view.plot
     assert plot.height() >= 0.4 * window.centralWidget().height()
+    assert window.tabifiedDockWidgets(window.controls_dock) == []  # room for both
     # The pictures of the Prediction dock at the size the column allows
     picture = insight.prediction.seen
     assert picture.height() >= min(picture.width(), picture.maximumHeight()) - 2
+
+
+def test_on_a_small_screen_the_learning_panel_is_a_tab_behind_the_controls(qtbot, tmp_path):
+    # Under Controls at 1280x720 the Learning plot had 200 px, its points hard to read
+    window = launch(qtbot, tmp_path, 1280, 720)
+    wait_arranged(qtbot, window, 1280)
+    controls, learning = window.controls_dock, window.learning_dock
+    qtbot.waitUntil(lambda: window.tabifiedDockWidgets(controls) == [learning], timeout=5000)
+    assert front_tabs(window) == ["Controls"]  # in front, first
+    learning.raise_()
+    qtbot.waitUntil(lambda: learning.height() >= LEAST_READABLE_HEIGHT, timeout=5000)
+    assert learning.height() >= 0.8 * controls.height()  # the tabs fill the column
 
 
 def test_a_stored_layout_wins_over_the_first_launch_sizes(qtbot, tmp_path):

@@ -15,6 +15,9 @@ from streamer_core.learning_monitor import LearningMonitor
 
 LAYER_COLOURS = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd")
 REFRESH_MS = 1000
+LEAST_READABLE_HEIGHT = 280
+"""Pixels of the dock: below it the plot (under a title and two lines of words) is too
+short to read its points, and a first launch makes the panel a tab instead"""
 LearningState = Callable[[], tuple[LearningMonitor, bool, int, float | None]]
 """What the panel shows: the monitor, whether learning is on, the number of layers, and the
 seconds of input between two weight updates (None: no fixed pace)"""

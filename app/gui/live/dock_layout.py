@@ -6,7 +6,9 @@ hints: the Prediction dock's pictures shrink to their least size beside a wide p
 area, and the Learning plot is squeezed under Controls that have room to spare. Here each
 side column takes a share of the window's width (at least its docks' least width, at
 most MOST_COLUMN_WIDTH) and, top to bottom, each dock the height it asks for; one dock per
-column, one that can use any room (a list, a plot), gets the rest.
+column, one that can use any room (a list, a plot), gets the rest. Where the rest is less
+than that dock can use (the Learning plot under Controls at 1280x720: 200 px, hard to
+read), it shares the place of the dock above it as a tab, with the column's full height.
 """
 
 from __future__ import annotations
@@ -29,6 +31,8 @@ class Column:
     """Top to bottom, in one dock area"""
     filler: QDockWidget
     """The one that gets the height the others do not ask for"""
+    least_filler_height: int = 0
+    """Pixels: with less left for the filler, it becomes a tab behind the dock above it"""
 
 
 def column_width(window_width: int, least: int) -> int:
@@ -68,5 +72,11 @@ def arrange_docks(window: QMainWindow, columns: Sequence[Column]) -> None:
         if column.filler in docks:
             i = docks.index(column.filler)
             rest = height - (sum(wanted) - wanted[i])
-            wanted[i] = max(column.filler.minimumSizeHint().height(), rest)
+            if rest < column.least_filler_height and i > 0:
+                window.tabifyDockWidget(docks[i - 1], column.filler)
+                docks[i - 1].raise_()  # the panel above stays in sight, the filler a tab
+                del docks[i], wanted[i]
+                i -= 1  # the tabs fill the column
+                rest = height - (sum(wanted) - wanted[i])
+            wanted[i] = max(docks[i].minimumSizeHint().height(), rest)
         window.resizeDocks(docks, wanted, Qt.Orientation.Vertical)

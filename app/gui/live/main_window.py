@@ -39,7 +39,7 @@ from ..infrastructure.diagnostics import log_folder, open_folder
 from ..infrastructure.dialogs import Dialogs, Notifier
 from ..infrastructure.resources import app_icon
 from ..infrastructure.settings import SettingsStore, StudioSettings, checked_settings
-from ..insight.learning_view import LearningDock
+from ..insight.learning_view import LEAST_READABLE_HEIGHT, LearningDock
 from ..insight.model_insight import ModelInsight
 from ..presentation.guide import LEGEND_TITLE, LegendOverlay, shortcuts_html
 from ..presentation.presentation import PresentationMode
@@ -517,7 +517,8 @@ class MainWindow(QMainWindow):
         insight = self.insight
         return [Column((insight.prediction_dock, insight.memory_dock,
                         insight.annotation_dock), insight.memory_dock),
-                Column((self.controls_dock, self.learning_dock), self.learning_dock)]
+                Column((self.controls_dock, self.learning_dock), self.learning_dock,
+                       LEAST_READABLE_HEIGHT)]
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 (Qt name)
         self.shutdown()
