@@ -31,8 +31,11 @@ def test_the_view_draws_a_falling_curve_per_layer(qtbot):
     times, losses = view.curves[0].getData()
     assert list(times) == [24.5, 49.5] and losses[1] < losses[0]
     assert "weights updated 2 times" in view.words.text() and "2 layers" in view.words.text()
+    # The key sits over the plot, not in it, where it covered the newest points
+    assert view.plot.getPlotItem().legend is None
+    assert "layer 0" in view.key.text() and "#ff7f0e" in view.key.text()  # layer 1's colour
     view.clear()
-    assert view.curves == {} and "waiting" in view.words.text()
+    assert view.curves == {} and "waiting" in view.words.text() and view.key.text() == ""
 
 
 def test_the_words_say_paused_and_before_the_first_update():
@@ -51,12 +54,22 @@ def test_the_words_say_paused_and_before_the_first_update():
     assert learning_words(monitor, False, 1).startswith("Not learning")
 
 
-def test_the_learner_knows_the_pace_of_its_weight_updates(qtbot):
+def test_the_learner_knows_the_pace_and_the_kind_of_its_losses(qtbot):
     learner = LearnerController(SessionStatus(), SessionHistory(), LatestMailbox())
+    view = LearningView()
+    qtbot.addWidget(view)
+    learner.loss_modes.connect(view.set_loss_modes)
     for preset, seconds in (("live", 25.0), ("paper", None)):  # layer 0's clock, the top's
         model_args, opt_args = preset_arguments(preset)
         learner._model_ready(ModelInfo("new", "cpu", 1, 0, 0, model_args, opt_args))
         assert learner.seconds_per_update() == seconds
+        # Its points go below 0: the axis says why (it said "prediction loss")
+        assert view.plot.getAxis("left").labelText == "prediction loss (−cosine similarity)"
+    model_args, opt_args = preset_arguments("paper")
+    learner._model_ready(ModelInfo("new", "cpu", 1, 0, 0, replace(
+        model_args, force_base_dist=True), opt_args))
+    assert view.plot.getAxis("left").labelText == \
+        "prediction loss (layer 0: MSE, above: −cosine similarity)"
     model_args, opt_args = preset_arguments("live")
     learner._model_ready(ModelInfo("new", "cpu", 1, 0, 0, model_args, opt_args))
     # optimize_every changed live: the pace follows

@@ -46,6 +46,7 @@ class LearnerController(QObject):
     live_error = Signal(str)  # why a live change was not applied ("" when it was)
     signal_names = Signal(str, str, bool)  # what layer 0's and the upper layers' rows plot;
     # whether the upper layers have a threshold of their own (not when escalating)
+    loss_modes = Signal(str, str)  # layer 0's distance mode and the upper layers': their losses
     saved = Signal(str, str)  # path, why ("save" or "autosave")
     exported = Signal(str)  # path
     hierarchy_ready = Signal(str, object)  # tag, hierarchy JSON doc (requests.hierarchy)
@@ -196,9 +197,11 @@ class LearnerController(QObject):
         return self.model_settings.optimize_every * self.snippet_size
 
     def _name_signals(self) -> None:
-        """Axis labels: what each layer's row plots under the running model's settings."""
+        """Axis labels: what each layer's row plots, and what its loss is, under the running
+        model's settings."""
         m = self.model_settings
-        base = "distance" if m.force_base_dist else m.distance_mode
+        base_mode = "distance" if m.force_base_dist else m.distance_mode
+        base = base_mode
         if m.demarcation_mode == "change" and m.signal_space == "features":
             base = "feature step"  # the mean step of its pooled features' error
         elif m.demarcation_mode == "change" and m.signal_regions > 1:
@@ -206,6 +209,7 @@ class LearnerController(QObject):
         escalating = m.upper_demarcation == "escalate"
         upper = "surprise" if escalating else m.distance_mode
         self.signal_names.emit(base, upper, not escalating)
+        self.loss_modes.emit(base_mode, m.distance_mode)
 
     def pending_changes(self, settings: StudioSettings) -> list[str]:
         """Settings that differ from the running model's and need a new model."""

@@ -15,6 +15,9 @@ from streamer_core.learning_monitor import LearningMonitor
 
 LAYER_COLOURS = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd")
 REFRESH_MS = 1000
+LOSS_WORDS = {"similarity": "−cosine similarity", "distance": "MSE"}
+"""A layer's loss by its distance mode: minus the cosine similarity of its prediction with
+what came (-1 is perfect, so the curves go below 0), or their mean squared error"""
 LEAST_READABLE_HEIGHT = 280
 """Pixels of the dock: below it the plot (under a title and two lines of words) is too
 short to read its points, and a first launch makes the panel a tab instead"""
@@ -39,6 +42,22 @@ def learning_words(monitor: LearningMonitor, learning: bool, num_layers: int,
     return f"Learning: {layers}, weights updated {times}, the last {since:.0f} s of input ago"
 
 
+def loss_axis_name(layer0_mode: str, upper_mode: str) -> str:
+    """What the plot's points are, for each layer's distance mode (force_base_dist gives
+    layer 0 its own)."""
+    if layer0_mode == upper_mode:
+        return f"prediction loss ({LOSS_WORDS[layer0_mode]})"
+    return (f"prediction loss (layer 0: {LOSS_WORDS[layer0_mode]}, above: "
+            f"{LOSS_WORDS[upper_mode]})")
+
+
+def key_html(layers: list[int]) -> str:
+    """Which colour is which layer, as a line of text."""
+    return "&nbsp;&nbsp;&nbsp;".join(
+        f'<span style="color:{LAYER_COLOURS[layer % len(LAYER_COLOURS)]}">━●━</span> '
+        f"layer {layer}" for layer in layers)
+
+
 class LearningView(QWidget):
     """One curve per layer: its mean loss in each interval between weight updates."""
 
@@ -52,14 +71,22 @@ class LearningView(QWidget):
         self.plot.getPlotItem().setContentsMargins(0, 6, 12, 0)  # the edge ticks' labels
         self.plot.setLabel("left", "prediction loss")
         self.plot.setLabel("bottom", "seconds of input")
-        self.plot.addLegend(offset=(-5, 5))
         self.plot.setToolTip("Each point: a layer's mean prediction loss between two weight "
-                             "updates. Lower is better: the model predicts what it sees.")
+                             "updates. Lower is better: the model predicts what it sees "
+                             "(−1 is perfect for −cosine similarity, 0 for MSE).")
+        # The key over the plot, not in it: a legend inside covered the newest points
+        self.key = QLabel()
         self.curves: dict[int, pg.PlotDataItem] = {}
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addWidget(self.words)
+        layout.addWidget(self.key)
         layout.addWidget(self.plot, 1)  # the dock's height, not the words'
+
+    @Slot(str, str)
+    def set_loss_modes(self, layer0_mode: str, upper_mode: str) -> None:
+        """The running model's distance modes: what its losses are."""
+        self.plot.setLabel("left", loss_axis_name(layer0_mode, upper_mode))
 
     def show_monitor(self, monitor: LearningMonitor, learning: bool, num_layers: int,
                      seconds_per_update: float | None = None) -> None:
@@ -74,15 +101,16 @@ class LearningView(QWidget):
             if curve is None:
                 colour = LAYER_COLOURS[layer % len(LAYER_COLOURS)]
                 curve = self.plot.plot(pen=pg.mkPen(colour, width=1.5), symbol="o",
-                                       symbolSize=5, symbolBrush=colour,
-                                       name=f"layer {layer}")
+                                       symbolSize=5, symbolBrush=colour)
                 self.curves[layer] = curve
+                self.key.setText(key_html(sorted(self.curves)))
             curve.setData(np.asarray(times, dtype=float), np.asarray(losses, dtype=float))
 
     def clear(self) -> None:
         for curve in self.curves.values():
             self.plot.removeItem(curve)
         self.curves.clear()
+        self.key.clear()
         self.words.setText("Learning: waiting for the first input")
 
 
