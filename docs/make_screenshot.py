@@ -143,7 +143,13 @@ def main() -> int:
                     window.insight.show_similar(args.similar,
                                                 (events[-1].start + events[-1].end) / 2)
             if args.raise_dock:
-                window.findChild(QDockWidget, args.raise_dock).raise_()
+                dock = window.findChild(QDockWidget, args.raise_dock)
+                if dock is None:
+                    names = [d.objectName() for d in window.findChildren(QDockWidget)]
+                    print(f"no dock {args.raise_dock!r}; the docks: {', '.join(names)}",
+                          file=sys.stderr)
+                    return 2
+                dock.raise_()
             pump_events(0.5)
             if not window.grab().save(args.out):
                 print(f"could not write {args.out}", file=sys.stderr)
