@@ -32,6 +32,7 @@ in time. With --cache each seed's run (events, vectors, keyframes, labels) is ke
 from __future__ import annotations
 
 import argparse
+import copy
 import sys
 import time
 from dataclasses import dataclass
@@ -45,7 +46,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from app.cli.model_setup import new_model, torch_threads  # noqa: E402
 from app.cli.pipeline import Segmenter  # noqa: E402
-from streamer_core.event_representations import read_representations  # noqa: E402
+from streamer_core.event_features import EventFeatures  # noqa: E402
+from streamer_core.event_representations import (  # noqa: E402
+    add_representations,
+    as_vector,  # noqa: E402
+    read_representations,
+)
 from streamer_core.retrieval import most_similar, precision_at_k  # noqa: E402
 from streamer_core.sources import SyntheticSource, preprocess_frame  # noqa: E402
 from streamer_core.sources.scene_plan import PlanSettings  # noqa: E402
@@ -64,6 +70,8 @@ class Run:
     end: np.ndarray        # [N]
     learned: np.ndarray    # [N, D] the representation sent up when the event closed
     final: np.ndarray      # [N, D] re-encoded with the final weights (NaN where none)
+    features: np.ndarray   # [N, C] event_representation "features", online (NaN where none)
+    initial: np.ndarray    # [N, C] the same with the initial weights (NaN where none)
     keyframes: np.ndarray  # [N, 60, 80, 3] uint8, the frame nearest the event's middle
     labels: dict[str, np.ndarray]  # kind of label -> [N] str
 
@@ -78,10 +86,42 @@ class Run:
         with np.load(path, allow_pickle=False) as data:
             labels = {key.removeprefix("label "): data[key] for key in data.files
                       if key.startswith("label ")}
-            return cls(**{name: data[name] for name in RUN_ARRAYS}, labels=labels)
+            arrays = {name: data[name] for name in RUN_ARRAYS if name in data.files}
+        for name in set(RUN_ARRAYS) - set(arrays):  # cached before it was measured
+            arrays[name] = np.full((len(arrays["layer"]), 1), np.nan, dtype=np.float32)
+        return cls(**arrays, labels=labels)
 
 
-RUN_ARRAYS = ("layer", "start", "end", "learned", "final", "keyframes")
+RUN_ARRAYS = ("layer", "start", "end", "learned", "final", "features", "initial", "keyframes")
+
+
+class FeatureRecorder:
+    """Each event's `features` representation, online, beside the summaries the model
+    reports: the EventFeatures a model with event_representation "features" keeps, fed by a
+    forward hook (same boundaries: the features take no part in learning), once with
+    layer 0's encoder as it learns and once with a frozen copy of its initial weights."""
+
+    def __init__(self, model):
+        self.model = model
+        self.initial_encoder = copy.deepcopy(model.layers()[0].f.encoder)
+        self.trackers = {"features": EventFeatures(), "initial": EventFeatures()}
+        self.closed: dict[str, dict[int, list]] = {name: {} for name in self.trackers}
+        model.register_forward_hook(self.observe)
+
+    def observe(self, model, inputs, reports) -> None:
+        x = inputs[0].to(model.device)
+        encoders = {"features": model.layers()[0].f.encoder, "initial": self.initial_encoder}
+        for name, tracker in self.trackers.items():
+            closed = tracker.observe(encoders[name].prevailing(x), reports,
+                                     model.get_num_layers())
+            for layer, vector in closed.items():
+                self.closed[name].setdefault(layer, []).append(vector)
+
+    def per_layer(self, name: str) -> dict[int, list]:
+        """As EventRepresentations.per_layer: closed events, then the open one."""
+        return {layer.layer_num: [*self.closed[name].get(layer.layer_num, []),
+                                  self.trackers[name].current(layer.layer_num)]
+                for layer in self.model.layers()}
 
 
 class RecordingSource:
@@ -122,18 +162,26 @@ def colour_histogram(image: np.ndarray) -> np.ndarray:
 def learn_and_collect(seed: int, seconds: float) -> Run:
     """One learning run from scratch; the events that have a representation."""
     source = SyntheticSource(seed, seconds, settings=SHORT_SCENES)
-    model, optimizer = new_model("live", [], device="cpu", seed=seed)
+    # The summaries in the reports; the features beside them (FeatureRecorder).
+    model, optimizer = new_model("live", ["event_representation=summary"], device="cpu",
+                                 seed=seed)
+    features = FeatureRecorder(model)
     segmenter = Segmenter(model, optimizer, representations=True)
     segmenter.start_video(reset_model=True)
     recorder = RecordingSource(source)
     with source:
         segmenter.run(recorder)
+    doc = segmenter.hierarchy("synthetic")
     rows = [(layer, start, end, vector)
-            for layer, events in read_representations(segmenter.hierarchy("synthetic")).items()
+            for layer, events in read_representations(doc).items()
             for start, end, vector in events if vector is not None]
     layer = np.array([r[0] for r in rows])
     start = np.array([r[1] for r in rows])
     end = np.array([r[2] for r in rows])
+    by_features = {name: vectors_of(add_representations(copy.deepcopy(doc), {
+        number: [as_vector(v) if v is not None else None for v in vectors]
+        for number, vectors in features.per_layer(name).items()}), rows)
+        for name in ("features", "initial")}
     final = np.full((len(rows), len(rows[0][3])), np.nan, dtype=np.float32)
     for i in np.flatnonzero(layer == 0):
         encoded = encode_again(model, 0, [preprocess_frame(image, device=model.device) for image
@@ -152,11 +200,22 @@ def learn_and_collect(seed: int, seconds: float) -> Run:
             final[i] = encoded
     kinds = label_kinds(source, seconds)
     return Run(layer, start, end, np.stack([r[3] for r in rows]), final,
+               by_features["features"], by_features["initial"],
                np.stack([recorder.frame_at(min((a + b) / 2, seconds))
                          for a, b in zip(start, end, strict=True)]),
                {kind: np.array([dominant(spans, a, b) if level in LABELLED_LAYERS[kind] else ""
                                 for level, a, b in zip(layer, start, end, strict=True)])
                 for kind, spans in kinds.items()})
+
+
+def vectors_of(doc: dict, rows: list) -> np.ndarray:
+    """The doc's representations of the events in `rows` (layer, start, end, ...) [N, C],
+    NaN where an event has none."""
+    events = {(layer, start, end): vector for layer, layer_events
+              in read_representations(doc).items() for start, end, vector in layer_events}
+    size = max(len(v) for v in events.values() if v is not None)
+    return np.stack([events.get(r[:3]) if events.get(r[:3]) is not None
+                     else np.full(size, np.nan, np.float32) for r in rows])
 
 
 def encode_again(model, layer: int, inputs: list[torch.Tensor]) -> np.ndarray | None:

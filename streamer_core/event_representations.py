@@ -1,8 +1,10 @@
 """Each event's representation, as the reference's hierarchy JSON carries it.
 
-The representation of an event is the one its layer sends up when the event closes (the
-temporal encoder's summary of the event's buffered inputs, `LayerStep.representation`);
-the event still open at the end of the stream has the layer's current representation.
+The representation of an event is the one its boundary's report carries
+(`LayerStep.representation`): under `event_representation` "summary" (the spec) the one
+its layer sends up when the event closes (the temporal encoder's summary of the event's
+buffered inputs), under "features" the median of its inputs' features (event_features).
+The event still open at the end of the stream has its open representation.
 In the JSON it is each annotation's `representation` slot: a list of floats, or the
 string "null" (the reference's placeholder) when the layer had none. Beside the JSON, a
 structured `.npy` holds the same vectors with their layer, index, start and end.
@@ -50,11 +52,11 @@ class EventRepresentations:
 
     def per_layer(self, model: StreamerModel) -> dict[int, list[np.ndarray | None]]:
         """Event i of layer k (in the order of its boundaries) -> its vector or None; the
-        last one is the event still open, represented by the layer's current summary."""
+        last one is the event still open (StreamerModel.open_representation)."""
         result = {}
         for layer in model.layers():
             vectors = list(self.closed.get(layer.layer_num, []))
-            current = layer.representation
+            current = model.open_representation(layer.layer_num)
             vectors.append(as_vector(current) if current is not None else None)
             result[layer.layer_num] = vectors
         return result

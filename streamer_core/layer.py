@@ -94,8 +94,9 @@ class LayerStep:
     loss: float | None = None  # the prediction objective of this input (None: fresh start)
     representation: torch.Tensor | None = field(default=None, compare=False, repr=False)
     """On a boundary: the representation [1, D] (detached) of the event it closed, the one
-    sent to the layer above; None when the layer had none (an escalated fresh start). Not
-    part of a report's equality or repr: a report is its trace row"""
+    sent to the layer above (the model puts another in its place under event_representation
+    "features"); None when the layer had none (an escalated fresh start). Not part of a
+    report's equality or repr: a report is its trace row"""
 
 
 class StreamerLayer(nn.Module):

@@ -14,6 +14,7 @@ from .checkpoint_file import read_reference_weights
 from .demarcation import ACCUM, CHANGE, check_peak_settings
 from .device import resolve_device, to_device
 from .escalation import check_escalation_ratio
+from .event_features import FEATURES, EventFeatures
 from .layer import LayerStep, StreamerLayer, StreamerLayerArguments
 from .networks import CNNDecoder, CNNEncoder
 from .reach import ReachWeights, reach_scaled
@@ -111,6 +112,7 @@ class StreamerModel(nn.Module):
                                      decoder=decoder, logger=logger,
                                      init_context=self.seeded_init)
         self.streamer = streamer.to(resolve_device(args.device))
+        self.event_features = EventFeatures() if args.event_representation == FEATURES else None
         if weights is not None:
             self.streamer.load_state_dict(weights)
 
@@ -173,9 +175,23 @@ class StreamerModel(nn.Module):
 
     def forward(self, x: torch.Tensor) -> list[LayerStep]:
         """One frame [1, 3, 128, 128] in [-1, 1]; returns what each layer did with it."""
-        reports = self.streamer(to_device(x, self.device), base_counter=self.base_counter)
+        x = to_device(x, self.device)
+        reports = self.streamer(x, base_counter=self.base_counter)
         self.base_counter += 1
+        if self.event_features is not None:  # the reports carry these representations
+            closed = self.event_features.observe(self.streamer.f.encoder.prevailing(x),
+                                                 reports, self.get_num_layers())
+            for report in reports:
+                if report.boundary:
+                    report.representation = closed[report.layer]
         return reports
+
+    def open_representation(self, layer_num: int) -> torch.Tensor | None:
+        """The representation of the event `layer_num` has open, as its boundary would
+        report it (event_representation), None if there is none yet."""
+        if self.event_features is not None:
+            return self.event_features.current(layer_num)
+        return self.layers()[layer_num].representation
 
     def extract_rep(self) -> dict:
         """{"boundaries": {layer: [seconds]}}; upper layers closed at layer 0's last boundary."""
@@ -196,6 +212,8 @@ class StreamerModel(nn.Module):
     def reset_model(self) -> None:
         self.streamer.reset_layer()
         self.base_counter = 0
+        if self.event_features is not None:
+            self.event_features.reset()
 
     def optimize_model(self) -> None:
         self.streamer.optimize_layer()

@@ -49,6 +49,14 @@ class CNNEncoder(nn.Module):
         pooled = (x.amax(dim=(2, 3)), x.mean(dim=(2, 3)))
         return torch.cat([p / (p.mean(dim=1, keepdim=True) + 1e-8) for p in pooled], dim=1)
 
+    @torch.no_grad()
+    def prevailing(self, images: torch.Tensor) -> torch.Tensor:
+        """What most of each picture shows: every channel of the first convolution block,
+        its median over the picture [N, 32]. Whatever covers less than half of the
+        picture (an object passing, a window) hardly moves it; the room does."""
+        x = self.pool(F.relu(self.conv1(images)))
+        return x.flatten(2).median(dim=2).values
+
     def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, None]:
         for conv in (self.conv1, self.conv2, self.conv3, self.conv4):
             x = self.pool(F.relu(conv(x)))

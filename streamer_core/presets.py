@@ -41,6 +41,9 @@ def preset_arguments(name: str) -> tuple[StreamerModelArguments, StreamerOptimiz
         # the same scene. Such a change is a layer-0 boundary even within min_event_length
         # (a cut seen over two inputs), the split needs two boundaries, and a picture change
         # under NEW_SCENE_LEAST_CHANGE (0.15) never escalates.
+        # Events are remembered (Event memory, similar) by the median of what most of
+        # their pictures show, which learning hardly moves: the layers' summaries of events
+        # minutes apart are far apart whatever they show (docs/quality.md, "Retrieval").
         model = StreamerModelArguments(
             feature_dim=256, snippet_size=0.5, max_layers=3, evolve_every=60,
             buffer_size=10, force_fixed_buffer=False, demarcation_mode="change",
@@ -48,7 +51,8 @@ def preset_arguments(name: str) -> tuple[StreamerModelArguments, StreamerOptimiz
             distance_mode="similarity", force_base_dist=False, lr=1e-4,
             z_threshold=2.0, min_event_length=4, min_window=5, signal_regions=8,
             signal_space="features", restless_ratio=2.0,
-            upper_demarcation="escalate", escalation_ratio=2.5, keep_events=True)
+            upper_demarcation="escalate", escalation_ratio=2.5, keep_events=True,
+            event_representation="features")
         return model, StreamerOptimizerArguments(alpha=3, max_layers=3, optimize_every=50,
                                                  optimize_clock="base")
     raise ValueError(f"unknown preset {name!r}; choose one of {', '.join(PRESETS)}")

@@ -1,5 +1,10 @@
 """Similar events: cosine similarity between event representations, and how well it
-retrieves events of the same kind (precision@k). Plain numpy, no torch, no I/O."""
+retrieves events of the same kind (precision@k). Plain numpy, no torch, no I/O.
+
+Events are compared among the events of their layer (`similar_rows`): each dimension is
+first standardised over them, so that what every event shares (the direction all the
+summaries have in common, the features every picture has) does not drown what tells
+them apart."""
 
 from __future__ import annotations
 
@@ -30,11 +35,37 @@ def most_similar(query: np.ndarray, candidates: np.ndarray, k: int,
     return [(row, float(similarities[row])) for row in rows]
 
 
-def precision_at_k(vectors: np.ndarray, labels: Sequence[object], k: int = 5) -> float:
-    """Mean, over every event whose label recurs, of the fraction of its k most similar
-    other events (cosine) that share its label. Events whose label occurs once have
-    nothing to find and are skipped; NaN when no label recurs."""
+LEAST_TO_STANDARDISE = 3
+"""Fewer events than this are compared as they are: two standardised vectors are opposites"""
+
+
+def standardised(vectors: np.ndarray) -> np.ndarray:
+    """Each column of `vectors` [N, D] less its mean, over its spread (a column that does
+    not vary is 0); fewer than LEAST_TO_STANDARDISE rows come back as they are."""
     vectors = np.asarray(vectors, dtype=np.float64)
+    if len(vectors) < LEAST_TO_STANDARDISE:
+        return vectors
+    spread = vectors.std(axis=0)
+    centred = vectors - vectors.mean(axis=0)
+    return np.divide(centred, spread, out=np.zeros_like(centred), where=spread > 1e-12)
+
+
+def similar_rows(vectors: np.ndarray, row: int, k: int) -> list[tuple[int, float]]:
+    """The k rows of `vectors` [N, D] (one layer's events) most like row `row`, best
+    first, as (row, cosine of the standardised vectors)."""
+    vectors = standardised(vectors)
+    return most_similar(vectors[row], vectors, k, exclude=row)
+
+
+def precision_at_k(vectors: np.ndarray, labels: Sequence[object], k: int = 5,
+                   standardise: bool = True) -> float:
+    """Mean, over every event whose label recurs, of the fraction of its k most similar
+    other events (`similar_rows`; plain cosine without `standardise`) that share its
+    label. Events whose label occurs once have nothing to find and are skipped; NaN when
+    no label recurs."""
+    vectors = np.asarray(vectors, dtype=np.float64)
+    if standardise:
+        vectors = standardised(vectors)
     labels = list(labels)
     if len(vectors) != len(labels):
         raise ValueError("one label per vector")

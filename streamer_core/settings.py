@@ -31,6 +31,8 @@ from .demarcation import (
     ZSCORE,
 )
 from .escalation import ESCALATE, OWN
+from .event_features import FEATURES as EVENT_FEATURES
+from .event_features import SUMMARY
 from .loss import FEATURES, PIXELS
 
 MODEL = "model"
@@ -218,6 +220,14 @@ SETTINGS: tuple[Setting, ...] = (
             reference=True),
     Setting("force_base_dist", bool, True, "Layer 0 distance",
             "Layer 0 compares by distance (MSE) whatever Signal says.", reference=True),
+    # "summary" is the spec. See event_features: online, the summaries of events far
+    # apart in time are far apart whatever they show (docs/quality.md, "Retrieval").
+    Setting("event_representation", str, SUMMARY, "Event representation",
+            "What the Event memory, similar and --representations keep of each event: "
+            "the summary its layer sends up (paper), or the median over its pictures of "
+            "what layer 0's first features say most of the picture shows.",
+            choices={SUMMARY: "summary (paper)",
+                     EVENT_FEATURES: "features (what most of the event shows)"}),
     Setting("alpha", float, 3.0, "Alpha",
             "Reach: gradients from layers i apart are weighted alpha^-i.",
             owner=OPTIMIZER, reference=True, low=0.0, above=True, step=0.5, decimals=2),

@@ -128,8 +128,9 @@ def test_memory_finds_the_most_similar_events_of_the_same_layer():
                     event(0, 9, 12, 0.9, 0.1), event(0, 12, 15, -1, 0)])
     query = memory.event_at(0, 2.5)
     assert (query.start, query.end) == (0, 5)
-    found = memory.similar(query, k=3)
-    assert [(e.start, round(s, 3)) for e, s in found] == [(9, 0.994), (5, 0.0), (12, -1.0)]
+    found = memory.similar(query, k=3)  # cosines of the layer's standardised vectors
+    assert [(e.start, round(s, 3)) for e, s in found] == [(9, 0.991), (12, -0.536),
+                                                          (5, -0.688)]
     assert memory.event_at(0, 20.0) is None and memory.event_at(2, 1.0) is None
 
 

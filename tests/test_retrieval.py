@@ -15,7 +15,13 @@ from streamer_core.event_representations import (
     read_representations,
     representation_table,
 )
-from streamer_core.retrieval import cosine_similarities, most_similar, precision_at_k
+from streamer_core.retrieval import (
+    cosine_similarities,
+    most_similar,
+    precision_at_k,
+    similar_rows,
+    standardised,
+)
 
 
 def test_most_similar_ranks_by_cosine_and_leaves_the_query_out():
@@ -32,6 +38,27 @@ def test_precision_at_k_counts_same_label_neighbours():
     assert precision_at_k(vectors, labels, k=1) == 1.0
     assert precision_at_k(vectors, ["a", "b", "a", "b", "c"], k=1) == 0.0
     assert np.isnan(precision_at_k(vectors, list("vwxyz"), k=1))
+
+
+def test_what_every_event_shares_does_not_drown_what_tells_them_apart():
+    # Dimensions 0-2 are large in every event and vary at random; dimension 3 is small
+    # and says the kind ("a" > 0, "b" < 0). Plain cosine sees the large ones; standardised,
+    # every dimension weighs the same and the kind is found.
+    rng = np.random.default_rng(0)
+    labels = ["a", "b"] * 10
+    vectors = np.stack([[*(100 + rng.normal(0, 10, 3)), 1 if label == "a" else -1]
+                        for label in labels])
+    assert precision_at_k(vectors, labels, k=3, standardise=False) < 0.65
+    assert precision_at_k(vectors, labels, k=3) > 0.9
+    assert [row for row, _ in similar_rows(vectors, 0, 3)] != \
+        [row for row, _ in most_similar(vectors[0], vectors, 3, exclude=0)]
+
+
+def test_standardised_columns_and_too_few_rows():
+    vectors = np.array([[1.0, 5.0], [3.0, 5.0], [5.0, 5.0]])
+    assert standardised(vectors)[:, 0] == pytest.approx([-1.2247, 0, 1.2247], abs=1e-4)
+    assert standardised(vectors)[:, 1].tolist() == [0, 0, 0]  # no spread: says nothing
+    assert standardised(vectors[:2]).tolist() == vectors[:2].tolist()
 
 
 def _doc(*layers: list[tuple[float, float]]) -> dict:
@@ -66,8 +93,8 @@ def with_representations(tmp_path_factory):
     folder = tmp_path_factory.mktemp("reps")
     out = folder / "pred.json"
     rc = main(["segment", "synthetic:1:4", *SMALL_MODEL, "--set", "demarcation_mode=fixed",
-               "--set", "loss_threshold=0.999", "--out", str(out), "--representations",
-               "--quiet"])
+               "--set", "loss_threshold=0.999", "--set", "event_representation=summary",
+               "--out", str(out), "--representations", "--quiet"])
     return rc, out
 
 

@@ -9,7 +9,7 @@ import numpy as np
 
 from streamer_core.evaluation import HierarchyFormatError, check_hierarchy
 from streamer_core.event_representations import read_representations
-from streamer_core.retrieval import most_similar
+from streamer_core.retrieval import similar_rows
 
 from .errors import EXIT_OK, CliError
 from .files import read_json
@@ -67,7 +67,7 @@ def run(args: argparse.Namespace) -> int:
     if len({len(events[i][2]) for i in rows}) > 1:
         raise CliError(f"the representations of layer {layer} differ in size")
     vectors = np.stack([events[i][2] for i in rows])
-    for row, similarity in most_similar(query, vectors, args.k, exclude=rows.index(index)):
+    for row, similarity in similar_rows(vectors, rows.index(index), args.k):
         start, end, _ = events[rows[row]]
         print(f"{layer}\t{rows[row]}\t{start:.2f}\t{end:.2f}\t{similarity:.4f}")
     return EXIT_OK

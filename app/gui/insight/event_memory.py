@@ -3,7 +3,7 @@
 The learner thread turns the reports' representations into `RememberedEvent`s
 (`remembered_events`); `EventMemory` keeps the newest `per_layer` of each layer on the GUI
 thread and answers "which remembered events of this layer are most like this one"
-(cosine, streamer_core.retrieval). The pictures are the keyframe store's. No Qt here.
+(streamer_core.retrieval.similar_rows). The pictures are the keyframe store's. No Qt here.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ import numpy as np
 
 from streamer_core import LayerStep, StreamerModel
 from streamer_core.event_representations import as_vector
-from streamer_core.retrieval import most_similar
+from streamer_core.retrieval import similar_rows
 
 DEFAULT_PER_LAYER = 4096
 """Events remembered per layer: 4096 x 256 floats is 4 MiB (hours of layer-0 events)"""
@@ -97,11 +97,12 @@ class EventMemory:
                 ) -> list[tuple[RememberedEvent, float]]:
         """The k remembered events of the query's layer most similar to it, best first."""
         events = self.events(query.layer)
-        others = [i for i, e in enumerate(events) if e is not query]
-        if not others:
+        if not any(e is not query for e in events):
             return []
         matrix = self._matrices.get(query.layer)
         if matrix is None:
             matrix = self._matrices[query.layer] = np.stack([e.vector for e in events])
-        found = most_similar(query.vector, matrix[others], k)
-        return [(events[others[row]], similarity) for row, similarity in found]
+        row = next((i for i, e in enumerate(events) if e is query), None)
+        if row is None:  # not remembered (any more): compared with them all the same
+            events, matrix, row = [query, *events], np.vstack([query.vector, matrix]), 0
+        return [(events[i], similarity) for i, similarity in similar_rows(matrix, row, k)]

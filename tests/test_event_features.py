@@ -1,0 +1,77 @@
+"""event_representation "features": each event is the median of what most of its pictures
+show, the same whatever the weights did in between (streamer_core.event_features)."""
+
+from __future__ import annotations
+
+import torch
+
+from core_helpers import run, scene_frames, small_model
+from streamer_core import LayerStep
+from streamer_core.event_features import EventFeatures
+from streamer_core.networks import CNNEncoder
+from streamer_core.presets import preset_arguments
+
+
+def _step(*boundaries: bool) -> list[LayerStep]:
+    return [LayerStep(layer, 0, 0.0, 0.5, 0.4, boundary)
+            for layer, boundary in enumerate(boundaries)]
+
+
+def test_an_event_is_the_median_of_its_inputs_and_the_boundary_input_starts_the_next():
+    tracker = EventFeatures()
+    for value in (1.0, 2.0, 9.0):  # layer 0's first event; layer 1 sees them too
+        assert tracker.observe(torch.tensor([[value]]), _step(False, False), 2) == {}
+    closed = tracker.observe(torch.tensor([[4.0]]), _step(True, False), 2)
+    assert closed[0].tolist() == [[2.0]]  # 1, 2, 9: an outlier does not move it
+    tracker.observe(torch.tensor([[5.0]]), _step(False, False), 2)
+    closed = tracker.observe(torch.tensor([[6.0]]), _step(True, True), 2)
+    assert closed[0].tolist() == [[4.0]]  # 4, 5 (the lower middle of an even count)
+    assert closed[1].tolist() == [[4.0]]  # 1, 2, 9, 4, 5: both of its layer-0 events
+    assert tracker.current(0).tolist() == [[6.0]] == tracker.current(1).tolist()
+    tracker.reset()
+    assert tracker.current(0) is None
+
+
+def test_long_events_keep_a_bounded_sample():
+    tracker = EventFeatures(most_inputs=8)
+    for value in range(100):
+        tracker.observe(torch.tensor([[float(value)]]), _step(False), 1)
+    kept = [x.item() for x in tracker.open[0].inputs]
+    assert len(kept) <= 8 and kept[0] == 0.0 and kept[-1] >= 80  # the whole event, thinned
+    assert 40 <= tracker.current(0).item() <= 60  # still the middle of the whole event
+
+
+def test_prevailing_features_see_the_room_not_the_object_passing():
+    torch.manual_seed(0)
+    encoder = CNNEncoder(16)
+    wall = torch.full((1, 3, 128, 128), 0.3)
+    with_object = wall.clone()
+    with_object[:, :, 40:80, 40:80] = -0.9  # a dark square on a tenth of the picture
+    other_wall = torch.full((1, 3, 128, 128), -0.2)
+    seen = encoder.prevailing(torch.cat([wall, with_object, other_wall]))
+    assert seen.shape == (3, 32)
+    assert torch.allclose(seen[0], seen[1])
+    assert not torch.allclose(seen[0], seen[2], atol=1e-3)
+
+
+def test_the_model_reports_each_events_features_and_sends_up_its_summaries():
+    frames = scene_frames(7, scene_length=2)
+    model, _ = small_model(event_representation="features", max_layers=2)
+    reports = run(model, None, frames)
+    closed = [r for r in reports if r.boundary and r.layer == 0]
+    assert len(closed) >= 2
+    assert all(r.representation.shape == (1, 32) for r in closed)
+    # the layer above still learns from the summaries (feature_dim 16), as in the spec
+    assert all(x.shape == (1, 16) for x in model.layers()[1].buffer.get_inputs())
+    # the first event: the median of its inputs' features, by the model's own encoder
+    encoder = model.layers()[0].f.encoder
+    expected = encoder.prevailing(torch.cat(frames[:closed[0].step])).median(dim=0).values
+    assert torch.allclose(closed[0].representation[0], expected)
+    assert model.open_representation(0).shape == (1, 32)
+    model.reset_model()
+    assert model.open_representation(0) is None
+
+
+def test_the_live_preset_remembers_features_and_paper_its_summaries():
+    assert preset_arguments("live")[0].event_representation == "features"
+    assert preset_arguments("paper")[0].event_representation == "summary"
