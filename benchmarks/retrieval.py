@@ -8,21 +8,25 @@ synthetic stream whose scenes are short, so that rooms recur within the run. Eve
 it closes keeps its representation; each event is labelled by the ground-truth event it
 overlaps most: at layer 0 the object in view (its shape, its colour) and the room, at
 layer 1 the room. Precision@5: for each event whose label recurs, the share of its 5 most
-similar other events of the same layer (cosine) with the same label. Learned embeddings:
-  - learned: the representation the layer sent up when the event closed (online, as the
-    app and `segment --representations` keep it: early events by early weights),
-  - final weights: the event's inputs encoded again by its layer's temporal encoder at
-    the end of the run (layer 0: at most buffer_size of its inputs, evenly spaced;
-    layer 1: its layer-0 events' final-weights representations, normalised, the last
+similar other events of the same layer with the same label, ranked as the app and
+`similar` rank (cosine of the vectors standardised over the layer's events). Embeddings:
+  - summary: the representation the layer sent up when the event closed (the spec's,
+    event_representation "summary"; online: early events by early weights),
+  - summary, final weights: the event's inputs encoded again by its layer's temporal
+    encoder at the end of the run (layer 0: at most buffer_size of its inputs, evenly
+    spaced; layer 1: its layer-0 events' final-weights summaries, normalised, the last
     buffer_size of them),
-  - each of them centred (less the mean of the layer's events): the online
-    representations are L2-normalised and share a large direction (raw cosines 0.99 and
-    more); centring takes it away (it did not change the figures: the app ranks by the
-    plain cosine),
+  - features: event_representation "features" (the `live` preset's), online: the median
+    over the event's layer-0 inputs of CNNEncoder.prevailing,
+  - features, initial weights: the same by a frozen copy of the encoder as it was drawn
+    (does learning make the features better?),
 compared with
   - random: a random vector per event (what chance gives with these labels),
   - histogram: a colour histogram (8 x 8 x 8 RGB bins) of the event's keyframe, the frame
-    the model saw nearest the event's middle (and centred, like the learned ones).
+    the model saw nearest the event's middle, by the plain cosine (its best for the room)
+    and standardised,
+  - the labels: one-hot labels, the best any embedding can do (an event whose label
+    occurs 3 times has only 2 to find among its 5).
 A second table says how far apart in time an event and its 5 nearest neighbours are
 (median seconds): an embedding that encodes *when* more than *what* finds its neighbours
 in time. With --cache each seed's run (events, vectors, keyframes, labels) is kept in an
@@ -52,7 +56,7 @@ from streamer_core.event_representations import (  # noqa: E402
     as_vector,  # noqa: E402
     read_representations,
 )
-from streamer_core.retrieval import most_similar, precision_at_k  # noqa: E402
+from streamer_core.retrieval import most_similar, precision_at_k, standardised  # noqa: E402
 from streamer_core.sources import SyntheticSource, preprocess_frame  # noqa: E402
 from streamer_core.sources.scene_plan import PlanSettings  # noqa: E402
 
@@ -264,30 +268,30 @@ def cached_run(seed: int, seconds: float, cache: Path | None, threads: int) -> R
     return run
 
 
-def centred(vectors: np.ndarray) -> np.ndarray:
-    """The vectors [N, D] less their mean: the direction every event shares taken away."""
-    vectors = np.asarray(vectors, dtype=np.float64)
-    return vectors - vectors.mean(axis=0, keepdims=True)
-
-
-def embeddings(run: Run, chosen: np.ndarray, seed: int) -> dict[str, np.ndarray]:
+def embeddings(run: Run, chosen: np.ndarray, seed: int, labels: list[str]
+               ) -> dict[str, np.ndarray]:
     """Each embedding's vectors of the chosen events [n, D]."""
     rng = np.random.default_rng(seed)
-    learned, final = run.learned[chosen], run.final[chosen]
     histogram = np.stack([colour_histogram(image) for image in run.keyframes[chosen]])
+    kinds = sorted(set(labels))
     return {
-        "learned": learned,
-        "learned, centred": centred(learned),
-        "final weights": final,
-        "final, centred": centred(final),
-        "random": rng.standard_normal(learned.shape),
+        "summary": run.learned[chosen],
+        "summary, final weights": run.final[chosen],
+        "features": run.features[chosen],
+        "features, initial weights": run.initial[chosen],
+        "random": rng.standard_normal(run.learned[chosen].shape),
         "histogram": histogram,
-        "histogram, centred": centred(histogram),
+        "histogram, standardised": histogram,
+        "the labels": np.eye(len(kinds))[[kinds.index(label) for label in labels]],
     }
 
 
-EMBEDDINGS = ("learned", "learned, centred", "final weights", "final, centred", "random",
-              "histogram", "histogram, centred")
+EMBEDDINGS = ("summary", "summary, final weights", "features", "features, initial weights",
+              "random", "histogram", "histogram, standardised", "the labels")
+PLAIN_COSINE = frozenset({"histogram"})
+"""Ranked by the plain cosine; the others as the app and `similar` rank (similar_rows:
+each dimension standardised over the layer's events). The histogram is best plain for
+the room (standardised, its rare bins weigh as much as the wall's)."""
 
 
 def score_run(run: Run, seed: int) -> dict[tuple[int, str], dict[str, float]]:
@@ -301,19 +305,23 @@ def score_run(run: Run, seed: int) -> dict[tuple[int, str], dict[str, float]]:
             scores[(layer, kind)] = row | {f"{prefix}{name}": float("nan")
                                            for name in EMBEDDINGS for prefix in ("", "gap ")}
             continue
-        vectors = embeddings(run, chosen, seed)
+        vectors = embeddings(run, chosen, seed, labels)
         middles = (run.start[chosen] + run.end[chosen]) / 2
         for name in EMBEDDINGS:
             usable = np.isfinite(vectors[name]).all(axis=1).all()
-            row[name] = precision_at_k(vectors[name], labels, K) if usable else float("nan")
-            row[f"gap {name}"] = (neighbour_gap(vectors[name], middles) if usable
-                                  else float("nan"))
+            standardise = name not in PLAIN_COSINE
+            row[name] = (precision_at_k(vectors[name], labels, K, standardise) if usable
+                         else float("nan"))
+            row[f"gap {name}"] = (neighbour_gap(vectors[name], middles, standardise)
+                                  if usable else float("nan"))
         scores[(layer, kind)] = row
     return scores
 
 
-def neighbour_gap(vectors: np.ndarray, middles: np.ndarray) -> float:
+def neighbour_gap(vectors: np.ndarray, middles: np.ndarray, standardise: bool) -> float:
     """Median seconds between an event and each of its K most similar other events."""
+    if standardise:
+        vectors = standardised(vectors)
     return float(np.median([abs(middles[i] - middles[row]) for i in range(len(vectors))
                             for row, _ in most_similar(vectors[i], vectors, K, exclude=i)]))
 

@@ -227,7 +227,7 @@ SETTINGS: tuple[Setting, ...] = (
             "the summary its layer sends up (paper), or the median over its pictures of "
             "what layer 0's first features say most of the picture shows.",
             choices={SUMMARY: "summary (paper)",
-                     EVENT_FEATURES: "features (what most of the event shows)"}),
+                     EVENT_FEATURES: "features (what it shows)"}),
     Setting("alpha", float, 3.0, "Alpha",
             "Reach: gradients from layers i apart are weighted alpha^-i.",
             owner=OPTIMIZER, reference=True, low=0.0, above=True, step=0.5, decimals=2),
