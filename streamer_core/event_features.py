@@ -74,8 +74,8 @@ class EventFeatures:
         closed = {}
         for report in reports:
             if report.boundary:
-                closed[report.layer] = self.current(report.layer)
-                del self.open[report.layer]
+                closed[report.layer] = self.current(report.layer)  # None: a new layer's
+                self.open.pop(report.layer, None)
         for layer in range(num_layers):
             if layer not in self.open:
                 self.open[layer] = OpenEvent(self.most_inputs)

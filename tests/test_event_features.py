@@ -30,6 +30,8 @@ def test_an_event_is_the_median_of_its_inputs_and_the_boundary_input_starts_the_
     assert tracker.current(0).tolist() == [[6.0]] == tracker.current(1).tolist()
     tracker.reset()
     assert tracker.current(0) is None
+    # a layer grown on this very step may mark a boundary (escalated) before any input
+    assert tracker.observe(torch.tensor([[1.0]]), _step(True, True), 1) == {0: None, 1: None}
 
 
 def test_long_events_keep_a_bounded_sample():
