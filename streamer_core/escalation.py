@@ -12,6 +12,12 @@ its surprise falls in the upper of two well-separated classes of the layer's rec
 boundary surprises (a two-class split of their logarithms, Otsu's criterion). Upper
 layers still learn their predictions; only their boundaries come from below. Events are
 nested by construction, and each layer up keeps only the more surprising part.
+
+A layer 0 that reads the picture (`change` on features) does not split its surprises: it
+ends the layer-1 event when most of the picture changed (`new_scene_share`, see
+layer.PictureChange). A share needs no history of boundaries and keeps its scale as the
+model learns; a split found nothing while a montage's boundaries were all cuts, and a
+learned model's scene change fell under an absolute floor (docs/quality.md, round five).
 """
 
 from __future__ import annotations
@@ -76,24 +82,13 @@ class Escalation:
         self.ratio = ratio
         self.surprises: deque[float] = deque(maxlen=window)
 
-    def __call__(self, surprise: float, least: float = 0.0) -> Arrival:
-        """Records the surprise of a boundary just marked. `least`: a surprise below it
-        never escalates, however the classes fall (while a session has marked only a
-        few boundaries, ordinary ones can form an upper class)."""
+    def __call__(self, surprise: float) -> Arrival:
+        """Records the surprise of a boundary just marked."""
         surprise = max(float(surprise), MIN_SURPRISE)
         self.surprises.append(surprise)
-        return self._arrival(surprise, self.surprises, least)
-
-    def escalates(self, surprise: float, least: float = 0.0) -> bool:
-        """Whether a boundary with this surprise would escalate now (nothing recorded)."""
-        surprise = max(float(surprise), MIN_SURPRISE)
-        window = self.surprises.maxlen or 0
-        return self._arrival(surprise, [*self.surprises, surprise][-window:], least).escalated
-
-    def _arrival(self, surprise: float, recent: Iterable[float], least: float) -> Arrival:
-        recent = list(recent)
-        level = split_level(recent, self.ratio) if len(recent) >= MIN_BOUNDARIES else None
-        return Arrival(surprise, level is not None and surprise >= max(level, least), level)
+        level = (split_level(self.surprises, self.ratio)
+                 if len(self.surprises) >= MIN_BOUNDARIES else None)
+        return Arrival(surprise, level is not None and surprise >= level, level)
 
     def reset(self) -> None:
         self.surprises.clear()

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import contextlib
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+import numpy as np
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
@@ -57,28 +59,55 @@ class StreamerLayerArguments(studio_fields(MODEL)):
     """Encode each frame once and back-propagate once per loss (same math, see encoded_frames)"""
 
 
-NEW_SCENE_LEAST_CHANGE = 0.15
-"""The least picture change (PictureChange.step) of a new scene: a new scene changes the
-prediction of most of the picture. On the tuning streams new scenes measured 0.18 and
-more, everything else at most 0.11 on the synthetic scene (docs/quality.md, round three)"""
+PICTURE_WINDOW = 80
+"""Recent inputs whose region steps say what each region's usual step is (40 s)"""
+PICTURE_HISTORY = 5
+"""Steps a region needs before a share of the picture can be told"""
+REGION_CHANGE_FACTOR = 3.0
+"""A region changed when its step is this many times its usual (median) step"""
 
 
 class PictureChange:
-    """How much the prediction error of the whole picture changed since the last input:
-    the mean absolute step of its regions' similarity. A new scene changes all of it,
-    something entering the view a little of it."""
+    """How much of the picture's prediction error changed since the last input.
 
-    def __init__(self) -> None:
-        self.previous: list[float] | None = None
+    `share`: the share of the regions whose step is well beyond that region's usual step.
+    A new scene or a cut changes most of the picture (0.6 and more on the tuning streams),
+    something entering the view a small part of it (at most 0.4). Being relative to each
+    region's own history, it keeps its scale when learning makes every error smaller
+    (the mean step of a replayed scene change fell 0.26 -> 0.13 over three passes; its
+    share stayed at 0.77). `size`: the mean absolute step, how big the change was, which
+    the layers above compare (escalation)."""
 
-    def step(self, regions: list[float]) -> float | None:
-        previous, self.previous = self.previous, regions
-        if previous is None or len(previous) != len(regions):
-            return None
-        return sum(abs(a - b) for a, b in zip(regions, previous)) / len(regions)
+    def __init__(self, window: int = PICTURE_WINDOW) -> None:
+        self.previous: np.ndarray | None = None
+        self.steps: deque[np.ndarray] = deque(maxlen=window)
+        self.share: float | None = None
+        self.size: float | None = None
+
+    def step(self, regions: list[float]) -> None:
+        """Takes this input's regions; sets `share` and `size` (None while unknown)."""
+        current = np.asarray(regions, dtype=np.float64)
+        previous, self.previous = self.previous, current
+        self.share = self.size = None
+        if previous is None or previous.shape != current.shape:
+            return
+        step = np.abs(current - previous)
+        self.size = float(step.mean())
+        if len(self.steps) >= PICTURE_HISTORY:
+            usual = np.median(np.stack(self.steps), axis=0)
+            self.share = float(np.mean(step > REGION_CHANGE_FACTOR * usual))
+        self.steps.append(step)
+
+    def rebase(self, regions: list[float]) -> None:
+        """New weights judged the last input again: the next step compares with these
+        values, and the step between two weights' values is no step of the picture."""
+        self.previous = np.asarray(regions, dtype=np.float64)
+        self.share = self.size = None
 
     def reset(self) -> None:
         self.previous = None
+        self.steps.clear()
+        self.share = self.size = None
 
 
 @dataclass
@@ -139,7 +168,6 @@ class StreamerLayer(nn.Module):
         self.demarcation = self.make_demarcation()
         self.escalation = Escalation(args.escalation_ratio)  # this layer's boundary surprises
         self.picture = PictureChange()  # features: how much of the picture's error changed
-        self.picture_step: float | None = None
         self.reset_layer()
         self.create_parent(self.init_count > 1)
 
@@ -260,15 +288,13 @@ class StreamerLayer(nn.Module):
         return (self.args.signal_space == FEATURES and self.args.demarcation_mode == CHANGE
                 and self.f.has_encoder)
 
-    def _signal_values(self, signal: torch.Tensor,
-                       x: torch.Tensor) -> tuple[float, list[float] | None]:
-        """The signal, and its parts if this layer demarcates on them (per region of the
-        image, or per feature channel); one host sync per layer input either way.
-
-        With features, the regions' similarity is taken too: how much of the picture's
-        prediction error changed is the boundary's surprise (see `_demarcate`)."""
+    def _signal_values(self, signal: torch.Tensor, x: torch.Tensor
+                       ) -> tuple[float, list[float] | None, list[float] | None]:
+        """The signal, its parts if this layer demarcates on them (per region of the
+        image, or per feature channel), and, with features, the picture's regions'
+        similarity (see PictureChange); one host sync per layer input either way."""
         if self.context.dim() != 4:  # no image to take apart
-            return signal.item(), None
+            return signal.item(), None, None
         regions = self.args.signal_regions
         pieces = [signal.detach().reshape(1)]
         if self._reads_features:
@@ -276,14 +302,18 @@ class StreamerLayer(nn.Module):
                                                         .to(x.dtype))
             pieces.append(seen - predicted)
         elif regions <= 1:
-            return signal.item(), None
+            return signal.item(), None, None
         pieces.append(self.l.per_region(self.context, x, regions))
         values = torch.cat(pieces).tolist()
         if not self._reads_features:
-            return values[0], values[1:]
+            return values[0], values[1:], None
         cells = regions * regions
-        self.picture_step = self.picture.step(values[-cells:])
-        return values[0], values[1:-cells]
+        return values[0], values[1:-cells], values[-cells:]
+
+    @property
+    def _reads_picture(self) -> bool:
+        """Whether this layer's boundaries say how much of the picture changed."""
+        return self._reads_features and self.context is not None and self.context.dim() == 4
 
     def _demarcate(self, signal: float, regions: list[float] | None, arrival: Arrival | None,
                    step: int, time: float) -> tuple[LayerStep, float]:
@@ -291,37 +321,35 @@ class StreamerLayer(nn.Module):
         if self._escalating(arrival):
             report, surprise = self._escalated_report(arrival, step, time), arrival.surprise
         else:
-            picture = self._reads_features and self.context.dim() == 4
             # Something new in view and a new scene are both new features; what tells
             # them apart is how much of the picture changed.
-            picture_surprise = (self.picture_step or 0.0) if picture else None
-            boundary = self.demarcation(signal, regions,
-                                        urgent=self._new_scene(picture_surprise))
+            boundary = self.demarcation(signal, regions, urgent=self._new_scene())
             report = LayerStep(self.layer_num, step, time, self.demarcation.last_value,
                                self.demarcation.last_threshold, boundary)
-            surprise = (self.demarcation.last_surprise if picture_surprise is None
-                        else picture_surprise)
+            surprise = ((self.picture.size or 0.0) if self._reads_picture
+                        else self.demarcation.last_surprise)
         if self.args.force_fixed_buffer and self.buffer.counter >= self.buffer.buffer_size:
             report.boundary = True
         return report, surprise
 
-    def _new_scene(self, picture_surprise: float | None) -> bool:
-        """Whether this input's change would end the event of the layer above. Such a
-        change is not held back by min_event_length: a cut that shows over two inputs
-        (the first one, half changed, already a boundary) still reaches the layer above."""
-        return (picture_surprise is not None and self.above is not None
+    def _new_scene(self) -> bool:
+        """Whether this input's change ends the event of the layer above: most of the
+        picture changed (new_scene_share). Such a change is not held back by
+        min_event_length: a cut that shows over two inputs (the first one, half changed,
+        already a boundary) still reaches the layer above."""
+        share = self.picture.share
+        return (self._reads_picture and share is not None and self.above is not None
                 and self.args.upper_demarcation == ESCALATE
-                and self.escalation.escalates(picture_surprise, self._least_escalation))
-
-    @property
-    def _least_escalation(self) -> float:
-        """The least surprise that may escalate: a picture change has a scale of its own."""
-        return NEW_SCENE_LEAST_CHANGE if self._reads_features else 0.0
+                and share >= self.args.new_scene_share)
 
     def _record_boundary(self, time: float, surprise: float) -> Arrival:
-        """Notes a boundary of this layer; returns what it tells the layer above."""
+        """Notes a boundary of this layer; returns what it tells the layer above. A layer
+        that reads the picture decides by how much of it changed; the layers above by
+        how surprising the boundary was beside their recent ones (escalation)."""
         self.hierarchy_boundaries.append(time)
-        return self.escalation(surprise, self._least_escalation)
+        if self._reads_picture:
+            return Arrival(surprise, self._new_scene(), None)
+        return self.escalation(surprise)
 
     def forward(self, x: torch.Tensor, base_counter: int,
                 arrival: Arrival | None = None) -> list[LayerStep]:
@@ -353,7 +381,9 @@ class StreamerLayer(nn.Module):
         if self.layer_num == 0:
             self.last_judged = (self.predicted_from, x.detach())
         self.objective_ready = self.main_objective.requires_grad
-        signal, regions = self._signal_values(signal_tensor, x)
+        signal, regions, cells = self._signal_values(signal_tensor, x)
+        if cells is not None:
+            self.picture.step(cells)
 
         report, surprise = self._demarcate(signal, regions, arrival, base_counter, time)
         report.loss = -signal if self.distance_mode == SIMILARITY else signal
@@ -384,7 +414,9 @@ class StreamerLayer(nn.Module):
         with torch.no_grad():
             self.predict(judged_from)
             _, signal = self.l(self.context, x)
-            value, regions = self._signal_values(signal, x)  # also the picture's cells
+            value, regions, cells = self._signal_values(signal, x)
         self.demarcation.rebase(value, regions)
+        if cells is not None:
+            self.picture.rebase(cells)
         self.predict()
         return True

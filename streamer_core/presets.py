@@ -35,12 +35,13 @@ def preset_arguments(name: str) -> tuple[StreamerModelArguments, StreamerOptimiz
         # picture is restless, twice the median of the last 4 steps (restless_ratio: a
         # shaking or panning camera is no event), at most one per 2 s, after 5 steps of
         # history.
-        # Upper layers escalate (see escalation): a layer-0 boundary ends the layer-1
-        # event when how much of the picture's error changed (8 x 8 regions) is in the
-        # upper of two classes at least 2.5 times apart: a new scene, not something new in
+        # Upper layers escalate: a layer-0 boundary ends the layer-1 event when half the
+        # picture's error or more changed (new_scene_share; 8 x 8 regions, each against
+        # its usual step, see PictureChange): a new scene or a cut, not something new in
         # the same scene. Such a change is a layer-0 boundary even within min_event_length
-        # (a cut seen over two inputs), the split needs two boundaries, and a picture change
-        # under NEW_SCENE_LEAST_CHANGE (0.15) never escalates.
+        # (a cut seen over two inputs). A layer-1 boundary ends the layer-2 event when the
+        # picture's change was in the upper of two classes of layer 1's recent ones, at
+        # least 2.5 times apart (escalation).
         # Events are remembered (Event memory, similar) by the median of what most of
         # their pictures show, which learning hardly moves: the layers' summaries of events
         # minutes apart are far apart whatever they show (docs/quality.md, "Retrieval").
@@ -51,8 +52,8 @@ def preset_arguments(name: str) -> tuple[StreamerModelArguments, StreamerOptimiz
             distance_mode="similarity", force_base_dist=False, lr=1e-4,
             z_threshold=2.0, min_event_length=4, min_window=5, signal_regions=8,
             signal_space="features", restless_ratio=2.0,
-            upper_demarcation="escalate", escalation_ratio=2.5, keep_events=True,
-            event_representation="features")
+            upper_demarcation="escalate", escalation_ratio=2.5, new_scene_share=0.5,
+            keep_events=True, event_representation="features")
         return model, StreamerOptimizerArguments(alpha=3, max_layers=3, optimize_every=50,
                                                  optimize_clock="base")
     raise ValueError(f"unknown preset {name!r}; choose one of {', '.join(PRESETS)}")

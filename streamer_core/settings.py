@@ -191,6 +191,14 @@ SETTINGS: tuple[Setting, ...] = (
             "rest; raise it for fewer, coarser upper events.",
             live=True, low=1.0, step=0.5, decimals=2,
             when={"upper_demarcation": (ESCALATE,)}),
+    # Layer 0 reading features (signal_space) decides the layer above by this instead.
+    Setting("new_scene_share", float, 0.5, "New scene share",
+            "escalate, layer 0 on features: the share of the picture whose prediction error "
+            "must change (each region against its usual step) for a boundary to end the "
+            "layer-1 event too; raise it for fewer, coarser layer-1 events.",
+            live=True, low=0.05, high=1.0, step=0.05, decimals=2,
+            when={"upper_demarcation": (ESCALATE,), "demarcation_mode": (CHANGE,),
+                  "signal_space": (FEATURES,)}),
     Setting("optimize_every", int, 100, "Optimize every",
             "Update the weights after this many losses of the top layer (see "
             "optimize_clock).",
