@@ -50,9 +50,17 @@ class Arrival:
     surprise: float
     """How surprising the boundary was to the layer that marked it first (that layer's units)"""
     escalated: bool
-    """The surprise is in the upper class of the layer's recent boundary surprises"""
+    """The boundary ends the event above too"""
     level: float | None
-    """The least surprise of the upper class; None while there are no two classes"""
+    """What decided, measured against: the least surprise of the upper class (None while
+    there are no two classes), or new_scene_share when `share` decided"""
+    share: float | None = None
+    """The share of the picture that changed, when that decided (layer 0 on features)"""
+
+    @property
+    def decided_by(self) -> float:
+        """The value that met `level` or not: the timeline shows the two."""
+        return self.share if self.share is not None else self.surprise
 
 
 def split_level(surprises: Iterable[float], ratio: float) -> float | None:

@@ -279,7 +279,7 @@ class StreamerLayer(nn.Module):
 
     def _escalated_report(self, arrival: Arrival, step: int, time: float) -> LayerStep:
         # The timeline shows what decided: the surprise below and the class split.
-        return LayerStep(self.layer_num, step, time, arrival.surprise, arrival.level,
+        return LayerStep(self.layer_num, step, time, arrival.decided_by, arrival.level,
                          arrival.escalated)
 
     @property
@@ -348,7 +348,8 @@ class StreamerLayer(nn.Module):
         how surprising the boundary was beside their recent ones (escalation)."""
         self.hierarchy_boundaries.append(time)
         if self._reads_picture:
-            return Arrival(surprise, self._new_scene(), None)
+            share = self.picture.share or 0.0
+            return Arrival(surprise, self._new_scene(), self.args.new_scene_share, share)
         return self.escalation(surprise)
 
     def forward(self, x: torch.Tensor, base_counter: int,

@@ -274,7 +274,10 @@ def test_layer_0_on_features_escalates_by_the_share_of_the_picture():
     layer.picture.share = 0.49
     assert not layer._new_scene() and not layer._record_boundary(1.0, 0.3).escalated
     layer.picture.share = 0.5
-    assert layer._new_scene() and layer._record_boundary(1.5, 0.3).escalated
+    arrival = layer._record_boundary(1.5, 0.3)
+    assert layer._new_scene() and arrival.escalated
+    # Layer 1 shows what decided; it compares the size of the change (0.3) with its own.
+    assert (arrival.decided_by, arrival.level, arrival.surprise) == (0.5, 0.5, 0.3)
     live.set_demarcation(new_scene_share=0.6)
     assert not layer._new_scene()
     paper, _ = small_model(demarcation_mode="average", upper_demarcation="escalate")
