@@ -13,11 +13,13 @@ boundary surprises (a two-class split of their logarithms, Otsu's criterion). Up
 layers still learn their predictions; only their boundaries come from below. Events are
 nested by construction, and each layer up keeps only the more surprising part.
 
-A layer 0 that reads the picture (`change` on features) does not split its surprises: it
-ends the layer-1 event when most of the picture changed (`new_scene_share`, see
-layer.PictureChange). A share needs no history of boundaries and keeps its scale as the
-model learns; a split found nothing while a montage's boundaries were all cuts, and a
-learned model's scene change fell under an absolute floor (docs/quality.md, round five).
+A layer 0 that reads the picture (`change` on features) ends the layer-1 event when most
+of the picture changed (`new_scene_share`, see layer.PictureChange) and, once its
+boundaries fall into two classes of size, the change is in the upper one. The share keeps
+its scale as the model learns (a learned model's scene change fell under round three's
+absolute floor) and needs no classes (a montage whose boundaries were all cuts escalated
+none of them until two small events came); the size keeps a shaking camera, which
+changes all of the picture a little, below (docs/quality.md, round five).
 """
 
 from __future__ import annotations
@@ -94,9 +96,17 @@ class Escalation:
         """Records the surprise of a boundary just marked."""
         surprise = max(float(surprise), MIN_SURPRISE)
         self.surprises.append(surprise)
-        level = (split_level(self.surprises, self.ratio)
-                 if len(self.surprises) >= MIN_BOUNDARIES else None)
+        level = self._level(self.surprises)
         return Arrival(surprise, level is not None and surprise >= level, level)
+
+    def level_with(self, surprise: float) -> float | None:
+        """The split level if a boundary with this surprise came now (nothing recorded)."""
+        window = self.surprises.maxlen or 0
+        return self._level([*self.surprises, max(float(surprise), MIN_SURPRISE)][-window:])
+
+    def _level(self, recent: Iterable[float]) -> float | None:
+        recent = list(recent)
+        return split_level(recent, self.ratio) if len(recent) >= MIN_BOUNDARIES else None
 
     def reset(self) -> None:
         self.surprises.clear()

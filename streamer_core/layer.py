@@ -214,6 +214,7 @@ class StreamerLayer(nn.Module):
         self.escalation.reset()
         self.picture.reset()
         self.hierarchy_boundaries: list[float] = [0]
+        self.last_new_scene = -(10**9)  # input of the last boundary that ended the event above
         self.representation: torch.Tensor | None = None
         self.context: torch.Tensor | None = None
         self.predicted_from: list[torch.Tensor] = []  # the inputs behind `context`
@@ -323,7 +324,9 @@ class StreamerLayer(nn.Module):
         else:
             # Something new in view and a new scene are both new features; what tells
             # them apart is how much of the picture changed.
-            boundary = self.demarcation(signal, regions, urgent=self._new_scene())
+            size = self.picture.size or 0.0
+            urgent = self._new_scene(step, size, self.escalation.level_with(size))
+            boundary = self.demarcation(signal, regions, urgent=urgent)
             report = LayerStep(self.layer_num, step, time, self.demarcation.last_value,
                                self.demarcation.last_threshold, boundary)
             surprise = ((self.picture.size or 0.0) if self._reads_picture
@@ -332,25 +335,34 @@ class StreamerLayer(nn.Module):
             report.boundary = True
         return report, surprise
 
-    def _new_scene(self) -> bool:
+    def _new_scene(self, step: int, size: float, level: float | None) -> bool:
         """Whether this input's change ends the event of the layer above: most of the
-        picture changed (new_scene_share). Such a change is not held back by
-        min_event_length: a cut that shows over two inputs (the first one, half changed,
-        already a boundary) still reaches the layer above."""
+        picture changed (new_scene_share) and, if layer 0's boundaries fall into two
+        classes of size (`level`), this one's `size` is in the upper one.
+
+        Such a change is not held back by min_event_length: a cut that shows over two
+        inputs (the first one, half changed, already a boundary) still reaches the layer
+        above; once, not again while the new picture settles."""
         share = self.picture.share
         return (self._reads_picture and share is not None and self.above is not None
                 and self.args.upper_demarcation == ESCALATE
-                and share >= self.args.new_scene_share)
+                and share >= self.args.new_scene_share
+                and (level is None or size >= level)
+                and step - self.last_new_scene >= self.args.min_event_length)
 
-    def _record_boundary(self, time: float, surprise: float) -> Arrival:
-        """Notes a boundary of this layer; returns what it tells the layer above. A layer
-        that reads the picture decides by how much of it changed; the layers above by
-        how surprising the boundary was beside their recent ones (escalation)."""
+    def _record_boundary(self, time: float, surprise: float, step: int) -> Arrival:
+        """Notes a boundary of this layer; returns what it tells the layer above. Layer 0
+        reading the picture decides by how much of it changed and by how much (above);
+        the layers above by how surprising the boundary was beside their recent ones."""
         self.hierarchy_boundaries.append(time)
-        if self._reads_picture:
-            share = self.picture.share or 0.0
-            return Arrival(surprise, self._new_scene(), self.args.new_scene_share, share)
-        return self.escalation(surprise)
+        arrival = self.escalation(surprise)
+        if not self._reads_picture:
+            return arrival
+        new_scene = self._new_scene(step, arrival.surprise, arrival.level)
+        if new_scene:
+            self.last_new_scene = step
+        return Arrival(surprise, new_scene, self.args.new_scene_share,
+                       self.picture.share or 0.0)
 
     def forward(self, x: torch.Tensor, base_counter: int,
                 arrival: Arrival | None = None) -> list[LayerStep]:
@@ -369,7 +381,7 @@ class StreamerLayer(nn.Module):
                 # layer's event, but there is no representation of it to send up.
                 report = self._escalated_report(arrival, base_counter, time)
                 if report.boundary:
-                    self._record_boundary(time, arrival.surprise)
+                    self._record_boundary(time, arrival.surprise, base_counter)
             else:
                 report = LayerStep(self.layer_num, base_counter, time, None, None, False)
             self.buffer.reset_buffer()
@@ -391,7 +403,7 @@ class StreamerLayer(nn.Module):
         reports = [report]
 
         if report.boundary:
-            escalation = self._record_boundary(time, surprise)
+            escalation = self._record_boundary(time, surprise, base_counter)
             report.representation = self.representation.detach().clone()
             if self.above is not None:
                 reports += self.above(report.representation, base_counter, escalation)

@@ -60,9 +60,7 @@ def test_every_position_gives_valid_settings(mode, distance, modifier_type):
     for upper in (ESCALATE, OWN):
         settings = mode_settings(mode, distance, upper, modifier_type)
         settings.validate()
-        reads_picture = mode == "change" and settings.signal_space == "features"
-        expected = 1 if upper != ESCALATE else (3 if reads_picture else 2)
-        assert len(knobs(settings)) == expected, "a mode without knob"
+        assert len(knobs(settings)) == (2 if upper == ESCALATE else 1), "a mode without knob"
         for knob in knobs(settings):
             assert BY_NAME[knob.setting].applies(vars(settings)), (
                 f"{knob.setting} does not act in {mode}")
@@ -84,10 +82,10 @@ def test_layer_0_boundaries_grow_with_the_position(mode, distance, modifier_type
 
 def test_upper_layers_escalate_more_boundaries_with_the_position():
     settings = StudioSettings.from_preset("live")
-    upper_knob = knobs(settings)[2]
-    assert upper_knob.setting == "escalation_ratio" and upper_knob.layers == "Layer 2"
+    upper_knob = knobs(settings)[1]
+    assert upper_knob.setting == "escalation_ratio" and upper_knob.layers == "Layers 1–2"
     rng = np.random.default_rng(3)
-    surprises = np.exp(rng.normal(0.0, 1.2, 300))  # boundary surprises of layer 1
+    surprises = np.exp(rng.normal(0.0, 1.2, 300))  # boundary surprises of layer 0
     counts = []
     for position in range(POSITIONS):
         escalation = Escalation(upper_knob.apply(settings, position).escalation_ratio)
@@ -95,19 +93,9 @@ def test_upper_layers_escalate_more_boundaries_with_the_position():
     assert counts == sorted(counts) and counts[-1] > counts[0], counts
 
 
-def test_layer_1_takes_smaller_picture_changes_with_the_position():
-    settings = StudioSettings.from_preset("live")
-    share_knob = knobs(settings)[1]
-    assert share_knob.setting == "new_scene_share" and share_knob.layers == "Layer 1"
-    shares = np.random.default_rng(4).uniform(0.0, 1.0, 300)  # of layer-0 boundaries
-    counts = [int((shares >= share_knob.apply(settings, p).new_scene_share).sum())
-              for p in range(POSITIONS)]
-    assert counts == sorted(counts) and counts[-1] > counts[0], counts
-
-
 def test_the_live_preset_starts_every_slider_in_the_middle():
     settings = StudioSettings.from_preset("live")
-    assert [WORDS[k.position(settings)] for k in knobs(settings)] == ["middle"] * 3
+    assert [WORDS[k.position(settings)] for k in knobs(settings)] == ["middle", "middle"]
 
 
 def test_own_signal_layers_share_one_knob():
@@ -126,8 +114,7 @@ def panel(qtbot) -> ControlsPanel:
 
 
 def test_slider_sets_the_mapped_field_and_applies_it_live(panel, qtbot):
-    assert [k.setting for k in panel.knobs] == ["z_threshold", "new_scene_share",
-                                                "escalation_ratio"]
+    assert [k.setting for k in panel.knobs] == ["z_threshold", "escalation_ratio"]
     live = StudioSettings.from_preset("live")
     assert panel.slider_words[0].text() == WORDS[panel.knobs[0].position(live)]
     with qtbot.waitSignal(panel.live_setting_changed) as changed:

@@ -4,8 +4,8 @@ the active mode. No Qt: the controls panel shows it, tests check it.
 
 The table's demarcation settings are shared by the layers that decide from their own
 signal, so the knobs are: layer 0's (its demarcation mode's setting) and, when the layers
-above escalate, theirs (`escalation_ratio`; layer 1's is `new_scene_share` when layer 0
-reads the picture's features); when they use their own signal, one knob moves all layers.
+above escalate, theirs (`escalation_ratio`); when they use their own signal, one knob
+moves all layers.
 """
 
 from __future__ import annotations
@@ -13,9 +13,8 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 from streamer_core.buffer import DISTANCE, SIMILARITY
-from streamer_core.demarcation import ACCUM, AVERAGE, CHANGE, FIXED, HYSTERESIS, PEAK_MODES
+from streamer_core.demarcation import ACCUM, AVERAGE, FIXED, HYSTERESIS, PEAK_MODES
 from streamer_core.escalation import ESCALATE
-from streamer_core.loss import FEATURES
 
 from ..infrastructure.settings import StudioSettings
 
@@ -28,7 +27,6 @@ WORDS = ("far fewer, longer events", "fewer, longer events", "somewhat fewer eve
 # Each setting's value at positions 0..6: a boundary needs less and less surprise.
 Z_VALUES = (5.0, 4.0, 3.0, 2.0, 1.6, 1.3, 1.0)  # the live preset's 2.0 in the middle
 ESCALATION_VALUES = (6.0, 4.0, 3.0, 2.5, 2.0, 1.75, 1.5)  # the live preset's 2.5
-SHARE_VALUES = (0.8, 0.7, 0.6, 0.5, 0.4, 0.3, 0.2)  # the live preset's 0.5
 ACCUM_VALUES = (4.0, 2.0, 1.0, 0.5, 0.25, 0.125, 0.0625)
 # (distance: a boundary above the level, similarity: below it).
 MODIFIER_VALUES = {("multiply", DISTANCE): (1.5, 1.3, 1.15, 1.0, 0.95, 0.9, 0.8),
@@ -83,11 +81,6 @@ def _own_signal_knob(settings: StudioSettings, layers: str) -> Knob | None:
     return None
 
 
-def _reads_picture(settings: StudioSettings) -> bool:
-    """Layer 0 reads the picture's features: it decides layer 1's boundaries by share."""
-    return settings.demarcation_mode == CHANGE and settings.signal_space == FEATURES
-
-
 def knobs(settings: StudioSettings) -> list[Knob]:
     """The sliders the plain panel shows for these settings, bottom layer first."""
     if settings.max_layers == 1:
@@ -96,13 +89,7 @@ def knobs(settings: StudioSettings) -> list[Knob]:
         found = [_own_signal_knob(settings, "All layers")]
     else:
         top = settings.max_layers - 1
-        found = [_own_signal_knob(settings, "Layer 0")]
-        first_split = 1
-        if _reads_picture(settings):  # layer 1's boundaries: how much of the picture changed
-            found.append(Knob("Layer 1", "new_scene_share", SHARE_VALUES))
-            first_split = 2
-        if first_split <= top:
-            upper = (f"Layer {top}" if top == first_split
-                     else f"Layers {first_split}–{top}")
-            found.append(Knob(upper, "escalation_ratio", ESCALATION_VALUES))
+        upper = "Layer 1" if top == 1 else f"Layers 1–{top}"
+        found = [_own_signal_knob(settings, "Layer 0"),
+                 Knob(upper, "escalation_ratio", ESCALATION_VALUES)]
     return [knob for knob in found if knob is not None]
