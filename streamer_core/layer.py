@@ -71,12 +71,12 @@ class PictureChange:
     """How much of the picture's prediction error changed since the last input.
 
     `share`: the share of the regions whose step is well beyond that region's usual step.
-    A new scene or a cut changes most of the picture (0.6 and more on the tuning streams),
-    something entering the view a small part of it (at most 0.4). Being relative to each
-    region's own history, it keeps its scale when learning makes every error smaller
-    (the mean step of a replayed scene change fell 0.26 -> 0.13 over three passes; its
-    share stayed at 0.77). `size`: the mean absolute step, how big the change was, which
-    the layers above compare (escalation)."""
+    On the tuning streams a new scene changed 0.77 of the picture and more, a cut 0.5 and
+    more, something entering the view at most 0.38. Being relative to each region's own
+    history, it keeps its scale when learning makes every error smaller (the mean step of
+    a replayed scene change fell 0.26 -> 0.13 over three passes; its share stayed at 0.77
+    and more). A shaking camera changes all of the picture a little: `size`, the mean
+    absolute step, tells how big the change was (docs/quality.md, round five)."""
 
     def __init__(self, window: int = PICTURE_WINDOW) -> None:
         self.previous: np.ndarray | None = None
@@ -279,7 +279,8 @@ class StreamerLayer(nn.Module):
         return self.args.upper_demarcation == ESCALATE and arrival is not None
 
     def _escalated_report(self, arrival: Arrival, step: int, time: float) -> LayerStep:
-        # The timeline shows what decided: the surprise below and the class split.
+        # The timeline shows what decided: the surprise below and the class split, or the
+        # share of the picture that changed and new_scene_share.
         return LayerStep(self.layer_num, step, time, arrival.decided_by, arrival.level,
                          arrival.escalated)
 
@@ -325,12 +326,12 @@ class StreamerLayer(nn.Module):
             # Something new in view and a new scene are both new features; what tells
             # them apart is how much of the picture changed.
             size = self.picture.size or 0.0
-            urgent = self._new_scene(step, size, self.escalation.level_with(size))
+            urgent = self._reads_picture and self._new_scene(
+                step, size, self.escalation.level_with(size))
             boundary = self.demarcation(signal, regions, urgent=urgent)
             report = LayerStep(self.layer_num, step, time, self.demarcation.last_value,
                                self.demarcation.last_threshold, boundary)
-            surprise = ((self.picture.size or 0.0) if self._reads_picture
-                        else self.demarcation.last_surprise)
+            surprise = size if self._reads_picture else self.demarcation.last_surprise
         if self.args.force_fixed_buffer and self.buffer.counter >= self.buffer.buffer_size:
             report.boundary = True
         return report, surprise
