@@ -37,11 +37,12 @@ def preset_arguments(name: str) -> tuple[StreamerModelArguments, StreamerOptimiz
         # history.
         # Upper layers escalate: a layer-0 boundary ends the layer-1 event when half the
         # picture's error or more changed (new_scene_share; 8 x 8 regions, each against
-        # its usual step, see PictureChange): a new scene or a cut, not something new in
-        # the same scene. Such a change is a layer-0 boundary even within min_event_length
-        # (a cut seen over two inputs). A layer-1 boundary ends the layer-2 event when the
-        # picture's change was in the upper of two classes of layer 1's recent ones, at
-        # least 2.5 times apart (escalation).
+        # its usual step, see PictureChange) and, once layer 0's boundaries fall into two
+        # classes of size at least 2.5 times apart, it is in the upper one: a new scene
+        # or a cut, not something new in the same scene nor a shaking camera. Such a
+        # change is a layer-0 boundary even within min_event_length (a cut seen over two
+        # inputs), once. A layer-1 boundary ends the layer-2 event when its change was in
+        # the upper class of layer 1's recent ones (escalation).
         # Events are remembered (Event memory, similar) by the median of what most of
         # their pictures show, which learning hardly moves: the layers' summaries of events
         # minutes apart are far apart whatever they show (docs/quality.md, "Retrieval").
