@@ -10,7 +10,7 @@ import pytest
 import torch
 from gui_helpers import SLOW, choose, layer_rows, open_window, wait_steps
 
-from app.gui.infrastructure.settings import SettingsStore
+from app.gui.infrastructure.settings import SettingsStore, StudioSettings
 from streamer_core.demarcation import DEMARCATION_MODES
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -286,3 +286,23 @@ def test_layer_zero_regions_apply_live_and_name_what_its_row_plots(qtbot, tmp_pa
     assert window.timeline.signal_names[0] == "similarity"
     choose(controls, "signal_space", "features")
     assert window.timeline.signal_names[0] == "feature step"
+
+
+def test_upper_rows_name_what_decided_their_boundaries():
+    """With layer 0 on features, layer 1's row plots the share of the picture that changed
+    (against new_scene_share), not a surprise."""
+    from types import SimpleNamespace
+
+    from app.gui.controllers.learner_controller import LearnerController
+
+    emitted = {}
+    for preset in ("live", "paper"):
+        settings = StudioSettings.from_preset(preset)
+        fake = SimpleNamespace(
+            model_settings=settings,
+            signal_names=SimpleNamespace(emit=lambda *a, p=preset: emitted.setdefault(p, a)),
+            loss_modes=SimpleNamespace(emit=lambda *a: None))
+        LearnerController._name_signals(fake)
+    assert emitted["live"] == ("feature step", "picture changed", False)
+    paper = StudioSettings.from_preset("paper")  # own signals: their own comparison
+    assert emitted["paper"][1:] == (paper.distance_mode, True)

@@ -207,7 +207,9 @@ class LearnerController(QObject):
         elif m.demarcation_mode == "change" and m.signal_regions > 1:
             base = "regional step"  # the mean step of its regions' similarities
         escalating = m.upper_demarcation == "escalate"
-        upper = "surprise" if escalating else m.distance_mode
+        upper = m.distance_mode
+        if escalating:  # what decided each arriving boundary (see StreamerLayer)
+            upper = "picture changed" if base == "feature step" else "surprise"
         self.signal_names.emit(base, upper, not escalating)
         self.loss_modes.emit(base_mode, m.distance_mode)
 
