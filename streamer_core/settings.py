@@ -191,7 +191,8 @@ SETTINGS: tuple[Setting, ...] = (
             "rest; raise it for fewer, coarser upper events.",
             live=True, low=1.0, step=0.5, decimals=2,
             when={"upper_demarcation": (ESCALATE,)}),
-    # Layer 0 reading features (signal_space) decides the layer above by this instead.
+    # Layer 0 reading features (signal_space) decides the layer above by this and by the
+    # class split of its changes' size (escalation).
     Setting("new_scene_share", float, 0.5, "New scene share",
             "escalate, layer 0 on features: the share of the picture whose prediction error "
             "must change (each region against its usual step) for a boundary to end the "
