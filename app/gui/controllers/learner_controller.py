@@ -201,15 +201,16 @@ class LearnerController(QObject):
         model's settings."""
         m = self.model_settings
         base_mode = "distance" if m.force_base_dist else m.distance_mode
+        reads_features = m.demarcation_mode == "change" and m.signal_space == "features"
         base = base_mode
-        if m.demarcation_mode == "change" and m.signal_space == "features":
+        if reads_features:
             base = "feature step"  # the mean step of its pooled features' error
         elif m.demarcation_mode == "change" and m.signal_regions > 1:
             base = "regional step"  # the mean step of its regions' similarities
         escalating = m.upper_demarcation == "escalate"
         upper = m.distance_mode
         if escalating:  # what decided each arriving boundary (see StreamerLayer)
-            upper = "picture changed" if base == "feature step" else "surprise"
+            upper = "picture changed" if reads_features else "surprise"
         self.signal_names.emit(base, upper, not escalating)
         self.loss_modes.emit(base_mode, m.distance_mode)
 
