@@ -9,6 +9,7 @@ import threading
 from pathlib import Path
 
 import cv2
+import pyqtgraph as pg
 from PySide6.QtWidgets import QWidget
 
 from app.gui.controllers.session_history import SessionHistory
@@ -128,6 +129,6 @@ def test_upper_layers_surprises_are_points_not_a_line(qtbot):
     view.refresh()
     lower, upper = view.rows[0].signal, view.rows[1].signal
     assert lower.opts["pen"] is not None and lower.opts["symbol"] is None
-    assert upper.opts["pen"] is None and upper.opts["symbol"] == "o"
+    assert isinstance(upper, pg.ScatterPlotItem) and upper.opts["symbol"] == "o"  # no line
     x, y = upper.getData()
     assert len(x) == 5 and list(y) == [0.0, 0.1, 0.2, 0.30000000000000004, 0.4]

@@ -3,6 +3,7 @@
 import json
 import subprocess
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -252,6 +253,13 @@ def test_upper_layer_rule_and_escalation_ratio_apply_live(qtbot, tmp_path):
     wait_steps(qtbot, window, 2)
     assert window.timeline.signal_names == ("similarity", "surprise")
     assert window.timeline.upper_threshold is False  # their boundaries come from below
+    assert window.timeline.new_scene_share is None  # layer 0 reads no picture here
+    choose(controls, "demarcation_mode", "change")
+    choose(controls, "signal_space", "features")  # now a share of the picture decides
+    assert window.timeline.new_scene_share == window.settings.new_scene_share  # layer 1's line
+    with qtbot.waitSignal(window.learner.requests.demarcation, timeout=SLOW):
+        controls.editors["new_scene_share"].setValue(0.7)
+    assert window.timeline.new_scene_share == pytest.approx(0.7)
     with qtbot.waitSignal(window.learner.requests.demarcation, timeout=SLOW) as sent:
         controls.editors["escalation_ratio"].setValue(4.0)
     assert sent.args[0] == {"escalation_ratio": 4.0}
@@ -260,8 +268,9 @@ def test_upper_layer_rule_and_escalation_ratio_apply_live(qtbot, tmp_path):
     assert sent.args[0] == {"upper_demarcation": "own"}
     assert not controls.editors["escalation_ratio"].isEnabled()  # only escalation uses it
     assert window.learner.model_settings.upper_demarcation == "own"
-    assert window.timeline.signal_names == ("similarity", "similarity")
+    assert window.timeline.signal_names == ("feature step", "similarity")
     assert window.timeline.upper_threshold is True
+    assert window.timeline.new_scene_share is None
     qtbot.waitUntil(lambda: window.learner.worker.model.args.upper_demarcation == "own",
                     timeout=SLOW)
     assert window.learner.worker.model.streamer.escalation.ratio == 4.0
@@ -295,14 +304,17 @@ def test_upper_rows_name_what_decided_their_boundaries():
 
     from app.gui.controllers.learner_controller import LearnerController
 
-    emitted = {}
+    emitted, lines = {}, {}
     for preset in ("live", "paper"):
-        settings = StudioSettings.from_preset(preset)
+        settings = replace(StudioSettings.from_preset(preset), new_scene_share=0.7)
         fake = SimpleNamespace(
             model_settings=settings,
             signal_names=SimpleNamespace(emit=lambda *a, p=preset: emitted.setdefault(p, a)),
+            new_scene_share=SimpleNamespace(emit=lambda v, p=preset: lines.setdefault(p, v)),
             loss_modes=SimpleNamespace(emit=lambda *a: None))
         LearnerController._name_signals(fake)
     assert emitted["live"] == ("feature step", "picture changed", False)
+    assert lines["live"] == 0.7  # layer 1's line: the running model's setting
     paper = StudioSettings.from_preset("paper")  # own signals: their own comparison
     assert emitted["paper"][1:] == (paper.distance_mode, True)
+    assert lines["paper"] is None  # no share of the picture decides there

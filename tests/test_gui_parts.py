@@ -8,6 +8,7 @@ import time
 
 import numpy as np
 import pytest
+from PySide6.QtCore import Qt
 
 from app.gui import run_gui
 from app.gui.controllers.session_history import SessionHistory, trace_rows
@@ -266,6 +267,44 @@ def test_escalating_upper_layers_draw_no_threshold_of_their_own(qtbot):
     view.set_signal_names("similarity", "similarity", upper_threshold=True)  # `own` again
     view.refresh()
     assert len(layer1.threshold.getData()[0]) > 0 and layer1.threshold.isVisible()
+
+
+def test_layer_one_draws_the_new_scene_share_and_which_points_ended_its_event(qtbot):
+    """With layer 0 on features, layer 1's row plots the share of the picture that changed
+    at each layer-0 boundary: the share that ends a layer-1 event is drawn as a line, and a
+    point above it that did not end one (held back) looks unlike one that did."""
+    history = SessionHistory()
+    view = TimelineView(history, span=60.0)
+    qtbot.addWidget(view)
+    view.resize(900, 500)
+    view.show()
+    view.set_signal_names("feature step", "picture changed", upper_threshold=False)
+    view.set_new_scene_share(0.6)  # before layer 1 exists: its row gets the line anyway
+    shares = [0.7, 0.9, 0.8, 0.95]
+    ended = [False, True, False, True]  # 0.7 and 0.8: above the line but held back
+    for t in range(40):
+        history.add(step(0, t, signal=0.1, threshold=0.2, boundary=(t % 10 == 9)))
+        if t % 10 == 9:
+            history.add(step(1, t, signal=shares[t // 10], threshold=0.6,
+                             boundary=ended[t // 10]))
+    view.refresh()
+    layer0, layer1 = view.rows
+    line = layer1.share_line
+    assert line.isVisible() and line.value() == pytest.approx(0.6)
+    assert line.pen.style() == Qt.PenStyle.DashLine
+    assert "0.6" in line.label.toPlainText()
+    assert not layer0.share_line.isVisible()
+    assert lowest_shown(view, 1) <= 0.6  # the line stays in view though every point is above
+
+    x, y = layer1.signal.getData()
+    assert list(y) == shares
+    filled = [brush.style() != Qt.BrushStyle.NoBrush for brush in layer1.signal.data["brush"]]
+    assert filled == ended
+    assert "held back" in view.legend.text()
+
+    view.set_new_scene_share(None)  # e.g. layer 0 back on pixels
+    assert not line.isVisible()
+    assert "held back" not in view.legend.text()
 
 
 # --- entry point --------------------------------------------------------------------

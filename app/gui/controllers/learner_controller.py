@@ -46,6 +46,8 @@ class LearnerController(QObject):
     live_error = Signal(str)  # why a live change was not applied ("" when it was)
     signal_names = Signal(str, str, bool)  # what layer 0's and the upper layers' rows plot;
     # whether the upper layers have a threshold of their own (not when escalating)
+    new_scene_share = Signal(object)  # float: the share of the picture whose change ends a
+    # layer-1 event (layer 0 reads features and escalates); None where nothing such decides
     loss_modes = Signal(str, str)  # layer 0's distance mode and the upper layers': their losses
     saved = Signal(str, str)  # path, why ("save" or "autosave")
     exported = Signal(str)  # path
@@ -212,6 +214,7 @@ class LearnerController(QObject):
         if escalating:  # what decided each arriving boundary (see StreamerLayer)
             upper = "picture changed" if reads_features else "surprise"
         self.signal_names.emit(base, upper, not escalating)
+        self.new_scene_share.emit(m.new_scene_share if escalating and reads_features else None)
         self.loss_modes.emit(base_mode, m.distance_mode)
 
     def pending_changes(self, settings: StudioSettings) -> list[str]:

@@ -191,6 +191,7 @@ class MainWindow(QMainWindow):
         learner.model_ready.connect(self._model_ready)
         learner.live_error.connect(c.set_live_error)
         learner.signal_names.connect(self.timeline.set_signal_names)
+        learner.new_scene_share.connect(self.timeline.set_new_scene_share)
         learner.loss_modes.connect(self.learning_dock.view.set_loss_modes)
         sources.opened.connect(self._source_opened)
         sources.status.connect(c.set_source_status)

@@ -3,7 +3,9 @@
 A thin view over SessionHistory. Each layer is two rows sharing the time axis: a band with
 its events (one BarGraphItem for the whole layer, only the visible events given to it)
 and, under it, the signal with its live threshold (where the layer has one of its own) and
-the boundaries as markers.
+the boundaries as markers. Above layer 0 each input is a point, filled where it ended the
+row's event and hollow where it did not; where layer 1's events end at a new scene (layer 0
+reading features), its row also draws the share of the picture that must change for that.
 The view follows the newest time until the user pans or zooms back; "Live" returns.
 `set_look` makes it readable from the back of a room (presentation mode): large type and
 lines, each layer's current event named with its duration, and the signal rows (the
@@ -17,7 +19,7 @@ import re
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QPointF, QSignalBlocker, Qt, Signal, Slot
-from PySide6.QtGui import QBrush, QColor, QFont
+from PySide6.QtGui import QBrush, QColor, QFont, QPainterPath
 from PySide6.QtWidgets import (
     QComboBox,
     QHBoxLayout,
@@ -40,15 +42,36 @@ SIGNAL_COLOUR = "#4aa3ff"
 THRESHOLD_COLOUR = "#ffb347"
 BOUNDARY_COLOUR = "#ff5a5a"
 BOUNDARY_BRUSH = (255, 90, 90, 190)
+POINT_SIZE = 7  # an upper row's input: large enough to tell filled from hollow
 AXIS_WIDTH = 56
 BAND_HEIGHT = 40  # room for a row of keyframes when zoomed in
 EMPTY_TEXT = ("No events yet: a row per layer appears here after the model's first "
               "learning step")
 PLAIN_LEGEND = ("each row is a layer; each colour band is one event; the row below groups the "
                 "events of the row above into longer ones")
+UPPER_KEY = " (rows above 0: ● ended the row's event, ○ did not)"
+HELD_BACK_KEY = ("layer 1's ○ above the line were held back: a smaller change than the "
+                 "scene cuts, or too soon after one")
 LARGE = 2.0
 """Presentation mode: type and lines this many times their size"""
 _RGB = re.compile(r"rgb\((\d+),\s*(\d+),\s*(\d+)\)")
+
+
+def _mark_above_point() -> QPainterPath:
+    """An upper row's ▼, drawn just above its point so the point's fill stays visible.
+    A symbol is drawn in a unit square around the point (y down): the triangle takes its
+    top part, and the mark's size grows so that the triangle keeps layer 0's."""
+    path = QPainterPath()
+    path.moveTo(-0.15, -0.5)
+    path.lineTo(0.15, -0.5)
+    path.lineTo(0.0, -0.2)
+    path.closeSubpath()
+    return path
+
+
+MARK_ABOVE_POINT = _mark_above_point()
+MARK_SIZE = 6
+UPPER_MARK_SIZE = MARK_SIZE / 0.3
 
 
 def event_colour(layer: int, event: int) -> QColor:
@@ -118,22 +141,38 @@ class LayerRow:
                                     brushes=[], pen=pg.mkPen(30, 30, 30, 200, width=1))
         self.band.addItem(self.bars)
         # Above layer 0 an input is an event of the layer below, often minutes apart: a
-        # line between two such values would draw a signal nobody measured. Points instead.
-        self.signal = (self.plot.plot(pen=pg.mkPen(SIGNAL_COLOUR, width=1.5),
-                                      antialias=False, connect="finite", name="signal")
-                       if layer == 0 else
-                       self.plot.plot(pen=None, symbol="o", symbolSize=5, symbolPen=None,
-                                      symbolBrush=SIGNAL_COLOUR, antialias=False,
-                                      name="signal"))
+        # line between two such values would draw a signal nobody measured. Points instead,
+        # filled where the input ended this layer's event.
+        self.signal: pg.PlotDataItem | pg.ScatterPlotItem
+        if layer == 0:
+            self.signal = self.plot.plot(pen=pg.mkPen(SIGNAL_COLOUR, width=1.5),
+                                         antialias=False, connect="finite", name="signal")
+        else:
+            self.signal = pg.ScatterPlotItem(size=POINT_SIZE, symbol="o", antialias=False,
+                                             pen=pg.mkPen(SIGNAL_COLOUR, width=1.5))
+            self.plot.addItem(self.signal)
+        self._point_brushes = np.array([QBrush(Qt.BrushStyle.NoBrush),
+                                        QBrush(QColor(SIGNAL_COLOUR))], dtype=object)
         self.threshold = self.plot.plot(pen=pg.mkPen(THRESHOLD_COLOUR, width=1.5,
                                                      style=Qt.PenStyle.DashLine),
                                         antialias=False, connect="finite", name="threshold")
-        for curve in (self.signal, self.threshold):
+        curves = (self.signal, self.threshold) if layer == 0 else (self.threshold,)
+        for curve in curves:
             curve.setClipToView(True)
             curve.setDownsampling(auto=True, method="peak")
-        self.marks = pg.ScatterPlotItem(size=6, symbol="t", pen=None,
-                                        brush=pg.mkBrush(BOUNDARY_BRUSH), antialias=False)
+        self.marks = pg.ScatterPlotItem(
+            size=MARK_SIZE if layer == 0 else UPPER_MARK_SIZE,
+            symbol="t" if layer == 0 else MARK_ABOVE_POINT, pen=None,
+            brush=pg.mkBrush(BOUNDARY_BRUSH), antialias=False)
         self.plot.addItem(self.marks)
+        # Layer 1's events end at a new scene: the share of the picture that must change.
+        self.share_line = pg.InfiniteLine(
+            angle=0, movable=False,
+            pen=pg.mkPen(THRESHOLD_COLOUR, width=1.5, style=Qt.PenStyle.DashLine),
+            label="", labelOpts={"position": 0.02, "color": THRESHOLD_COLOUR,
+                                 "anchors": [(0, 1), (0, 0)]})
+        self.share_line.setVisible(False)
+        self.plot.addItem(self.share_line)
         self.keyframes = KeyframeStrip(self.band)
         self.has_threshold = has_threshold
         self.set_has_threshold(has_threshold)
@@ -166,9 +205,13 @@ class LayerRow:
             for side in ("left", "bottom"):
                 plot.getAxis(side).setStyle(tickFont=font)
         self.signal.setPen(pg.mkPen(SIGNAL_COLOUR, width=1.5 * scale))
-        self.threshold.setPen(pg.mkPen(THRESHOLD_COLOUR, width=1.5 * scale,
-                                       style=Qt.PenStyle.DashLine))
-        self.marks.setSize(6 * scale)
+        if self.layer > 0:
+            self.signal.setSize(POINT_SIZE * scale)
+        dashed = pg.mkPen(THRESHOLD_COLOUR, width=1.5 * scale, style=Qt.PenStyle.DashLine)
+        self.threshold.setPen(dashed)
+        self.share_line.setPen(dashed)
+        self.share_line.label.setFont(font)
+        self.marks.setSize((MARK_SIZE if self.layer == 0 else UPPER_MARK_SIZE) * scale)
         self.bars.setOpts(pen=pg.mkPen(30, 30, 30, 200, width=scale))
         self.show_time_axis(last)
         self._label_text = ""
@@ -180,6 +223,13 @@ class LayerRow:
         self.threshold.setVisible(has)
         if not has:
             self.threshold.setData([], [])
+
+    def set_new_scene_share(self, share: float | None) -> None:
+        """Draws layer 1's line at `share` of the picture (None: no such line)."""
+        self.share_line.setVisible(share is not None)
+        if share is not None:
+            self.share_line.setPos(share)
+            self.share_line.label.setFormat(f"new scene: ≥ {share:g} of the picture changed")
 
     def _fit_y_axis(self, *curves: np.ndarray) -> None:
         """A signal that cannot go below 0 (a surprise, a distance, a step) gets an axis
@@ -238,7 +288,11 @@ class LayerRow:
         steps = history.steps
         times = steps["time"]
         a, b = visible_slice(times, x0, x1)
-        self.signal.setData(*peak_decimate(times[a:b], steps["signal"][a:b], 2 * pixels))
+        if self.layer == 0:
+            self.signal.setData(*peak_decimate(times[a:b], steps["signal"][a:b], 2 * pixels))
+        else:
+            self._show_points(times[a:b], steps["signal"][a:b], steps["boundary"][a:b],
+                              pixels)
         if self.has_threshold:
             self.threshold.setData(*peak_decimate(times[a:b], steps["threshold"][a:b],
                                                   2 * pixels))
@@ -264,6 +318,16 @@ class LayerRow:
             self._label_text = text
             self.label.setText(text)
 
+    def _show_points(self, times: np.ndarray, signal: np.ndarray, ended: np.ndarray,
+                     pixels: int) -> None:
+        """An upper row's inputs, thinned to about two per pixel; every one that ended an
+        event stays (they are few, and the ones the audience looks for)."""
+        stride = max(1, -(-len(times) // max(2 * pixels, 1)))
+        kept = ended | (np.arange(len(times)) % stride == 0)
+        kept &= np.isfinite(signal)
+        self.signal.setData(x=times[kept], y=signal[kept],
+                            brush=self._point_brushes[ended[kept].astype(np.intp)])
+
     def remove_from(self, layout: pg.GraphicsLayout) -> None:
         for item in (self.label, self.band, self.plot):
             layout.removeItem(item)
@@ -283,6 +347,7 @@ class TimelineView(QWidget):
         self.following = True
         self.signal_names = ("similarity", "similarity")  # layer 0's, the upper layers'
         self.upper_threshold = True  # whether the upper layers have a threshold of their own
+        self.new_scene_share: float | None = None  # layer 1's line, where it has one
         self._drawn: tuple | None = None
         self._moving = False
         self.large = False
@@ -370,12 +435,14 @@ class TimelineView(QWidget):
 
     def _show_legend(self) -> None:
         plain = f"<span style='color:gray'>{PLAIN_LEGEND}</span>"
+        held_back = (f"<span style='color:{SIGNAL_COLOUR}'>{HELD_BACK_KEY}</span>&nbsp;&nbsp;"
+                     if self.new_scene_share is not None else "")
         self.legend.setText(
             plain if not self.curves else
-            f"<span style='color:{SIGNAL_COLOUR}'>━ ● signal</span>&nbsp;&nbsp;"
+            f"<span style='color:{SIGNAL_COLOUR}'>━ signal{UPPER_KEY}</span>&nbsp;&nbsp;"
             f"<span style='color:{THRESHOLD_COLOUR}'>╍ threshold</span>&nbsp;&nbsp;"
             f"<span style='color:{BOUNDARY_COLOUR}'>▼ boundary</span>&nbsp;&nbsp;"
-            f"<span style='color:gray'>{PLAIN_LEGEND}</span>")
+            f"{held_back}<span style='color:gray'>{PLAIN_LEGEND}</span>")
 
     def set_look(self, large: bool, curves: bool) -> None:
         """Presentation (`large`) or desk size; signal rows shown or hidden."""
@@ -407,6 +474,16 @@ class TimelineView(QWidget):
         for row in self.rows:
             row.plot.getAxis("left").setLabel(self._signal_name(row.layer))
             row.set_has_threshold(self._has_threshold(row.layer))
+        self._drawn = None
+
+    @Slot(object)
+    def set_new_scene_share(self, share: float | None) -> None:
+        """The share of the picture whose change ends a layer-1 event (layer 0 reading
+        features, escalating); None where layer 1's events end otherwise."""
+        self.new_scene_share = share
+        if len(self.rows) > 1:
+            self.rows[1].set_new_scene_share(share)
+        self._show_legend()
         self._drawn = None
 
     def _has_threshold(self, layer: int) -> bool:
@@ -450,6 +527,8 @@ class TimelineView(QWidget):
             layer = len(self.rows)
             row = LayerRow(self.layout_item, layer, master, self._signal_name(layer),
                            self._has_threshold(layer))
+            if layer == 1:
+                row.set_new_scene_share(self.new_scene_share)
             if self.large or not self.curves:
                 row.set_look(self.layout_item, self.large, self.curves, False)
             for viewbox in row.viewboxes:
