@@ -50,6 +50,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from app.cli.model_setup import new_model, torch_threads  # noqa: E402
 from app.cli.pipeline import Segmenter  # noqa: E402
+from app.cli.scene_montage import build_scene_montage  # noqa: E402
 from streamer_core.event_features import EventFeatures  # noqa: E402
 from streamer_core.event_representations import (  # noqa: E402
     add_representations,
@@ -57,7 +58,13 @@ from streamer_core.event_representations import (  # noqa: E402
     read_representations,
 )
 from streamer_core.retrieval import most_similar, precision_at_k, standardised  # noqa: E402
-from streamer_core.sources import SyntheticSource, preprocess_frame  # noqa: E402
+from streamer_core.sources import (  # noqa: E402
+    FrameSource,
+    SnippetSampler,
+    SyntheticSource,
+    VideoFileSource,
+    preprocess_frame,
+)
 from streamer_core.sources.scene_plan import PlanSettings  # noqa: E402
 
 SHORT_SCENES = PlanSettings(scene_seconds=(10.0, 16.0), visit_seconds=(3.0, 6.0))
@@ -76,7 +83,9 @@ class Run:
     final: np.ndarray      # [N, D] re-encoded with the final weights (NaN where none)
     features: np.ndarray   # [N, C] event_representation "features", online (NaN where none)
     initial: np.ndarray    # [N, C] the same with the initial weights (NaN where none)
-    keyframes: np.ndarray  # [N, 60, 80, 3] uint8, the frame nearest the event's middle
+    pixel_median: np.ndarray  # [N, C] features by the fifth session's median over the pixels
+    keyframes: np.ndarray  # [N, 60, 80, 3] uint8, the source frame nearest the event's middle
+    input_keyframes: np.ndarray  # [N, 60, 80, 3] uint8, the event's middle model input
     labels: dict[str, np.ndarray]  # kind of label -> [N] str
 
     def save(self, path: Path) -> None:
@@ -92,32 +101,38 @@ class Run:
                       if key.startswith("label ")}
             arrays = {name: data[name] for name in RUN_ARRAYS if name in data.files}
         for name in set(RUN_ARRAYS) - set(arrays):  # cached before it was measured
-            arrays[name] = np.full((len(arrays["layer"]), 1), np.nan, dtype=np.float32)
+            arrays[name] = (np.zeros((0, 60, 80, 3), np.uint8) if name == "input_keyframes"
+                            else np.full((len(arrays["layer"]), 1), np.nan, np.float32))
         return cls(**arrays, labels=labels)
 
 
-RUN_ARRAYS = ("layer", "start", "end", "learned", "final", "features", "initial", "keyframes")
+RUN_ARRAYS = ("layer", "start", "end", "learned", "final", "features", "initial",
+              "pixel_median", "keyframes", "input_keyframes")
 
 
 class FeatureRecorder:
     """Each event's `features` representation, online, beside the summaries the model
     reports: the EventFeatures a model with event_representation "features" keeps, fed by a
     forward hook (same boundaries: the features take no part in learning), once with
-    layer 0's encoder as it learns and once with a frozen copy of its initial weights."""
+    layer 0's encoder as it learns, once with a frozen copy of its initial weights, and
+    once as the fifth session took them (the median over the whole picture)."""
 
     def __init__(self, model):
         self.model = model
         self.initial_encoder = copy.deepcopy(model.layers()[0].f.encoder)
-        self.trackers = {"features": EventFeatures(), "initial": EventFeatures()}
+        self.trackers = {name: EventFeatures() for name in ("features", "initial",
+                                                             "pixel_median")}
         self.closed: dict[str, dict[int, list]] = {name: {} for name in self.trackers}
         model.register_forward_hook(self.observe)
 
     def observe(self, model, inputs, reports) -> None:
         x = inputs[0].to(model.device)
-        encoders = {"features": model.layers()[0].f.encoder, "initial": self.initial_encoder}
+        encoder = model.layers()[0].f.encoder
+        seen = {"features": encoder.prevailing(x),
+                "initial": self.initial_encoder.prevailing(x),
+                "pixel_median": encoder.prevailing(x, grid=1)}
         for name, tracker in self.trackers.items():
-            closed = tracker.observe(encoders[name].prevailing(x), reports,
-                                     model.get_num_layers())
+            closed = tracker.observe(seen[name], reports, model.get_num_layers())
             for layer, vector in closed.items():
                 self.closed[name].setdefault(layer, []).append(vector)
 
@@ -129,32 +144,45 @@ class FeatureRecorder:
 
 
 class RecordingSource:
-    """Passes a source's frames on and keeps a small copy of each, by time."""
+    """Passes a source's frames on and keeps a small copy of each, by time, and the frames
+    that become model inputs (picked as the Segmenter picks them)."""
 
-    def __init__(self, source: SyntheticSource):
+    def __init__(self, source: FrameSource, snippet_size: float):
         self.source = source
         self.fps = source.fps
+        self.sampler = SnippetSampler(snippet_size)
         self.times: list[float] = []
         self.thumbnails: list[np.ndarray] = []
-        self.inputs: dict[float, np.ndarray] = {}  # on the 0.5 s grid, as the model saw them
+        self.inputs: dict[float, np.ndarray] = {}  # as the model saw them, by time
 
     def __iter__(self):
         for frame in self.source:
             self.times.append(frame.timestamp)
             self.thumbnails.append(cv2.resize(frame.image, (80, 60),
                                               interpolation=cv2.INTER_AREA))
-            if abs(frame.timestamp * 2 - round(frame.timestamp * 2)) < 1e-6:
+            if self.sampler.offer(frame):
                 self.inputs[round(frame.timestamp, 3)] = frame.image
             yield frame
 
+    def input_times(self, start: float, end: float) -> list[float]:
+        return sorted(t for t in self.inputs if start - 1e-6 <= t < end - 1e-6)
+
     def inputs_between(self, start: float, end: float, most: int) -> list[np.ndarray]:
-        times = sorted(t for t in self.inputs if start <= t < end)
+        times = self.input_times(start, end)
         if len(times) > most:
             times = [times[round(i)] for i in np.linspace(0, len(times) - 1, most)]
         return [self.inputs[t] for t in times]
 
     def frame_at(self, t: float) -> np.ndarray:
         return self.thumbnails[int(np.argmin(np.abs(np.asarray(self.times) - t)))]
+
+    def input_keyframe(self, start: float, end: float) -> np.ndarray:
+        """The middle one of the model inputs the event spans (the frame the histogram
+        baseline may fairly look at: frame_at's may be one the model never saw, after a
+        cut that the event's only input precedes)."""
+        times = self.input_times(start, end) or [min(self.inputs, key=lambda t: abs(t - start))]
+        image = self.inputs[times[(len(times) - 1) // 2]]
+        return cv2.resize(image, (80, 60), interpolation=cv2.INTER_AREA)
 
 
 def colour_histogram(image: np.ndarray) -> np.ndarray:
@@ -163,19 +191,58 @@ def colour_histogram(image: np.ndarray) -> np.ndarray:
     return hist / max(hist.sum(), 1.0)
 
 
-def learn_and_collect(seed: int, seconds: float) -> Run:
-    """One learning run from scratch; the events that have a representation."""
+@dataclass
+class Stream:
+    """What a run learns from and how its events are labelled."""
+
+    source: FrameSource
+    name: str
+    spans: dict[str, list[tuple[float, float, str]]]  # kind of label -> ground-truth spans
+    tasks: tuple[tuple[int, str], ...]  # (layer, kind of label) scored
+
+
+def synthetic_stream(seed: int, seconds: float) -> Stream:
+    """The synthetic scene with short scenes: layer 0 by the object and the room, layer 1
+    by the room."""
     source = SyntheticSource(seed, seconds, settings=SHORT_SCENES)
+    scenes = source.plan.scenes_until(seconds)
+    visits = [v for s in scenes for v in s.visits]
+    return Stream(source, "synthetic", {
+        "object shape": [(v.start, v.end, v.shape) for v in visits],
+        "object colour": [(v.start, v.end, v.colour_name) for v in visits],
+        "room": [(s.start, s.end, s.room_name) for s in scenes],
+    }, TASKS)
+
+
+MONTAGE_TASKS = ((0, "shot"), (0, "video"), (1, "video"))
+
+
+def montage_stream(seed: int, seconds: float, folder: Path) -> Stream:
+    """OpenCV's sample videos re-cut (app/cli/scene_montage.py, with the hand-held shots):
+    takes of 7 shots of 5 videos, each video coming back every minute or so; an event is
+    labelled by the shot and by the video it shows most."""
+    path = folder / f"montage{seed}_{seconds:g}s.avi"
+    folder.mkdir(parents=True, exist_ok=True)
+    truth = build_scene_montage(path, seconds, seed, moving_camera=True)
+    spans = [[(a["start"], a["end"], a["action"]) for a in layer["annots"]]
+             for layer in truth["layers"]]
+    return Stream(VideoFileSource(str(path)), path.name,
+                  {"shot": spans[0], "video": spans[1]}, MONTAGE_TASKS)
+
+
+def learn_and_collect(seed: int, stream: Stream) -> Run:
+    """One learning run from scratch; the events that have a representation."""
     # The summaries in the reports; the features beside them (FeatureRecorder).
     model, optimizer = new_model("live", ["event_representation=summary"], device="cpu",
                                  seed=seed)
     features = FeatureRecorder(model)
     segmenter = Segmenter(model, optimizer, representations=True)
     segmenter.start_video(reset_model=True)
-    recorder = RecordingSource(source)
-    with source:
+    recorder = RecordingSource(stream.source, model.args.snippet_size)
+    with stream.source:
         segmenter.run(recorder)
-    doc = segmenter.hierarchy("synthetic")
+    seconds = segmenter.seconds
+    doc = segmenter.hierarchy(stream.name)
     rows = [(layer, start, end, vector)
             for layer, events in read_representations(doc).items()
             for start, end, vector in events if vector is not None]
@@ -185,7 +252,7 @@ def learn_and_collect(seed: int, seconds: float) -> Run:
     by_features = {name: vectors_of(add_representations(copy.deepcopy(doc), {
         number: [as_vector(v) if v is not None else None for v in vectors]
         for number, vectors in features.per_layer(name).items()}), rows)
-        for name in ("features", "initial")}
+        for name in features.trackers}
     final = np.full((len(rows), len(rows[0][3])), np.nan, dtype=np.float32)
     for i in np.flatnonzero(layer == 0):
         encoded = encode_again(model, 0, [preprocess_frame(image, device=model.device) for image
@@ -202,14 +269,16 @@ def learn_and_collect(seed: int, seconds: float) -> Run:
         encoded = encode_again(model, 1, inputs)
         if encoded is not None:
             final[i] = encoded
-    kinds = label_kinds(source, seconds)
+    labelled = {kind: {number for number, task_kind in stream.tasks if task_kind == kind}
+                for kind in stream.spans}
     return Run(layer, start, end, np.stack([r[3] for r in rows]), final,
-               by_features["features"], by_features["initial"],
+               by_features["features"], by_features["initial"], by_features["pixel_median"],
                np.stack([recorder.frame_at(min((a + b) / 2, seconds))
                          for a, b in zip(start, end, strict=True)]),
-               {kind: np.array([dominant(spans, a, b) if level in LABELLED_LAYERS[kind] else ""
+               np.stack([recorder.input_keyframe(a, b) for a, b in zip(start, end, strict=True)]),
+               {kind: np.array([dominant(spans, a, b) if level in labelled[kind] else ""
                                 for level, a, b in zip(layer, start, end, strict=True)])
-                for kind, spans in kinds.items()})
+                for kind, spans in stream.spans.items()})
 
 
 def vectors_of(doc: dict, rows: list) -> np.ndarray:
@@ -238,29 +307,26 @@ def dominant(spans: list[tuple[float, float, str]], start: float, end: float) ->
     return spans[int(np.argmax(overlaps))][2]
 
 
-def label_kinds(source: SyntheticSource, seconds: float) -> dict[str, list]:
-    """Ground-truth spans per kind of label."""
-    scenes = source.plan.scenes_until(seconds)
-    visits = [v for s in scenes for v in s.visits]
-    return {
-        "object shape": [(v.start, v.end, v.shape) for v in visits],
-        "object colour": [(v.start, v.end, v.colour_name) for v in visits],
-        "room": [(s.start, s.end, s.room_name) for s in scenes],
-    }
-
-
-LABELLED_LAYERS = {"object shape": (0,), "object colour": (0,), "room": (0, 1)}
 TASKS = ((0, "object shape"), (0, "object colour"), (0, "room"), (1, "room"))
 
 
-def cached_run(seed: int, seconds: float, cache: Path | None, threads: int) -> Run:
+def tasks_of(run: Run) -> list[tuple[int, str]]:
+    """What a run is scored on: its stream's (layer, kind of label)."""
+    return [task for task in (*TASKS, *MONTAGE_TASKS) if task[1] in run.labels]
+
+
+def cached_run(seed: int, seconds: float, cache: Path | None, threads: int,
+               montage: bool = False) -> Run:
     """The seed's run from the cache, or learned now (and cached)."""
-    path = cache / f"seed{seed}_{seconds:g}s.npz" if cache is not None else None
+    name = f"montage{seed}_{seconds:g}s.npz" if montage else f"seed{seed}_{seconds:g}s.npz"
+    path = cache / name if cache is not None else None
     if path is not None and path.exists():
         return Run.load(path)
     began = time.perf_counter()
+    stream = (montage_stream(seed, seconds, cache or Path("runs")) if montage
+              else synthetic_stream(seed, seconds))
     with torch_threads(threads):
-        run = learn_and_collect(seed, seconds)
+        run = learn_and_collect(seed, stream)
     print(f"seed {seed}: learned {seconds:g} s in {time.perf_counter() - began:.0f} s",
           file=sys.stderr)
     if path is not None:
@@ -272,23 +338,29 @@ def embeddings(run: Run, chosen: np.ndarray, seed: int, labels: list[str]
                ) -> dict[str, np.ndarray]:
     """Each embedding's vectors of the chosen events [n, D]."""
     rng = np.random.default_rng(seed)
-    histogram = np.stack([colour_histogram(image) for image in run.keyframes[chosen]])
+    any_frame = np.stack([colour_histogram(image) for image in run.keyframes[chosen]])
+    histogram = (np.stack([colour_histogram(image) for image in run.input_keyframes[chosen]])
+                 if len(run.input_keyframes) == len(run.layer)
+                 else np.full_like(any_frame, np.nan))  # cached before it was kept
     kinds = sorted(set(labels))
     return {
         "summary": run.learned[chosen],
         "summary, final weights": run.final[chosen],
         "features": run.features[chosen],
         "features, initial weights": run.initial[chosen],
+        "features, pixel median": run.pixel_median[chosen],
         "random": rng.standard_normal(run.learned[chosen].shape),
         "histogram": histogram,
         "histogram, standardised": histogram,
+        "histogram, any frame": any_frame,
         "the labels": np.eye(len(kinds))[[kinds.index(label) for label in labels]],
     }
 
 
 EMBEDDINGS = ("summary", "summary, final weights", "features", "features, initial weights",
-              "random", "histogram", "histogram, standardised", "the labels")
-PLAIN_COSINE = frozenset({"histogram"})
+              "features, pixel median", "random", "histogram", "histogram, standardised",
+              "histogram, any frame", "the labels")
+PLAIN_COSINE = frozenset({"histogram", "histogram, any frame"})
 """Ranked by the plain cosine; the others as the app and `similar` rank (similar_rows:
 each dimension standardised over the layer's events). The histogram is best plain for
 the room (standardised, its rare bins weigh as much as the wall's)."""
@@ -296,7 +368,7 @@ the room (standardised, its rare bins weigh as much as the wall's)."""
 
 def score_run(run: Run, seed: int) -> dict[tuple[int, str], dict[str, float]]:
     scores = {}
-    for layer, kind in TASKS:
+    for layer, kind in tasks_of(run):
         chosen = np.flatnonzero(run.layer == layer)
         labels = run.labels[kind][chosen].tolist()
         row: dict[str, float] = {"events": len(chosen),
@@ -336,13 +408,17 @@ def main() -> int:
     parser.add_argument("--cache", type=Path, default=None, metavar="DIR",
                         help="keep each seed's run here (seedS_SECONDSs.npz) and score it "
                              "from there next time, without learning again")
+    parser.add_argument("--montage", action="store_true",
+                        help="real footage instead: a montage of OpenCV's sample videos per "
+                             "seed (app/cli/scene_montage.py, hand-held shots too) that "
+                             "returns to the same shots; events labelled by shot and video")
     parser.add_argument("--per-seed", action="store_true", help="a table per seed too")
     parser.add_argument("--markdown", action="store_true", help="tables in Markdown")
     args = parser.parse_args()
     per_seed = {}
     for seed in args.seeds:  # one at a time: a learning run is CPU-bound
-        per_seed[seed] = score_run(cached_run(seed, args.seconds, args.cache, args.threads),
-                                   seed)
+        per_seed[seed] = score_run(cached_run(seed, args.seconds, args.cache, args.threads,
+                                              args.montage), seed)
         if args.per_seed:
             print_table(f"precision@{K}, seed {seed}", [per_seed[seed]],
                         markdown=args.markdown)
@@ -360,7 +436,10 @@ def print_table(title: str, per_seed: list[dict], prefix: str = "",
     """One row per task, one column per embedding (the figures `prefix + name`)."""
     header = ["layer", "label", "events", "recurring", *EMBEDDINGS]
     lines = [header]
-    tasks = TASKS if not prefix else [(0, "object shape"), (1, "room")]  # one row a layer
+    tasks = list(per_seed[0])
+    if prefix:  # one row a layer
+        tasks = [task for number, task in enumerate(tasks)
+                 if task[0] not in {t[0] for t in tasks[:number]}]
     for task in tasks:
         rows = [scores[task] for scores in per_seed]
         cells = []

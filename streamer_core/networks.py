@@ -17,6 +17,9 @@ ENCODED_CHANNELS = 1024
 ENCODED_SIDE = 8  # 128x128 input after four 2x2 poolings
 DESCRIPTOR_DEPTH = 2
 """Convolution blocks behind CNNEncoder.descriptor: colours and small textures, 64 channels"""
+PREVAILING_GRID = 3
+"""Regions a side behind CNNEncoder.prevailing; odd, so that the median over them is one
+region's value, not the mean of two"""
 
 
 class CNNEncoder(nn.Module):
@@ -50,12 +53,19 @@ class CNNEncoder(nn.Module):
         return torch.cat([p / (p.mean(dim=1, keepdim=True) + 1e-8) for p in pooled], dim=1)
 
     @torch.no_grad()
-    def prevailing(self, images: torch.Tensor) -> torch.Tensor:
+    def prevailing(self, images: torch.Tensor, grid: int = PREVAILING_GRID) -> torch.Tensor:
         """What most of each picture shows: every channel of the first convolution block,
-        its median over the picture [N, 32]. Whatever covers less than half of the
-        picture (an object passing, a window) hardly moves it; the room does."""
+        its median over each of grid x grid regions, then the median over the regions
+        [N, 32]. Whatever fills less than half of the regions (an object passing, a
+        window, the floor) hardly moves it; the room does. A median over the pixels
+        instead lands where the wall's shading meets the rest of the picture's values,
+        which moves with everything else in view (docs/quality.md, "Retrieval")."""
         x = self.pool(F.relu(self.conv1(images)))
-        return x.flatten(2).median(dim=2).values
+        height, width = x.shape[2:]
+        regions = [x[:, :, i * height // grid:(i + 1) * height // grid,
+                     j * width // grid:(j + 1) * width // grid].flatten(2).median(dim=2).values
+                   for i in range(grid) for j in range(grid)]
+        return torch.stack(regions, dim=2).median(dim=2).values
 
     def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, None]:
         for conv in (self.conv1, self.conv2, self.conv3, self.conv4):
