@@ -113,6 +113,9 @@ class StreamerModel(nn.Module):
                                      init_context=self.seeded_init)
         self.streamer = streamer.to(resolve_device(args.device))
         self.event_features = EventFeatures() if args.event_representation == FEATURES else None
+        if self.event_features is not None and args.fast_path:
+            # The fast path encodes each frame once, as it comes: its features come along.
+            self.streamer.f.encoder.keeps_prevailing = True
         if weights is not None:
             self.streamer.load_state_dict(weights)
 

@@ -34,6 +34,10 @@ class CNNEncoder(nn.Module):
         self.pool = nn.MaxPool2d(2, 2)
         self.fc1 = nn.Linear(ENCODED_CHANNELS * ENCODED_SIDE * ENCODED_SIDE, feature_dim)
         self.fc1_deferred: DeferredWeightGrad | None = None
+        self.keeps_prevailing = False
+        """Set by a model that remembers events by their features (event_features): forward
+        keeps `prevailing` of what it encodes, so that the first block runs once a picture"""
+        self._kept_prevailing: tuple[torch.Tensor, torch.Tensor] | None = None  # images, theirs
 
     def defer_weight_gradients(self) -> list[DeferredWeightGrad]:
         """Fast path: fc1's weight gradient is summed in batches (see deferred_linear)."""
@@ -59,20 +63,33 @@ class CNNEncoder(nn.Module):
         [N, 32]. Whatever fills less than half of the regions (an object passing, a
         window, the floor) hardly moves it; the room does. A median over the pixels
         instead lands where the wall's shading meets the rest of the picture's values,
-        which moves with everything else in view (docs/quality.md, "Retrieval")."""
-        x = self.pool(F.relu(self.conv1(images)))
-        height, width = x.shape[2:]
-        regions = [x[:, :, i * height // grid:(i + 1) * height // grid,
-                     j * width // grid:(j + 1) * width // grid].flatten(2).median(dim=2).values
-                   for i in range(grid) for j in range(grid)]
-        return torch.stack(regions, dim=2).median(dim=2).values
+        which moves with everything else in view (docs/quality.md, "Retrieval").
+        For the very `images` forward encoded last (keeps_prevailing), what it kept then;
+        once: a later call (the weights may have moved) computes it again."""
+        kept, self._kept_prevailing = self._kept_prevailing, None
+        if kept is not None and kept[0] is images and grid == PREVAILING_GRID:
+            return kept[1]
+        return _prevailing_of(self.pool(F.relu(self.conv1(images))), grid)
 
     def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, None]:
-        for conv in (self.conv1, self.conv2, self.conv3, self.conv4):
+        images = x
+        x = self.pool(F.relu(self.conv1(x)))
+        if self.keeps_prevailing:
+            self._kept_prevailing = (images, _prevailing_of(x.detach(), PREVAILING_GRID))
+        for conv in (self.conv2, self.conv3, self.conv4):
             x = self.pool(F.relu(conv(x)))
         x = x.reshape(-1, ENCODED_CHANNELS * ENCODED_SIDE * ENCODED_SIDE)  # [S, 65536]
         fc1 = self.fc1 if self.fc1_deferred is None else self.fc1_deferred
         return fc1(x), None  # None: no attention, kept for API compatibility
+
+
+def _prevailing_of(block: torch.Tensor, grid: int) -> torch.Tensor:
+    """The first block's output [N, C, H, W] -> CNNEncoder.prevailing [N, C]."""
+    height, width = block.shape[2:]
+    regions = [block[:, :, i * height // grid:(i + 1) * height // grid,
+                     j * width // grid:(j + 1) * width // grid].flatten(2).median(dim=2).values
+               for i in range(grid) for j in range(grid)]
+    return torch.stack(regions, dim=2).median(dim=2).values
 
 
 class CNNDecoder(nn.Module):
