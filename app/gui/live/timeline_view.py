@@ -49,9 +49,9 @@ EMPTY_TEXT = ("No events yet: a row per layer appears here after the model's fir
               "learning step")
 PLAIN_LEGEND = ("each row is a layer; each colour band is one event; the row below groups the "
                 "events of the row above into longer ones")
-UPPER_KEY = " (rows above 0: ● ended the row's event, ○ did not)"
-HELD_BACK_KEY = ("layer 1's ○ above the line were held back: a smaller change than the "
-                 "scene cuts, or too soon after one")
+UPPER_KEY = " (rows above 0: ● ended an event, ○ did not)"
+HELD_BACK_KEY = ("layer 1: ○ above the line = held back (smaller than the big changes, "
+                 "or too soon)")
 LARGE = 2.0
 """Presentation mode: type and lines this many times their size"""
 _RGB = re.compile(r"rgb\((\d+),\s*(\d+),\s*(\d+)\)")
