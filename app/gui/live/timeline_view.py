@@ -439,9 +439,9 @@ class TimelineView(QWidget):
                      if self.new_scene_share is not None else "")
         self.legend.setText(
             plain if not self.curves else
-            f"<span style='color:{SIGNAL_COLOUR}'>━ signal{UPPER_KEY}</span>&nbsp;&nbsp;"
-            f"<span style='color:{THRESHOLD_COLOUR}'>╍ threshold</span>&nbsp;&nbsp;"
-            f"<span style='color:{BOUNDARY_COLOUR}'>▼ boundary</span>&nbsp;&nbsp;"
+            f"<span style='color:{SIGNAL_COLOUR}'>━&nbsp;signal{UPPER_KEY}</span>&nbsp;&nbsp;"
+            f"<span style='color:{THRESHOLD_COLOUR}'>╍&nbsp;threshold</span>&nbsp;&nbsp;"
+            f"<span style='color:{BOUNDARY_COLOUR}'>▼&nbsp;boundary</span>&nbsp;&nbsp;"
             f"{held_back}<span style='color:gray'>{PLAIN_LEGEND}</span>")
 
     def set_look(self, large: bool, curves: bool) -> None:
