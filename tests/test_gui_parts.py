@@ -295,6 +295,7 @@ def test_layer_one_draws_the_new_scene_share_and_which_points_ended_its_event(qt
     assert "0.6" in line.label.toPlainText()
     assert not layer0.share_line.isVisible()
     assert lowest_shown(view, 1) <= 0.6  # the line stays in view though every point is above
+    assert layer1.plot.getViewBox().viewRange()[1][1] >= 1.0  # the whole picture's scale
 
     x, y = layer1.signal.getData()
     assert list(y) == shares
@@ -304,6 +305,7 @@ def test_layer_one_draws_the_new_scene_share_and_which_points_ended_its_event(qt
 
     view.set_new_scene_share(None)  # e.g. layer 0 back on pixels
     assert not line.isVisible()
+    assert lowest_shown(view, 1) >= 0.6  # the axis fits the points again
     assert "held back" not in view.legend.text()
 
 

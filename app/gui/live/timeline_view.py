@@ -170,7 +170,7 @@ class LayerRow:
             angle=0, movable=False,
             pen=pg.mkPen(THRESHOLD_COLOUR, width=1.5, style=Qt.PenStyle.DashLine),
             label="", labelOpts={"position": 0.02, "color": THRESHOLD_COLOUR,
-                                 "anchors": [(0, 1), (0, 0)]})
+                                 "anchors": [(0, 0), (0, 1)]})  # toward the middle
         self.share_line.setVisible(False)
         self.plot.addItem(self.share_line)
         self.keyframes = KeyframeStrip(self.band)
@@ -225,11 +225,15 @@ class LayerRow:
             self.threshold.setData([], [])
 
     def set_new_scene_share(self, share: float | None) -> None:
-        """Draws layer 1's line at `share` of the picture (None: no such line)."""
+        """Draws layer 1's line at `share` of the picture (None: no such line), on an axis
+        from none of the picture to all of it: the line keeps its place as points come."""
         self.share_line.setVisible(share is not None)
-        if share is not None:
-            self.share_line.setPos(share)
-            self.share_line.label.setFormat(f"new scene: ≥ {share:g} of the picture changed")
+        if share is None:
+            self.plot.enableAutoRange(axis="y")
+            return
+        self.share_line.setPos(share)
+        self.share_line.label.setFormat(f"new scene: ≥ {share:g} of the picture changed")
+        self.plot.setYRange(0.0, 1.0, padding=0.05)
 
     def _fit_y_axis(self, *curves: np.ndarray) -> None:
         """A signal that cannot go below 0 (a surprise, a distance, a step) gets an axis
