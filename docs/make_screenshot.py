@@ -47,6 +47,10 @@ def main() -> int:
                         "installed, else the synthetic scene)")
     parser.add_argument("--seconds", type=float, default=200.0,
                         help="how long to run before the picture (default 200)")
+    parser.add_argument("--model-seconds", type=float, default=None, metavar="S",
+                        help="run until the model's time reaches S instead (a file plays at "
+                             "learning speed: S seconds of it, the same picture however busy "
+                             "the CPU); --seconds then caps the wait")
     parser.add_argument("--loop", action="store_true", help="loop a video file (on for the "
                         "default clip)")
     parser.add_argument("--out", default=str(ROOT / "docs" / "screenshot.png"))
@@ -120,9 +124,11 @@ def main() -> int:
         try:
             wait_for(lambda: window.session.source_info is not None, 30, "the source did not open")
             started = time.monotonic()
-            while time.monotonic() - started < args.seconds:
-                pump_events(min(0.2 if to_mark else 1.0 if args.mark_every else 5.0,
-                                args.seconds - (time.monotonic() - started)))
+            while time.monotonic() - started < args.seconds and (
+                    args.model_seconds is None
+                    or window.history.latest_time < args.model_seconds):
+                step = 0.2 if to_mark or args.model_seconds else 1.0 if args.mark_every else 5.0
+                pump_events(min(step, args.seconds - (time.monotonic() - started)))
                 marks = window.insight.marks
                 latest = window.history.latest_time
                 if args.mark_every and latest >= (marks.marks[-1] if marks.marks else 0.0) \
