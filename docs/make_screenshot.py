@@ -10,8 +10,8 @@ The README's docs/screenshot.png: the moving-camera montage 5 of docs/quality.md
 (`build_scene_montage(Path("mmont5.avi"), 300.0, 5, moving_camera=True)`, its return value
 saved as mmont5_truth.json), under `xvfb-run -s "-screen 0 1700x1100x24"`:
 
-    .venv/bin/python docs/make_screenshot.py --source mmont5.avi --seconds 140 \
-        --marks-from mmont5_truth.json --similar 0
+    .venv/bin/python docs/make_screenshot.py --source mmont5.avi --model-seconds 273 \
+        --seconds 720 --marks-from mmont5_truth.json --similar 0
 
 --review records a session of the synthetic scene (the app's learner and recorder,
 headless, `live` preset or --small, --seconds of input) and shows it in review mode beside the
