@@ -2,6 +2,7 @@
 
     python benchmarks/retrieval.py --seeds 0 1 2 --cache runs/   # 3 x 600 s: 3 x 12 min
     python benchmarks/retrieval.py --seeds 0 1 2 --cache runs/ --markdown   # again: seconds
+    python benchmarks/retrieval.py --montage --seconds 300 --seeds 1 2 3 --cache runs/
 
 For each seed, a model learns from scratch (the `live` preset, online, as in the app) on a
 synthetic stream whose scenes are short, so that rooms recur within the run. Every event
@@ -20,13 +21,20 @@ similar other events of the same layer with the same label, ranked as the app an
     over the event's layer-0 inputs of CNNEncoder.prevailing,
   - features, initial weights: the same by a frozen copy of the encoder as it was drawn
     (does learning make the features better?),
+  - features, pixel median: the features as the fifth session took them (the median over
+    all the pixels, not over 3 x 3 regions),
 compared with
   - random: a random vector per event (what chance gives with these labels),
-  - histogram: a colour histogram (8 x 8 x 8 RGB bins) of the event's keyframe, the frame
-    the model saw nearest the event's middle, by the plain cosine (its best for the room)
-    and standardised,
+  - histogram: a colour histogram (8 x 8 x 8 RGB bins) of the event's keyframe, the middle
+    one of the model inputs it spans, by the plain cosine (its best for the room) and
+    standardised,
+  - histogram, any frame: the same of the source frame nearest the event's middle, which
+    the model may not have seen (earlier sessions' "histogram"),
   - the labels: one-hot labels, the best any embedding can do (an event whose label
     occurs 3 times has only 2 to find among its 5).
+With --montage the stream is real footage instead: a montage of OpenCV's sample videos
+(app/cli/scene_montage.py with the hand-held shots: 7 shots of 5 videos, each video taken
+up again every minute or so), events labelled by the shot and the video they show most.
 A second table says how far apart in time an event and its 5 nearest neighbours are
 (median seconds): an embedding that encodes *when* more than *what* finds its neighbours
 in time. With --cache each seed's run (events, vectors, keyframes, labels) is kept in an
