@@ -33,7 +33,7 @@ compared with
   - the labels: one-hot labels, the best any embedding can do (an event whose label
     occurs 3 times has only 2 to find among its 5).
 With --montage the stream is real footage instead: a montage of OpenCV's sample videos
-(app/cli/scene_montage.py with the hand-held shots: 7 shots of 5 videos, each video taken
+(app/cli/scene_montage.py with the hand-held shots: 8 shots of 5 videos, each video taken
 up again every minute or so), events labelled by the shot and the video they show most.
 A second table says how far apart in time an event and its 5 nearest neighbours are
 (median seconds): an embedding that encodes *when* more than *what* finds its neighbours
@@ -227,7 +227,7 @@ MONTAGE_TASKS = ((0, "shot"), (0, "video"), (1, "video"))
 
 def montage_stream(seed: int, seconds: float, folder: Path) -> Stream:
     """OpenCV's sample videos re-cut (app/cli/scene_montage.py, with the hand-held shots):
-    takes of 7 shots of 5 videos, each video coming back every minute or so; an event is
+    takes of 8 shots of 5 videos, each video coming back every minute or so; an event is
     labelled by the shot and by the video it shows most."""
     path = folder / f"montage{seed}_{seconds:g}s.avi"
     folder.mkdir(parents=True, exist_ok=True)
