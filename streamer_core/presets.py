@@ -19,8 +19,9 @@ def preset_arguments(name: str) -> tuple[StreamerModelArguments, StreamerOptimiz
             distance_mode="similarity", force_base_dist=False, lr=1e-4)
         return model, StreamerOptimizerArguments(alpha=3, max_layers=3, optimize_every=100)
     if name == "live":
-        # Layers within the first minutes of a session: layer 1 after 30 s, layer 2 after
-        # 30 s of layer-1 inputs. A 256-d embedding quarters the encoder's largest matrix
+        # Layers within the first minutes of a session: layer 1 after 6 s (a scene change
+        # in the first half minute, before it existed, was lost to it), layer 2 after 12
+        # layer-1 inputs (1 to 2 minutes on the montages: changes of video above cuts). A 256-d embedding quarters the encoder's largest matrix
         # (65536 x D) so that a laptop CPU keeps up with 2 inputs/s; 10 buffered inputs
         # (5 s) halve the attention cost.
         # Learning all session long: the weights change every 50 layer-0 losses (25 s of
@@ -47,7 +48,7 @@ def preset_arguments(name: str) -> tuple[StreamerModelArguments, StreamerOptimiz
         # their pictures show, which learning hardly moves: the layers' summaries of events
         # minutes apart are far apart whatever they show (docs/quality.md, "Retrieval").
         model = StreamerModelArguments(
-            feature_dim=256, snippet_size=0.5, max_layers=3, evolve_every=60,
+            feature_dim=256, snippet_size=0.5, max_layers=3, evolve_every=10,
             buffer_size=10, force_fixed_buffer=False, demarcation_mode="change",
             window_size=80, modifier=1.0, modifier_type="multiply",
             distance_mode="similarity", force_base_dist=False, lr=1e-4,
