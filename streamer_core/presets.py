@@ -21,7 +21,8 @@ def preset_arguments(name: str) -> tuple[StreamerModelArguments, StreamerOptimiz
     if name == "live":
         # Layers within the first minutes of a session: layer 1 after 6 s (a scene change
         # in the first half minute, before it existed, was lost to it), layer 2 after 12
-        # layer-1 inputs (1 to 2 minutes on the montages: changes of video above cuts). A 256-d embedding quarters the encoder's largest matrix
+        # layer-1 inputs (1 to 2 minutes on the montages: changes of video above cuts).
+        # A 256-d embedding quarters the encoder's largest matrix
         # (65536 x D) so that a laptop CPU keeps up with 2 inputs/s; 10 buffered inputs
         # (5 s) halve the attention cost.
         # Learning all session long: the weights change every 50 layer-0 losses (25 s of
