@@ -111,6 +111,16 @@ def test_two_ranks_average_to_the_mean_as_the_reference_does(tmp_path):
 
 # --- a whole run, and a rank that dies ----------------------------------------------------
 
+def noting(calls: list[str], name: str):
+    """torch.distributed's `name`, noting each call in `calls`."""
+    real = getattr(dist, name)
+
+    def noted(*args, **kwargs):
+        calls.append(name)
+        return real(*args, **kwargs)
+    return noted
+
+
 def segment_rank(rank: int, port: int, folder: str, die_at_step: int | None) -> None:
     from app.__main__ import main
     from app.cli.pipeline import Segmenter
@@ -125,11 +135,15 @@ def segment_rank(rank: int, port: int, folder: str, die_at_step: int | None) -> 
             return real_step(self, image, video)
 
         Segmenter.step = step
+    leaving = []  # how the rank leaves the process group, in order
+    for name in ("barrier", "destroy_process_group"):
+        setattr(dist, name, noting(leaving, name))
     folder = Path(folder)
     code = main(["segment", "--manifest", str(folder / "list.txt"), "--out-dir",
                  str(folder / "out"), "--distributed", "--average-every", "2",
                  "--save-checkpoint", str(folder / "model.pt"), "--dist-timeout", "60", *TINY])
     (folder / f"rc{rank}").write_text(str(code))
+    (folder / f"leaving{rank}").write_text(",".join(leaving))
 
 
 def write_manifest(folder: Path, seconds: list[int]) -> None:
@@ -137,10 +151,14 @@ def write_manifest(folder: Path, seconds: list[int]) -> None:
                                              for i, s in enumerate(seconds)))
 
 
-def test_two_ranks_share_a_manifest_and_rank_0_saves_the_average(tmp_path):
+def test_two_ranks_share_a_manifest_and_rank_0_saves_the_average(tmp_path, capfd):
     write_manifest(tmp_path, [2, 1, 1, 2])
-    assert run_ranks(segment_rank, str(tmp_path), None) == [0, 0]
+    codes = run_ranks(segment_rank, str(tmp_path), None)
+    assert codes == [0, 0], capfd.readouterr().err[-3000:]  # -6: an abort at exit
     assert [(tmp_path / f"rc{r}").read_text() for r in range(2)] == ["0", "0"]
+    # together, then each its own teardown: no rank closes what another still reads
+    assert [(tmp_path / f"leaving{r}").read_text() for r in range(2)] == [
+        "barrier,destroy_process_group"] * 2
     summary = json.loads((tmp_path / "out" / "summary.json").read_text())
     assert summary["world_size"] == 2 and summary["done"] == 4 and not summary["failed"]
     assert [r["steps"] for r in summary["ranks"]] == [6, 6]  # balanced by duration
@@ -157,6 +175,7 @@ def test_a_rank_that_dies_ends_the_job_and_the_checkpoint_stays_whole(tmp_path, 
     codes = run_ranks(segment_rank, str(tmp_path), 3)
     assert codes[1] == 9
     assert codes[0] == 0 and (tmp_path / "rc0").read_text() == "3"  # said, not a crash
+    assert (tmp_path / "leaving0").read_text() == "destroy_process_group"  # waits for none
     err = capfd.readouterr().err
     assert "rank 0 of 2: another rank died or stopped answering" in err
     assert "is whole" in err and "--skip-done" in err

@@ -209,7 +209,21 @@ def _run(args: argparse.Namespace, entries: list[ManifestEntry], make_model: Mod
         "skipped (unequal layer counts)")
     if rank == 0:
         write_json(out_dir / "summary.json", combined_summary(summaries, averaging))
+    leave_together(rank, world_size)
     return EXIT_INCOMPLETE if any(s["failed"] for s in summaries) else EXIT_OK
+
+
+def leave_together(rank: int, world_size: int) -> None:
+    """A barrier before the process group is destroyed, as torch's own distributed tests
+    do: a rank that tore its gloo connections down while another still used them made
+    that one abort at exit, its work done ("terminate called without an active
+    exception"). Only after a run that every rank finished: after a lost rank it would
+    wait for nobody."""
+    try:
+        dist.barrier()
+    except RuntimeError as err:  # the results are all written: say so, and leave
+        say(f"warning: rank {rank} of {world_size}: the ranks did not leave together "
+            f"({first_line(err)}); the results are written")
 
 
 def gather_summaries(summary: ShardSummary, world_size: int) -> list[dict]:
