@@ -215,10 +215,13 @@ def _run(args: argparse.Namespace, entries: list[ManifestEntry], make_model: Mod
 
 def leave_together(rank: int, world_size: int) -> None:
     """A barrier before the process group is destroyed, as torch's own distributed tests
-    do: a rank that tore its gloo connections down while another still used them made
-    that one abort at exit, its work done ("terminate called without an active
-    exception"). Only after a run that every rank finished: after a lost rank it would
-    wait for nobody."""
+    do. A gloo worker thread releases a collective's work after the caller has its
+    result; the last all_gather's work holds tensors whose release needs the GIL, and
+    if the interpreter is already exiting then, the thread is ended inside C++ and the
+    rank aborts ("terminate called without an active exception", seen in CI, its work
+    done). Waiting in a barrier (the GIL released) until every rank is done leaves the
+    workers that time; the barrier's own work holds no tensors. Only after a run that
+    every rank finished: after a lost rank it would wait for nobody."""
     try:
         dist.barrier()
     except RuntimeError as err:  # the results are all written: say so, and leave
