@@ -299,7 +299,7 @@ def test_layer_zero_regions_apply_live_and_name_what_its_row_plots(qtbot, tmp_pa
 
 def test_upper_rows_name_what_decided_their_boundaries():
     """With layer 0 on features, layer 1's row plots the share of the picture that changed
-    (against new_scene_share), not a surprise."""
+    (against new_scene_share), not a surprise, and layer 2's the size of that change."""
     from types import SimpleNamespace
 
     from app.gui.controllers.learner_controller import LearnerController
@@ -313,8 +313,8 @@ def test_upper_rows_name_what_decided_their_boundaries():
             new_scene_share=SimpleNamespace(emit=lambda v, p=preset: lines.setdefault(p, v)),
             loss_modes=SimpleNamespace(emit=lambda *a: None))
         LearnerController._name_signals(fake)
-    assert emitted["live"] == ("feature step", "picture changed", False)
+    assert emitted["live"] == ("feature step", "picture changed", False, "change size")
     assert lines["live"] == 0.7  # layer 1's line: the running model's setting
     paper = StudioSettings.from_preset("paper")  # own signals: their own comparison
-    assert emitted["paper"][1:] == (paper.distance_mode, True)
+    assert emitted["paper"][1:] == (paper.distance_mode, True, paper.distance_mode)
     assert lines["paper"] is None  # no share of the picture decides there

@@ -269,6 +269,19 @@ def test_escalating_upper_layers_draw_no_threshold_of_their_own(qtbot):
     assert len(layer1.threshold.getData()[0]) > 0 and layer1.threshold.isVisible()
 
 
+def test_layer_two_row_is_named_apart_from_layer_one(qtbot):
+    """Layer 1's row plots the share of the picture that changed, layer 2's the size of
+    the change (its class split decides there): their axes say so."""
+    view = open_two_layer_timeline(qtbot, [0.6, 0.9], 0.5)
+    view.history.add(step(2, 119, signal=0.3, threshold=0.2, boundary=True))
+    view.set_signal_names("feature step", "picture changed", False, "change size")
+    view.refresh()
+    labels = [row.plot.getAxis("left").labelText for row in view.rows]
+    assert labels == ["feature step", "picture changed", "change size"]
+    view.set_signal_names("similarity", "surprise", upper_threshold=False)  # no third name
+    assert [row.plot.getAxis("left").labelText for row in view.rows][2] == "surprise"
+
+
 def test_layer_one_draws_the_new_scene_share_and_which_points_ended_its_event(qtbot):
     """With layer 0 on features, layer 1's row plots the share of the picture that changed
     at each layer-0 boundary: the share that ends a layer-1 event is drawn as a line, and a

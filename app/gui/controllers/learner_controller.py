@@ -44,8 +44,9 @@ class LearnerController(QObject):
     message = Signal(str, str, str)  # level, title, text: for the user's attention
     note = Signal(str, int)  # a passing status-bar note, milliseconds
     live_error = Signal(str)  # why a live change was not applied ("" when it was)
-    signal_names = Signal(str, str, bool)  # what layer 0's and the upper layers' rows plot;
-    # whether the upper layers have a threshold of their own (not when escalating)
+    signal_names = Signal(str, str, bool, str)  # what the rows of layer 0 and layer 1 plot;
+    # whether the upper layers have a threshold of their own (not when escalating); what
+    # the rows of layer 2 and above plot
     new_scene_share = Signal(object)  # float: the share of the picture whose change ends a
     # layer-1 event (layer 0 reads features and escalates); None where nothing such decides
     loss_modes = Signal(str, str)  # layer 0's distance mode and the upper layers': their losses
@@ -210,10 +211,12 @@ class LearnerController(QObject):
         elif m.demarcation_mode == "change" and m.signal_regions > 1:
             base = "regional step"  # the mean step of its regions' similarities
         escalating = m.upper_demarcation == "escalate"
-        upper = m.distance_mode
+        upper = higher = m.distance_mode
         if escalating:  # what decided each arriving boundary (see StreamerLayer)
-            upper = "picture changed" if reads_features else "surprise"
-        self.signal_names.emit(base, upper, not escalating)
+            upper = higher = "surprise"
+            if reads_features:  # layer 1: the share; layer 2: the size of layer 0's change
+                upper, higher = "picture changed", "change size"
+        self.signal_names.emit(base, upper, not escalating, higher)
         self.new_scene_share.emit(m.new_scene_share if escalating and reads_features else None)
         self.loss_modes.emit(base_mode, m.distance_mode)
 

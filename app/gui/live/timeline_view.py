@@ -350,6 +350,7 @@ class TimelineView(QWidget):
         self.span = span
         self.following = True
         self.signal_names = ("similarity", "similarity")  # layer 0's, the upper layers'
+        self.higher_signal_name = "similarity"  # layer 2's and above
         self.upper_threshold = True  # whether the upper layers have a threshold of their own
         self.new_scene_share: float | None = None  # layer 1's line, where it has one
         self._drawn: tuple | None = None
@@ -470,10 +471,13 @@ class TimelineView(QWidget):
         self._set_range(x0, x1)
         self.refresh()
 
-    def set_signal_names(self, base: str, upper: str, upper_threshold: bool = True) -> None:
-        """What the rows plot: layer 0's signal and that of the layers above it, and
-        whether those have a threshold of their own (not when their boundaries escalate)."""
+    def set_signal_names(self, base: str, upper: str, upper_threshold: bool = True,
+                         higher: str | None = None) -> None:
+        """What the rows plot: layer 0's signal, layer 1's, and (`higher`, default layer
+        1's) that of the layers above, and whether the upper ones have a threshold of
+        their own (not when their boundaries escalate)."""
         self.signal_names = (base, upper)
+        self.higher_signal_name = upper if higher is None else higher
         self.upper_threshold = upper_threshold
         for row in self.rows:
             row.plot.getAxis("left").setLabel(self._signal_name(row.layer))
@@ -494,7 +498,7 @@ class TimelineView(QWidget):
         return layer == 0 or self.upper_threshold
 
     def _signal_name(self, layer: int) -> str:
-        return self.signal_names[min(layer, 1)]
+        return self.higher_signal_name if layer >= 2 else self.signal_names[layer]
 
     def clear(self) -> None:
         for row in self.rows:
