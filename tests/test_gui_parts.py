@@ -13,7 +13,13 @@ from PySide6.QtCore import Qt
 from app.gui import run_gui
 from app.gui.controllers.session_history import SessionHistory, trace_rows
 from app.gui.infrastructure.settings import SettingsStore, StudioSettings
-from app.gui.live.timeline_view import TimelineView, peak_decimate
+from app.gui.live.timeline_view import (
+    LARGE,
+    MARK_SIZE,
+    UPPER_MARK_SIZE,
+    TimelineView,
+    peak_decimate,
+)
 from app.gui.workers.mailbox import LatestMailbox
 from streamer_core import LayerStep
 from streamer_core.presets import preset_arguments
@@ -267,6 +273,26 @@ def test_escalating_upper_layers_draw_no_threshold_of_their_own(qtbot):
     view.set_signal_names("similarity", "similarity", upper_threshold=True)  # `own` again
     view.refresh()
     assert len(layer1.threshold.getData()[0]) > 0 and layer1.threshold.isVisible()
+
+
+def test_boundary_marks_keep_their_size_through_each_look(qtbot):
+    """An upper row's ▼ fills the top of a larger square than layer 0's: the same size when
+    the row is built, after presentation mode scales it, after leaving, and for a row that
+    appears while presenting."""
+    view = open_two_layer_timeline(qtbot, [0.6, 0.9], 0.5)
+
+    def sizes() -> list[float]:
+        return [row.marks.opts["size"] for row in view.rows]
+
+    view.refresh()
+    assert sizes() == pytest.approx([MARK_SIZE, UPPER_MARK_SIZE])
+    view.set_look(large=True, curves=True)
+    assert sizes() == pytest.approx([MARK_SIZE * LARGE, UPPER_MARK_SIZE * LARGE])
+    view.history.add(step(2, 119, signal=0.3, boundary=True))  # layer 2 comes while large
+    view.refresh()
+    assert sizes()[2] == pytest.approx(UPPER_MARK_SIZE * LARGE)
+    view.set_look(large=False, curves=True)
+    assert sizes() == pytest.approx([MARK_SIZE, UPPER_MARK_SIZE, UPPER_MARK_SIZE])
 
 
 def test_layer_two_row_is_named_apart_from_layer_one(qtbot):

@@ -161,7 +161,7 @@ class LayerRow:
             curve.setClipToView(True)
             curve.setDownsampling(auto=True, method="peak")
         self.marks = pg.ScatterPlotItem(
-            size=MARK_SIZE if layer == 0 else UPPER_MARK_SIZE,
+            size=self.mark_size,
             symbol="t" if layer == 0 else MARK_ABOVE_POINT, pen=None,
             brush=pg.mkBrush(BOUNDARY_BRUSH), antialias=False)
         self.plot.addItem(self.marks)
@@ -211,10 +211,16 @@ class LayerRow:
         self.threshold.setPen(dashed)
         self.share_line.setPen(dashed)
         self.share_line.label.setFont(font)
-        self.marks.setSize((MARK_SIZE if self.layer == 0 else UPPER_MARK_SIZE) * scale)
+        self.marks.setSize(self.mark_size * scale)
         self.bars.setOpts(pen=pg.mkPen(30, 30, 30, 200, width=scale))
         self.show_time_axis(last)
         self._label_text = ""
+
+    @property
+    def mark_size(self) -> float:
+        """A boundary mark's size at desk scale: an upper row's ▼ fills only the top of its
+        symbol square, so the square grows to keep the triangle as large as layer 0's."""
+        return MARK_SIZE if self.layer == 0 else UPPER_MARK_SIZE
 
     def set_has_threshold(self, has: bool) -> None:
         """An escalating upper layer's boundaries are decided below: it has no threshold to
