@@ -9,6 +9,8 @@ import time
 import numpy as np
 import pytest
 from PySide6.QtCore import Qt
+from PySide6.QtGui import QTextDocument
+from PySide6.QtWidgets import QApplication
 
 from app.gui import run_gui
 from app.gui.controllers.session_history import SessionHistory, trace_rows
@@ -346,6 +348,48 @@ def test_layer_one_draws_the_new_scene_share_and_which_points_ended_its_event(qt
     assert not line.isVisible()
     assert lowest_shown(view, 1) >= 0.6  # the axis fits the points again
     assert "held back" not in view.legend.text()
+
+
+TIMELINE_AT_1280 = 608  # the timeline's width in a maximised 1280x720 window (Xvfb)
+TIMELINE_AT_1700 = 953  # and in a maximised 1700x1100 one
+
+
+def legend_lines(view: TimelineView, width: int) -> tuple[int, str]:
+    """How many lines the legend takes at this timeline width, and its text; fails if a
+    line is wider than the legend (clipped)."""
+    view.resize(width, 500)
+    view.show()
+    QApplication.processEvents()
+    legend = view.legend
+    document = QTextDocument()
+    document.setDocumentMargin(0)
+    document.setDefaultFont(legend.font())
+    document.setHtml(legend.text())
+    assert document.idealWidth() <= legend.width(), "a line does not fit: wrapped or clipped"
+    return round(legend.height() / legend.fontMetrics().lineSpacing()), legend.text()
+
+
+def test_the_legend_keeps_one_line_at_1280_and_says_everything_when_wide(qtbot):
+    """A legend that wraps mid-phrase looks broken on a projector's 1280x720: there it is
+    one line; a wide window still shows every key in full and the reading guide."""
+    view = TimelineView(SessionHistory(), span=60.0)
+    qtbot.addWidget(view)
+    for share in (None, 0.5):  # layer 1 with a new-scene line adds the held-back key
+        view.set_new_scene_share(share)
+        lines, text = legend_lines(view, TIMELINE_AT_1280)
+        assert lines == 1
+        assert "threshold" in text and "did not" in text
+        assert ("held back" in text) == (share is not None)
+    lines, text = legend_lines(view, TIMELINE_AT_1700)
+    assert lines == 2 and "too soon" in text and "each row is a layer" in text
+    assert "too soon" in view.legend.toolTip()  # everything, at any width
+
+    view.set_look(large=True, curves=False)  # presentation at 1280x720: the guide alone
+    lines, text = legend_lines(view, 1272)
+    assert lines == 1 and "each colour band is one event" in text
+    view.set_look(large=True, curves=True)  # C shows the curves: their key, large
+    lines, text = legend_lines(view, 1272)
+    assert lines == 1 and "boundary" in text
 
 
 # --- entry point --------------------------------------------------------------------

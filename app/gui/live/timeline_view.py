@@ -35,23 +35,16 @@ from streamer_core.hierarchy import layer_colour
 
 from ..controllers.session_history import LayerHistory, SessionHistory
 from .keyframe_views import KeyframeHover, KeyframeStrip
+from .timeline_legend import SIGNAL_COLOUR, THRESHOLD_COLOUR, TimelineLegend
 
 SPANS = (("30 s", 30.0), ("1 min", 60.0), ("2 min", 120.0), ("5 min", 300.0),
          ("10 min", 600.0), ("30 min", 1800.0), ("1 h", 3600.0))
-SIGNAL_COLOUR = "#4aa3ff"
-THRESHOLD_COLOUR = "#ffb347"
-BOUNDARY_COLOUR = "#ff5a5a"
 BOUNDARY_BRUSH = (255, 90, 90, 190)
 POINT_SIZE = 7  # an upper row's input: large enough to tell filled from hollow
 AXIS_WIDTH = 56
 BAND_HEIGHT = 40  # room for a row of keyframes when zoomed in
 EMPTY_TEXT = ("No events yet: a row per layer appears here after the model's first "
               "learning step")
-PLAIN_LEGEND = ("each row is a layer; each colour band is one event; the row below groups the "
-                "events of the row above into longer ones")
-UPPER_KEY = " (rows above 0: ● ended an event, ○ did not)"
-HELD_BACK_KEY = ("layer 1: ○ above the line = held back (smaller than the big changes, "
-                 "or too soon)")
 LARGE = 2.0
 """Presentation mode: type and lines this many times their size"""
 _RGB = re.compile(r"rgb\((\d+),\s*(\d+),\s*(\d+)\)")
@@ -367,9 +360,7 @@ class TimelineView(QWidget):
         header = QHBoxLayout()
         title = QLabel("<b>Event timeline</b>")
         self.title = title
-        self.legend = legend = QLabel()
-        legend.setWordWrap(True)
-        self._show_legend()
+        self.legend = legend = TimelineLegend()
         self.hint = QLabel("<span style='color:gray'>drag to look back, wheel to zoom</span>")
         self.span_box = QComboBox()
         for name, seconds in SPANS:
@@ -402,7 +393,7 @@ class TimelineView(QWidget):
         box = QVBoxLayout(self)
         box.setContentsMargins(4, 2, 4, 2)
         box.addLayout(header)
-        box.addWidget(legend)  # a row of its own: it wraps rather than widen the window
+        box.addWidget(legend)  # a row of its own, as wide as the timeline
         box.addWidget(self.graphics, 1)
 
         self.rows: list[LayerRow] = []
@@ -445,15 +436,7 @@ class TimelineView(QWidget):
         self.refresh()
 
     def _show_legend(self) -> None:
-        plain = f"<span style='color:gray'>{PLAIN_LEGEND}</span>"
-        held_back = (f"<span style='color:{SIGNAL_COLOUR}'>{HELD_BACK_KEY}</span>&nbsp;&nbsp;"
-                     if self.new_scene_share is not None else "")
-        self.legend.setText(
-            plain if not self.curves else
-            f"<span style='color:{SIGNAL_COLOUR}'>━&nbsp;signal{UPPER_KEY}</span>&nbsp;&nbsp;"
-            f"<span style='color:{THRESHOLD_COLOUR}'>╍&nbsp;threshold</span>&nbsp;&nbsp;"
-            f"<span style='color:{BOUNDARY_COLOUR}'>▼&nbsp;boundary</span>&nbsp;&nbsp;"
-            f"{held_back}<span style='color:gray'>{PLAIN_LEGEND}</span>")
+        self.legend.set_content(self.curves, held_back=self.new_scene_share is not None)
 
     def set_look(self, large: bool, curves: bool) -> None:
         """Presentation (`large`) or desk size; signal rows shown or hidden."""
