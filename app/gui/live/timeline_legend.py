@@ -24,8 +24,7 @@ GUIDE = ("each row is a layer; each colour band is one event; the row below grou
          "events of the row above into longer ones")
 SHORT_GUIDE = "each row is a layer; each colour band is one event, grouped into longer ones below"
 POINTS_KEY = "●&nbsp;ended an event, ○&nbsp;did not"
-HELD_BACK_KEY = ("layer 1: ○ above the line = held back (smaller than the big changes, "
-                 "or too soon)")
+HELD_BACK_KEY = "layer 1: ○ above the line: held back (not a big change, or too soon)"
 SHORT_HELD_BACK_KEY = " (above the line: held back)"
 GAP = "&nbsp;&nbsp;"
 
