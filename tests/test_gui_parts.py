@@ -260,21 +260,53 @@ def test_the_y_axis_of_a_signal_that_cannot_be_negative_starts_at_zero(qtbot):
     assert lowest_shown(similarities, 1) <= -0.2  # a cosine similarity can be negative
 
 
-def test_escalating_upper_layers_draw_no_threshold_of_their_own(qtbot):
+def test_escalating_upper_rows_draw_the_class_split_below_as_held_levels(qtbot):
+    """An escalating row has no threshold of its own: its points met the class split of
+    the layer below, which its reports carry; each level holds until the next point."""
     view = open_two_layer_timeline(qtbot, [0.02, 0.05], 0.04)  # the class split below
     view.set_signal_names("similarity", "surprise", upper_threshold=False)
     view.refresh()
     layer0, layer1 = view.rows
-    assert len(layer0.threshold.getData()[0]) > 0 and layer0.threshold.isVisible()
-    assert layer1.threshold.getData()[0] is None or len(layer1.threshold.getData()[0]) == 0
-    assert not layer1.threshold.isVisible()
-    view.history.add(step(1, 120, signal=0.03, threshold=0.04))  # later steps: still none
+    assert len(layer0.threshold.getData()[0]) > 0 and not layer0.split_label.isVisible()
+    assert layer1.threshold.isVisible() and layer1.split_label.isVisible()
+    x, y = layer1.threshold.getData()
+    assert set(y) == {0.04}
+    assert "0.04" in layer1.split_label.textItem.toPlainText()
+    view.history.add(step(1, 120, signal=0.03, threshold=0.025))  # the split moved
     view.refresh()
-    assert not layer1.threshold.isVisible()
+    x, y = layer1.threshold.getData()
+    assert list(y[-4:]) == [0.04, 0.04, 0.025, 0.025]  # held, then the new level
+    assert list(x[-4:]) == pytest.approx([59.5, 60.0, 60.0, 60.0])
 
     view.set_signal_names("similarity", "similarity", upper_threshold=True)  # `own` again
     view.refresh()
-    assert len(layer1.threshold.getData()[0]) > 0 and layer1.threshold.isVisible()
+    assert layer1.threshold.isVisible() and not layer1.split_label.isVisible()
+    x, _ = layer1.threshold.getData()
+    assert len(x) > 1 and (np.diff(x) > 0).all()  # a curve through each step's value
+
+
+def test_layer_two_draws_the_size_split_that_ended_its_events(qtbot):
+    """With layer 0 on features, layer 1's row has the new-scene line (no split); layer 2's
+    points are the size of the change, filled where it reached the upper class of layer
+    1's recent changes: that level is drawn, dashed and labelled, so a viewer sees why."""
+    view = open_two_layer_timeline(qtbot, [0.6, 0.9], 0.5)  # layer 1: share, share line
+    for t, size, level in ((29, 0.3, np.nan), (59, 0.7, 0.62), (89, 0.4, 0.62)):
+        view.history.add(step(2, t, signal=size, threshold=level, boundary=size >= level))
+    view.set_signal_names("feature step", "picture changed", False, "change size")
+    view.set_new_scene_share(0.5)
+    view.refresh()
+    layer1, layer2 = view.rows[1:]
+    assert layer1.share_line.isVisible() and not layer1.threshold.isVisible()
+    assert not layer1.split_label.isVisible()
+    assert layer2.threshold.isVisible()
+    assert layer2.threshold.opts["pen"].style() == Qt.PenStyle.DashLine
+    x, y = layer2.threshold.getData()
+    assert np.isnan(y[:2]).all() and list(y[2:]) == [0.62] * 4  # none before two classes
+    label = layer2.split_label
+    assert label.isVisible() and "0.62" in label.textItem.toPlainText()
+    assert label.pos().y() == pytest.approx(0.62)
+    view.set_look(large=True, curves=True)
+    assert label.textItem.font().pointSizeF() > 12  # read from the back of the room
 
 
 def test_boundary_marks_keep_their_size_through_each_look(qtbot):
@@ -346,7 +378,7 @@ def test_layer_one_draws_the_new_scene_share_and_which_points_ended_its_event(qt
 
     view.set_new_scene_share(None)  # e.g. layer 0 back on pixels
     assert not line.isVisible()
-    assert lowest_shown(view, 1) >= 0.6  # the axis fits the points again
+    assert lowest_shown(view, 1) > 0.5  # the axis fits the points again (and the split)
     assert "held back" not in view.legend.text()
 
 

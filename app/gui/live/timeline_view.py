@@ -5,7 +5,8 @@ its events (one BarGraphItem for the whole layer, only the visible events given 
 and, under it, the signal with its live threshold (where the layer has one of its own) and
 the boundaries as markers. Above layer 0 each input is a point, filled where it ended the
 row's event and hollow where it did not; where layer 1's events end at a new scene (layer 0
-reading features), its row also draws the share of the picture that must change for that.
+reading features), its row also draws the share of the picture that must change for that,
+and an escalating row otherwise draws the class split its points were measured against.
 The view follows the newest time until the user pans or zooms back; "Live" returns.
 `set_look` makes it readable from the back of a room (presentation mode): large type and
 lines, each layer's current event named with its duration, and the signal rows (the
@@ -100,11 +101,25 @@ def peak_decimate(x: np.ndarray, y: np.ndarray, max_points: int
     return np.concatenate((out_x, x[m:])), np.concatenate((out_y, y[m:]))
 
 
+def held_levels(times: np.ndarray, levels: np.ndarray, end: float
+                ) -> tuple[np.ndarray, np.ndarray]:
+    """A step line: each input's level held until the next input (the last until `end`),
+    so a point sits at the start of the level it was measured against."""
+    if not len(times):
+        return times, levels
+    nexts = np.append(times[1:], max(end, float(times[-1])))
+    return np.column_stack((times, nexts)).ravel(), np.repeat(levels, 2)
+
+
+def split_label(level: float) -> str:
+    return f"ends an event: ≥ {level:.2g} (upper class)"
+
+
 class LayerRow:
     """The plots and items of one layer; `update` hands them the visible data."""
 
     def __init__(self, layout: pg.GraphicsLayout, layer: int, master: pg.PlotItem | None,
-                 signal_name: str, has_threshold: bool = True):
+                 signal_name: str):
         self.layer = layer
         self.label = layout.addLabel(f"<b>Layer {layer}</b>", row=2 * layer, col=0,
                                      rowspan=2, angle=0)
@@ -166,9 +181,13 @@ class LayerRow:
                                  "anchors": [(0, 0), (0, 1)]})  # toward the middle
         self.share_line.setVisible(False)
         self.plot.addItem(self.share_line)
+        # An escalating row's threshold is the class split below: named at the view's left.
+        self.split_label = pg.TextItem(color=THRESHOLD_COLOUR, anchor=(0, 1))
+        self.split_label.setVisible(False)
+        self.plot.addItem(self.split_label, ignoreBounds=True)
         self.keyframes = KeyframeStrip(self.band)
-        self.has_threshold = has_threshold
-        self.set_has_threshold(has_threshold)
+        self.has_threshold = True
+        self.split = False
         self._non_negative: bool | None = None  # whether the y axis stops at 0
         self._brushes: dict[int, QBrush] = {}
         self._label_text = ""
@@ -204,6 +223,7 @@ class LayerRow:
         self.threshold.setPen(dashed)
         self.share_line.setPen(dashed)
         self.share_line.label.setFont(font)
+        self.split_label.setFont(font)
         self.marks.setSize(self.mark_size * scale)
         self.bars.setOpts(pen=pg.mkPen(30, 30, 30, 200, width=scale))
         self.show_time_axis(last)
@@ -215,13 +235,15 @@ class LayerRow:
         symbol square, so the square grows to keep the triangle as large as layer 0's."""
         return MARK_SIZE if self.layer == 0 else UPPER_MARK_SIZE
 
-    def set_has_threshold(self, has: bool) -> None:
-        """An escalating upper layer's boundaries are decided below: it has no threshold to
-        draw (the values its reports carry there are the layer below's class split)."""
-        self.has_threshold = has
+    def set_has_threshold(self, has: bool, split: bool = False) -> None:
+        """Whether the row draws its reports' thresholds; `split`: they are the class split
+        of the layer below (an escalating row), each held until the next input, labelled."""
+        self.has_threshold, self.split = has, has and split
         self.threshold.setVisible(has)
         if not has:
             self.threshold.setData([], [])
+        if not self.split:
+            self.split_label.setVisible(False)
 
     def set_new_scene_share(self, share: float | None) -> None:
         """Draws layer 1's line at `share` of the picture (None: no such line), on an axis
@@ -296,7 +318,10 @@ class LayerRow:
         else:
             self._show_points(times[a:b], steps["signal"][a:b], steps["boundary"][a:b],
                               pixels)
-        if self.has_threshold:
+        if self.split:
+            self.threshold.setData(*held_levels(times[a:b], steps["threshold"][a:b], now))
+            self._name_split(times[a:b], steps["threshold"][a:b], x0, x1)
+        elif self.has_threshold:
             self.threshold.setData(*peak_decimate(times[a:b], steps["threshold"][a:b],
                                                   2 * pixels))
         self._fit_y_axis(steps["signal"][a:b],
@@ -320,6 +345,22 @@ class LayerRow:
         if text != self._label_text:
             self._label_text = text
             self.label.setText(text)
+
+    def _name_split(self, times: np.ndarray, levels: np.ndarray, x0: float, x1: float
+                    ) -> None:
+        """The label sits on the level in force at the view's left edge (or the first one
+        in view), just above it."""
+        known = np.flatnonzero(np.isfinite(levels))
+        self.split_label.setVisible(bool(len(known)))
+        if not len(known):
+            return
+        before = known[times[known] <= x0]
+        i = before[-1] if len(before) else known[0]
+        x = max(x0, float(times[i])) + 0.01 * (x1 - x0)
+        self.split_label.setPos(x, float(levels[i]))
+        text = split_label(float(levels[i]))
+        if text != self.split_label.textItem.toPlainText():
+            self.split_label.setText(text)
 
     def _show_points(self, times: np.ndarray, signal: np.ndarray, ended: np.ndarray,
                      pixels: int) -> None:
@@ -470,7 +511,7 @@ class TimelineView(QWidget):
         self.upper_threshold = upper_threshold
         for row in self.rows:
             row.plot.getAxis("left").setLabel(self._signal_name(row.layer))
-            row.set_has_threshold(self._has_threshold(row.layer))
+            row.set_has_threshold(*self._threshold_of(row.layer))
         self._drawn = None
 
     @Slot(object)
@@ -480,11 +521,18 @@ class TimelineView(QWidget):
         self.new_scene_share = share
         if len(self.rows) > 1:
             self.rows[1].set_new_scene_share(share)
+            self.rows[1].set_has_threshold(*self._threshold_of(1))
         self._show_legend()
         self._drawn = None
 
-    def _has_threshold(self, layer: int) -> bool:
-        return layer == 0 or self.upper_threshold
+    def _threshold_of(self, layer: int) -> tuple[bool, bool]:
+        """Whether the row draws a threshold, and whether it is the class split below. An
+        escalating row's points met the layer below's split (its reports carry it), save
+        layer 1's under a new-scene line: that line is their level."""
+        if layer == 0 or self.upper_threshold:
+            return True, False
+        split = not (layer == 1 and self.new_scene_share is not None)
+        return split, split
 
     def _signal_name(self, layer: int) -> str:
         return self.higher_signal_name if layer >= 2 else self.signal_names[layer]
@@ -522,8 +570,8 @@ class TimelineView(QWidget):
         while len(self.rows) < count:
             master = self.rows[0].plot if self.rows else None
             layer = len(self.rows)
-            row = LayerRow(self.layout_item, layer, master, self._signal_name(layer),
-                           self._has_threshold(layer))
+            row = LayerRow(self.layout_item, layer, master, self._signal_name(layer))
+            row.set_has_threshold(*self._threshold_of(layer))
             if layer == 1:
                 row.set_new_scene_share(self.new_scene_share)
             if self.large or not self.curves:
