@@ -131,11 +131,15 @@ class FeatureRecorder:
         self.trackers = {name: EventFeatures() for name in ("features", "initial",
                                                              "pixel_median")}
         self.closed: dict[str, dict[int, list]] = {name: {} for name in self.trackers}
+        self.inputs: list[dict[str, np.ndarray]] = []  # per model input, with --keep-inputs
+        self.keeps_inputs = False
         model.register_forward_hook(self.observe)
 
     def observe(self, model, inputs, reports) -> None:
         x = inputs[0].to(model.device)
         encoder = model.layers()[0].f.encoder
+        if self.keeps_inputs:
+            self.inputs.append(input_descriptors(encoder, x))
         seen = {"features": encoder.prevailing(x),
                 "initial": self.initial_encoder.prevailing(x),
                 "pixel_median": encoder.prevailing(x, grid=1)}
@@ -149,6 +153,33 @@ class FeatureRecorder:
         return {layer.layer_num: [*self.closed[name].get(layer.layer_num, []),
                                   self.trackers[name].current(layer.layer_num)]
                 for layer in self.model.layers()}
+
+
+INPUT_QUANTILES = (0.1, 0.25, 0.5, 0.75, 0.9)
+
+
+@torch.no_grad()
+def input_descriptors(encoder, x: torch.Tensor) -> dict[str, np.ndarray]:
+    """Candidate statistics of one model input's first two convolution blocks (the
+    encoder as it is now), kept with --keep-inputs to choose `features` offline: per
+    block, each channel's INPUT_QUANTILES over each of 3 x 3 regions [C, 9, 5] and over
+    the picture [C, 5], and its mean [C]; and the encoder's output [D]."""
+    block1 = encoder.pool(torch.relu(encoder.conv1(x)))
+    block2 = encoder.pool(torch.relu(encoder.conv2(block1)))
+    q = torch.tensor(INPUT_QUANTILES, dtype=block1.dtype, device=block1.device)
+    kept = {}
+    for name, block in (("block1", block1), ("block2", block2)):
+        block = block[0]
+        side = block.shape[-1]
+        regions = [block[:, i * side // 3:(i + 1) * side // 3,
+                         j * side // 3:(j + 1) * side // 3].flatten(1)
+                   for i in range(3) for j in range(3)]
+        kept[f"{name} regions"] = torch.stack(
+            [torch.quantile(r, q, dim=1).T for r in regions], dim=1)  # [C, 9, 5]
+        kept[f"{name} picture"] = torch.quantile(block.flatten(1), q, dim=1).T  # [C, 5]
+        kept[f"{name} mean"] = block.mean(dim=(1, 2))
+    kept["output"] = encoder(x)[0][0]
+    return {name: value.float().cpu().numpy().astype(np.float16) for name, value in kept.items()}
 
 
 class RecordingSource:
@@ -222,7 +253,8 @@ def synthetic_stream(seed: int, seconds: float) -> Stream:
     }, TASKS)
 
 
-MONTAGE_TASKS = ((0, "shot"), (0, "video"), (1, "video"))
+MONTAGE_TASKS = ((0, "shot"), (0, "video"), (1, "video"), (0, "shot, as seen"),
+                 (1, "video, as seen"))
 
 
 def montage_stream(seed: int, seconds: float, folder: Path) -> Stream:
@@ -238,18 +270,28 @@ def montage_stream(seed: int, seconds: float, folder: Path) -> Stream:
                   {"shot": spans[0], "video": spans[1]}, MONTAGE_TASKS)
 
 
-def learn_and_collect(seed: int, stream: Stream) -> Run:
-    """One learning run from scratch; the events that have a representation."""
+def learn_and_collect(seed: int, stream: Stream, keep_inputs: Path | None = None) -> Run:
+    """One learning run from scratch; the events that have a representation. With
+    `keep_inputs`, each model input's candidate descriptors (input_descriptors) and time
+    go into that .npz too."""
     # The summaries in the reports; the features beside them (FeatureRecorder).
     model, optimizer = new_model("live", ["event_representation=summary"], device="cpu",
                                  seed=seed)
     features = FeatureRecorder(model)
+    features.keeps_inputs = keep_inputs is not None
     segmenter = Segmenter(model, optimizer, representations=True)
     segmenter.start_video(reset_model=True)
     recorder = RecordingSource(stream.source, model.args.snippet_size)
     with stream.source:
         segmenter.run(recorder)
     seconds = segmenter.seconds
+    if keep_inputs is not None:
+        times = sorted(recorder.inputs)
+        if len(times) != len(features.inputs):
+            raise RuntimeError(f"{len(times)} inputs, {len(features.inputs)} descriptors")
+        keep_inputs.parent.mkdir(parents=True, exist_ok=True)
+        np.savez_compressed(keep_inputs, times=np.array(times), **{
+            name: np.stack([d[name] for d in features.inputs]) for name in features.inputs[0]})
     doc = segmenter.hierarchy(stream.name)
     rows = [(layer, start, end, vector)
             for layer, events in read_representations(doc).items()
@@ -286,7 +328,12 @@ def learn_and_collect(seed: int, stream: Stream) -> Run:
                np.stack([recorder.input_keyframe(a, b) for a, b in zip(start, end, strict=True)]),
                {kind: np.array([dominant(spans, a, b) if level in labelled[kind] else ""
                                 for level, a, b in zip(layer, start, end, strict=True)])
-                for kind, spans in stream.spans.items()})
+                for kind, spans in stream.spans.items()}
+               | {f"{kind}{AS_SEEN}": np.array([
+                   seen_label(spans, recorder.input_times(a, b) or [a])
+                   if level in labelled[kind] else ""
+                   for level, a, b in zip(layer, start, end, strict=True)])
+                  for kind, spans in stream.spans.items() if kind in SEEN_KINDS})
 
 
 def vectors_of(doc: dict, rows: list) -> np.ndarray:
@@ -309,13 +356,27 @@ def encode_again(model, layer: int, inputs: list[torch.Tensor]) -> np.ndarray | 
     return representation.float().cpu().numpy().reshape(-1)
 
 
+AS_SEEN = ", as seen"
+"""A label by the model inputs an event spans: the one most of them show. The label by
+time overlap gives an event of one input just before a cut the next scene, which only a
+frame the model never saw shows (the "any frame" histogram's)"""
+SEEN_KINDS = ("room", "shot", "video")
+
+
+def seen_label(spans: list[tuple[float, float, str]], times: list[float]) -> str:
+    """The label most of these input times fall in (the earliest on a tie)."""
+    seen = [next((label for a, b, label in spans if a <= t < b), spans[-1][2]) for t in times]
+    return max(dict.fromkeys(seen), key=seen.count)
+
+
 def dominant(spans: list[tuple[float, float, str]], start: float, end: float) -> str:
     """The label of the span that overlaps [start, end] most."""
     overlaps = [min(end, b) - max(start, a) for a, b, _ in spans]
     return spans[int(np.argmax(overlaps))][2]
 
 
-TASKS = ((0, "object shape"), (0, "object colour"), (0, "room"), (1, "room"))
+TASKS = ((0, "object shape"), (0, "object colour"), (0, "room"), (1, "room"),
+         (0, "room, as seen"), (1, "room, as seen"))
 
 
 def tasks_of(run: Run) -> list[tuple[int, str]]:
@@ -324,7 +385,7 @@ def tasks_of(run: Run) -> list[tuple[int, str]]:
 
 
 def cached_run(seed: int, seconds: float, cache: Path | None, threads: int,
-               montage: bool = False) -> Run:
+               montage: bool = False, keep_inputs: bool = False) -> Run:
     """The seed's run from the cache, or learned now (and cached)."""
     name = f"montage{seed}_{seconds:g}s.npz" if montage else f"seed{seed}_{seconds:g}s.npz"
     path = cache / name if cache is not None else None
@@ -334,7 +395,8 @@ def cached_run(seed: int, seconds: float, cache: Path | None, threads: int,
     stream = (montage_stream(seed, seconds, cache or Path("runs")) if montage
               else synthetic_stream(seed, seconds))
     with torch_threads(threads):
-        run = learn_and_collect(seed, stream)
+        run = learn_and_collect(seed, stream, path.with_suffix(".inputs.npz")
+                                if keep_inputs and path is not None else None)
     print(f"seed {seed}: learned {seconds:g} s in {time.perf_counter() - began:.0f} s",
           file=sys.stderr)
     if path is not None:
@@ -420,13 +482,16 @@ def main() -> int:
                         help="real footage instead: a montage of OpenCV's sample videos per "
                              "seed (app/cli/scene_montage.py, hand-held shots too) that "
                              "returns to the same shots; events labelled by shot and video")
+    parser.add_argument("--keep-inputs", action="store_true",
+                        help="with --cache: also keep each model input's candidate "
+                             "descriptors (SEED.inputs.npz), to choose `features` offline")
     parser.add_argument("--per-seed", action="store_true", help="a table per seed too")
     parser.add_argument("--markdown", action="store_true", help="tables in Markdown")
     args = parser.parse_args()
     per_seed = {}
     for seed in args.seeds:  # one at a time: a learning run is CPU-bound
         per_seed[seed] = score_run(cached_run(seed, args.seconds, args.cache, args.threads,
-                                              args.montage), seed)
+                                              args.montage, args.keep_inputs), seed)
         if args.per_seed:
             print_table(f"precision@{K}, seed {seed}", [per_seed[seed]],
                         markdown=args.markdown)
