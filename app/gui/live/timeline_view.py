@@ -111,7 +111,7 @@ def held_levels(times: np.ndarray, levels: np.ndarray, end: float
     return np.column_stack((times, nexts)).ravel(), np.repeat(levels, 2)
 
 
-def split_label(level: float) -> str:
+def split_text(level: float) -> str:
     return f"ends an event: ≥ {level:.2g} (upper class)"
 
 
@@ -319,7 +319,8 @@ class LayerRow:
             self._show_points(times[a:b], steps["signal"][a:b], steps["boundary"][a:b],
                               pixels)
         if self.split:
-            self.threshold.setData(*held_levels(times[a:b], steps["threshold"][a:b], now))
+            held = held_levels(times[a:b], steps["threshold"][a:b], now)
+            self.threshold.setData(*peak_decimate(*held, 2 * pixels))
             self._name_split(times[a:b], steps["threshold"][a:b], x0, x1)
         elif self.has_threshold:
             self.threshold.setData(*peak_decimate(times[a:b], steps["threshold"][a:b],
@@ -358,7 +359,7 @@ class LayerRow:
         i = before[-1] if len(before) else known[0]
         x = max(x0, float(times[i])) + 0.01 * (x1 - x0)
         self.split_label.setPos(x, float(levels[i]))
-        text = split_label(float(levels[i]))
+        text = split_text(float(levels[i]))
         if text != self.split_label.textItem.toPlainText():
             self.split_label.setText(text)
 
