@@ -412,6 +412,12 @@ class StreamerLayer(nn.Module):
 
         self.buffer.add_input(self._buffer_item(x), signal)
         self.predict()
+        if report.boundary and self.demarcation.dem_mode == CHANGE:
+            # The prediction starts over with the new event: measured against the old
+            # one, the next input's step would be the prediction's restart, not the
+            # picture's change (after every boundary of a still street camera, "most of
+            # the picture changed", a new scene at layer 1; docs/quality.md, round seven).
+            self._judge_again(x)
         return reports
 
     def resume(self) -> bool:
@@ -427,10 +433,17 @@ class StreamerLayer(nn.Module):
         judged_from, x = self.last_judged
         with torch.no_grad():
             self.predict(judged_from)
+        self._judge_again(x)
+        self.predict()
+        return True
+
+    def _judge_again(self, x: torch.Tensor) -> None:
+        """`change` measures the step between two inputs' values: takes x's value against
+        the current prediction as the last one seen, so that the next step compares two
+        values of one prediction's making."""
+        with torch.no_grad():
             _, signal = self.l(self.context, x)
             value, regions, cells = self._signal_values(signal, x)
         self.demarcation.rebase(value, regions)
         if cells is not None:
             self.picture.rebase(cells)
-        self.predict()
-        return True

@@ -54,6 +54,22 @@ def test_a_panning_camera_is_no_event_and_something_new_in_view_is():
     assert boundaries == [24]  # the input where the object came into view, and no other
 
 
+def test_after_a_boundary_the_next_step_is_the_pictures_not_the_predictions_restart():
+    """The prediction starts over with a new event; a still picture after the boundary
+    has not changed, so its next step is nothing (measured against the old prediction it
+    was the prediction's restart: on a still street camera 'most of the picture changed'
+    right after every boundary, and layer 1 took it for a new scene)."""
+    model, _ = features_model(signal_regions=4)
+    background = textured_background(1)
+    frames = ([view(background, s % 32) for s in range(24)]
+              + [view(background, 24, with_object=True)] * 4)  # enters, then stays still
+    with torch.no_grad():
+        reports = [r for x in frames for r in model(x) if r.layer == 0]
+    assert [r.step for r in reports if r.boundary] == [24]
+    after = reports[25]
+    assert after.signal == pytest.approx(0.0, abs=1e-6)
+
+
 def test_pixels_stay_the_default_and_bad_spaces_are_refused():
     assert StreamerModelArguments().signal_space == "pixels"
     with pytest.raises(ValueError, match="signal_space"):
