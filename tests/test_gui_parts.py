@@ -69,7 +69,9 @@ def test_history_records_signals_boundaries_and_event_starts():
     starts, first = layer0.event_starts()
     assert first == 0 and list(starts) == [0.0, 1.0, 2.0]
     starts, first = layer1.event_starts()
-    assert list(starts) == [1.0, 2.0]  # layer 1 appeared at 1.0 s
+    # Layer 1 appeared at 1.0 s; its first event sums up layer 0's since 0.0, as the
+    # hierarchy JSON has it (every layer's first event starts at the stream's start).
+    assert list(starts) == [0.0, 2.0]
     assert layer0.event_count == 3 and layer1.event_count == 2
     assert history.latest_time == 2.0
 

@@ -64,8 +64,9 @@ class LayerHistory:
     def event_starts(self) -> tuple[np.ndarray, int]:
         """(start times of the remembered events, the open one last; number of the first).
 
-        Event n of a layer started at its n-th boundary (event 0 when the layer appeared),
-        as in the hierarchy JSON, so numbers and colours survive forgetting old events.
+        Event n of a layer started at its n-th boundary (event 0 where the layer below
+        started: an upper layer's first input sums up the events below it since then), as
+        in the hierarchy JSON, so numbers and colours survive forgetting old events.
         """
         bounds = self.boundaries["time"]
         if self.boundaries.dropped:
@@ -98,7 +99,7 @@ class SessionHistory:
         while len(self.layers) <= layer:
             n = len(self.layers)
             self.layers.append(LayerHistory(
-                layer=n, first_time=time,
+                layer=n, first_time=self.layers[-1].first_time if self.layers else time,
                 steps=BoundedColumns(self.capacity, {
                     "step": np.int64, "time": np.float64, "signal": np.float64,
                     "threshold": np.float64, "boundary": np.bool_, "loss": np.float64,
