@@ -65,6 +65,7 @@ from streamer_core.event_representations import (  # noqa: E402
     as_vector,  # noqa: E402
     read_representations,
 )
+from streamer_core.networks import grid_regions  # noqa: E402
 from streamer_core.retrieval import most_similar, precision_at_k, standardised  # noqa: E402
 from streamer_core.sources import (  # noqa: E402
     FrameSource,
@@ -169,15 +170,11 @@ def input_descriptors(encoder, x: torch.Tensor) -> dict[str, np.ndarray]:
     q = torch.tensor(INPUT_QUANTILES, dtype=block1.dtype, device=block1.device)
     kept = {}
     for name, block in (("block1", block1), ("block2", block2)):
-        block = block[0]
-        side = block.shape[-1]
-        regions = [block[:, i * side // 3:(i + 1) * side // 3,
-                         j * side // 3:(j + 1) * side // 3].flatten(1)
-                   for i in range(3) for j in range(3)]
+        regions = [region[0] for region in grid_regions(block, 3)]  # [C, pixels] each
         kept[f"{name} regions"] = torch.stack(
             [torch.quantile(r, q, dim=1).T for r in regions], dim=1)  # [C, 9, 5]
-        kept[f"{name} picture"] = torch.quantile(block.flatten(1), q, dim=1).T  # [C, 5]
-        kept[f"{name} mean"] = block.mean(dim=(1, 2))
+        kept[f"{name} picture"] = torch.quantile(block[0].flatten(1), q, dim=1).T  # [C, 5]
+        kept[f"{name} mean"] = block[0].mean(dim=(1, 2))
     kept["output"] = encoder(x)[0][0]
     return {name: value.float().cpu().numpy().astype(np.float16) for name, value in kept.items()}
 

@@ -83,13 +83,19 @@ class CNNEncoder(nn.Module):
         return fc1(x), None  # None: no attention, kept for API compatibility
 
 
+def grid_regions(block: torch.Tensor, grid: int) -> list[torch.Tensor]:
+    """A convolution block's output [N, C, H, W] cut into grid x grid regions, row by row,
+    each flattened to [N, C, pixels] (the last row and column take what does not divide)."""
+    height, width = block.shape[2:]
+    return [block[:, :, i * height // grid:(i + 1) * height // grid,
+                  j * width // grid:(j + 1) * width // grid].flatten(2)
+            for i in range(grid) for j in range(grid)]
+
+
 def _prevailing_of(block: torch.Tensor, grid: int) -> torch.Tensor:
     """The first block's output [N, C, H, W] -> CNNEncoder.prevailing [N, C]."""
-    height, width = block.shape[2:]
-    regions = [block[:, :, i * height // grid:(i + 1) * height // grid,
-                     j * width // grid:(j + 1) * width // grid].flatten(2).median(dim=2).values
-               for i in range(grid) for j in range(grid)]
-    return torch.stack(regions, dim=2).median(dim=2).values
+    medians = [region.median(dim=2).values for region in grid_regions(block, grid)]
+    return torch.stack(medians, dim=2).median(dim=2).values
 
 
 class CNNDecoder(nn.Module):
