@@ -51,6 +51,7 @@ def _layer_state(layer) -> dict:
         "grad_f": grads(layer.f),
         "grad_p": grads(layer.p),
         "demarcation": layer.demarcation.state(),
+        "side_watch": layer.sides.state(),
         "boundary_surprises": layer.escalation.state(),
         "hierarchy_boundaries": [float(b) for b in layer.hierarchy_boundaries],
         "inputs_until_growth": layer.inputs_until_growth,
@@ -327,7 +328,9 @@ def _restore_studio_state(model: StreamerModel, optimizer: StreamerOptimizer,
         _check_numbers(state["hierarchy_boundaries"], f"{where} boundaries")
         _check_numbers(state["inputs_until_growth"], f"{where} inputs_until_growth")
         _check_numbers(state["last_base_counter"], f"{where} last_base_counter", -1)
+        _check_numbers(state.get("side_watch", {}), f"{where} side watch state", None)
         layer.demarcation.load_state(state["demarcation"])
+        layer.sides.load_state(state.get("side_watch", {}))  # older files: a fresh watch
         layer.escalation.load_state(state.get("boundary_surprises", []))  # older files: none
         layer.hierarchy_boundaries = [float(t) for t in state["hierarchy_boundaries"]]
         layer.inputs_until_growth = int(state["inputs_until_growth"])

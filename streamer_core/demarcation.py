@@ -243,6 +243,11 @@ class EventDemarcation:
         down = usual_down != (jumped and (value > previous) == usual_down)
         return previous - limit if down else previous + limit
 
+    def note_boundary(self) -> None:
+        """Another reading of the same layer ended the event (see side_watch): the
+        refractory period counts from there too."""
+        self.since_boundary = 0
+
     def weights_changed(self) -> None:
         """The model was just optimized. `change` forgets the last value: new weights
         shift the whole signal, a step that is no event. The other modes ignore it (the

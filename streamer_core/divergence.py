@@ -84,9 +84,9 @@ class DivergenceGuard:
         for layer in self.model.layers():  # predictions made with bad weights: start afresh
             layer.representation = layer.context = layer.main_objective = None
             layer.objective_ready = False
-            layer.demarcation.weights_changed()
+            layer.weights_changed()
             layer.demarcation.forget_nonfinite()
-            layer.picture.reset()
+            layer.sides.forget_nonfinite()
             layer.escalation.load_state([s for s in layer.escalation.state() if math.isfinite(s)])
         kept = ("the weights from before the last update are restored" if restored
                 else "its gradients are dropped")

@@ -18,8 +18,9 @@ from .demarcation import CHANGE, EventDemarcation
 from .encoded_frames import EncodedFrames
 from .escalation import ESCALATE, Arrival, Escalation
 from .loss import FEATURES, StreamerLoss
-from .networks import HierarchicalPrediction, TemporalEncoding
+from .networks import HierarchicalPrediction, TemporalEncoding, descriptor_of
 from .settings import MODEL, studio_fields
+from .side_watch import SideWatch, side_error_map
 
 TEMPORAL_HEADS = 8
 TRANSFORMER_LAYERS = 2
@@ -168,6 +169,7 @@ class StreamerLayer(nn.Module):
         self.demarcation = self.make_demarcation()
         self.escalation = Escalation(args.escalation_ratio)  # this layer's boundary surprises
         self.picture = PictureChange()  # features: how much of the picture's error changed
+        self.sides = SideWatch(args)  # features: someone entering or leaving at the sides
         self.reset_layer()
         self.create_parent(self.init_count > 1)
 
@@ -213,6 +215,7 @@ class StreamerLayer(nn.Module):
         self.demarcation.reset()
         self.escalation.reset()
         self.picture.reset()
+        self.sides.reset()
         self.hierarchy_boundaries: list[float] = [0]
         self.last_new_scene = -(10**9)  # input of the last boundary that ended the event above
         self.representation: torch.Tensor | None = None
@@ -290,34 +293,44 @@ class StreamerLayer(nn.Module):
         return (self.args.signal_space == FEATURES and self.args.demarcation_mode == CHANGE
                 and self.f.has_encoder)
 
-    def _signal_values(self, signal: torch.Tensor, x: torch.Tensor
-                       ) -> tuple[float, list[float] | None, list[float] | None]:
+    @property
+    def _watches_sides(self) -> bool:
+        """Whether layer 0 also marks someone entering or leaving at the sides (side_watch)."""
+        return self._reads_features and self.args.side_z_threshold > 0
+
+    def _signal_values(self, signal: torch.Tensor, x: torch.Tensor) -> tuple[
+            float, list[float] | None, list[float] | None, torch.Tensor | None]:
         """The signal, its parts if this layer demarcates on them (per region of the
         image, or per feature channel), and, with features, the picture's regions'
-        similarity (see PictureChange); one host sync per layer input either way."""
+        similarity (see PictureChange) and the error map SideWatch reads; one host sync
+        per layer input (the sides add one)."""
         if self.context.dim() != 4:  # no image to take apart
-            return signal.item(), None, None
+            return signal.item(), None, None, None
         regions = self.args.signal_regions
         pieces = [signal.detach().reshape(1)]
+        sides = None
         if self._reads_features:
-            seen, predicted = self.f.encoder.descriptor(torch.cat([x, self.context])
-                                                        .to(x.dtype))
+            blocks = self.f.encoder.blocks(torch.cat([x, self.context]).to(x.dtype))
+            seen, predicted = descriptor_of(blocks)
             pieces.append(seen - predicted)
+            if self._watches_sides:
+                sides = side_error_map(blocks[0], blocks[1])
         elif regions <= 1:
-            return signal.item(), None, None
+            return signal.item(), None, None, None
         pieces.append(self.l.per_region(self.context, x, regions))
         values = torch.cat(pieces).tolist()
         if not self._reads_features:
-            return values[0], values[1:], None
+            return values[0], values[1:], None, None
         cells = regions * regions
-        return values[0], values[1:-cells], values[-cells:]
+        return values[0], values[1:-cells], values[-cells:], sides
 
     @property
     def _reads_picture(self) -> bool:
         """Whether this layer's boundaries say how much of the picture changed."""
         return self._reads_features and self.context is not None and self.context.dim() == 4
 
-    def _demarcate(self, signal: float, regions: list[float] | None, arrival: Arrival | None,
+    def _demarcate(self, signal: float, regions: list[float] | None,
+                   sides: torch.Tensor | None, arrival: Arrival | None,
                    step: int, time: float) -> tuple[LayerStep, float]:
         """This input's report and the surprise of its boundary (if it is one)."""
         if self._escalating(arrival):
@@ -329,12 +342,24 @@ class StreamerLayer(nn.Module):
             urgent = self._reads_picture and self._new_scene(
                 step, size, self.escalation.level_with(size))
             boundary = self.demarcation(signal, regions, urgent=urgent)
+            if sides is not None:
+                boundary = self._with_sides(sides, boundary)
             report = LayerStep(self.layer_num, step, time, self.demarcation.last_value,
                                self.demarcation.last_threshold, boundary)
             surprise = size if self._reads_picture else self.demarcation.last_surprise
         if self.args.force_fixed_buffer and self.buffer.counter >= self.buffer.buffer_size:
             report.boundary = True
         return report, surprise
+
+    def _with_sides(self, sides: torch.Tensor, boundary: bool) -> bool:
+        """The picture's change or someone at the sides ends the event; the shortest
+        event counts from either one's boundary in both readings."""
+        at_sides = self.sides(sides)
+        if boundary:
+            self.sides.boundary_elsewhere()
+        elif at_sides:
+            self.demarcation.note_boundary()
+        return boundary or at_sides
 
     def _new_scene(self, step: int, size: float, level: float | None) -> bool:
         """Whether this input's change ends the event of the layer above: most of the
@@ -395,11 +420,12 @@ class StreamerLayer(nn.Module):
         if self.layer_num == 0:
             self.last_judged = (self.predicted_from, x.detach())
         self.objective_ready = self.main_objective.requires_grad
-        signal, regions, cells = self._signal_values(signal_tensor, x)
+        signal, regions, cells, sides = self._signal_values(signal_tensor, x)
         if cells is not None:
             self.picture.step(cells)
 
-        report, surprise = self._demarcate(signal, regions, arrival, base_counter, time)
+        report, surprise = self._demarcate(signal, regions, sides, arrival, base_counter,
+                                           time)
         report.loss = -signal if self.distance_mode == SIMILARITY else signal
         reports = [report]
 
@@ -443,7 +469,16 @@ class StreamerLayer(nn.Module):
         values of one prediction's making."""
         with torch.no_grad():
             _, signal = self.l(self.context, x)
-            value, regions, cells = self._signal_values(signal, x)
+            value, regions, cells, sides = self._signal_values(signal, x)
         self.demarcation.rebase(value, regions)
         if cells is not None:
             self.picture.rebase(cells)
+        if sides is not None:
+            self.sides.rebase(sides)
+
+    def weights_changed(self) -> None:
+        """New weights predict at a new level: a step to it is no event, so every reading
+        forgets its last value (the usual levels stay)."""
+        self.demarcation.weights_changed()
+        self.picture.reset()
+        self.sides.weights_changed()

@@ -223,9 +223,7 @@ class StreamerModel(nn.Module):
         for layer in self.layers():
             if self.args.keep_events and layer.resume():
                 continue
-            # New weights predict at a new level: a step to it is no event.
-            layer.demarcation.weights_changed()
-            layer.picture.reset()
+            layer.weights_changed()
 
     def set_demarcation(self, **changes: object) -> None:
         """Changes live settings (LIVE_MODEL_FIELDS, by name) on the running model; a new
@@ -255,6 +253,7 @@ class StreamerModel(nn.Module):
                 layer.escalation.reset()
             layer.demarcation = new
             layer.escalation.ratio = self.args.escalation_ratio
+            layer.sides.retune(layer.args)
 
 
 def layer_arguments(args: StreamerModelArguments, reps_fn) -> StreamerLayerArguments:

@@ -45,16 +45,17 @@ class CNNEncoder(nn.Module):
         return [self.fc1_deferred]
 
     @torch.no_grad()
-    def descriptor(self, images: torch.Tensor, depth: int = DESCRIPTOR_DEPTH) -> torch.Tensor:
-        """What the images show, wherever it is: the first `depth` convolution blocks'
-        channels pooled over the whole picture (their maximum and their mean), each half
-        divided by its mean so that only the mix of features counts [N, 2 * channels].
-        A shift or a shake of the camera hardly moves it; new things in view do."""
+    def blocks(self, images: torch.Tensor, depth: int = DESCRIPTOR_DEPTH) -> torch.Tensor:
+        """The first `depth` convolution blocks' output [N, channels, H, W]."""
         x = images
         for conv in (self.conv1, self.conv2, self.conv3, self.conv4)[:depth]:
             x = self.pool(F.relu(conv(x)))
-        pooled = (x.amax(dim=(2, 3)), x.mean(dim=(2, 3)))
-        return torch.cat([p / (p.mean(dim=1, keepdim=True) + 1e-8) for p in pooled], dim=1)
+        return x
+
+    @torch.no_grad()
+    def descriptor(self, images: torch.Tensor, depth: int = DESCRIPTOR_DEPTH) -> torch.Tensor:
+        """What the images show, wherever it is: see descriptor_of."""
+        return descriptor_of(self.blocks(images, depth))
 
     @torch.no_grad()
     def prevailing(self, images: torch.Tensor, grid: int = PREVAILING_GRID) -> torch.Tensor:
@@ -81,6 +82,15 @@ class CNNEncoder(nn.Module):
         x = x.reshape(-1, ENCODED_CHANNELS * ENCODED_SIDE * ENCODED_SIDE)  # [S, 65536]
         fc1 = self.fc1 if self.fc1_deferred is None else self.fc1_deferred
         return fc1(x), None  # None: no attention, kept for API compatibility
+
+
+def descriptor_of(block: torch.Tensor) -> torch.Tensor:
+    """CNNEncoder.descriptor: a block's channels pooled over the whole picture (their
+    maximum and their mean), each half divided by its mean so that only the mix of
+    features counts [N, 2 * channels]. A shift or a shake of the camera hardly moves it;
+    new things in view do."""
+    pooled = (block.amax(dim=(2, 3)), block.mean(dim=(2, 3)))
+    return torch.cat([p / (p.mean(dim=1, keepdim=True) + 1e-8) for p in pooled], dim=1)
 
 
 def grid_regions(block: torch.Tensor, grid: int) -> list[torch.Tensor]:

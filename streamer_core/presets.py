@@ -36,7 +36,9 @@ def preset_arguments(name: str) -> tuple[StreamerModelArguments, StreamerOptimiz
         # 2 robust deviations above the usual step of the last 40 s and, while the
         # picture is restless, twice the median of the last 4 steps (restless_ratio: a
         # shaking or panning camera is no event), at most one per 2 s, after 5 steps of
-        # history.
+        # history. Also when the error at the picture's left and right edges changed 2.5
+        # robust deviations more than usual beyond the rest (side_z_threshold: someone
+        # entering or leaving a still view, see side_watch).
         # Upper layers escalate: a layer-0 boundary ends the layer-1 event when half the
         # picture's error or more changed (new_scene_share; 8 x 8 regions, each against
         # its usual step, see PictureChange) and, once layer 0's boundaries fall into two
@@ -54,7 +56,7 @@ def preset_arguments(name: str) -> tuple[StreamerModelArguments, StreamerOptimiz
             window_size=80, modifier=1.0, modifier_type="multiply",
             distance_mode="similarity", force_base_dist=False, lr=1e-4,
             z_threshold=2.0, min_event_length=4, min_window=5, signal_regions=8,
-            signal_space="features", restless_ratio=2.0,
+            signal_space="features", restless_ratio=2.0, side_z_threshold=2.5,
             upper_demarcation="escalate", escalation_ratio=2.5, new_scene_share=0.5,
             keep_events=True, event_representation="features")
         return model, StreamerOptimizerArguments(alpha=3, max_layers=3, optimize_every=50,

@@ -180,6 +180,15 @@ SETTINGS: tuple[Setting, ...] = (
             "by what the encoder's features say is in view (not where).",
             live=True, choices={PIXELS: "pixels (paper)", FEATURES: "features (what is in view)"},
             when={"demarcation_mode": (CHANGE,)}),
+    # 0 is the spec. Someone walking into a street camera's view is a few pixels of the
+    # picture that layer 0 pools over (side_watch).
+    Setting("side_z_threshold", float, 0.0, "Entries at the sides (z)",
+            "change, layer 0 on features: also end an event when the prediction error at "
+            "the picture's left and right edges changes this many robust deviations more "
+            "than usual beyond the rest of the picture: someone entering or leaving a still "
+            "view (0: off; raise it for fewer).",
+            live=True, low=0.0, step=0.5, decimals=2,
+            when={"demarcation_mode": (CHANGE,), "signal_space": (FEATURES,)}),
     # "own" is the spec; see escalation for "escalate".
     Setting("upper_demarcation", str, OWN, "Upper layers",
             "How layers above 0 mark boundaries: escalate a boundary of the layer below "

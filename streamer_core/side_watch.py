@@ -1,0 +1,93 @@
+"""Someone entering or leaving a still view: layer 0's prediction error at the picture's sides.
+
+Layer 0 on features (`change`, signal_space "features") reads what is in view pooled over
+the whole picture. A person walking into a street camera's view is a few pixels of its
+128 x 128 input there, and on vtest.avi the pooled step hardly told an entry from the rest
+(docs/quality.md, round eight). Where someone enters or leaves a still view, though, is
+its left or right edge. So layer 0 also watches the sides: the prediction error of the
+second convolution block's features per cell of a SIDE_GRID x SIDE_GRID map, its step since
+the last input (mean over the channels), and the mean step of the two outermost columns
+less that of the rest of the picture. A shaking or panning camera and a flicker move the
+whole picture, so the difference stays small; someone crossing an edge moves mostly the
+side. A difference `side_z_threshold` robust deviations above its usual one (the last
+`window_size` inputs) ends the event.
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+
+from .buffer import DISTANCE
+from .demarcation import ROBUST, EventDemarcation
+
+SIDE_GRID = 16
+"""Cells a side of the map (2 x 2 pixels of the second block's 32 x 32): a side column is
+8 of the 128 input pixels wide, about a person's width on vtest.avi"""
+
+
+def side_error_map(seen: torch.Tensor, predicted: torch.Tensor) -> torch.Tensor:
+    """Two blocks' outputs [C, H, W] -> the prediction error per cell [C, SIDE_GRID, SIDE_GRID]."""
+    return F.adaptive_avg_pool2d(seen - predicted, SIDE_GRID)
+
+
+def side_step(previous: torch.Tensor, current: torch.Tensor) -> torch.Tensor:
+    """How much more the error changed at the left and right edges than inside (a scalar)."""
+    step = (current - previous).abs().mean(dim=0)  # [rows, columns]
+    return step[:, [0, -1]].mean() - step[:, 1:-1].mean()
+
+
+class SideWatch:
+    """Layer 0's second reading: a boundary when someone enters or leaves at the sides."""
+
+    def __init__(self, args: object) -> None:
+        """`args`: the layer's arguments (side_z_threshold, window_size, min_event_length,
+        min_window)."""
+        self.previous: torch.Tensor | None = None
+        self.demarcation = self._make_demarcation(args)
+
+    @staticmethod
+    def _make_demarcation(args: object) -> EventDemarcation:
+        return EventDemarcation(ROBUST, DISTANCE, window_size=args.window_size,
+                                z_threshold=args.side_z_threshold,
+                                min_event_length=args.min_event_length,
+                                min_window=args.min_window)
+
+    def __call__(self, error_map: torch.Tensor) -> bool:
+        """Takes this input's side_error_map; True if it ends the event."""
+        previous, self.previous = self.previous, error_map
+        if previous is None or previous.shape != error_map.shape:
+            return False
+        return self.demarcation(side_step(previous, error_map).item())
+
+    def rebase(self, error_map: torch.Tensor) -> None:
+        """The last input judged again (after a boundary or an update): the next step
+        compares with this map."""
+        self.previous = error_map
+
+    def boundary_elsewhere(self) -> None:
+        """Layer 0's other reading marked a boundary: the shortest event counts from it."""
+        self.demarcation.note_boundary()
+
+    def weights_changed(self) -> None:
+        self.previous = None
+
+    def forget_nonfinite(self) -> None:
+        self.demarcation.forget_nonfinite()
+
+    def retune(self, args: object) -> None:
+        """New live settings; the usual level is kept while the window's length stays."""
+        new = self._make_demarcation(args)
+        if new.window_size == self.demarcation.window_size:
+            new.load_state(self.demarcation.state())
+        self.demarcation = new
+
+    def reset(self) -> None:
+        self.previous = None
+        self.demarcation.reset()
+
+    def state(self) -> dict:
+        return self.demarcation.state()
+
+    def load_state(self, state: dict) -> None:
+        self.demarcation.load_state(state)
