@@ -1,0 +1,111 @@
+"""Layer 0's second reading: someone entering or leaving at the picture's sides (side_watch)."""
+
+import pytest
+import torch
+
+from core_helpers import small_model
+from streamer_core import StreamerModelArguments
+from streamer_core.checkpoint import load_checkpoint, save_checkpoint
+from streamer_core.presets import preset_arguments
+from streamer_core.side_watch import SIDE_GRID, side_step
+from test_feature_signal import textured_background, view
+
+
+def test_the_step_is_how_much_more_the_sides_changed_than_the_rest():
+    before = torch.zeros(4, SIDE_GRID, SIDE_GRID)
+    at_the_left = before.clone()
+    at_the_left[:, :, 0] = 1.0  # the left column changed, nothing else
+    everywhere = before + 1.0  # a flicker, or the camera moved: all of it changed
+    inside = before.clone()
+    inside[:, 4:8, 4:8] = 1.0
+    assert side_step(before, at_the_left).item() == pytest.approx(0.5)  # one side of two
+    assert side_step(before, everywhere).item() == pytest.approx(0.0)
+    assert side_step(before, inside).item() < 0
+
+
+def still_street(frames: int, seed: int = 0) -> list[torch.Tensor]:
+    """A still view, a little sensor noise, and someone walking to and fro in the middle
+    all along (on a street camera the pooled reading's usual step is people moving)."""
+    background = view(textured_background(3), 0)
+    g = torch.Generator().manual_seed(seed)
+    street = []
+    for i in range(frames):
+        frame = background + 0.02 * torch.randn(background.shape, generator=g)
+        left = 30 + (i * 7) % 60
+        frame[:, :, 40:80, left:left + 12] = 0.9
+        street.append(frame)
+    return street
+
+
+def walks_in_at_the_left(frame: torch.Tensor) -> torch.Tensor:
+    """A dark figure a few pixels wide at the left edge of the picture."""
+    frame = frame.clone()
+    frame[:, :, 50:90, 0:7] = -0.9
+    return frame
+
+
+def side_model(side_z_threshold: float):
+    return small_model(demarcation_mode="change", signal_space="features", z_threshold=4.0,
+                       window_size=40, min_window=10, min_event_length=2, max_layers=1,
+                       side_z_threshold=side_z_threshold)
+
+
+def layer0_boundaries(model, frames: list[torch.Tensor]) -> list[int]:
+    with torch.no_grad():
+        return [r.step for x in frames for r in model(x) if r.layer == 0 and r.boundary]
+
+
+def test_someone_entering_at_a_side_ends_the_event_the_pooled_reading_misses():
+    street = still_street(34)
+    frames = street[:28] + [walks_in_at_the_left(x) for x in street[28:]]
+    watched, _ = side_model(3.0)
+    unwatched, _ = side_model(0.0)
+    assert layer0_boundaries(watched, frames) == [28]
+    assert layer0_boundaries(unwatched, frames) == []  # a few pixels of the pooled picture
+
+
+def test_a_panning_camera_is_still_no_event_with_the_sides_watched():
+    background = textured_background(1)
+    pan = [view(background, s % 32) for s in range(30)]  # the whole picture moves
+    model, _ = side_model(3.0)
+    assert layer0_boundaries(model, pan) == []
+
+
+def test_both_readings_share_the_shortest_event():
+    """Something new in the middle ends an event; someone entering at a side the input
+    after is within min_event_length of it: no second boundary there."""
+    street = still_street(34)
+    for frame in street[28:]:  # something red comes into view, low in the middle, and stays
+        frame[:, 0, 95:125, 50:90], frame[:, 1:, 95:125, 50:90] = 1.0, -1.0
+    frames = street[:29] + [walks_in_at_the_left(x) for x in street[29:]]
+    model, _ = side_model(3.0)
+    assert layer0_boundaries(model, frames) == [28]
+
+
+def test_the_watch_is_off_in_the_spec_on_in_live_and_checked():
+    assert StreamerModelArguments().side_z_threshold == 0.0
+    assert preset_arguments("live")[0].side_z_threshold == 2.5
+    with pytest.raises(ValueError, match="side_z_threshold"):
+        StreamerModelArguments(side_z_threshold=-1.0).validate()
+
+
+def test_its_usual_level_is_saved_kept_over_a_live_change_and_fresh_in_older_files(tmp_path):
+    model, optimizer = side_model(3.0)
+    layer0_boundaries(model, still_street(12))
+    window = list(model.streamer.sides.demarcation.window)
+    assert len(window) >= 5
+    save_checkpoint(tmp_path / "m.pt", model, optimizer)
+    loaded, _ = load_checkpoint(tmp_path / "m.pt")
+    assert list(loaded.streamer.sides.demarcation.window) == pytest.approx(window)
+    assert loaded.args.side_z_threshold == 3.0
+
+    model.set_demarcation(side_z_threshold=4.0)  # the app's control: a new level, same history
+    assert model.streamer.sides.demarcation.z_threshold == 4.0
+    assert list(model.streamer.sides.demarcation.window) == pytest.approx(window)
+
+    state = torch.load(tmp_path / "m.pt", weights_only=True)
+    for layer in state["studio"]["layers"]:
+        del layer["side_watch"]  # as a file saved before the watch existed
+    torch.save(state, tmp_path / "old.pt")
+    older, _ = load_checkpoint(tmp_path / "old.pt")
+    assert len(older.streamer.sides.demarcation.window) == 0
