@@ -218,6 +218,7 @@ class StreamerLayer(nn.Module):
         self.sides.reset()
         self.hierarchy_boundaries: list[float] = [0]
         self.last_new_scene = -(10**9)  # input of the last boundary that ended the event above
+        self.only_at_sides = False  # this input's boundary is the side watch's alone
         self.representation: torch.Tensor | None = None
         self.context: torch.Tensor | None = None
         self.predicted_from: list[torch.Tensor] = []  # the inputs behind `context`
@@ -342,6 +343,7 @@ class StreamerLayer(nn.Module):
             urgent = self._reads_picture and self._new_scene(
                 step, size, self.escalation.level_with(size))
             boundary = self.demarcation(signal, regions, urgent=urgent)
+            self.only_at_sides = False
             if sides is not None:
                 boundary = self._with_sides(sides, boundary)
             report = LayerStep(self.layer_num, step, time, self.demarcation.last_value,
@@ -355,6 +357,7 @@ class StreamerLayer(nn.Module):
         """The picture's change or someone at the sides ends the event; the shortest
         event counts from either one's boundary in both readings."""
         at_sides = self.sides(sides)
+        self.only_at_sides = at_sides and not boundary
         if boundary:
             self.sides.boundary_elsewhere()
         elif at_sides:
@@ -378,13 +381,16 @@ class StreamerLayer(nn.Module):
 
     def _record_boundary(self, time: float, surprise: float, step: int) -> Arrival:
         """Notes a boundary of this layer; returns what it tells the layer above. Layer 0
-        reading the picture decides by how much of it changed and by how much (above);
-        the layers above by how surprising the boundary was beside their recent ones."""
+        reading the picture decides by how much of it changed and by how much (above),
+        and someone entering or leaving at a side is never a new scene (on vtest.avi
+        some did change half of the picture's regions); the layers above by how
+        surprising the boundary was beside their recent ones."""
         self.hierarchy_boundaries.append(time)
         arrival = self.escalation(surprise)
         if not self._reads_picture:
             return arrival
-        new_scene = self._new_scene(step, arrival.surprise, arrival.level)
+        new_scene = (not self.only_at_sides
+                     and self._new_scene(step, arrival.surprise, arrival.level))
         if new_scene:
             self.last_new_scene = step
         return Arrival(surprise, new_scene, self.args.new_scene_share,
