@@ -109,3 +109,35 @@ def test_its_usual_level_is_saved_kept_over_a_live_change_and_fresh_in_older_fil
     torch.save(state, tmp_path / "old.pt")
     older, _ = load_checkpoint(tmp_path / "old.pt")
     assert len(older.streamer.sides.demarcation.window) == 0
+
+
+def test_someone_at_a_side_is_never_a_new_scene(monkeypatch):
+    """Layer 1 ends its event at a layer-0 boundary that changed most of the picture; on
+    vtest.avi some people walking in did (half of the regions). Here every input counts as
+    most of the picture changed: an object new in the middle reaches layer 1, someone at
+    a side does not."""
+    from streamer_core.layer import PictureChange
+
+    step = PictureChange.step
+
+    def most_of_it_changed(self, regions):
+        step(self, regions)
+        if self.share is not None:
+            self.share = 0.9
+
+    monkeypatch.setattr(PictureChange, "step", most_of_it_changed)
+    street = still_street(34)
+    in_the_middle = [x.clone() for x in street]
+    for frame in in_the_middle[28:]:
+        frame[:, 0, 95:125, 50:90], frame[:, 1:, 95:125, 50:90] = 1.0, -1.0
+    at_a_side = street[:28] + [walks_in_at_the_left(x) for x in street[28:]]
+    for frames, scene in ((in_the_middle, [28]), (at_a_side, [])):
+        model, _ = small_model(demarcation_mode="change", signal_space="features",
+                               z_threshold=4.0, window_size=40, min_window=10,
+                               min_event_length=2, max_layers=2, evolve_every=2,
+                               signal_regions=8, upper_demarcation="escalate",
+                               side_z_threshold=3.0)
+        with torch.no_grad():
+            reports = [r for x in frames for r in model(x)]
+        assert [r.step for r in reports if r.layer == 0 and r.boundary][:1] == [28]
+        assert [r.step for r in reports if r.layer == 1 and r.boundary] == scene
