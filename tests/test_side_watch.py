@@ -2,13 +2,13 @@
 
 import pytest
 import torch
+from test_feature_signal import textured_background, view
 
 from core_helpers import small_model
 from streamer_core import StreamerModelArguments
 from streamer_core.checkpoint import load_checkpoint, save_checkpoint
 from streamer_core.presets import preset_arguments
 from streamer_core.side_watch import SIDE_GRID, side_step
-from test_feature_signal import textured_background, view
 
 
 def test_the_step_is_how_much_more_the_sides_changed_than_the_rest():

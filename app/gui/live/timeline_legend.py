@@ -26,6 +26,8 @@ SHORT_GUIDE = "each row is a layer; each colour band is one event, grouped into 
 POINTS_KEY = "●&nbsp;ended an event, ○&nbsp;did not"
 HELD_BACK_KEY = "layer 1: ○ above the line: held back (not a big change, or too soon)"
 SHORT_HELD_BACK_KEY = " (above the line: held back)"
+SIDES_NOTE = ("layer 0: a ▼ under the line was marked at the picture's left or right edge "
+              "(someone entering or leaving), not by the change the curve shows")
 GAP = "&nbsp;&nbsp;"
 
 
@@ -75,7 +77,8 @@ class TimelineLegend(QLabel):
         """Everything the legend can say, whatever the width (the tooltip)."""
         if not self.curves:
             return guide_line(full=True)
-        return f"{key_line(self.held_back, full=True)}<br>{guide_line(full=True)}"
+        return (f"{key_line(self.held_back, full=True)}<br>{guide_line(full=True)}<br>"
+                f"{_coloured('gray', SIDES_NOTE)}")
 
     def _width_of(self, html: str) -> float:
         document = QTextDocument()
