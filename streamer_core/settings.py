@@ -182,7 +182,7 @@ SETTINGS: tuple[Setting, ...] = (
             when={"demarcation_mode": (CHANGE,)}),
     # 0 is the spec. Someone walking into a street camera's view is a few pixels of the
     # picture that layer 0 pools over (side_watch).
-    Setting("side_z_threshold", float, 0.0, "Entries at the sides (z)",
+    Setting("side_z_threshold", float, 0.0, "Side entries (z)",
             "change, layer 0 on features: also end an event when the prediction error at "
             "the picture's left and right edges changes this many robust deviations more "
             "than usual beyond the rest of the picture: someone entering or leaving a still "
