@@ -12,7 +12,7 @@ PIXELS = "pixels"
 FEATURES = "features"
 SIGNAL_SPACES = (PIXELS, FEATURES)
 """Where layer 0's `change` rule reads the prediction error: per pixel (region), or per
-channel of the encoder's pooled features (CNNEncoder.descriptor)"""
+channel of the encoder's pooled features (networks.descriptor_of)"""
 
 
 class StreamerLoss(nn.Module):

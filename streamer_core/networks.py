@@ -16,7 +16,7 @@ from .deferred_linear import DeferredWeightGrad
 ENCODED_CHANNELS = 1024
 ENCODED_SIDE = 8  # 128x128 input after four 2x2 poolings
 DESCRIPTOR_DEPTH = 2
-"""Convolution blocks behind CNNEncoder.descriptor: colours and small textures, 64 channels"""
+"""Convolution blocks behind descriptor_of: colours and small textures, 64 channels"""
 PREVAILING_GRID = 3
 """Regions a side behind CNNEncoder.prevailing; odd, so that the median over them is one
 region's value, not the mean of two"""
@@ -53,11 +53,6 @@ class CNNEncoder(nn.Module):
         return x
 
     @torch.no_grad()
-    def descriptor(self, images: torch.Tensor, depth: int = DESCRIPTOR_DEPTH) -> torch.Tensor:
-        """What the images show, wherever it is: see descriptor_of."""
-        return descriptor_of(self.blocks(images, depth))
-
-    @torch.no_grad()
     def prevailing(self, images: torch.Tensor, grid: int = PREVAILING_GRID) -> torch.Tensor:
         """What most of each picture shows: every channel of the first convolution block,
         its median over each of grid x grid regions, then the median over the regions
@@ -85,7 +80,8 @@ class CNNEncoder(nn.Module):
 
 
 def descriptor_of(block: torch.Tensor) -> torch.Tensor:
-    """CNNEncoder.descriptor: a block's channels pooled over the whole picture (their
+    """What a block's output [N, C, H, W] shows, wherever it is (what layer 0 reads in
+    `features`): its channels pooled over the whole picture (their
     maximum and their mean), each half divided by its mean so that only the mix of
     features counts [N, 2 * channels]. A shift or a shake of the camera hardly moves it;
     new things in view do."""

@@ -7,7 +7,7 @@ import torch.nn.functional as F
 from core_helpers import small_model
 from streamer_core import StreamerModelArguments
 from streamer_core.checkpoint import load_checkpoint, save_checkpoint
-from streamer_core.networks import CNNEncoder
+from streamer_core.networks import CNNEncoder, descriptor_of
 
 
 def textured_background(seed: int = 0) -> torch.Tensor:
@@ -30,8 +30,8 @@ def test_the_descriptor_sees_what_is_in_view_more_than_where():
     torch.manual_seed(0)
     encoder = CNNEncoder(16)
     background = textured_background()
-    still, panned = (encoder.descriptor(view(background, s)) for s in (0, 12))
-    changed = encoder.descriptor(view(background, 0, with_object=True))
+    still, panned = (descriptor_of(encoder.blocks(view(background, s))) for s in (0, 12))
+    changed = descriptor_of(encoder.blocks(view(background, 0, with_object=True)))
     moved = (still - panned).abs().mean()
     assert (still - changed).abs().mean() > 2 * moved
     assert still.shape == (1, 128)  # 64 channels after two blocks: maximum and mean
