@@ -218,7 +218,6 @@ class StreamerLayer(nn.Module):
         self.sides.reset()
         self.hierarchy_boundaries: list[float] = [0]
         self.last_new_scene = -(10**9)  # input of the last boundary that ended the event above
-        self.only_at_sides = False  # this input's boundary is the side watch's alone
         self.representation: torch.Tensor | None = None
         self.context: torch.Tensor | None = None
         self.predicted_from: list[torch.Tensor] = []  # the inputs behind `context`
@@ -332,8 +331,10 @@ class StreamerLayer(nn.Module):
 
     def _demarcate(self, signal: float, regions: list[float] | None,
                    sides: torch.Tensor | None, arrival: Arrival | None,
-                   step: int, time: float) -> tuple[LayerStep, float]:
-        """This input's report and the surprise of its boundary (if it is one)."""
+                   step: int, time: float) -> tuple[LayerStep, float, bool]:
+        """This input's report, the surprise of its boundary (if it is one) and whether
+        only the side watch marked it."""
+        only_at_sides = False
         if self._escalating(arrival):
             report, surprise = self._escalated_report(arrival, step, time), arrival.surprise
         else:
@@ -343,26 +344,26 @@ class StreamerLayer(nn.Module):
             urgent = self._reads_picture and self._new_scene(
                 step, size, self.escalation.level_with(size))
             boundary = self.demarcation(signal, regions, urgent=urgent)
-            self.only_at_sides = False
             if sides is not None:
-                boundary = self._with_sides(sides, boundary)
+                at_sides = self._with_sides(sides, boundary)
+                only_at_sides = at_sides and not boundary
+                boundary = boundary or at_sides
             report = LayerStep(self.layer_num, step, time, self.demarcation.last_value,
                                self.demarcation.last_threshold, boundary)
             surprise = size if self._reads_picture else self.demarcation.last_surprise
         if self.args.force_fixed_buffer and self.buffer.counter >= self.buffer.buffer_size:
             report.boundary = True
-        return report, surprise
+        return report, surprise, only_at_sides
 
     def _with_sides(self, sides: torch.Tensor, boundary: bool) -> bool:
-        """The picture's change or someone at the sides ends the event; the shortest
-        event counts from either one's boundary in both readings."""
+        """Whether someone at the sides ends the event; the shortest event counts from
+        either reading's boundary (`boundary`: the picture's change marked one) in both."""
         at_sides = self.sides(sides)
-        self.only_at_sides = at_sides and not boundary
         if boundary:
             self.sides.boundary_elsewhere()
         elif at_sides:
             self.demarcation.note_boundary()
-        return boundary or at_sides
+        return at_sides
 
     def _new_scene(self, step: int, size: float, level: float | None) -> bool:
         """Whether this input's change ends the event of the layer above: most of the
@@ -379,7 +380,8 @@ class StreamerLayer(nn.Module):
                 and (level is None or size >= level)
                 and step - self.last_new_scene >= self.args.min_event_length)
 
-    def _record_boundary(self, time: float, surprise: float, step: int) -> Arrival:
+    def _record_boundary(self, time: float, surprise: float, step: int,
+                         only_at_sides: bool = False) -> Arrival:
         """Notes a boundary of this layer; returns what it tells the layer above. Layer 0
         reading the picture decides by how much of it changed and by how much (above),
         and someone entering or leaving at a side is never a new scene (on vtest.avi
@@ -389,7 +391,7 @@ class StreamerLayer(nn.Module):
         arrival = self.escalation(surprise)
         if not self._reads_picture:
             return arrival
-        new_scene = (not self.only_at_sides
+        new_scene = (not only_at_sides
                      and self._new_scene(step, arrival.surprise, arrival.level))
         if new_scene:
             self.last_new_scene = step
@@ -430,13 +432,13 @@ class StreamerLayer(nn.Module):
         if cells is not None:
             self.picture.step(cells)
 
-        report, surprise = self._demarcate(signal, regions, sides, arrival, base_counter,
-                                           time)
+        report, surprise, only_at_sides = self._demarcate(signal, regions, sides, arrival,
+                                                          base_counter, time)
         report.loss = -signal if self.distance_mode == SIMILARITY else signal
         reports = [report]
 
         if report.boundary:
-            escalation = self._record_boundary(time, surprise, base_counter)
+            escalation = self._record_boundary(time, surprise, base_counter, only_at_sides)
             report.representation = self.representation.detach().clone()
             if self.above is not None:
                 reports += self.above(report.representation, base_counter, escalation)
