@@ -6,6 +6,7 @@ import contextlib
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 import numpy as np
 import torch
@@ -72,43 +73,53 @@ class PictureChange:
     """How much of the picture's prediction error changed since the last input.
 
     `share`: the share of the regions whose step is well beyond that region's usual step.
-    On the tuning streams a new scene changed 0.77 of the picture and more, a cut 0.5 and
-    more, something entering the view at most 0.38. Being relative to each region's own
-    history, it keeps its scale when learning makes every error smaller (the mean step of
-    a replayed scene change fell 0.26 -> 0.13 over three passes; its share stayed at 0.77
-    and more). A shaking camera changes all of the picture a little: `size`, the mean
-    absolute step, tells how big the change was (docs/quality.md, round five)."""
+    A step compares this input and the last one against one prediction, the current one:
+    the prediction itself moves after a boundary while its new event's first inputs fill
+    the buffer, and measured against two predictions half the picture "changed" at the
+    second to fifth input of every event on a still street camera (a layer-1 new scene
+    at a pooled boundary 2.5 s after someone entered at a side; docs/quality.md, round
+    nine). On the tuning streams a new scene changed most of the picture, something
+    entering the view little of it. Being relative to each region's own history, it keeps
+    its scale when learning makes every error smaller. A shaking camera changes all of
+    the picture a little: `size`, the mean absolute step, tells how big the change was
+    (docs/quality.md, round five)."""
 
     def __init__(self, window: int = PICTURE_WINDOW) -> None:
-        self.previous: np.ndarray | None = None
         self.steps: deque[np.ndarray] = deque(maxlen=window)
         self.share: float | None = None
         self.size: float | None = None
 
-    def step(self, regions: list[float]) -> None:
-        """Takes this input's regions; sets `share` and `size` (None while unknown)."""
-        current = np.asarray(regions, dtype=np.float64)
-        previous, self.previous = self.previous, current
+    def step(self, regions: list[float], last_regions: list[float] | None) -> None:
+        """Takes this input's regions and the last input's against the same prediction
+        (None for the first input); sets `share` and `size` (None while unknown)."""
         self.share = self.size = None
-        if previous is None or previous.shape != current.shape:
+        if last_regions is None or len(last_regions) != len(regions):
             return
-        step = np.abs(current - previous)
+        step = np.abs(np.asarray(regions, dtype=np.float64)
+                      - np.asarray(last_regions, dtype=np.float64))
         self.size = float(step.mean())
         if len(self.steps) >= PICTURE_HISTORY:
             usual = np.median(np.stack(self.steps), axis=0)
             self.share = float(np.mean(step > REGION_CHANGE_FACTOR * usual))
         self.steps.append(step)
 
-    def rebase(self, regions: list[float]) -> None:
-        """New weights judged the last input again: the next step compares with these
-        values, and the step between two weights' values is no step of the picture."""
-        self.previous = np.asarray(regions, dtype=np.float64)
-        self.share = self.size = None
-
     def reset(self) -> None:
-        self.previous = None
         self.steps.clear()
         self.share = self.size = None
+
+
+class Readings(NamedTuple):
+    """What a layer reads from one input's prediction error (see _signal_values)."""
+
+    signal: float
+    regions: list[float] | None
+    """The signal's parts the demarcation takes: per cell of the image, or per channel"""
+    cells: list[float] | None
+    """Features: the picture's regions against the prediction (see PictureChange)"""
+    last_cells: list[float] | None
+    """The last input's regions against the same prediction (None for the first input)"""
+    sides: torch.Tensor | None
+    """The error map SideWatch reads"""
 
 
 @dataclass
@@ -223,6 +234,7 @@ class StreamerLayer(nn.Module):
         self.predicted_from: list[torch.Tensor] = []  # the inputs behind `context`
         # Layer 0: the last input judged, and the inputs that predicted it (see resume).
         self.last_judged: tuple[list[torch.Tensor], torch.Tensor] | None = None
+        self.last_input: torch.Tensor | None = None  # features: see PictureChange
         self.main_objective: torch.Tensor | None = None
         self.objective_ready = False
         self.last_base_counter = -1
@@ -298,39 +310,44 @@ class StreamerLayer(nn.Module):
         """Whether layer 0 also marks someone entering or leaving at the sides (side_watch)."""
         return self._reads_features and self.args.side_z_threshold > 0
 
-    def _signal_values(self, signal: torch.Tensor, x: torch.Tensor) -> tuple[
-            float, list[float] | None, list[float] | None, torch.Tensor | None]:
+    def _signal_values(self, signal: torch.Tensor, x: torch.Tensor) -> Readings:
         """The signal, its parts if this layer demarcates on them (per region of the
         image, or per feature channel), and, with features, the picture's regions'
-        similarity (see PictureChange) and the error map SideWatch reads; one host sync
-        per layer input (the sides add one)."""
+        similarity for this input and the last one (see PictureChange) and the error map
+        SideWatch reads; one host sync per layer input (the sides add one)."""
         if self.context.dim() != 4:  # no image to take apart
-            return signal.item(), None, None, None
+            return Readings(signal.item(), None, None, None, None)
         regions = self.args.signal_regions
         pieces = [signal.detach().reshape(1)]
-        sides = None
+        sides = last = None
         if self._reads_features:
             blocks = self.f.encoder.blocks(torch.cat([x, self.context]).to(x.dtype))
             seen, predicted = descriptor_of(blocks)
             pieces.append(seen - predicted)
             if self._watches_sides:
                 sides = side_error_map(blocks[0], blocks[1])
+            last = self.last_input if (self.last_input is not None
+                                       and self.last_input.shape == x.shape) else None
         elif regions <= 1:
-            return signal.item(), None, None, None
+            return Readings(signal.item(), None, None, None, None)
         pieces.append(self.l.per_region(self.context, x, regions))
+        if last is not None:
+            pieces.append(self.l.per_region(self.context, last, regions))
         values = torch.cat(pieces).tolist()
         if not self._reads_features:
-            return values[0], values[1:], None, None
+            return Readings(values[0], values[1:], None, None, None)
         cells = regions * regions
-        return values[0], values[1:-cells], values[-cells:], sides
+        if last is None:
+            return Readings(values[0], values[1:-cells], values[-cells:], None, sides)
+        return Readings(values[0], values[1:-2 * cells], values[-2 * cells:-cells],
+                        values[-cells:], sides)
 
     @property
     def _reads_picture(self) -> bool:
         """Whether this layer's boundaries say how much of the picture changed."""
         return self._reads_features and self.context is not None and self.context.dim() == 4
 
-    def _demarcate(self, signal: float, regions: list[float] | None,
-                   sides: torch.Tensor | None, arrival: Arrival | None,
+    def _demarcate(self, readings: Readings, arrival: Arrival | None,
                    step: int, time: float) -> tuple[LayerStep, float, bool]:
         """This input's report, the surprise of its boundary (if it is one) and whether
         only the side watch marked it."""
@@ -343,9 +360,9 @@ class StreamerLayer(nn.Module):
             size = self.picture.size or 0.0
             urgent = self._reads_picture and self._new_scene(
                 step, size, self.escalation.level_with(size))
-            boundary = self.demarcation(signal, regions, urgent=urgent)
-            if sides is not None:
-                at_sides = self._with_sides(sides, boundary)
+            boundary = self.demarcation(readings.signal, readings.regions, urgent=urgent)
+            if readings.sides is not None:
+                at_sides = self._with_sides(readings.sides, boundary)
                 only_at_sides = at_sides and not boundary
                 boundary = boundary or at_sides
             report = LayerStep(self.layer_num, step, time, self.demarcation.last_value,
@@ -422,19 +439,19 @@ class StreamerLayer(nn.Module):
             self.buffer.add_input(self._buffer_item(x), 0.0)
             self.last_judged = None
             self.predict()
+            self._remember_input(x)
             return [report]
 
         self.main_objective, signal_tensor = self.l(self.context, x)
         if self.layer_num == 0:
             self.last_judged = (self.predicted_from, x.detach())
         self.objective_ready = self.main_objective.requires_grad
-        signal, regions, cells, sides = self._signal_values(signal_tensor, x)
-        if cells is not None:
-            self.picture.step(cells)
+        readings = self._signal_values(signal_tensor, x)
+        if readings.cells is not None:
+            self.picture.step(readings.cells, readings.last_cells)
 
-        report, surprise, only_at_sides = self._demarcate(signal, regions, sides, arrival,
-                                                          base_counter, time)
-        report.loss = -signal if self.distance_mode == SIMILARITY else signal
+        report, surprise, only_at_sides = self._demarcate(readings, arrival, base_counter, time)
+        report.loss = -readings.signal if self.distance_mode == SIMILARITY else readings.signal
         reports = [report]
 
         if report.boundary:
@@ -444,8 +461,9 @@ class StreamerLayer(nn.Module):
                 reports += self.above(report.representation, base_counter, escalation)
             self.buffer.reset_buffer()
 
-        self.buffer.add_input(self._buffer_item(x), signal)
+        self.buffer.add_input(self._buffer_item(x), readings.signal)
         self.predict()
+        self._remember_input(x)
         if report.boundary and self.demarcation.dem_mode == CHANGE:
             # The prediction starts over with the new event: measured against the old
             # one, the next input's step would be the prediction's restart, not the
@@ -453,6 +471,11 @@ class StreamerLayer(nn.Module):
             # the picture changed", a new scene at layer 1; docs/quality.md, round seven).
             self._judge_again(x)
         return reports
+
+    def _remember_input(self, x: torch.Tensor) -> None:
+        """Features: the next input's picture change is told against this one."""
+        if self._reads_features:
+            self.last_input = x.detach()
 
     def resume(self) -> bool:
         """After a weight update (keep_events, layer 0): goes on with the current event
@@ -477,16 +500,13 @@ class StreamerLayer(nn.Module):
         values of one prediction's making."""
         with torch.no_grad():
             _, signal = self.l(self.context, x)
-            value, regions, cells, sides = self._signal_values(signal, x)
-        self.demarcation.rebase(value, regions)
-        if cells is not None:
-            self.picture.rebase(cells)
-        if sides is not None:
-            self.sides.rebase(sides)
+            readings = self._signal_values(signal, x)
+        self.demarcation.rebase(readings.signal, readings.regions)
+        if readings.sides is not None:
+            self.sides.rebase(readings.sides)
 
     def weights_changed(self) -> None:
         """New weights predict at a new level: a step to it is no event, so every reading
         forgets its last value (the usual levels stay)."""
         self.demarcation.weights_changed()
-        self.picture.reset()
         self.sides.weights_changed()

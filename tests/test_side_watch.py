@@ -120,8 +120,8 @@ def test_someone_at_a_side_is_never_a_new_scene(monkeypatch):
 
     step = PictureChange.step
 
-    def most_of_it_changed(self, regions):
-        step(self, regions)
+    def most_of_it_changed(self, regions, last_regions):
+        step(self, regions, last_regions)
         if self.share is not None:
             self.share = 0.9
 
