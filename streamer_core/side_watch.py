@@ -24,6 +24,12 @@ from .demarcation import ROBUST, EventDemarcation
 SIDE_GRID = 16
 """Cells a side of the map (2 x 2 pixels of the second block's 32 x 32): a side column is
 8 of the 128 input pixels wide, about a person's width on vtest.avi"""
+SIDE_HISTORY = 20
+"""Steps the side reading needs before it can end an event (10 s of `live`): its usual
+level is a median and a deviation, and of the first 5 to 11 steps they said little; on
+the montages the sides marked a false boundary in the first seconds of every run (a hand
+pushing a cup in at the edge of a hand-held shot, 5.5 s in), on vtest.avi their first
+right one came 11.5 s in (docs/quality.md, round nine)"""
 
 
 def side_error_map(seen: torch.Tensor, predicted: torch.Tensor) -> torch.Tensor:
@@ -42,7 +48,7 @@ class SideWatch:
 
     def __init__(self, args: object) -> None:
         """`args`: the layer's arguments (side_z_threshold, window_size, min_event_length,
-        min_window)."""
+        min_window; at least SIDE_HISTORY)."""
         self.previous: torch.Tensor | None = None
         self.demarcation = self._make_demarcation(args)
 
@@ -51,7 +57,7 @@ class SideWatch:
         return EventDemarcation(ROBUST, DISTANCE, window_size=args.window_size,
                                 z_threshold=args.side_z_threshold,
                                 min_event_length=args.min_event_length,
-                                min_window=args.min_window)
+                                min_window=max(args.min_window, SIDE_HISTORY))
 
     def __call__(self, error_map: torch.Tensor) -> bool:
         """Takes this input's side_error_map; True if it ends the event."""

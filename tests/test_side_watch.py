@@ -8,7 +8,7 @@ from core_helpers import small_model
 from streamer_core import StreamerModelArguments
 from streamer_core.checkpoint import load_checkpoint, save_checkpoint
 from streamer_core.presets import preset_arguments
-from streamer_core.side_watch import SIDE_GRID, side_step
+from streamer_core.side_watch import SIDE_GRID, SIDE_HISTORY, side_step
 
 
 def test_the_step_is_how_much_more_the_sides_changed_than_the_rest():
@@ -62,6 +62,16 @@ def test_someone_entering_at_a_side_ends_the_event_the_pooled_reading_misses():
     unwatched, _ = side_model(0.0)
     assert layer0_boundaries(watched, frames) == [28]
     assert layer0_boundaries(unwatched, frames) == []  # a few pixels of the pooled picture
+
+
+def test_the_sides_need_a_longer_history_than_the_pooled_reading():
+    """Someone entering 14 inputs into the stream: the pooled reading may judge from its
+    10th input on (min_window), the sides only from their SIDE_HISTORY-th step."""
+    street = still_street(40)
+    early = street[:14] + [walks_in_at_the_left(x) for x in street[14:]]
+    watched, _ = side_model(3.0)
+    assert 14 < SIDE_HISTORY
+    assert layer0_boundaries(watched, early) == []
 
 
 def test_a_panning_camera_is_still_no_event_with_the_sides_watched():
