@@ -38,10 +38,11 @@ def preset_arguments(name: str) -> tuple[StreamerModelArguments, StreamerOptimiz
         # shaking or panning camera is no event), at most one per 2 s, after 5 steps of
         # history. Also when the error at the picture's left and right edges changed 2.5
         # robust deviations more than usual beyond the rest (side_z_threshold: someone
-        # entering or leaving a still view, see side_watch).
+        # entering or leaving a still view, see side_watch; from their 20th step on).
         # Upper layers escalate: a layer-0 boundary ends the layer-1 event when half the
         # picture's error or more changed (new_scene_share; 8 x 8 regions, each against
-        # its usual step, see PictureChange) and, once layer 0's boundaries fall into two
+        # its usual step, this input and the last against one prediction, see
+        # PictureChange) and, once layer 0's boundaries fall into two
         # classes of size at least 2.5 times apart, it is in the upper one: a new scene
         # or a cut, not something new in the same scene nor a shaking camera. Such a
         # change is a layer-0 boundary even within min_event_length (a cut seen over two
