@@ -4,7 +4,6 @@ import math
 
 import pytest
 import torch
-
 from test_feature_signal import textured_background, view
 from test_side_watch import still_street
 
