@@ -310,37 +310,35 @@ class StreamerLayer(nn.Module):
         """Whether layer 0 also marks someone entering or leaving at the sides (side_watch)."""
         return self._reads_features and self.args.side_z_threshold > 0
 
-    def _signal_values(self, signal: torch.Tensor, x: torch.Tensor) -> Readings:
+    def _signal_values(self, signal: torch.Tensor, x: torch.Tensor,
+                       picture: bool = True) -> Readings:
         """The signal, its parts if this layer demarcates on them (per region of the
-        image, or per feature channel), and, with features, the picture's regions'
-        similarity for this input and the last one (see PictureChange) and the error map
-        SideWatch reads; one host sync per layer input (the sides add one)."""
+        image, or per feature channel), and, with features, the error map SideWatch reads
+        and (`picture`) the picture's regions' similarity for this input and the last one
+        (see PictureChange); one host sync per layer input (the sides add one)."""
         if self.context.dim() != 4:  # no image to take apart
             return Readings(signal.item(), None, None, None, None)
         regions = self.args.signal_regions
-        pieces = [signal.detach().reshape(1)]
-        sides = last = None
-        if self._reads_features:
-            blocks = self.f.encoder.blocks(torch.cat([x, self.context]).to(x.dtype))
-            seen, predicted = descriptor_of(blocks)
-            pieces.append(seen - predicted)
-            if self._watches_sides:
-                sides = side_error_map(blocks[0], blocks[1])
-            last = self.last_input if (self.last_input is not None
-                                       and self.last_input.shape == x.shape) else None
-        elif regions <= 1:
-            return Readings(signal.item(), None, None, None, None)
-        pieces.append(self.l.per_region(self.context, x, regions))
-        if last is not None:
-            pieces.append(self.l.per_region(self.context, last, regions))
-        values = torch.cat(pieces).tolist()
+        head = signal.detach().reshape(1)
         if not self._reads_features:
+            if regions <= 1:
+                return Readings(signal.item(), None, None, None, None)
+            values = torch.cat([head, self.l.per_region(self.context, x, regions)]).tolist()
             return Readings(values[0], values[1:], None, None, None)
-        cells = regions * regions
-        if last is None:
-            return Readings(values[0], values[1:-cells], values[-cells:], None, sides)
-        return Readings(values[0], values[1:-2 * cells], values[-2 * cells:-cells],
-                        values[-cells:], sides)
+        blocks = self.f.encoder.blocks(torch.cat([x, self.context]).to(x.dtype))
+        seen, predicted = descriptor_of(blocks)
+        sides = side_error_map(blocks[0], blocks[1]) if self._watches_sides else None
+        judged = []  # the inputs whose regions PictureChange compares: this one, the last
+        if picture:
+            judged.append(x)
+            if self.last_input is not None and self.last_input.shape == x.shape:
+                judged.append(self.last_input)
+        cells = [self.l.per_region(self.context, image, regions) for image in judged]
+        values = torch.cat([head, seen - predicted, *cells]).tolist()
+        end, n = 1 + seen.numel(), regions * regions  # the channels end where cells begin
+        this = values[end:end + n] if cells else None
+        last = values[end + n:] if len(cells) == 2 else None
+        return Readings(values[0], values[1:end], this, last, sides)
 
     @property
     def _reads_picture(self) -> bool:
@@ -500,7 +498,7 @@ class StreamerLayer(nn.Module):
         values of one prediction's making."""
         with torch.no_grad():
             _, signal = self.l(self.context, x)
-            readings = self._signal_values(signal, x)
+            readings = self._signal_values(signal, x, picture=False)
         self.demarcation.rebase(readings.signal, readings.regions)
         if readings.sides is not None:
             self.sides.rebase(readings.sides)
