@@ -93,7 +93,7 @@ class PictureChange:
         """Takes this input's regions and the last input's against the same prediction
         (None for the first input); sets `share` and `size` (None while unknown)."""
         self.share = self.size = None
-        if last_regions is None or len(last_regions) != len(regions):
+        if last_regions is None:
             return
         step = np.abs(np.asarray(regions, dtype=np.float64)
                       - np.asarray(last_regions, dtype=np.float64))

@@ -251,6 +251,8 @@ class StreamerModel(nn.Module):
                 new.load_state(old.state())  # keep history when only the level moves
             if not same_rule:
                 layer.escalation.reset()
+            if new_signal:
+                layer.picture.reset()  # the regions' usual steps were of the old grid
             layer.demarcation = new
             layer.escalation.ratio = self.args.escalation_ratio
             layer.sides.retune(layer.args)

@@ -283,6 +283,24 @@ def test_the_picture_does_not_change_while_a_new_event_fills_the_buffer(monkeypa
     assert model.streamer.picture.share >= 0.5
 
 
+def test_a_new_grid_of_regions_starts_the_picture_afresh():
+    """signal_regions changes live (Advanced): the regions' usual steps were of the old
+    grid, and compared with the new one's they broke the model's next step."""
+    model, _ = small_model(signal_space="features", demarcation_mode="change",
+                           upper_demarcation="escalate", init_layers=2, max_layers=2,
+                           signal_regions=8)
+    street = still_street(24)
+    with torch.no_grad():
+        for x in street[:12]:
+            model(x)
+        assert model.streamer.picture.share is not None
+        model.set_demarcation(signal_regions=4)
+        for x in street[12:]:
+            model(x)
+    assert {step.shape for step in model.streamer.picture.steps} == {(16,)}
+    assert model.streamer.picture.share is not None
+
+
 def _picture_layer():
     live, _ = small_model(signal_space="features", demarcation_mode="change",
                           upper_demarcation="escalate", init_layers=2, escalation_ratio=2.5,
