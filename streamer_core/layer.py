@@ -122,6 +122,19 @@ class Readings(NamedTuple):
     """The error map SideWatch reads"""
 
 
+class HeldBoundary(NamedTuple):
+    """A layer-0 boundary waiting for the next input (settle_ratio): most of the picture
+    changed, though less than at a new scene, which a cut within a scene does and so
+    does a swaying camera. After a cut the new picture stays, and the next step against
+    the prediction made from it is small; while the camera moves it is not."""
+
+    step: float
+    """The step that marked it (the demarcation's value)"""
+    surprise: float
+    representation: torch.Tensor
+    """The event it would have closed, as it would have been sent up"""
+
+
 @dataclass
 class LayerStep:
     """What one layer did with one input: the row of a trace."""
@@ -229,6 +242,7 @@ class StreamerLayer(nn.Module):
         self.sides.reset()
         self.hierarchy_boundaries: list[float] = [0]
         self.last_new_scene = -(10**9)  # input of the last boundary that ended the event above
+        self.held: HeldBoundary | None = None  # see settle_ratio
         self.representation: torch.Tensor | None = None
         self.context: torch.Tensor | None = None
         self.predicted_from: list[torch.Tensor] = []  # the inputs behind `context`
@@ -396,18 +410,18 @@ class StreamerLayer(nn.Module):
                 and step - self.last_new_scene >= self.args.min_event_length)
 
     def _record_boundary(self, time: float, surprise: float, step: int,
-                         only_at_sides: bool = False) -> Arrival:
+                         may_be_new_scene: bool = True) -> Arrival:
         """Notes a boundary of this layer; returns what it tells the layer above. Layer 0
         reading the picture decides by how much of it changed and by how much (above),
-        and someone entering or leaving at a side is never a new scene (on vtest.avi
-        some did change half of the picture's regions); the layers above by how
-        surprising the boundary was beside their recent ones."""
+        unless the change cannot be a new scene (`may_be_new_scene`: someone entering or
+        leaving at a side, on vtest.avi some changed half of the picture's regions; a held
+        boundary, judged when it was marked); the layers above by how surprising the
+        boundary was beside their recent ones."""
         self.hierarchy_boundaries.append(time)
         arrival = self.escalation(surprise)
         if not self._reads_picture:
             return arrival
-        new_scene = (not only_at_sides
-                     and self._new_scene(step, arrival.surprise, arrival.level))
+        new_scene = may_be_new_scene and self._new_scene(step, arrival.surprise, arrival.level)
         if new_scene:
             self.last_new_scene = step
         return Arrival(surprise, new_scene, self.args.new_scene_share,
@@ -452,23 +466,52 @@ class StreamerLayer(nn.Module):
         report.loss = -readings.signal if self.distance_mode == SIMILARITY else readings.signal
         reports = [report]
 
+        closing = self.representation  # the event a boundary here closes
+        restart = report.boundary  # the prediction starts over from this input
+        held, self.held = self.held, None
+        confirmed = False
+        if report.boundary and not only_at_sides and self._holds_back(base_counter):
+            self.held = HeldBoundary(self.demarcation.last_value, surprise,
+                                     closing.detach().clone())
+            report.boundary = False
+        elif held is not None and not report.boundary and self._settled(held):
+            report.boundary = confirmed = True  # the prediction started over at the held input
+            closing, surprise = held.representation, held.surprise
+
         if report.boundary:
-            escalation = self._record_boundary(time, surprise, base_counter, only_at_sides)
-            report.representation = self.representation.detach().clone()
+            escalation = self._record_boundary(time, surprise, base_counter,
+                                               may_be_new_scene=not (only_at_sides or confirmed))
+            report.representation = closing.detach().clone()
             if self.above is not None:
                 reports += self.above(report.representation, base_counter, escalation)
+        if restart:
             self.buffer.reset_buffer()
 
         self.buffer.add_input(self._buffer_item(x), readings.signal)
         self.predict()
         self._remember_input(x)
-        if report.boundary and self.demarcation.dem_mode == CHANGE:
+        if restart and self.demarcation.dem_mode == CHANGE:
             # The prediction starts over with the new event: measured against the old
             # one, the next input's step would be the prediction's restart, not the
             # picture's change (after every boundary of a still street camera, "most of
             # the picture changed", a new scene at layer 1; docs/quality.md, round seven).
             self._judge_again(x)
         return reports
+
+    def _holds_back(self, step: int) -> bool:
+        """Whether this boundary of the pooled reading waits for the next input
+        (settle_ratio): most of the picture changed, though not as at a new scene."""
+        share, size = self.picture.share, self.picture.size or 0.0
+        return (self.args.settle_ratio > 0 and self._reads_picture and share is not None
+                and share >= self.args.new_scene_share
+                and not self._new_scene(step, size, self.escalation.level_with(size)))
+
+    def _settled(self, held: HeldBoundary) -> bool:
+        """Whether the picture settled after the held boundary: this step, against the
+        prediction made from the held input on, is settle_ratio times smaller. Without a
+        step (new weights and nothing to go on from) the boundary stands, as before."""
+        step = self.demarcation.last_value
+        return step is None or held.step >= self.args.settle_ratio * step
 
     def _remember_input(self, x: torch.Tensor) -> None:
         """Features: the next input's picture change is told against this one."""

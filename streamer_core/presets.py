@@ -57,7 +57,7 @@ def preset_arguments(name: str) -> tuple[StreamerModelArguments, StreamerOptimiz
             window_size=80, modifier=1.0, modifier_type="multiply",
             distance_mode="similarity", force_base_dist=False, lr=1e-4,
             z_threshold=2.0, min_event_length=4, min_window=5, signal_regions=8,
-            signal_space="features", restless_ratio=2.0, side_z_threshold=2.5,
+            signal_space="features", restless_ratio=2.0, side_z_threshold=2.5, settle_ratio=1.4,
             upper_demarcation="escalate", escalation_ratio=2.5, new_scene_share=0.5,
             keep_events=True, event_representation="features")
         return model, StreamerOptimizerArguments(alpha=3, max_layers=3, optimize_every=50,
