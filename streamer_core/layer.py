@@ -126,7 +126,8 @@ class HeldBoundary(NamedTuple):
     """A layer-0 boundary waiting for the next input (settle_ratio): most of the picture
     changed, though less than at a new scene, which a cut within a scene does and so
     does a swaying camera. After a cut the new picture stays, and the next step against
-    the prediction made from it is small; while the camera moves it is not."""
+    the prediction made from it is small; while the camera moves it is not. Not kept in
+    checkpoints: one saved at that input goes on without it."""
 
     step: float
     """The step that marked it (the demarcation's value)"""

@@ -347,3 +347,42 @@ def test_a_new_scene_reaches_the_layer_above_once():
     assert layer._record_boundary(5.0, 0.4, 10).escalated
     assert not layer._new_scene(11, 0.4, None)
     assert layer._new_scene(10 + layer.args.min_event_length, 0.4, None)
+
+
+def _scripted_steps(marks: dict[int, float], calm: float = 0.01, limit: float = 0.09):
+    """EventDemarcation.__call__ for layer 0: the step of its i-th call is marks[i] (else
+    `calm`), a boundary where that is beyond `limit`."""
+    calls = iter(range(10**6))
+
+    def call(self, value, regions=None, urgent=False):
+        i = next(calls)
+        self.last_value, self.last_threshold = marks.get(i, calm), limit
+        return self.last_value > limit
+    return call
+
+
+@pytest.mark.parametrize("settle_ratio, after, marked_at", [
+    (0.0, 0.04, 12),  # off: marked where the step was, as before
+    (1.5, 0.02, 13),  # the picture settled (0.1 >= 1.5 x 0.02): marked one input later
+    (1.5, 0.08, None),  # it kept moving (a swaying camera): no boundary
+])
+def test_a_picture_wide_change_waits_for_the_picture_to_settle(monkeypatch, settle_ratio,
+                                                              after, marked_at):
+    """A cut within a scene and a swaying camera both change most of the picture, not as
+    much as a new scene; after a cut the picture stays. The input of layer 0's first
+    call (input 1) is input 1, so its 11th call is input 12."""
+    monkeypatch.setattr(EventDemarcation, "__call__", _scripted_steps({11: 0.1, 12: after}))
+    monkeypatch.setattr(PictureChange, "step",
+                        lambda self, regions, last: setattr(self, "share", 0.8))
+    model, _ = small_model(signal_space="features", demarcation_mode="change",
+                           upper_demarcation="escalate", init_layers=2, max_layers=2,
+                           signal_regions=8, settle_ratio=settle_ratio)
+    layer = model.streamer
+    monkeypatch.setattr(layer, "_new_scene", lambda step, size, level: False)
+    with torch.no_grad():
+        reports = run(model, None, still_street(20))
+    marked = [r.step for r in reports if r.layer == 0 and r.boundary]
+    assert marked == ([] if marked_at is None else [marked_at])
+    sent_up = [r.step for r in reports if r.layer == 1 and r.step > 1]
+    assert sent_up == marked  # layer 1 hears of it once, where it is marked
+    assert layer.hierarchy_boundaries[1:] == [s * layer.args.snippet_size for s in marked]
