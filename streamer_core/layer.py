@@ -67,6 +67,12 @@ PICTURE_HISTORY = 5
 """Steps a region needs before a share of the picture can be told"""
 REGION_CHANGE_FACTOR = 3.0
 """A region changed when its step is this many times its usual (median) step"""
+SPREAD_SHARE = 0.3
+"""settle_ratio: a change of this share of the picture or more, spread over it
+(SPREAD_FOCUS), also waits for the picture to settle: a hand-held camera moving"""
+SPREAD_FOCUS = 0.6
+"""A change is spread when the eighth of the regions that changed most carry less than
+this share of it; someone entering a still view carried 0.74 and more on vtest.avi"""
 
 
 class PictureChange:
@@ -82,22 +88,28 @@ class PictureChange:
     entering the view little of it. Being relative to each region's own history, it keeps
     its scale when learning makes every error smaller. A shaking camera changes all of
     the picture a little: `size`, the mean absolute step, tells how big the change was
-    (docs/quality.md, round five)."""
+    (docs/quality.md, round five); `focus`, the share of the step that the eighth of the
+    regions that changed most carry, whether it was in one place or all over the picture
+    (round eleven)."""
 
     def __init__(self, window: int = PICTURE_WINDOW) -> None:
         self.steps: deque[np.ndarray] = deque(maxlen=window)
         self.share: float | None = None
         self.size: float | None = None
+        self.focus: float | None = None
 
     def step(self, regions: list[float], last_regions: list[float] | None) -> None:
         """Takes this input's regions and the last input's against the same prediction
         (None for the first input); sets `share` and `size` (None while unknown)."""
-        self.share = self.size = None
+        self.share = self.size = self.focus = None
         if last_regions is None:
             return
         step = np.abs(np.asarray(regions, dtype=np.float64)
                       - np.asarray(last_regions, dtype=np.float64))
         self.size = float(step.mean())
+        if step.sum() > 0:
+            most = np.sort(step)[::-1][:max(1, step.size // 8)]
+            self.focus = float(most.sum() / step.sum())
         if len(self.steps) >= PICTURE_HISTORY:
             usual = np.median(np.stack(self.steps), axis=0)
             self.share = float(np.mean(step > REGION_CHANGE_FACTOR * usual))
@@ -105,7 +117,7 @@ class PictureChange:
 
     def reset(self) -> None:
         self.steps.clear()
-        self.share = self.size = None
+        self.share = self.size = self.focus = None
 
 
 class Readings(NamedTuple):
@@ -501,10 +513,16 @@ class StreamerLayer(nn.Module):
 
     def _holds_back(self, step: int) -> bool:
         """Whether this boundary of the pooled reading waits for the next input
-        (settle_ratio): most of the picture changed, though not as at a new scene."""
-        share, size = self.picture.share, self.picture.size or 0.0
-        return (self.args.settle_ratio > 0 and self._reads_picture and share is not None
-                and share >= self.args.new_scene_share
+        (settle_ratio): most of the picture changed, or much of it all over the picture
+        (a hand-held camera), though not as at a new scene."""
+        picture = self.picture
+        if not (self.args.settle_ratio > 0 and self._reads_picture
+                and picture.share is not None):
+            return False
+        spread = (picture.share >= SPREAD_SHARE and picture.focus is not None
+                  and picture.focus < SPREAD_FOCUS)
+        size = picture.size or 0.0
+        return ((picture.share >= self.args.new_scene_share or spread)
                 and not self._new_scene(step, size, self.escalation.level_with(size)))
 
     def _settled(self, held: HeldBoundary) -> bool:
