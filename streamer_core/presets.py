@@ -39,9 +39,10 @@ def preset_arguments(name: str) -> tuple[StreamerModelArguments, StreamerOptimiz
         # history. Also when the error at the picture's left and right edges changed 2.5
         # robust deviations more than usual beyond the rest (side_z_threshold: someone
         # entering or leaving a still view, see side_watch; from their 20th step on).
-        # A boundary where most of the picture changed, though less than at a new scene (a
-        # cut within a scene, or a swaying camera), stands only once the next step is 1.4
-        # times smaller: the picture settled (settle_ratio; it is then marked there).
+        # A boundary where most of the picture changed, or 0.3 of it all over the picture,
+        # though less than at a new scene (a cut within a scene, or a swaying or hand-held
+        # camera), stands only once the next step is 1.4 times smaller: the picture settled
+        # (settle_ratio; it is then marked there).
         # Upper layers escalate: a layer-0 boundary ends the layer-1 event when half the
         # picture's error or more changed (new_scene_share; 8 x 8 regions, each against
         # its usual step, this input and the last against one prediction, see

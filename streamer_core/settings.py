@@ -174,12 +174,13 @@ SETTINGS: tuple[Setting, ...] = (
             "(0: off).",
             live=True, low=0.0, step=0.5, decimals=2, when={"demarcation_mode": (CHANGE,)}),
     # 0 is the spec. A cut within a scene and a swaying camera both change most of the
-    # picture a little; only after the cut does the picture stay (docs/quality.md, round ten).
+    # picture a little; only after the cut does the picture stay (docs/quality.md, rounds
+    # ten and eleven).
     Setting("settle_ratio", float, 0.0, "Settle ratio",
-            "change, layer 0 on features: a boundary where most of the picture changed, "
-            "though less than at a new scene, stands only if the next input's step is this "
-            "many times smaller, the picture settled (a cut), and is then marked there; a "
-            "camera that keeps moving marks none (0: off).",
+            "change, layer 0 on features: a boundary where most of the picture changed, or "
+            "much of it all over the picture, though less than at a new scene, stands only "
+            "if the next input's step is this many times smaller, the picture settled (a "
+            "cut), and is then marked there; a camera that keeps moving marks none (0: off).",
             live=True, low=0.0, step=0.25, decimals=2,
             when={"demarcation_mode": (CHANGE,), "signal_space": (FEATURES,)}),
     # "pixels" is the spec. With features a moving camera is no event and something new

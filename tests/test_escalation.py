@@ -386,3 +386,29 @@ def test_a_picture_wide_change_waits_for_the_picture_to_settle(monkeypatch, sett
     sent_up = [r.step for r in reports if r.layer == 1 and r.step > 1]
     assert sent_up == marked  # layer 1 hears of it once, where it is marked
     assert layer.hierarchy_boundaries[1:] == [s * layer.args.snippet_size for s in marked]
+
+
+def test_focus_tells_a_change_in_one_place_from_one_all_over_the_picture():
+    picture = PictureChange()
+    calm = [0.5] * 64
+    picture.step(calm, calm)
+    in_one_place = list(calm)
+    in_one_place[10] = 0.9
+    picture.step(in_one_place, calm)
+    assert picture.focus == pytest.approx(1.0)
+    picture.step([0.6] * 64, calm)
+    assert picture.focus == pytest.approx(1 / 8)
+
+
+@pytest.mark.parametrize("share, focus, held", [
+    (0.35, 0.3, True),  # much of the picture, all over it: a hand-held camera moving
+    (0.35, 0.9, False),  # as much, in one place: someone coming into a still view
+    (0.2, 0.3, False),  # little of the picture
+])
+def test_a_change_spread_over_the_picture_waits_for_it_to_settle(share, focus, held):
+    live, layer = _picture_layer()
+    live.set_demarcation(settle_ratio=1.4)
+    layer.picture.share, layer.picture.focus, layer.picture.size = share, focus, 0.1
+    assert layer._holds_back(10) is held
+    live.set_demarcation(settle_ratio=0.0)
+    assert layer._holds_back(10) is False
