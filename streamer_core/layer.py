@@ -100,7 +100,7 @@ class PictureChange:
 
     def step(self, regions: list[float], last_regions: list[float] | None) -> None:
         """Takes this input's regions and the last input's against the same prediction
-        (None for the first input); sets `share` and `size` (None while unknown)."""
+        (None for the first input); sets `share`, `size` and `focus` (None while unknown)."""
         self.share = self.size = self.focus = None
         if last_regions is None:
             return
@@ -136,10 +136,11 @@ class Readings(NamedTuple):
 
 class HeldBoundary(NamedTuple):
     """A layer-0 boundary waiting for the next input (settle_ratio): most of the picture
-    changed, though less than at a new scene, which a cut within a scene does and so
-    does a swaying camera. After a cut the new picture stays, and the next step against
-    the prediction made from it is small; while the camera moves it is not. Not kept in
-    checkpoints: one saved at that input goes on without it."""
+    changed, or much of it all over the picture, though less than at a new scene, which a
+    cut within a scene does and so does a swaying or hand-held camera (someone coming
+    into view changes one place). After a cut the new picture stays, and the next step
+    against the prediction made from it is small; while the camera moves it is not. Not
+    kept in checkpoints: one saved at that input goes on without it."""
 
     step: float
     """The step that marked it (the demarcation's value)"""
