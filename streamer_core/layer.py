@@ -107,9 +107,9 @@ class PictureChange:
         step = np.abs(np.asarray(regions, dtype=np.float64)
                       - np.asarray(last_regions, dtype=np.float64))
         self.size = float(step.mean())
-        if step.sum() > 0:
-            most = np.sort(step)[::-1][:max(1, step.size // 8)]
-            self.focus = float(most.sum() / step.sum())
+        total = step.sum()
+        if total > 0:  # the eighth of the regions that changed most, sorted last
+            self.focus = float(np.sort(step)[-max(1, step.size // 8):].sum() / total)
         if len(self.steps) >= PICTURE_HISTORY:
             usual = np.median(np.stack(self.steps), axis=0)
             self.share = float(np.mean(step > REGION_CHANGE_FACTOR * usual))
@@ -384,8 +384,7 @@ class StreamerLayer(nn.Module):
             # Something new in view and a new scene are both new features; what tells
             # them apart is how much of the picture changed.
             size = self.picture.size or 0.0
-            urgent = self._reads_picture and self._new_scene(
-                step, size, self.escalation.level_with(size))
+            urgent = self._new_scene_now(step)
             boundary = self.demarcation(readings.signal, readings.regions, urgent=urgent)
             if readings.sides is not None:
                 at_sides = self._with_sides(readings.sides, boundary)
@@ -422,6 +421,13 @@ class StreamerLayer(nn.Module):
                 and share >= self.args.new_scene_share
                 and (level is None or size >= level)
                 and step - self.last_new_scene >= self.args.min_event_length)
+
+    def _new_scene_now(self, step: int) -> bool:
+        """Whether this input's picture change ends the event above, its size told against
+        the class split of layer 0's boundaries so far (before this one is recorded)."""
+        size = self.picture.size or 0.0
+        return self._reads_picture and self._new_scene(step, size,
+                                                       self.escalation.level_with(size))
 
     def _record_boundary(self, time: float, surprise: float, step: int,
                          may_be_new_scene: bool = True) -> Arrival:
@@ -522,9 +528,8 @@ class StreamerLayer(nn.Module):
             return False
         spread = (picture.share >= SPREAD_SHARE and picture.focus is not None
                   and picture.focus < SPREAD_FOCUS)
-        size = picture.size or 0.0
         return ((picture.share >= self.args.new_scene_share or spread)
-                and not self._new_scene(step, size, self.escalation.level_with(size)))
+                and not self._new_scene_now(step))
 
     def _settled(self, held: HeldBoundary) -> bool:
         """Whether the picture settled after the held boundary: this step, against the
