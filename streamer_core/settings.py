@@ -195,8 +195,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("side_z_threshold", float, 0.0, "Side entries (z)",
             "change, layer 0 on features: also end an event when the prediction error at "
             "the picture's left and right edges changes this many robust deviations more "
-            "than usual beyond the rest of the picture: someone entering or leaving a still "
-            "view (0: off; raise it for fewer).",
+            "than usual beyond the picture's typical region: someone entering or leaving a "
+            "still view (0: off; raise it for fewer).",
             live=True, low=0.0, step=0.5, decimals=2,
             when={"demarcation_mode": (CHANGE,), "signal_space": (FEATURES,)}),
     # "own" is the spec; see escalation for "escalate".

@@ -7,10 +7,13 @@ the whole picture. A person walking into a street camera's view is a few pixels 
 its left or right edge. So layer 0 also watches the sides: the prediction error of the
 second convolution block's features per cell of a SIDE_GRID x SIDE_GRID map, its step since
 the last input (mean over the channels), and the mean step of the two outermost columns
-less that of the rest of the picture. A shaking or panning camera and a flicker move the
-whole picture, so the difference stays small; someone crossing an edge moves mostly the
-side. A difference `side_z_threshold` robust deviations above its usual one (the last
-`window_size` inputs) ends the event.
+less the step of the rest's typical cell (their median). A shaking or panning camera and a
+flicker move the whole picture, so the difference stays small; someone crossing an edge
+moves mostly the side. People walking inside a busy view move a few cells of the rest,
+which pulled its mean up and hid who entered meanwhile; its median stays the still
+background's (docs/quality.md, round twelve). A difference `side_z_threshold` robust
+deviations above its usual one (the last `window_size` inputs) ends the event, unless
+`still` says the view itself changed (see StreamerLayer._with_sides).
 """
 
 from __future__ import annotations
@@ -38,9 +41,10 @@ def side_error_map(seen: torch.Tensor, predicted: torch.Tensor) -> torch.Tensor:
 
 
 def side_step(previous: torch.Tensor, current: torch.Tensor) -> torch.Tensor:
-    """How much more the error changed at the left and right edges than inside (a scalar)."""
+    """How much more the error changed at the left and right edges than the typical cell
+    inside (a scalar)."""
     step = (current - previous).abs().mean(dim=0)  # [rows, columns]
-    return step[:, [0, -1]].mean() - step[:, 1:-1].mean()
+    return step[:, [0, -1]].mean() - step[:, 1:-1].median()
 
 
 class SideWatch:

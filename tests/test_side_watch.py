@@ -17,10 +17,21 @@ def test_the_step_is_how_much_more_the_sides_changed_than_the_rest():
     at_the_left[:, :, 0] = 1.0  # the left column changed, nothing else
     everywhere = before + 1.0  # a flicker, or the camera moved: all of it changed
     inside = before.clone()
-    inside[:, 4:8, 4:8] = 1.0
+    inside[:, 4:8, 4:8] = 1.0  # someone walking inside: a few cells of the rest
     assert side_step(before, at_the_left).item() == pytest.approx(0.5)  # one side of two
     assert side_step(before, everywhere).item() == pytest.approx(0.0)
-    assert side_step(before, inside).item() < 0
+    assert side_step(before, inside).item() == pytest.approx(0.0)
+
+
+def test_people_walking_inside_do_not_hide_someone_entering_at_a_side():
+    """The rest's typical cell (its median), not its mean: on a busy street the mean of
+    the rest moved with the people walking inside and hid who entered meanwhile."""
+    before = torch.zeros(4, SIDE_GRID, SIDE_GRID)
+    alone = before.clone()
+    alone[:, :, 0] = 1.0
+    busy = alone.clone()
+    busy[:, 2:14, 3:9] = 1.0  # a crowd inside, 72 of the 224 inner cells
+    assert side_step(before, busy).item() == pytest.approx(side_step(before, alone).item())
 
 
 def still_street(frames: int, seed: int = 0) -> list[torch.Tensor]:
@@ -121,21 +132,41 @@ def test_its_usual_level_is_saved_kept_over_a_live_change_and_fresh_in_older_fil
     assert len(older.streamer.sides.demarcation.window) == 0
 
 
-def test_someone_at_a_side_is_never_a_new_scene(monkeypatch):
-    """Layer 1 ends its event at a layer-0 boundary that changed most of the picture; on
-    vtest.avi some people walking in did (half of the regions). Here every input counts as
-    most of the picture changed: an object new in the middle reaches layer 1, someone at
-    a side does not."""
+def picture_share_always(monkeypatch, share: float) -> None:
+    """Every input counts as `share` of the picture changed (PictureChange)."""
     from streamer_core.layer import PictureChange
 
     step = PictureChange.step
 
-    def most_of_it_changed(self, regions, last_regions):
+    def changed(self, regions, last_regions):
         step(self, regions, last_regions)
         if self.share is not None:
-            self.share = 0.9
+            self.share = share
 
-    monkeypatch.setattr(PictureChange, "step", most_of_it_changed)
+    monkeypatch.setattr(PictureChange, "step", changed)
+
+
+@pytest.mark.parametrize(("share", "expected"), [(0.1, [28]), (0.5, [])])
+def test_the_sides_speak_for_a_still_view_only(monkeypatch, share, expected):
+    """Someone entering at a side changes little of the picture; where much of it changed
+    (SPREAD_SHARE: a hand-held camera swaying) the sides mark nothing."""
+    picture_share_always(monkeypatch, share)
+    street = still_street(34)
+    frames = street[:28] + [walks_in_at_the_left(x) for x in street[28:]]
+    model, _ = small_model(demarcation_mode="change", signal_space="features",
+                           z_threshold=4.0, window_size=40, min_window=10,
+                           min_event_length=2, max_layers=1, signal_regions=8,
+                           side_z_threshold=3.0)
+    assert layer0_boundaries(model, frames) == expected
+
+
+def test_someone_at_a_side_is_never_a_new_scene(monkeypatch):
+    """Layer 1 ends its event at a layer-0 boundary that changed most of the picture; on
+    vtest.avi some people walking in did (half of the regions). Here every input counts as
+    a quarter of the picture changed, a new scene with new_scene_share 0.2 (yet a still
+    view for the sides): an object new in the middle reaches layer 1, someone at a side
+    does not."""
+    picture_share_always(monkeypatch, 0.25)
     street = still_street(34)
     in_the_middle = [x.clone() for x in street]
     for frame in in_the_middle[28:]:
@@ -146,7 +177,7 @@ def test_someone_at_a_side_is_never_a_new_scene(monkeypatch):
                                z_threshold=4.0, window_size=40, min_window=10,
                                min_event_length=2, max_layers=2, evolve_every=2,
                                signal_regions=8, upper_demarcation="escalate",
-                               side_z_threshold=3.0)
+                               side_z_threshold=3.0, new_scene_share=0.2)
         with torch.no_grad():
             reports = [r for x in frames for r in model(x)]
         assert [r.step for r in reports if r.layer == 0 and r.boundary][:1] == [28]
