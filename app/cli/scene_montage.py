@@ -24,6 +24,7 @@ import gzip
 import os
 import shutil
 import tempfile
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -36,6 +37,7 @@ from .montage import open_montage_writer, two_level_truth
 
 DATA = Path("/usr/share/doc/opencv-doc/examples/data")
 HAND_HELD = Path("/usr/share/doc/opencv-doc/opencv4/html")  # box.mp4.gz, cup.mp4.gz
+MONTAGE_FPS = 10.0
 
 
 @dataclass(frozen=True)
@@ -185,8 +187,26 @@ def _ping_pong(count: int, index: int) -> int:
     return phase if phase < count else period - phase
 
 
+def montage_frames(takes: list[list[Piece]], fps: float) -> Iterator[tuple[Piece, int]]:
+    """The montage's frames in order, each as its piece and how many frames of that piece
+    came before it."""
+    frame_number = 0
+    for pieces in takes:
+        for piece in pieces:
+            start = frame_number
+            while frame_number / fps < piece.end - 1e-9:
+                yield piece, frame_number - start
+                frame_number += 1
+
+
+def source_frame(piece: Piece, since_piece: int, count: int, rate: float, fps: float) -> int:
+    """Which of its shot's `count` frames (at `rate` fps) a montage frame shows, the
+    `since_piece`-th of its piece."""
+    return _ping_pong(count, piece.offset % count + int(since_piece / fps * rate))
+
+
 def build_scene_montage(out: Path, seconds: float, seed: int = 0, folder: Path = DATA,
-                        size: tuple[int, int] = (320, 240), fps: float = 10.0,
+                        size: tuple[int, int] = (320, 240), fps: float = MONTAGE_FPS,
                         moving_camera: bool = False, hand_held: Path = HAND_HELD) -> dict:
     """Writes the montage (MJPG .avi) and returns its ground truth as a hierarchy doc.
 
@@ -199,16 +219,11 @@ def build_scene_montage(out: Path, seconds: float, seed: int = 0, folder: Path =
     writer = open_montage_writer(out, fps, size)
     frame_number = 0
     try:
-        for pieces in takes:
-            for piece in pieces:
-                frames = shots[piece.shot]
-                rate = rates[shot_list[piece.shot].video]
-                first = piece.offset % len(frames)
-                start_frame = frame_number
-                while frame_number / fps < piece.end - 1e-9:
-                    source_index = first + int((frame_number - start_frame) / fps * rate)
-                    writer.write(frames[_ping_pong(len(frames), source_index)])
-                    frame_number += 1
+        for piece, since_piece in montage_frames(takes, fps):
+            frames = shots[piece.shot]
+            rate = rates[shot_list[piece.shot].video]
+            writer.write(frames[source_frame(piece, since_piece, len(frames), rate, fps)])
+            frame_number += 1
     finally:
         writer.release()
 

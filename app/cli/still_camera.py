@@ -18,6 +18,7 @@ from .montage import truth_doc
 
 VTEST = Path("/usr/share/doc/opencv-doc/examples/data/vtest.avi")
 VTEST_SECONDS = 79.5
+VTEST_FPS = 10.0
 MERGE_SECONDS = 1.0
 
 
@@ -88,7 +89,7 @@ def still_camera_truth(file: str = VTEST.name) -> dict:
 def annotation_doc() -> dict:
     """The annotation as plain JSON (docs/vtest_annotation.json is this)."""
     return {
-        "video": VTEST.name, "duration": VTEST_SECONDS, "fps": 10.0,
+        "video": VTEST.name, "duration": VTEST_SECONDS, "fps": VTEST_FPS,
         "merge_seconds": MERGE_SECONDS,
         "crossings": [{"time": c.time, "event": "enters" if c.enters else "leaves",
                        "where": c.where, "who": c.who} for c in CROSSINGS],
