@@ -293,13 +293,20 @@ def hlr_scores(predicted_layers: list[list[Interval]], truth: list[Interval],
 
 # --- baselines and the whole report -------------------------------------------------------
 
-def uniform_baseline(doc: dict, duration: float | None = None) -> dict:
-    """The same number of events per layer as `doc`, cut evenly over the duration."""
+def uniform_baseline(doc: dict, duration: float | None = None, phase: float = 0.0) -> dict:
+    """The same number of events per layer as `doc`, cut evenly over the duration.
+
+    `phase` in [0, 1) shifts every cut by that share of the spacing (one more cut then fits
+    in): where the grid falls decides much of its score on a stream whose true boundaries
+    are nearly evenly spaced, so an honest chance level is the mean over phases."""
+    if not 0.0 <= phase < 1.0:
+        raise ValueError(f"phase must be in [0, 1), got {phase}")
     duration = doc_duration(doc) if duration is None else duration
     layers = []
     for i, layer in enumerate(doc["layers"]):
         n = len(layer["annots"])
-        cuts = np.linspace(0.0, duration, n + 1) if n else []
+        inner = [(k + phase) * duration / n for k in range(n)] if n else []
+        cuts = [0.0, *[t for t in inner if 0.0 < t < duration], duration] if n else []
         layers.append({"name": layer.get("name", f"layer {i}"), "order": i,
                        "annots": [{"start": float(a), "end": float(b), "action": "uniform",
                                    "colour": "rgb(128, 128, 128)"}

@@ -137,6 +137,15 @@ def test_uniform_baseline_has_the_same_counts():
     assert layer_boundaries(base, 1) == pytest.approx([6.0])
 
 
+def test_a_uniform_baseline_at_another_phase_shifts_every_cut():
+    predicted = doc([0, 1, 2, 9, 12], [0, 9, 12])
+    shifted = uniform_baseline(predicted, phase=0.5)
+    assert layer_boundaries(shifted, 0) == pytest.approx([1.5, 4.5, 7.5, 10.5])
+    assert layer_boundaries(shifted, 1) == pytest.approx([3.0, 9.0])
+    with pytest.raises(ValueError, match="phase"):
+        uniform_baseline(predicted, phase=1.0)
+
+
 @pytest.mark.parametrize("bad", [
     [], {"no": "layers"}, {"layers": [{"annots": "x"}]},
     {"layers": [{"annots": [{"start": 0}]}]},
