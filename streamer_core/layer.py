@@ -69,9 +69,7 @@ REGION_CHANGE_FACTOR = 3.0
 """A region changed when its step is this many times its usual (median) step"""
 SPREAD_SHARE = 0.3
 """settle_ratio: a change of this share of the picture or more, spread over it
-(SPREAD_FOCUS), also waits for the picture to settle: a hand-held camera moving. And
-someone entering or leaving at a side changes less of the picture than this: the side
-watch marks nothing when more changed (round twelve)"""
+(SPREAD_FOCUS), also waits for the picture to settle: a hand-held camera moving"""
 SPREAD_FOCUS = 0.6
 """A change is spread when the eighth of the regions that changed most carry less than
 this share of it; someone entering a still view carried 0.74 and more on vtest.avi"""
@@ -401,21 +399,13 @@ class StreamerLayer(nn.Module):
 
     def _with_sides(self, sides: torch.Tensor, boundary: bool) -> bool:
         """Whether someone at the sides ends the event; the shortest event counts from
-        either reading's boundary (`boundary`: the picture's change marked one) in both.
-        The sides speak for a still view only (see _view_moved)."""
-        at_sides = self.sides(sides) and not self._view_moved()
+        either reading's boundary (`boundary`: the picture's change marked one) in both."""
+        at_sides = self.sides(sides)
         if boundary:
             self.sides.boundary_elsewhere()
         elif at_sides:
             self.demarcation.note_boundary()
         return at_sides
-
-    def _view_moved(self) -> bool:
-        """Whether SPREAD_SHARE of the picture or more changed at this input: the view
-        itself moved (a hand-held camera), whatever its sides did. A picture of one
-        region has no share to tell."""
-        share = self.picture.share
-        return self.args.signal_regions > 1 and share is not None and share >= SPREAD_SHARE
 
     def _new_scene(self, step: int, size: float, level: float | None) -> bool:
         """Whether this input's change ends the event of the layer above: most of the

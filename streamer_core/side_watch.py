@@ -12,8 +12,8 @@ flicker move the whole picture, so the difference stays small; someone crossing 
 moves mostly the side. People walking inside a busy view move a few cells of the rest,
 which pulled its mean up and hid who entered meanwhile; its median stays the still
 background's (docs/quality.md, round twelve). A difference `side_z_threshold` robust
-deviations above its usual one (the last `window_size` inputs) ends the event, unless
-`still` says the view itself changed (see StreamerLayer._with_sides).
+deviations above its usual one (the last `window_size` inputs) ends the event if the view
+is still: the sides changed SIDE_RATIO times as much as the typical cell (round thirteen).
 """
 
 from __future__ import annotations
@@ -27,6 +27,11 @@ from .demarcation import ROBUST, EventDemarcation
 SIDE_GRID = 16
 """Cells a side of the map (2 x 2 pixels of the second block's 32 x 32): a side column is
 8 of the 128 input pixels wide, about a person's width on vtest.avi"""
+SIDE_RATIO = 4.0
+"""The sides speak for a still view only: their step must be this many times the typical
+cell's. Where the watch fired in vtest.avi's view it was 6 to 13 times; in hand-held
+shots (a cup, a box) and a tree moved by hand, where the whole view moves, 1.3 to 3.8
+times (docs/quality.md, round thirteen)"""
 SIDE_HISTORY = 20
 """Steps the side reading needs before it can end an event (10 s of `live`): its usual
 level is a median and a deviation, and of the first 5 to 11 steps they said little; on
@@ -40,11 +45,12 @@ def side_error_map(seen: torch.Tensor, predicted: torch.Tensor) -> torch.Tensor:
     return F.adaptive_avg_pool2d(seen - predicted, SIDE_GRID)
 
 
-def side_step(previous: torch.Tensor, current: torch.Tensor) -> torch.Tensor:
-    """How much more the error changed at the left and right edges than the typical cell
-    inside (a scalar)."""
+def side_steps(previous: torch.Tensor, current: torch.Tensor) -> tuple[float, float]:
+    """How much the error changed at the left and right edges (their mean) and at the
+    typical cell inside (the median of the others)."""
     step = (current - previous).abs().mean(dim=0)  # [rows, columns]
-    return step[:, [0, -1]].mean() - step[:, 1:-1].median()
+    sides, typical = torch.stack([step[:, [0, -1]].mean(), step[:, 1:-1].median()]).tolist()
+    return sides, typical
 
 
 class SideWatch:
@@ -68,7 +74,8 @@ class SideWatch:
         previous, self.previous = self.previous, error_map
         if previous is None or previous.shape != error_map.shape:
             return False
-        return self.demarcation(side_step(previous, error_map).item())
+        sides, typical = side_steps(previous, error_map)
+        return self.demarcation(sides - typical) and sides >= SIDE_RATIO * typical
 
     def rebase(self, error_map: torch.Tensor) -> None:
         """The last input judged again (after a boundary or an update): the next step

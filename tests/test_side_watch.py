@@ -1,5 +1,7 @@
 """Layer 0's second reading: someone entering or leaving at the picture's sides (side_watch)."""
 
+from types import SimpleNamespace
+
 import pytest
 import torch
 from test_feature_signal import textured_background, view
@@ -8,30 +10,53 @@ from core_helpers import small_model
 from streamer_core import StreamerModelArguments
 from streamer_core.checkpoint import load_checkpoint, save_checkpoint
 from streamer_core.presets import preset_arguments
-from streamer_core.side_watch import SIDE_GRID, SIDE_HISTORY, side_step
+from streamer_core.side_watch import SIDE_GRID, SIDE_HISTORY, SIDE_RATIO, SideWatch, side_steps
 
 
-def test_the_step_is_how_much_more_the_sides_changed_than_the_rest():
+def test_the_steps_are_the_sides_and_the_typical_cell_inside():
     before = torch.zeros(4, SIDE_GRID, SIDE_GRID)
     at_the_left = before.clone()
     at_the_left[:, :, 0] = 1.0  # the left column changed, nothing else
     everywhere = before + 1.0  # a flicker, or the camera moved: all of it changed
     inside = before.clone()
     inside[:, 4:8, 4:8] = 1.0  # someone walking inside: a few cells of the rest
-    assert side_step(before, at_the_left).item() == pytest.approx(0.5)  # one side of two
-    assert side_step(before, everywhere).item() == pytest.approx(0.0)
-    assert side_step(before, inside).item() == pytest.approx(0.0)
+    assert side_steps(before, at_the_left) == pytest.approx((0.5, 0.0))  # one side of two
+    assert side_steps(before, everywhere) == pytest.approx((1.0, 1.0))
+    assert side_steps(before, inside) == pytest.approx((0.0, 0.0))
 
 
 def test_people_walking_inside_do_not_hide_someone_entering_at_a_side():
-    """The rest's typical cell (its median), not its mean: on a busy street the mean of
-    the rest moved with the people walking inside and hid who entered meanwhile."""
+    """The typical cell inside (the median), not the mean of the cells: on a busy street
+    the mean moved with the people walking inside and hid who entered meanwhile."""
     before = torch.zeros(4, SIDE_GRID, SIDE_GRID)
     alone = before.clone()
     alone[:, :, 0] = 1.0
     busy = alone.clone()
     busy[:, 2:14, 3:9] = 1.0  # a crowd inside, 72 of the 224 inner cells
-    assert side_step(before, busy).item() == pytest.approx(side_step(before, alone).item())
+    assert side_steps(before, busy) == pytest.approx(side_steps(before, alone))
+
+
+def watch_after_a_still_view(steps: int = 30) -> SideWatch:
+    """A side watch that has seen `steps` inputs of sensor noise only."""
+    args = SimpleNamespace(side_z_threshold=3.0, window_size=40, min_event_length=2,
+                           min_window=10)
+    watch = SideWatch(args)
+    g = torch.Generator().manual_seed(0)
+    for _ in range(steps):
+        watch(0.01 * torch.randn(4, SIDE_GRID, SIDE_GRID, generator=g))
+    return watch
+
+
+@pytest.mark.parametrize(("view_moves", "ends"), [(0.0, True), (0.5, False)])
+def test_the_sides_speak_for_a_still_view_only(view_moves, ends):
+    """The left edge changes a lot: someone entering a still view ends the event; where
+    the whole view moved too (a hand-held camera), the sides changed less than SIDE_RATIO
+    times its typical cell, though still far more than usual beyond it."""
+    watch = watch_after_a_still_view()
+    change = torch.full((4, SIDE_GRID, SIDE_GRID), view_moves)
+    change[:, :, 0] = 2.0  # the sides' step: (2.0 + view_moves) / 2
+    assert ((2.0 + view_moves) / 2 >= SIDE_RATIO * view_moves) is ends
+    assert watch(watch.previous + change) is ends
 
 
 def still_street(frames: int, seed: int = 0) -> list[torch.Tensor]:
@@ -132,41 +157,21 @@ def test_its_usual_level_is_saved_kept_over_a_live_change_and_fresh_in_older_fil
     assert len(older.streamer.sides.demarcation.window) == 0
 
 
-def picture_share_always(monkeypatch, share: float) -> None:
-    """Every input counts as `share` of the picture changed (PictureChange)."""
+def test_someone_at_a_side_is_never_a_new_scene(monkeypatch):
+    """Layer 1 ends its event at a layer-0 boundary that changed most of the picture; on
+    vtest.avi some people walking in did (half of the regions). Here every input counts as
+    most of the picture changed: an object new in the middle reaches layer 1, someone at
+    a side does not."""
     from streamer_core.layer import PictureChange
 
     step = PictureChange.step
 
-    def changed(self, regions, last_regions):
+    def most_of_it_changed(self, regions, last_regions):
         step(self, regions, last_regions)
         if self.share is not None:
-            self.share = share
+            self.share = 0.9
 
-    monkeypatch.setattr(PictureChange, "step", changed)
-
-
-@pytest.mark.parametrize(("share", "expected"), [(0.1, [28]), (0.5, [])])
-def test_the_sides_speak_for_a_still_view_only(monkeypatch, share, expected):
-    """Someone entering at a side changes little of the picture; where much of it changed
-    (SPREAD_SHARE: a hand-held camera swaying) the sides mark nothing."""
-    picture_share_always(monkeypatch, share)
-    street = still_street(34)
-    frames = street[:28] + [walks_in_at_the_left(x) for x in street[28:]]
-    model, _ = small_model(demarcation_mode="change", signal_space="features",
-                           z_threshold=4.0, window_size=40, min_window=10,
-                           min_event_length=2, max_layers=1, signal_regions=8,
-                           side_z_threshold=3.0)
-    assert layer0_boundaries(model, frames) == expected
-
-
-def test_someone_at_a_side_is_never_a_new_scene(monkeypatch):
-    """Layer 1 ends its event at a layer-0 boundary that changed most of the picture; on
-    vtest.avi some people walking in did (half of the regions). Here every input counts as
-    a quarter of the picture changed, a new scene with new_scene_share 0.2 (yet a still
-    view for the sides): an object new in the middle reaches layer 1, someone at a side
-    does not."""
-    picture_share_always(monkeypatch, 0.25)
+    monkeypatch.setattr(PictureChange, "step", most_of_it_changed)
     street = still_street(34)
     in_the_middle = [x.clone() for x in street]
     for frame in in_the_middle[28:]:
@@ -177,7 +182,7 @@ def test_someone_at_a_side_is_never_a_new_scene(monkeypatch):
                                z_threshold=4.0, window_size=40, min_window=10,
                                min_event_length=2, max_layers=2, evolve_every=2,
                                signal_regions=8, upper_demarcation="escalate",
-                               side_z_threshold=3.0, new_scene_share=0.2)
+                               side_z_threshold=3.0)
         with torch.no_grad():
             reports = [r for x in frames for r in model(x)]
         assert [r.step for r in reports if r.layer == 0 and r.boundary][:1] == [28]
