@@ -5,8 +5,8 @@ boundary inside a piece of vtest.avi (someone entering the street camera's view)
 as a false one. This maps vtest.avi's annotated crossings (app/cli/still_camera.py) into
 the montage's time through the plan of pieces the montage was built from, and prints,
 per segmentation of that montage, how many of layer 0's boundaries inside those pieces
-(more than 1 s from their ends, the cuts) fall within 1 s of a crossing, and how many of
-the crossings they find.
+(more than 1 s from their ends, the cuts) match a crossing within 1 s, one to one as in
+every other score here (evaluation.precision_within), and so how many crossings they find.
 
     python benchmarks/street_pieces.py --seed 21 [--seconds 300] SEGMENTATION.json ...
 """
@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -31,10 +32,9 @@ from app.cli.still_camera import (  # noqa: E402
     CROSSINGS,
     VTEST_FPS,
     VTEST_SECONDS,
-    Crossing,
     event_boundaries,
 )
-from streamer_core.evaluation import layer_boundaries  # noqa: E402
+from streamer_core.evaluation import layer_boundaries, precision_within  # noqa: E402
 
 STREET_SHOT = 0  # vtest.avi, the whole video (scene_montage.SHOTS)
 TOLERANCE = 1.0
@@ -56,7 +56,7 @@ def street_pieces(takes: list[list[Piece]]) -> tuple[list[tuple[float, float]], 
         source = source_frame(piece, since_piece, count, VTEST_FPS, MONTAGE_FPS)
         if last is not None:  # played forward or back (ping-pong): crossed either way
             low, high = sorted((last, source))
-            seen += [Crossing(frame / MONTAGE_FPS, c.enters, c.where, c.who)
+            seen += [replace(c, time=frame / MONTAGE_FPS)
                      for c, at in crossing_frames if low < at <= high]
         last = source
     return spans, event_boundaries(tuple(seen))
@@ -70,21 +70,16 @@ def main() -> None:
     args = parser.parse_args()
 
     spans, crossings = street_pieces(plan_pieces(args.seconds, args.seed, moving_camera=True))
-
-    def inside(t: float) -> bool:
-        return any(start + TOLERANCE < t < end - TOLERANCE for start, end in spans)
-
-    crossings = [t for t in crossings if inside(t)]
+    inner = [(start + TOLERANCE, end - TOLERANCE) for start, end in spans]  # the cuts left out
+    crossings = [t for t in crossings if any(start < t < end for start, end in inner)]
     print(f"montage {args.seed}: {len(spans)} street-camera pieces, "
           f"{sum(end - start for start, end in spans):.0f} s, {len(crossings)} crossings inside")
     for path in args.segmentations:
-        marked = [t for t in layer_boundaries(json.loads(path.read_text()), 0) if inside(t)]
-        on_one = [t for t in marked if any(abs(t - c) <= TOLERANCE for c in crossings)]
-        found = [c for c in crossings if any(abs(t - c) <= TOLERANCE for t in marked)]
-        precision = len(on_one) / len(marked) if marked else 1.0
-        print(f"{path.name}: {len(marked)} boundaries inside, {len(on_one)} on a crossing "
-              f"(precision {precision:.2f}), crossings found {len(found)}/{len(crossings)}")
-
+        marked = layer_boundaries(json.loads(path.read_text()), 0)
+        inside = precision_within(marked, crossings, inner, TOLERANCE)
+        print(f"{path.name}: {inside.predicted} boundaries inside, {inside.matched} on a "
+              f"crossing (precision {inside.precision:.2f}), crossings found "
+              f"{inside.matched}/{len(crossings)}")
 
 if __name__ == "__main__":
     main()
