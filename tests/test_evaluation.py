@@ -16,6 +16,7 @@ from streamer_core.evaluation import (
     match_boundaries,
     precision_within,
     uniform_baseline,
+    uniform_chance,
 )
 
 
@@ -144,6 +145,20 @@ def test_a_uniform_baseline_at_another_phase_shifts_every_cut():
     assert layer_boundaries(shifted, 1) == pytest.approx([3.0, 9.0])
     with pytest.raises(ValueError, match="phase"):
         uniform_baseline(predicted, phase=1.0)
+
+
+def test_the_chance_level_is_the_uniform_grid_at_any_phase():
+    truth = doc([0, 10, 20, 30], [0, 30])
+    predicted = doc([0, 4, 5, 30], [0, 12, 30])  # 3 and 2 events
+    at_zero = evaluate(uniform_baseline(predicted), truth)["boundaries"]
+    assert at_zero[0]["f1"] == pytest.approx(1.0)  # the grid falls on 10 and 20 by luck
+    rows = uniform_chance(predicted, truth, tolerance=1.0, phases=4)
+    assert [(r["pred_layer"], r["gt_layer"]) for r in rows] == [(0, 0), (1, 0), (0, 1), (1, 1)]
+    # phases 0.25, 0.5, 0.75 put the cuts 2.5 or 5 s from 10 and 20: no match
+    assert rows[0]["f1"] == pytest.approx(0.25)
+    assert (rows[0]["f1_min"], rows[0]["f1_max"]) == (pytest.approx(0.0), pytest.approx(1.0))
+    with pytest.raises(ValueError, match="phases"):
+        uniform_chance(predicted, truth, phases=0)
 
 
 @pytest.mark.parametrize("bad", [

@@ -72,5 +72,8 @@ def test_bench_prints_baseline_rows_and_moving_camera_precision():
     rows = [line.split()[4:] for line in summary.splitlines()
             if line.startswith("real moving")]
     assert rows[0][:7] == ["sd-adaptive", "0", "0", "3/3", "0.500", "0.500", "0.500"]
+    # uniform's grid from 0 s falls on both cuts; over any phase: 1 grid of 50 on both,
+    # 10 on both and one more (F1 0.8): 0.18
+    assert rows[0][7:9] == ["(1.000)", "(0.180)"]
     assert rows[-1] == ["sd-adaptive", "0", "2", "0.500"]  # 10 s is a cut, 15 s is not
     assert "sd-adaptive on real moving 0.5 min: 1.5 s" in bench.format_run(result)

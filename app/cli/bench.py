@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from streamer_core.atomic_file import write_json
-from streamer_core.evaluation import evaluate, uniform_baseline
+from streamer_core.evaluation import evaluate, uniform_baseline, uniform_chance
 from streamer_core.presets import PRESETS
 from streamer_core.sources import FrameSource, SourceError, SyntheticSource, VideoFileSource
 
@@ -185,7 +185,8 @@ def baseline_result(stream: str, name: str, predicted: dict, truth: dict, second
     return {"stream": stream, "preset": name, "baseline": True, "seconds": seconds,
             "layers": len(predicted["layers"]),
             "model": evaluate(predicted, truth, tolerance),
-            "uniform": evaluate(uniform_baseline(predicted), truth, tolerance)}
+            "uniform": evaluate(uniform_baseline(predicted), truth, tolerance),
+            "uniform_any_phase": uniform_chance(predicted, truth, tolerance)}
 
 
 def score_run(name: str, source: FrameSource, truth: dict, preset: str,
@@ -206,6 +207,7 @@ def score_run(name: str, source: FrameSource, truth: dict, preset: str,
         "layers": model.get_num_layers(), "device": str(model.device),
         "model": evaluate(predicted, truth, args.tolerance),
         "uniform": evaluate(uniform_baseline(predicted), truth, args.tolerance),
+        "uniform_any_phase": uniform_chance(predicted, truth, args.tolerance),
     }
 
 
@@ -227,18 +229,20 @@ def bracket(value: float) -> str:
 
 def format_summary(results: list[dict]) -> str:
     """Two tables: boundary F1 per layer pair, HLR per truth layer; uniform in brackets."""
-    lines = ["Boundary F1 (uniform baseline with as many events in brackets)",
+    lines = ["Boundary F1 (in brackets: a uniform baseline with as many events, its grid "
+             "from 0 s and the mean over any phase of its grid, the chance level)",
              f"{'stream':<24} {'preset':<11} {'gt':>2} {'pred':>4} {'events':>11} "
-             f"{'P':>6} {'R':>6} {'F1':>6} {'(uniform)':>10}"]
+             f"{'P':>6} {'R':>6} {'F1':>6} {'(uniform)':>10} {'(any phase)':>11}"]
     for result in results:
         model_rows, base_rows = result["model"]["boundaries"], result["uniform"]["boundaries"]
         events = result["model"]["events"]
-        for row, base in zip(model_rows, base_rows):
+        for row, base, chance in zip(model_rows, base_rows, result["uniform_any_phase"]):
             count = f"{events['prediction'][row['pred_layer']]}/" \
                     f"{events['ground_truth'][row['gt_layer']]}"
             lines.append(f"{result['stream']:<24} {result['preset']:<11} {row['gt_layer']:>2} "
                          f"{row['pred_layer']:>4} {count:>11} {row['precision']:>6.3f} "
-                         f"{row['recall']:>6.3f} {row['f1']:>6.3f} {bracket(base['f1']):>10}")
+                         f"{row['recall']:>6.3f} {row['f1']:>6.3f} {bracket(base['f1']):>10} "
+                         f"{bracket(chance['f1']):>11}")
     lines += ["", "HLR against each truth layer, whole predicted hierarchy "
               "(uniform baseline in brackets)",
               f"{'stream':<24} {'preset':<11} {'gt':>2} {'IoU':>6} {'(uniform)':>10} "
