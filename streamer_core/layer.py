@@ -73,6 +73,11 @@ SPREAD_SHARE = 0.3
 SPREAD_FOCUS = 0.6
 """A change is spread when the eighth of the regions that changed most carry less than
 this share of it; someone entering a still view carried 0.74 and more on vtest.avi"""
+CUT_STANDS_OUT = 3.0
+"""settle_ratio: a change as big as a new scene's is a cut without waiting when its size is
+this many times the step before's; one that grew out of a picture already moving (a box
+swung by hand fills the view: 1.6 to 2.6 times on the tuning montages, where cuts were
+2.5 times and more, most of them 4 and more) waits for the picture to settle too"""
 
 
 class PictureChange:
@@ -97,10 +102,12 @@ class PictureChange:
         self.share: float | None = None
         self.size: float | None = None
         self.focus: float | None = None
+        self.size_before: float | None = None  # the last input's `size`
 
     def step(self, regions: list[float], last_regions: list[float] | None) -> None:
         """Takes this input's regions and the last input's against the same prediction
         (None for the first input); sets `share`, `size` and `focus` (None while unknown)."""
+        self.size_before = self.size
         self.share = self.size = self.focus = None
         if last_regions is None:
             return
@@ -115,9 +122,16 @@ class PictureChange:
             self.share = float(np.mean(step > REGION_CHANGE_FACTOR * usual))
         self.steps.append(step)
 
+    def stands_out(self, ratio: float) -> bool:
+        """Whether this change is `ratio` times the last input's or more (or nothing came
+        before it to tell)."""
+        if self.size is None or self.size_before is None:
+            return True
+        return self.size >= ratio * self.size_before
+
     def reset(self) -> None:
         self.steps.clear()
-        self.share = self.size = self.focus = None
+        self.share = self.size = self.focus = self.size_before = None
 
 
 class Readings(NamedTuple):
@@ -138,7 +152,8 @@ class HeldBoundary(NamedTuple):
     """A layer-0 boundary waiting for the next input (settle_ratio): most of the picture
     changed, or much of it all over the picture, though less than at a new scene, which a
     cut within a scene does and so does a swaying or hand-held camera (someone coming
-    into view changes one place). After a cut the new picture stays, and the next step
+    into view changes one place); or as much as at a new scene, but out of a picture
+    already moving (CUT_STANDS_OUT). After a cut the new picture stays, and the next step
     against the prediction made from it is small; while the camera moves it is not. Not
     kept in checkpoints: one saved at that input goes on without it."""
 
@@ -147,6 +162,10 @@ class HeldBoundary(NamedTuple):
     surprise: float
     representation: torch.Tensor
     """The event it would have closed, as it would have been sent up"""
+    new_scene: bool = False
+    """Judged when it was marked: if it is confirmed, it ends the event above too"""
+    share: float | None = None
+    """The share of the picture that changed when it was marked"""
 
 
 @dataclass
@@ -430,22 +449,27 @@ class StreamerLayer(nn.Module):
                                                        self.escalation.level_with(size))
 
     def _record_boundary(self, time: float, surprise: float, step: int,
-                         may_be_new_scene: bool = True) -> Arrival:
+                         may_be_new_scene: bool = True,
+                         held: HeldBoundary | None = None) -> Arrival:
         """Notes a boundary of this layer; returns what it tells the layer above. Layer 0
         reading the picture decides by how much of it changed and by how much (above),
         unless the change cannot be a new scene (`may_be_new_scene`: someone entering or
-        leaving at a side, on vtest.avi some changed half of the picture's regions; a held
-        boundary, judged when it was marked); the layers above by how surprising the
-        boundary was beside their recent ones."""
+        leaving at a side, on vtest.avi some changed half of the picture's regions) or was
+        judged when it was marked (`held`, now confirmed); the layers above by how
+        surprising the boundary was beside their recent ones."""
         self.hierarchy_boundaries.append(time)
         arrival = self.escalation(surprise)
         if not self._reads_picture:
             return arrival
-        new_scene = may_be_new_scene and self._new_scene(step, arrival.surprise, arrival.level)
+        if held is not None:
+            new_scene, share = held.new_scene, held.share
+        else:
+            new_scene = may_be_new_scene and self._new_scene(step, arrival.surprise,
+                                                             arrival.level)
+            share = self.picture.share
         if new_scene:
             self.last_new_scene = step
-        return Arrival(surprise, new_scene, self.args.new_scene_share,
-                       self.picture.share or 0.0)
+        return Arrival(surprise, new_scene, self.args.new_scene_share, share or 0.0)
 
     def forward(self, x: torch.Tensor, base_counter: int,
                 arrival: Arrival | None = None) -> list[LayerStep]:
@@ -492,7 +516,8 @@ class StreamerLayer(nn.Module):
         confirmed = False
         if report.boundary and not only_at_sides and self._holds_back(base_counter):
             self.held = HeldBoundary(self.demarcation.last_value, surprise,
-                                     closing.detach().clone())
+                                     closing.detach().clone(),
+                                     self._new_scene_now(base_counter), self.picture.share)
             report.boundary = False
         elif held is not None and not report.boundary and self._settled(held):
             report.boundary = confirmed = True  # the prediction started over at the held input
@@ -500,7 +525,8 @@ class StreamerLayer(nn.Module):
 
         if report.boundary:
             escalation = self._record_boundary(time, surprise, base_counter,
-                                               may_be_new_scene=not (only_at_sides or confirmed))
+                                               may_be_new_scene=not only_at_sides,
+                                               held=held if confirmed else None)
             report.representation = closing.detach().clone()
             if self.above is not None:
                 reports += self.above(report.representation, base_counter, escalation)
@@ -521,15 +547,17 @@ class StreamerLayer(nn.Module):
     def _holds_back(self, step: int) -> bool:
         """Whether this boundary of the pooled reading waits for the next input
         (settle_ratio): most of the picture changed, or much of it all over the picture
-        (a hand-held camera), though not as at a new scene."""
+        (a hand-held camera), though not as at a new scene unless that change grew out of
+        a picture already moving (CUT_STANDS_OUT)."""
         picture = self.picture
         if not (self.args.settle_ratio > 0 and self._reads_picture
                 and picture.share is not None):
             return False
+        if self._new_scene_now(step):
+            return not picture.stands_out(CUT_STANDS_OUT)
         spread = (picture.share >= SPREAD_SHARE and picture.focus is not None
                   and picture.focus < SPREAD_FOCUS)
-        return ((picture.share >= self.args.new_scene_share or spread)
-                and not self._new_scene_now(step))
+        return picture.share >= self.args.new_scene_share or spread
 
     def _settled(self, held: HeldBoundary) -> bool:
         """Whether the picture settled after the held boundary: this step, against the

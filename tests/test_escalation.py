@@ -412,3 +412,44 @@ def test_a_change_spread_over_the_picture_waits_for_it_to_settle(share, focus, h
     assert layer._holds_back(10) is held
     live.set_demarcation(settle_ratio=0.0)
     assert layer._holds_back(10) is False
+
+
+@pytest.mark.parametrize("size_before, held", [
+    (0.01, False),  # out of a still picture: a cut, marked at once
+    (0.04, True),  # out of a picture already moving (a box swung by hand): it waits
+    (None, False),  # nothing to tell it by: as before
+])
+def test_a_new_scene_waits_if_it_grew_out_of_a_moving_picture(size_before, held):
+    live, layer = _picture_layer()
+    live.set_demarcation(settle_ratio=1.4)
+    picture = layer.picture
+    picture.share, picture.focus, picture.size, picture.size_before = 0.9, 0.5, 0.09, size_before
+    assert layer._new_scene_now(10)
+    assert layer._holds_back(10) is held
+
+
+@pytest.mark.parametrize("after, marked_at", [
+    (0.02, 13),  # the picture settled: marked one input later, a new scene still
+    (0.08, None),  # it kept moving: no boundary, nothing above
+])
+def test_a_held_new_scene_ends_the_event_above_once_confirmed(monkeypatch, after, marked_at):
+    monkeypatch.setattr(EventDemarcation, "__call__", _scripted_steps({11: 0.1, 12: after}))
+
+    def moving_picture(self, regions, last):  # most of it changed, not 3 times the last step
+        self.share, self.focus, self.size, self.size_before = 0.8, 0.5, 0.09, 0.05
+    monkeypatch.setattr(PictureChange, "step", moving_picture)
+    model, _ = small_model(signal_space="features", demarcation_mode="change",
+                           upper_demarcation="escalate", init_layers=2, max_layers=2,
+                           signal_regions=8, settle_ratio=1.5)
+    layer = model.streamer
+    scene_steps = []
+
+    def new_scene(step, size, level):  # a new scene by its share, judged at input 12 only
+        scene_steps.append(step)
+        return step == 12
+    monkeypatch.setattr(layer, "_new_scene", new_scene)
+    with torch.no_grad():
+        reports = run(model, None, still_street(20))
+    marked = [r.step for r in reports if r.layer == 0 and r.boundary]
+    assert marked == ([] if marked_at is None else [marked_at])
+    assert [r.step for r in reports if r.layer == 1 and r.boundary] == marked
