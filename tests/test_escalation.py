@@ -442,12 +442,8 @@ def test_a_held_new_scene_ends_the_event_above_once_confirmed(monkeypatch, after
                            upper_demarcation="escalate", init_layers=2, max_layers=2,
                            signal_regions=8, settle_ratio=1.5)
     layer = model.streamer
-    scene_steps = []
-
-    def new_scene(step, size, level):  # a new scene by its share, judged at input 12 only
-        scene_steps.append(step)
-        return step == 12
-    monkeypatch.setattr(layer, "_new_scene", new_scene)
+    # a new scene by its share and size at input 12 only (the picture settled after it)
+    monkeypatch.setattr(layer, "_new_scene", lambda step, size, level: step == 12)
     with torch.no_grad():
         reports = run(model, None, still_street(20))
     marked = [r.step for r in reports if r.layer == 0 and r.boundary]
