@@ -34,7 +34,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from app.cli.model_setup import new_model  # noqa: E402
 from app.cli.pipeline import Segmenter, segment_video  # noqa: E402
 from streamer_core.checkpoint import load_checkpoint  # noqa: E402
-from streamer_core.evaluation import boundary_scores, layer_boundaries  # noqa: E402
+from streamer_core.evaluation import (  # noqa: E402
+    boundary_scores,
+    layer_boundaries,
+    match_boundaries,
+)
 from streamer_core.layer import StreamerLayer  # noqa: E402
 from streamer_core.sources import open_source  # noqa: E402
 
@@ -82,7 +86,7 @@ def layer_0_boundaries(stream: str, seed: int, prediction: str,
 
 def row(name: str, boundaries: list[float], model: list[float], truth: list[float] | None
         ) -> str:
-    same = sum(1 for t in boundaries if t in model)
+    same = match_boundaries(boundaries, model, 0.0)
     text = (f"  {name:<18} {len(boundaries):>4} boundaries, {same:>4} of them the model's "
             f"(exact F1 {boundary_scores(boundaries, model, 0.0).f1:.2f})")
     if truth is not None:

@@ -81,5 +81,6 @@ def main() -> None:
               f"crossing (precision {inside.precision:.2f}), crossings found "
               f"{inside.matched}/{len(crossings)}")
 
+
 if __name__ == "__main__":
     main()

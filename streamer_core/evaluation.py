@@ -323,16 +323,18 @@ def uniform_chance(predicted: dict, truth: dict, tolerance: float = 1.0,
     """The uniform baseline's boundary F1 averaged over `phases` evenly spaced phases of
     its grid: the chance level with as many events per layer as `predicted`. One row per
     (predicted layer, true layer), in evaluate's order; "f1_min" and "f1_max" show how
-    much a single grid's score is luck (on vtest.avi 0.06 to 0.69)."""
+    much a single grid's score is luck (0.26 to 0.63 on vtest.avi over the runs of
+    docs/quality.md's round thirteen)."""
     if phases < 1:
         raise ValueError(f"phases must be 1 or more, got {phases}")
     grids = [uniform_baseline(predicted, phase=k / phases) for k in range(phases)]
+    grid_bounds = [[layer_boundaries(grid, p) for grid in grids]
+                   for p in range(len(predicted["layers"]))]
     rows = []
     for t in range(len(truth["layers"])):
         truth_bounds = layer_boundaries(truth, t)
-        for p in range(len(predicted["layers"])):
-            scores = [boundary_scores(layer_boundaries(grid, p), truth_bounds, tolerance).f1
-                      for grid in grids]
+        for p, bounds in enumerate(grid_bounds):
+            scores = [boundary_scores(b, truth_bounds, tolerance).f1 for b in bounds]
             rows.append({"pred_layer": p, "gt_layer": t, "f1": sum(scores) / phases,
                          "f1_min": min(scores), "f1_max": max(scores)})
     return rows

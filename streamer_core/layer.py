@@ -514,10 +514,11 @@ class StreamerLayer(nn.Module):
         restart = report.boundary  # the prediction starts over from this input
         held, self.held = self.held, None
         confirmed = False
-        if report.boundary and not only_at_sides and self._holds_back(base_counter):
+        pooled = report.boundary and not only_at_sides
+        new_scene = pooled and self._new_scene_now(base_counter)
+        if pooled and self._holds_back(new_scene):
             self.held = HeldBoundary(self.demarcation.last_value, surprise,
-                                     closing.detach().clone(),
-                                     self._new_scene_now(base_counter), self.picture.share)
+                                     closing.detach().clone(), new_scene, self.picture.share)
             report.boundary = False
         elif held is not None and not report.boundary and self._settled(held):
             report.boundary = confirmed = True  # the prediction started over at the held input
@@ -544,16 +545,16 @@ class StreamerLayer(nn.Module):
             self._judge_again(x)
         return reports
 
-    def _holds_back(self, step: int) -> bool:
+    def _holds_back(self, new_scene: bool) -> bool:
         """Whether this boundary of the pooled reading waits for the next input
         (settle_ratio): most of the picture changed, or much of it all over the picture
-        (a hand-held camera), though not as at a new scene unless that change grew out of
-        a picture already moving (CUT_STANDS_OUT)."""
+        (a hand-held camera), though not as at a new scene (`new_scene`, _new_scene_now)
+        unless that change grew out of a picture already moving (CUT_STANDS_OUT)."""
         picture = self.picture
         if not (self.args.settle_ratio > 0 and self._reads_picture
                 and picture.share is not None):
             return False
-        if self._new_scene_now(step):
+        if new_scene:
             return not picture.stands_out(CUT_STANDS_OUT)
         spread = (picture.share >= SPREAD_SHARE and picture.focus is not None
                   and picture.focus < SPREAD_FOCUS)

@@ -409,9 +409,9 @@ def test_a_change_spread_over_the_picture_waits_for_it_to_settle(share, focus, h
     live, layer = _picture_layer()
     live.set_demarcation(settle_ratio=1.4)
     layer.picture.share, layer.picture.focus, layer.picture.size = share, focus, 0.1
-    assert layer._holds_back(10) is held
+    assert layer._holds_back(layer._new_scene_now(10)) is held
     live.set_demarcation(settle_ratio=0.0)
-    assert layer._holds_back(10) is False
+    assert layer._holds_back(layer._new_scene_now(10)) is False
 
 
 @pytest.mark.parametrize("size_before, held", [
@@ -425,7 +425,7 @@ def test_a_new_scene_waits_if_it_grew_out_of_a_moving_picture(size_before, held)
     picture = layer.picture
     picture.share, picture.focus, picture.size, picture.size_before = 0.9, 0.5, 0.09, size_before
     assert layer._new_scene_now(10)
-    assert layer._holds_back(10) is held
+    assert layer._holds_back(layer._new_scene_now(10)) is held
 
 
 @pytest.mark.parametrize("after, marked_at", [

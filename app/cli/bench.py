@@ -185,7 +185,12 @@ def baseline_result(stream: str, name: str, predicted: dict, truth: dict, second
     return {"stream": stream, "preset": name, "baseline": True, "seconds": seconds,
             "layers": len(predicted["layers"]),
             "model": evaluate(predicted, truth, tolerance),
-            "uniform": evaluate(uniform_baseline(predicted), truth, tolerance),
+            **uniform_results(predicted, truth, tolerance)}
+
+
+def uniform_results(predicted: dict, truth: dict, tolerance: float) -> dict:
+    """The uniform baseline beside a run: its grid from 0 s, and the chance level."""
+    return {"uniform": evaluate(uniform_baseline(predicted), truth, tolerance),
             "uniform_any_phase": uniform_chance(predicted, truth, tolerance)}
 
 
@@ -206,8 +211,7 @@ def score_run(name: str, source: FrameSource, truth: dict, preset: str,
         "seconds": elapsed, "steps_per_second": segmenter.steps / elapsed if elapsed else 0.0,
         "layers": model.get_num_layers(), "device": str(model.device),
         "model": evaluate(predicted, truth, args.tolerance),
-        "uniform": evaluate(uniform_baseline(predicted), truth, args.tolerance),
-        "uniform_any_phase": uniform_chance(predicted, truth, args.tolerance),
+        **uniform_results(predicted, truth, args.tolerance),
     }
 
 
