@@ -27,6 +27,7 @@ import os
 from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
+from typing import NoReturn
 
 import torch
 import torch.distributed as dist
@@ -35,6 +36,7 @@ from streamer_core import StreamerModel, StreamerOptimizer
 from streamer_core.atomic_file import write_json
 from streamer_core.device import resolve_device
 
+from ..process_end import end_process
 from .batch import (
     Batch,
     ModelFactory,
@@ -144,8 +146,10 @@ class WeightAveraging:
 
 
 def run_rank(args: argparse.Namespace, entries: list[ManifestEntry],
-             make_model: ModelFactory) -> int:
-    """This rank's shard under torchrun; the process group is left before returning."""
+             make_model: ModelFactory) -> NoReturn:
+    """This rank's shard under torchrun. Once the process group has started, the rank
+    leaves it and ends the process with the exit code (see `end_rank`); an unexpected
+    error still propagates with its traceback."""
     if args.no_learn or args.reset_per_video:
         raise CliError("--distributed averages what the ranks learn: it does not go with "
                        "--no-learn or --reset-per-video (run independent shards with "
@@ -153,10 +157,25 @@ def run_rank(args: argparse.Namespace, entries: list[ManifestEntry],
     device = start_process_group(args.device, args.dist_timeout)
     rank, world_size = dist.get_rank(), dist.get_world_size()
     try:
-        return _run(args, entries, make_model, device, rank, world_size)
+        code = _run(args, entries, make_model, device, rank, world_size)
     finally:
         if dist.is_initialized():
             dist.destroy_process_group()
+    end_rank(code)
+
+
+def end_rank(code: int) -> NoReturn:
+    """Ends a rank whose results are written, without the interpreter's teardown.
+
+    gloo's worker threads outlive `destroy_process_group` (the group stays referenced
+    from C++ once a model is built; its threads are joined only when it is freed). A
+    worker releases each collective's work after the caller has the result, and the last
+    barrier's work holds the all_gather before it, whose tensors' Python objects need the
+    GIL to be freed: if the interpreter is tearing down by then, the worker is ended
+    inside C++ and the rank aborts with -6 ("terminate called without an active
+    exception"; the core dump of a CI failure: AsyncBarrierWork -> AsyncAllgatherWork ->
+    decref_pyobject -> take_gil -> pthread_exit)."""
+    end_process(code)
 
 
 def _run(args: argparse.Namespace, entries: list[ManifestEntry], make_model: ModelFactory,
@@ -215,13 +234,8 @@ def _run(args: argparse.Namespace, entries: list[ManifestEntry], make_model: Mod
 
 def leave_together(rank: int, world_size: int) -> None:
     """A barrier before the process group is destroyed, as torch's own distributed tests
-    do. A gloo worker thread releases a collective's work after the caller has its
-    result; the last all_gather's work holds tensors whose release needs the GIL, and
-    if the interpreter is already exiting then, the thread is ended inside C++ and the
-    rank aborts ("terminate called without an active exception", seen in CI, its work
-    done). Waiting in a barrier (the GIL released) until every rank is done leaves the
-    workers that time; the barrier's own work holds no tensors. Only after a run that
-    every rank finished: after a lost rank it would wait for nobody."""
+    do: no rank closes its connections while another still uses them. Only after a run
+    that every rank finished: after a lost rank it would wait for nobody."""
     try:
         dist.barrier()
     except RuntimeError as err:  # the results are all written: say so, and leave

@@ -81,9 +81,10 @@ def run_gui(argv: list[str] | None = None) -> int:
               file=sys.stderr)
         return 2
 
+    from ..process_end import end_process
     from .application import make_application, restore_window_state
     from .infrastructure.diagnostics import CrashReporter, log_folder, start_logging
-    from .infrastructure.quit_signals import QuitOnSignals, end_process
+    from .infrastructure.quit_signals import QuitOnSignals
     from .infrastructure.settings import SettingsStore, autosave_seconds_override
     from .live.main_window import MainWindow
 

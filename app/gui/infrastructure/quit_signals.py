@@ -13,12 +13,8 @@ signal while closing ends the event loop at once.
 from __future__ import annotations
 
 import contextlib
-import logging
-import os
 import signal
 import socket
-import sys
-from typing import NoReturn
 
 from PySide6.QtCore import QCoreApplication, QObject, QSocketNotifier, Slot
 from PySide6.QtWidgets import QWidget
@@ -69,13 +65,3 @@ class QuitOnSignals(QObject):
         for end in (self._reader, self._writer):
             end.close()
 
-
-def end_process(code: int) -> NoReturn:
-    """Ends the process now; call it only once the window has shut down (every thread
-    ended, every file written and fsynced, the settings synced). Python's teardown of
-    torch, OpenCV and Qt takes seconds after that (4.6 s measured, 13 s on a busy
-    machine) with nothing left to do."""
-    logging.shutdown()
-    sys.stdout.flush()
-    sys.stderr.flush()
-    os._exit(code)
