@@ -9,7 +9,8 @@ as it is:
   flat picture (its own mean everywhere);
 - **noise prediction**: replaced by a fixed random picture;
 - **learned weights** (with --checkpoint): the weights saved after learning on another
-  stream, against the same model seed's initial weights.
+  stream, against the same model seed's initial weights; and those weights with the
+  flat prediction, against them ("learned, flat").
 
 If a row's boundaries are the model's, to the input, the prediction (or the learning)
 decided none of them. With --truth, each row's F1 against it too.
@@ -118,6 +119,9 @@ def main(argv: list[str] | None = None) -> int:
         if args.checkpoint:
             learned = layer_0_boundaries(args.stream, seed, "model", args.checkpoint[i])
             print(row("learned weights", learned, model, truth), flush=True)
+            # Does learning make the prediction take part? The same replacement, learned.
+            flat = layer_0_boundaries(args.stream, seed, "flat", args.checkpoint[i])
+            print(row("learned, flat", flat, learned, truth), flush=True)
     return 0
 
 
