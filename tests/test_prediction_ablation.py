@@ -28,3 +28,21 @@ def test_layer_0_reads_the_replaced_prediction(kind, flat):
         assert 0.0 <= float(picture.min()) and float(picture.max()) < 1.0
         assert float(picture.std()) == pytest.approx((1 / 12) ** 0.5, rel=0.05)
     assert StreamerLayer.predict is original  # restored after the block
+
+
+def test_the_initial_weights_as_the_learned_ones_mark_what_the_model_marks(tmp_path, capsys):
+    """Given the seed's own initial weights as the "learned" checkpoint, that row is the
+    model's boundaries to the input, and the flat prediction is measured with them too."""
+    from app.cli.model_setup import new_model, save_model
+    from benchmarks.prediction_ablation import main
+
+    checkpoint = tmp_path / "initial.pt"
+    save_model(checkpoint, *new_model("live", [], None, "cpu", 0))
+    assert main(["synthetic:3:6", "--seeds", "0", "--checkpoint", str(checkpoint)]) == 0
+    rows = {line.split("  ")[1].strip(): line for line in capsys.readouterr().out.splitlines()
+            if line.startswith("  ")}
+    assert set(rows) == {"the model", "flat prediction", "noise prediction",
+                         "learned weights", "learned, flat"}
+    assert "(exact F1 1.00)" in rows["learned weights"]
+    marked = int(rows["the model"].split()[2])
+    assert rows["learned weights"].split()[2] == str(marked) and marked > 0
