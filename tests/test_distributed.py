@@ -162,7 +162,7 @@ def test_two_ranks_share_a_manifest_and_rank_0_saves_the_average(tmp_path, capfd
     write_manifest(tmp_path, [2, 1, 1, 2])
     codes = run_ranks(segment_rank, str(tmp_path), None)
     assert codes == [0, 0], capfd.readouterr().err[-3000:]  # -6: an abort at exit
-    # together, then each its own teardown
+    # together, then each leaves its group (and ends its process: end_rank)
     assert [calls_noted(tmp_path / f"leaving{r}") for r in range(2)] == [
         "barrier,destroy_process_group"] * 2
     summary = json.loads((tmp_path / "out" / "summary.json").read_text())
