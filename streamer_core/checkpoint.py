@@ -45,7 +45,7 @@ def _layer_state(layer) -> dict:
     def grads(module) -> list[torch.Tensor | None]:
         return [None if p.grad is None else p.grad.detach().cpu() for p in module.parameters()]
 
-    return {
+    state = {
         "adam_f": layer.f.optim.state_dict(),
         "adam_p": layer.p.optim.state_dict(),
         "grad_f": grads(layer.f),
@@ -57,6 +57,9 @@ def _layer_state(layer) -> dict:
         "inputs_until_growth": layer.inputs_until_growth,
         "last_base_counter": layer.last_base_counter,
     }
+    if layer.block_learner is not None:  # sparse_change: the first blocks' own Adam
+        state["adam_blocks"] = layer.block_learner.optim.state_dict()
+    return state
 
 
 def checkpoint_dict(model: StreamerModel, optimizer: StreamerOptimizer | None = None) -> dict:
@@ -316,6 +319,9 @@ def _restore_studio_state(model: StreamerModel, optimizer: StreamerOptimizer,
         layer.p.optim.load_state_dict(state["adam_p"])
         _check_adam(layer.f, f"{where} encoder Adam")
         _check_adam(layer.p, f"{where} predictor Adam")
+        if layer.block_learner is not None and "adam_blocks" in state:  # else a fresh Adam
+            layer.block_learner.optim.load_state_dict(state["adam_blocks"])
+            _check_adam(layer.block_learner, f"{where} first blocks' Adam")
         for module, grads in ((layer.f, state["grad_f"]), (layer.p, state["grad_p"])):
             params = list(module.parameters())
             if len(grads) != len(params):

@@ -22,6 +22,7 @@ from .loss import FEATURES, StreamerLoss
 from .networks import HierarchicalPrediction, TemporalEncoding, descriptor_of
 from .settings import MODEL, studio_fields
 from .side_watch import SideWatch, side_error_map
+from .sparse_change import SPARSE_CHANGE, SparseChangeLearner
 
 TEMPORAL_HEADS = 8
 TRANSFORMER_LAYERS = 2
@@ -227,6 +228,9 @@ class StreamerLayer(nn.Module):
         self.escalation = Escalation(args.escalation_ratio)  # this layer's boundary surprises
         self.picture = PictureChange()  # features: how much of the picture's error changed
         self.sides = SideWatch(args)  # features: someone entering or leaving at the sides
+        self.block_learner = (SparseChangeLearner(self.f.encoder)
+                              if layer_num == 0 and args.block_objective == SPARSE_CHANGE
+                              and self.f.has_encoder else None)
         self.reset_layer()
         self.create_parent(self.init_count > 1)
 
@@ -304,9 +308,14 @@ class StreamerLayer(nn.Module):
             deferred.flush()
 
     def optimize_layer(self) -> None:
-        """Adam step on every module, then forget predictions made with the old weights."""
+        """Adam step on every module, then forget predictions made with the old weights.
+        Under sparse_change layer 0's first blocks learn their own objective instead."""
+        if self.block_learner is not None:
+            self.block_learner.drop_prediction_gradients()
         for module in (self.f, self.p, self.l):
             module.step_params()
+        if self.block_learner is not None:
+            self.block_learner.learn()
         for module in (self.f, self.p, self.l):
             module.zero_grad()
         self.representation = None
@@ -475,6 +484,8 @@ class StreamerLayer(nn.Module):
                 arrival: Arrival | None = None) -> list[LayerStep]:
         """`arrival`: what the layer below's boundary that sent `x` tells this layer."""
         self.create_parent(self._ready_to_grow())
+        if self.block_learner is not None:
+            self.block_learner.remember(x)
         self.x_size = base_counter - self.last_base_counter
         self.last_base_counter = base_counter
         time = base_counter * self.args.snippet_size

@@ -47,6 +47,10 @@ class CNNEncoder(nn.Module):
     @torch.no_grad()
     def blocks(self, images: torch.Tensor, depth: int = DESCRIPTOR_DEPTH) -> torch.Tensor:
         """The first `depth` convolution blocks' output [N, channels, H, W]."""
+        return self.first_blocks(images, depth)
+
+    def first_blocks(self, images: torch.Tensor, depth: int = DESCRIPTOR_DEPTH) -> torch.Tensor:
+        """`blocks` with gradients (sparse_change learns through them)."""
         x = images
         for conv in (self.conv1, self.conv2, self.conv3, self.conv4)[:depth]:
             x = self.pool(F.relu(conv(x)))

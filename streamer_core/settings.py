@@ -34,6 +34,7 @@ from .escalation import ESCALATE, OWN
 from .event_features import FEATURES as EVENT_FEATURES
 from .event_features import SUMMARY
 from .loss import FEATURES, PIXELS
+from .sparse_change import PREDICTION, SPARSE_CHANGE
 
 MODEL = "model"
 """StreamerModelArguments (and StreamerLayerArguments, which get every model setting)"""
@@ -199,6 +200,14 @@ SETTINGS: tuple[Setting, ...] = (
             "still view (0: off; raise it for fewer).",
             live=True, low=0.0, step=0.5, decimals=2,
             when={"demarcation_mode": (CHANGE,), "signal_space": (FEATURES,)}),
+    # "prediction" is the spec. Learned from the prediction, the blocks the reading sees
+    # drifted away from what it needs (docs/quality.md, round fifteen).
+    Setting("block_objective", str, PREDICTION, "First blocks learn",
+            "Layer 0: what its first two convolution blocks (where `change` on features "
+            "reads its boundaries) learn from: the prediction (paper), or that what is "
+            "in view changes rarely and then by much.",
+            choices={PREDICTION: "the prediction (paper)",
+                     SPARSE_CHANGE: "sparse change (events stand out)"}),
     # "own" is the spec; see escalation for "escalate".
     Setting("upper_demarcation", str, OWN, "Upper layers",
             "How layers above 0 mark boundaries: escalate a boundary of the layer below "

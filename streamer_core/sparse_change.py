@@ -1,0 +1,89 @@
+"""What layer 0's first convolution blocks learn from (`block_objective`).
+
+Layer 0 reading features (`signal_space` "features") marks a boundary where the pooled
+output of its first two convolution blocks (networks.descriptor_of) steps far more than
+usual. Learned from the prediction (the spec), those blocks drift in ways the reading does
+not ask for: the more a session learned, the fewer object visits it marked
+(docs/quality.md). Under "sparse_change" the prediction's gradient does not move them;
+they learn instead that what is in view changes rarely and then by much: over windows of
+consecutive inputs, the largest tenth of the steps is pushed away from the rest. A model
+that has seen more of a stream then tells its events apart better.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+
+import torch
+import torch.nn as nn
+
+from .networks import CNNEncoder, descriptor_of
+
+PREDICTION = "prediction"
+SPARSE_CHANGE = "sparse_change"
+BLOCK_OBJECTIVES = (PREDICTION, SPARSE_CHANGE)
+
+WINDOW = 40
+"""Consecutive inputs per learning step (20 s at 0.5 s an input)"""
+EVENT_SHARE = 0.1
+"""The share of a window's steps taken as its events"""
+STEPS_PER_UPDATE = 10
+"""Learning steps at each weight update of the model"""
+MEMORY = 120
+"""Latest inputs the windows are drawn from (a minute at 0.5 s)"""
+LEARNING_RATE = 1e-3
+
+
+def sparseness_loss(descriptors: torch.Tensor) -> torch.Tensor:
+    """Descriptors of consecutive inputs [N, C] -> log of the usual step over the event
+    steps (the largest EVENT_SHARE of them): lower when the steps are rare and large."""
+    steps = (descriptors[1:] - descriptors[:-1]).abs().mean(dim=1)
+    ranked = steps.sort(descending=True).values
+    events = max(1, round(len(ranked) * EVENT_SHARE))
+    if events >= len(ranked):
+        raise ValueError(f"a window of {len(descriptors)} inputs has no usual step")
+    return torch.log(ranked[events:].mean() + 1e-12) - torch.log(ranked[:events].mean() + 1e-12)
+
+
+class SparseChangeLearner:
+    """Remembers layer 0's latest inputs and trains its encoder's first blocks on them,
+    with an Adam of its own (the prediction's Adam leaves them alone, see
+    `drop_prediction_gradients`)."""
+
+    def __init__(self, encoder: CNNEncoder):
+        self.encoder = encoder
+        self.memory: deque[torch.Tensor] = deque(maxlen=MEMORY)
+        self.optim = torch.optim.Adam(self.parameters(), lr=LEARNING_RATE)
+        self.last_loss: float | None = None
+
+    def parameters(self) -> list[nn.Parameter]:
+        return [p for conv in self.blocks() for p in conv.parameters()]
+
+    def blocks(self) -> tuple[nn.Conv2d, nn.Conv2d]:
+        return self.encoder.conv1, self.encoder.conv2
+
+    def remember(self, x: torch.Tensor) -> None:
+        """One input [1, 3, H, W]."""
+        self.memory.append(x.detach())
+
+    def drop_prediction_gradients(self) -> None:
+        """Before the prediction's Adam steps: it skips parameters without a gradient."""
+        for p in self.parameters():
+            p.grad = None
+
+    def learn(self) -> bool:
+        """STEPS_PER_UPDATE steps on random windows of the memory; False while it holds
+        less than a window."""
+        if len(self.memory) < WINDOW:
+            return False
+        inputs = torch.cat(list(self.memory))
+        for _ in range(STEPS_PER_UPDATE):
+            start = int(torch.randint(0, len(inputs) - WINDOW + 1, (1,)))
+            window = inputs[start:start + WINDOW]
+            loss = sparseness_loss(descriptor_of(self.encoder.first_blocks(window)))
+            self.optim.zero_grad()
+            loss.backward()
+            self.optim.step()
+            self.last_loss = float(loss.detach())
+        self.drop_prediction_gradients()  # nothing of this reaches the prediction's Adam
+        return True

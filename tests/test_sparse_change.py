@@ -1,0 +1,82 @@
+"""block_objective "sparse_change": layer 0's first blocks learn that changes are rare and large."""
+
+import pytest
+import torch
+
+from core_helpers import run, scene_frames, small_model
+from streamer_core.checkpoint import load_checkpoint, save_checkpoint
+from streamer_core.networks import CNNEncoder, descriptor_of
+from streamer_core.sparse_change import WINDOW, SparseChangeLearner, sparseness_loss
+
+
+def descriptors_with_steps(steps: list[float]) -> torch.Tensor:
+    """Descriptors [len(steps) + 1, 4] whose consecutive L1 steps (mean over channels) are `steps`."""
+    return torch.cumsum(torch.tensor([[0.0] + steps] * 4).T, dim=0)
+
+
+def test_rare_large_changes_score_lower_than_even_ones():
+    even = sparseness_loss(descriptors_with_steps([1.0] * 39))
+    rare = sparseness_loss(descriptors_with_steps([0.1] * 35 + [2.0] * 4))
+    assert even.item() == pytest.approx(0.0, abs=1e-6)
+    assert rare.item() == pytest.approx(torch.log(torch.tensor(0.1 / 2.0)).item(), rel=1e-5)
+    with pytest.raises(ValueError, match="no usual step"):
+        sparseness_loss(descriptors_with_steps([1.0]))
+
+
+def window_loss(encoder: CNNEncoder, frames: list[torch.Tensor]) -> float:
+    with torch.no_grad():
+        return sparseness_loss(descriptor_of(encoder.first_blocks(torch.cat(frames)))).item()
+
+
+def test_learning_makes_a_streams_changes_sparser_and_moves_only_the_first_blocks():
+    torch.manual_seed(0)
+    encoder = CNNEncoder(16)
+    frames = scene_frames(WINDOW, seed=3, scene_length=8)  # a new scene every 8 inputs, noise
+    learner = SparseChangeLearner(encoder)
+    for x in frames[:-1]:
+        learner.remember(x)
+    assert learner.learn() is False  # less than a window: nothing to learn from yet
+    learner.remember(frames[-1])
+    before = window_loss(encoder, frames)
+    conv3 = encoder.conv3.weight.detach().clone()
+    for _ in range(3):
+        assert learner.learn() is True
+    assert window_loss(encoder, frames) < before - 0.1
+    assert torch.equal(encoder.conv3.weight, conv3)
+    assert all(p.grad is None for p in learner.parameters())
+
+
+def sparse_model(objective: str):
+    return small_model(block_objective=objective, demarcation_mode="change",
+                       signal_space="features", window_size=40, max_layers=1,
+                       optimize_every=4)
+
+
+@pytest.mark.parametrize("objective", ["prediction", "sparse_change"])
+def test_the_prediction_moves_the_first_blocks_only_under_its_own_objective(objective):
+    model, optimizer = sparse_model(objective)
+    layer = model.streamer
+    conv1 = layer.f.encoder.conv1.weight.detach().clone()
+    decoder = next(layer.p.parameters()).detach().clone()
+    run(model, optimizer, scene_frames(8))  # updates, but less than a window remembered
+    assert not torch.equal(next(layer.p.parameters()), decoder)
+    moved = not torch.equal(layer.f.encoder.conv1.weight, conv1)
+    assert moved == (objective == "prediction")
+    if objective == "sparse_change":
+        run(model, optimizer, scene_frames(WINDOW, seed=1))
+        assert not torch.equal(layer.f.encoder.conv1.weight, conv1)  # its own learning
+        assert layer.block_learner.last_loss is not None
+
+
+def test_the_first_blocks_adam_is_saved_and_restored(tmp_path):
+    model, optimizer = sparse_model("sparse_change")
+    run(model, optimizer, scene_frames(WINDOW + 4))
+    steps = [s["step"] for s in model.streamer.block_learner.optim.state_dict()["state"].values()]
+    assert steps and all(s > 0 for s in steps)
+    path = tmp_path / "sparse.pt"
+    save_checkpoint(path, model, optimizer)
+    loaded, _ = load_checkpoint(path)
+    learner = loaded.streamer.block_learner
+    assert loaded.args.block_objective == "sparse_change" and learner is not None
+    assert [s["step"] for s in learner.optim.state_dict()["state"].values()] == steps
+    assert small_model()[0].streamer.block_learner is None  # the default: the prediction
