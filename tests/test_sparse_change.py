@@ -10,7 +10,7 @@ from streamer_core.sparse_change import WINDOW, SparseChangeLearner, sparseness_
 
 
 def descriptors_with_steps(steps: list[float]) -> torch.Tensor:
-    """Descriptors [len(steps) + 1, 4] whose consecutive L1 steps (mean over channels) are `steps`."""
+    """Descriptors [len(steps) + 1, 4] whose consecutive steps (mean over channels): `steps`."""
     return torch.cumsum(torch.tensor([[0.0] + steps] * 4).T, dim=0)
 
 
