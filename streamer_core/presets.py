@@ -43,11 +43,6 @@ def preset_arguments(name: str) -> tuple[StreamerModelArguments, StreamerOptimiz
         # though less than at a new scene (a cut within a scene, or a swaying or hand-held
         # camera), stands only once the next step is 1.4 times smaller: the picture settled
         # (settle_ratio; it is then marked there).
-        # Layer 0's first two convolution blocks, where that step is read, learn that what
-        # is in view changes rarely and then by much (block_objective "sparse_change", 10
-        # steps on windows of the last minute at each update), not from the prediction: so
-        # learned, they drifted away from what the reading needs and a session that learned
-        # longer marked fewer visits (docs/quality.md, round fifteen).
         # Upper layers escalate: a layer-0 boundary ends the layer-1 event when half the
         # picture's error or more changed (new_scene_share; 8 x 8 regions, each against
         # its usual step, this input and the last against one prediction, see
@@ -68,7 +63,7 @@ def preset_arguments(name: str) -> tuple[StreamerModelArguments, StreamerOptimiz
             z_threshold=2.0, min_event_length=4, min_window=5, signal_regions=8,
             signal_space="features", restless_ratio=2.0, side_z_threshold=2.5, settle_ratio=1.4,
             upper_demarcation="escalate", escalation_ratio=2.5, new_scene_share=0.5,
-            keep_events=True, event_representation="features", block_objective="sparse_change")
+            keep_events=True, event_representation="features")
         return model, StreamerOptimizerArguments(alpha=3, max_layers=3, optimize_every=50,
                                                  optimize_clock="base")
     raise ValueError(f"unknown preset {name!r}; choose one of {', '.join(PRESETS)}")
