@@ -6,8 +6,10 @@ usual. Learned from the prediction (the spec), those blocks drift in ways the re
 not ask for: the more a session learned, the fewer object visits it marked
 (docs/quality.md). Under "sparse_change" the prediction's gradient does not move them;
 they learn instead that what is in view changes rarely and then by much: over windows of
-consecutive inputs, the largest tenth of the steps is pushed away from the rest. A model
-that has seen more of a stream then tells its events apart better.
+consecutive inputs, the largest tenth of the steps is pushed away from the rest. On
+object visits and a still street camera a model that has learned longer then marks more
+of them; inside hand-held shots it marks more too, and over long sessions the gain fades
+(docs/quality.md, round fifteen): not in `live` yet.
 """
 
 from __future__ import annotations
