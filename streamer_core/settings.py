@@ -207,7 +207,7 @@ SETTINGS: tuple[Setting, ...] = (
             "reads its boundaries) learn from: the prediction (paper), or that what is "
             "in view changes rarely and then by much.",
             choices={PREDICTION: "the prediction (paper)",
-                     SPARSE_CHANGE: "sparse change (events stand out)"}),
+                     SPARSE_CHANGE: "sparse change"}),
     # "own" is the spec; see escalation for "escalate".
     Setting("upper_demarcation", str, OWN, "Upper layers",
             "How layers above 0 mark boundaries: escalate a boundary of the layer below "
