@@ -52,9 +52,13 @@ class CNNEncoder(nn.Module):
     def first_blocks(self, images: torch.Tensor, depth: int = DESCRIPTOR_DEPTH) -> torch.Tensor:
         """`blocks` with gradients (sparse_change learns through them)."""
         x = images
-        for conv in (self.conv1, self.conv2, self.conv3, self.conv4)[:depth]:
+        for conv in self.first_convolutions(depth):
             x = self.pool(F.relu(conv(x)))
         return x
+
+    def first_convolutions(self, depth: int = DESCRIPTOR_DEPTH) -> tuple[nn.Conv2d, ...]:
+        """The convolutions of the first `depth` blocks."""
+        return (self.conv1, self.conv2, self.conv3, self.conv4)[:depth]
 
     @torch.no_grad()
     def prevailing(self, images: torch.Tensor, grid: int = PREVAILING_GRID) -> torch.Tensor:

@@ -23,7 +23,6 @@ from .networks import CNNEncoder, descriptor_of
 
 PREDICTION = "prediction"
 SPARSE_CHANGE = "sparse_change"
-BLOCK_OBJECTIVES = (PREDICTION, SPARSE_CHANGE)
 
 WINDOW = 40
 """Consecutive inputs per learning step (20 s at 0.5 s an input)"""
@@ -59,10 +58,8 @@ class SparseChangeLearner:
         self.last_loss: float | None = None
 
     def parameters(self) -> list[nn.Parameter]:
-        return [p for conv in self.blocks() for p in conv.parameters()]
-
-    def blocks(self) -> tuple[nn.Conv2d, nn.Conv2d]:
-        return self.encoder.conv1, self.encoder.conv2
+        """Those of the blocks `descriptor_of` reads (conv1 and conv2)."""
+        return [p for conv in self.encoder.first_convolutions() for p in conv.parameters()]
 
     def remember(self, x: torch.Tensor) -> None:
         """One input [1, 3, H, W]."""
