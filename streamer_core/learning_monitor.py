@@ -4,7 +4,9 @@ A session that stops updating its weights segments with an untrained network, an
 nothing on the timeline shows it. `LearningMonitor` watches the steps of a run (the
 reports of each input and the optimizer's count of weight updates after it) and keeps,
 per layer, the mean prediction loss of every interval between two updates: falling
-curves are the model learning what it sees. Plain Python, bounded memory.
+curves are the model learning what it sees. Under `block_objective` "sparse_change"
+layer 0's first blocks learn an objective of their own; its loss at each update is kept
+too. Plain Python, bounded memory.
 """
 
 from __future__ import annotations
@@ -45,11 +47,15 @@ class LearningMonitor:
         self.start_time: float | None = None
         self.intervals: dict[int, deque[Interval]] = {}
         self.max_intervals = max_intervals
+        self.first_blocks: deque[tuple[float, float]] = deque(maxlen=max_intervals)
+        """(time, loss) of layer 0's first blocks' own objective at each update"""
         self._sums: dict[int, tuple[float, int]] = {}
 
-    def observe(self, reports: Iterable[LayerStep], optimizer_steps: int) -> None:
+    def observe(self, reports: Iterable[LayerStep], optimizer_steps: int,
+                first_blocks_loss: float | None = None) -> None:
         """One input: what each layer reported, and the optimizer's count of weight updates
-        after it (a restore to earlier weights changes it too: counted as an update)."""
+        after it (a restore to earlier weights changes it too: counted as an update);
+        `first_blocks_loss`: the first blocks' own loss after it (None: they have none)."""
         updated = optimizer_steps != self._optimizer_steps
         self._optimizer_steps = optimizer_steps
         for report in reports:
@@ -64,6 +70,8 @@ class LearningMonitor:
             self.updates += 1
             self.last_update_time = self.time
             self._close_interval()
+            if first_blocks_loss is not None and math.isfinite(first_blocks_loss):
+                self.first_blocks.append((self.time, first_blocks_loss))
 
     def _close_interval(self) -> None:
         for layer, (total, count) in self._sums.items():
@@ -100,4 +108,7 @@ class LearningMonitor:
             if len(history) >= 2:
                 parts.append(f"layer {layer} loss {history[0].mean_loss:.3f} -> "
                              f"{history[-1].mean_loss:.3f}")
+        if len(self.first_blocks) >= 2:
+            parts.append(f"layer 0's first blocks {self.first_blocks[0][1]:.2f} -> "
+                         f"{self.first_blocks[-1][1]:.2f}")
         return "; ".join(parts)

@@ -189,6 +189,12 @@ class StreamerModel(nn.Module):
                     report.representation = closed[report.layer]
         return reports
 
+    def first_blocks_loss(self) -> float | None:
+        """The latest loss of layer 0's first blocks under their own objective
+        (`block_objective` "sparse_change"); None under the prediction or before it learned."""
+        learner = self.streamer.block_learner
+        return learner.last_loss if learner is not None else None
+
     def open_representation(self, layer_num: int) -> torch.Tensor | None:
         """The representation of the event `layer_num` has open, as its boundary would
         report it (event_representation), None if there is none yet."""

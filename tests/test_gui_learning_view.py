@@ -5,7 +5,8 @@ from dataclasses import replace
 from app.gui.controllers.learner_controller import LearnerController
 from app.gui.controllers.session import SessionStatus
 from app.gui.controllers.session_history import SessionHistory
-from app.gui.insight.learning_view import LearningDock, LearningView, learning_words
+from app.gui.insight.learning_view import (LearningDock, LearningView, first_blocks_words,
+                                           learning_words)
 from app.gui.workers.learner_worker import ModelInfo
 from app.gui.workers.mailbox import LatestMailbox
 from streamer_core import LayerStep
@@ -36,6 +37,23 @@ def test_the_view_draws_a_falling_curve_per_layer(qtbot):
     assert "layer 0" in view.key.text() and "#ff7f0e" in view.key.text()  # layer 1's colour
     view.clear()
     assert view.curves == {} and "waiting" in view.words.text() and view.key.text() == ""
+
+
+def test_the_first_blocks_own_loss_is_shown_only_when_they_learn_it(qtbot):
+    view = LearningView()
+    qtbot.addWidget(view)
+    monitor = fed_monitor()
+    view.show_monitor(monitor, learning=True, num_layers=2)
+    assert view.first_blocks.isHidden() and first_blocks_words(monitor) == ""
+    monitor.observe([LayerStep(0, 149, 74.5, None, None, False, 0.4)], optimizer_steps=3,
+                    first_blocks_loss=-0.8)
+    monitor.observe([LayerStep(0, 199, 99.5, None, None, False, 0.4)], optimizer_steps=4,
+                    first_blocks_loss=-2.5)
+    view.show_monitor(monitor, learning=True, num_layers=2)
+    assert not view.first_blocks.isHidden()
+    assert "loss -2.50 (first update -0.80" in view.first_blocks.text()
+    view.clear()
+    assert view.first_blocks.isHidden()
 
 
 def test_the_words_say_paused_and_before_the_first_update():

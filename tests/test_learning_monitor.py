@@ -46,6 +46,18 @@ def test_updates_count_from_the_optimizers_count_at_the_start():
     assert monitor.updates == 1 and monitor.last_update_time == 0.5
 
 
+def test_the_first_blocks_loss_is_kept_at_updates_only():
+    monitor = LearningMonitor()
+    monitor.observe([step(0, 0, 1.0)], optimizer_steps=0, first_blocks_loss=-9.0)  # no update
+    monitor.observe([step(0, 1, 1.0)], optimizer_steps=1, first_blocks_loss=-0.5)
+    monitor.observe([step(0, 2, 1.0)], optimizer_steps=2, first_blocks_loss=None)
+    monitor.observe([step(0, 3, 1.0)], optimizer_steps=3, first_blocks_loss=math.nan)
+    assert "first blocks" not in monitor.summary()  # one point is no trend
+    monitor.observe([step(0, 4, 1.0)], optimizer_steps=4, first_blocks_loss=-2.25)
+    assert list(monitor.first_blocks) == [(0.5, -0.5), (2.0, -2.25)]
+    assert "layer 0's first blocks -0.50 -> -2.25" in monitor.summary()
+
+
 def learning_gaps(optimize_clock: str, optimize_every: int, frames: int) -> LearningMonitor:
     model_args, optimizer_args = preset_arguments("live")
     optimizer_args.optimize_clock = optimize_clock

@@ -66,6 +66,9 @@ def test_the_prediction_moves_the_first_blocks_only_under_its_own_objective(obje
         run(model, optimizer, scene_frames(WINDOW, seed=1))
         assert not torch.equal(layer.f.encoder.conv1.weight, conv1)  # its own learning
         assert layer.block_learner.last_loss is not None
+        assert model.first_blocks_loss() == layer.block_learner.last_loss
+    else:
+        assert model.first_blocks_loss() is None
 
 
 def test_the_first_blocks_adam_is_saved_and_restored(tmp_path):

@@ -99,7 +99,7 @@ class Segmenter:
         reports = learning_step(self.model, self.optimizer, x, self.learn, guard=self.guard)
         if self.guard is not None and self.guard.diverged:
             self.warn(self.guard.diverged)
-        self.learning.observe(reports, self._optimizer_steps())
+        self.learning.observe(reports, self._optimizer_steps(), self.model.first_blocks_loss())
         if self.representations is not None:
             self.representations.observe(reports)
         self.steps += 1

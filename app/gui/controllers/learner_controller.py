@@ -152,7 +152,7 @@ class LearnerController(QObject):
         self.events.add_all(result.events)
         if result.prediction is not None:
             self.prediction = result.prediction
-        self.learning.observe(result.reports, result.optimizer_steps)
+        self.learning.observe(result.reports, result.optimizer_steps, result.first_blocks_loss)
         now = time.monotonic()
         for report in result.reports:
             if report.boundary:

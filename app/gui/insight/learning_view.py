@@ -42,6 +42,16 @@ def learning_words(monitor: LearningMonitor, learning: bool, num_layers: int,
     return f"Learning: {layers}, weights updated {times}, the last {since:.0f} s of input ago"
 
 
+def first_blocks_words(monitor: LearningMonitor) -> str:
+    """Layer 0's first blocks' own objective (block_objective "sparse_change") in one
+    line; "" when they learn from the prediction like the rest."""
+    if not monitor.first_blocks:
+        return ""
+    first, latest = monitor.first_blocks[0][1], monitor.first_blocks[-1][1]
+    return (f"Layer 0's first blocks learn sparse change: loss {latest:.2f} "
+            f"(first update {first:.2f}; lower: changes in view are rarer and larger)")
+
+
 def loss_axis_name(layer0_mode: str, upper_mode: str) -> str:
     """What the plot's points are, for each layer's distance mode (force_base_dist gives
     layer 0 its own)."""
@@ -65,6 +75,9 @@ class LearningView(QWidget):
         super().__init__(parent)
         self.words = QLabel("Learning: waiting for the first input")
         self.words.setWordWrap(True)
+        self.first_blocks = QLabel()  # only under block_objective "sparse_change"
+        self.first_blocks.setWordWrap(True)
+        self.first_blocks.hide()
         self.plot = pg.PlotWidget()
         self.plot.setMinimumHeight(120)
         self.plot.getAxis("left").enableAutoSIPrefix(False)
@@ -80,6 +93,7 @@ class LearningView(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addWidget(self.words)
+        layout.addWidget(self.first_blocks)
         layout.addWidget(self.key)
         layout.addWidget(self.plot, 1)  # the dock's height, not the words'
 
@@ -91,6 +105,9 @@ class LearningView(QWidget):
     def show_monitor(self, monitor: LearningMonitor, learning: bool, num_layers: int,
                      seconds_per_update: float | None = None) -> None:
         self.words.setText(learning_words(monitor, learning, num_layers, seconds_per_update))
+        blocks = first_blocks_words(monitor)
+        self.first_blocks.setText(blocks)
+        self.first_blocks.setVisible(bool(blocks))
         losses = [loss for layer in monitor.intervals for loss in monitor.loss_curve(layer)[1]]
         if losses:  # a little room around the points, even around a single one
             pad = max(0.05, 0.1 * (max(losses) - min(losses)))
@@ -111,6 +128,8 @@ class LearningView(QWidget):
             self.plot.removeItem(curve)
         self.curves.clear()
         self.key.clear()
+        self.first_blocks.clear()
+        self.first_blocks.hide()
         self.words.setText("Learning: waiting for the first input")
 
 

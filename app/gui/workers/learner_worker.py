@@ -60,6 +60,8 @@ class StepResult:
     """The events this input closed, with their representations"""
     prediction: PredictionFrame | None = None
     """What layer 0 expected of this input, when a preview was due"""
+    first_blocks_loss: float | None = None
+    """Layer 0's first blocks' own loss (block_objective "sparse_change"), the latest"""
 
 
 @dataclass(frozen=True)
@@ -240,7 +242,8 @@ class LearnerWorker(QObject):
             base_counter=self.model.base_counter, skipped=self.snippets.skipped,
             keyframes=closed, open_keyframes=open_keyframes,
             diverged=(self.guard.diverged or "") if self.learning else "",
-            events=remembered_events(self.model, reports), prediction=prediction))
+            events=remembered_events(self.model, reports), prediction=prediction,
+            first_blocks_loss=self.model.first_blocks_loss()))
         if self.recorder is not None:
             self._record(rgb, reports, closed)
 
