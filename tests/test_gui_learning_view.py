@@ -5,8 +5,12 @@ from dataclasses import replace
 from app.gui.controllers.learner_controller import LearnerController
 from app.gui.controllers.session import SessionStatus
 from app.gui.controllers.session_history import SessionHistory
-from app.gui.insight.learning_view import (LearningDock, LearningView, first_blocks_words,
-                                           learning_words)
+from app.gui.insight.learning_view import (
+    LearningDock,
+    LearningView,
+    first_blocks_words,
+    learning_words,
+)
 from app.gui.workers.learner_worker import ModelInfo
 from app.gui.workers.mailbox import LatestMailbox
 from streamer_core import LayerStep
