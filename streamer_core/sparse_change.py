@@ -6,14 +6,16 @@ usual. Learned from the prediction (the spec), those blocks drift in ways the re
 not ask for: the more a session learned, the fewer object visits it marked
 (docs/quality.md). Under "sparse_change" the prediction's gradient does not move them;
 they learn instead that what is in view changes rarely and then by much: over windows of
-consecutive inputs, the largest tenth of the steps is pushed away from the rest. On
-object visits and a still street camera a model that has learned longer then marks more
-of them; inside hand-held shots it marks more too, and over long sessions the gain fades
-(docs/quality.md, round fifteen): not in `live` yet.
+consecutive inputs, the largest tenth of the steps is pushed away from the rest, until
+they stand MARGIN times above it (pushed further, whatever still changed became an event
+and a long session lost what it gained). On object visits and a still street camera a
+model that has learned longer then marks more of them; inside hand-held shots it marks
+more too (docs/quality.md, rounds fifteen and sixteen): not in `live` yet.
 """
 
 from __future__ import annotations
 
+import math
 from collections import deque
 
 import torch
@@ -33,17 +35,21 @@ STEPS_PER_UPDATE = 10
 MEMORY = 120
 """Latest inputs the windows are drawn from (a minute at 0.5 s)"""
 LEARNING_RATE = 1e-3
+MARGIN = 20.0
+"""Event steps this many times the usual ones are sparse enough: the loss goes no lower"""
 
 
-def sparseness_loss(descriptors: torch.Tensor) -> torch.Tensor:
+def sparseness_loss(descriptors: torch.Tensor, margin: float = MARGIN) -> torch.Tensor:
     """Descriptors of consecutive inputs [N, C] -> log of the usual step over the event
-    steps (the largest EVENT_SHARE of them): lower when the steps are rare and large."""
+    steps (the largest EVENT_SHARE of them): lower when the steps are rare and large,
+    down to -log(margin), where it stops teaching."""
     steps = (descriptors[1:] - descriptors[:-1]).abs().mean(dim=1)
     ranked = steps.sort(descending=True).values
     events = max(1, round(len(ranked) * EVENT_SHARE))
     if events >= len(ranked):
         raise ValueError(f"a window of {len(descriptors)} inputs has no usual step")
-    return torch.log(ranked[events:].mean() + 1e-12) - torch.log(ranked[:events].mean() + 1e-12)
+    ratio = torch.log(ranked[events:].mean() + 1e-12) - torch.log(ranked[:events].mean() + 1e-12)
+    return ratio.clamp(min=-math.log(margin))
 
 
 class SparseChangeLearner:

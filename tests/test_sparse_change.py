@@ -1,12 +1,14 @@
 """block_objective "sparse_change": layer 0's first blocks learn that changes are rare and large."""
 
+import math
+
 import pytest
 import torch
 
 from core_helpers import run, scene_frames, small_model
 from streamer_core.checkpoint import load_checkpoint, save_checkpoint
 from streamer_core.networks import CNNEncoder, descriptor_of
-from streamer_core.sparse_change import WINDOW, SparseChangeLearner, sparseness_loss
+from streamer_core.sparse_change import MARGIN, WINDOW, SparseChangeLearner, sparseness_loss
 
 
 def descriptors_with_steps(steps: list[float]) -> torch.Tensor:
@@ -16,11 +18,21 @@ def descriptors_with_steps(steps: list[float]) -> torch.Tensor:
 
 def test_rare_large_changes_score_lower_than_even_ones():
     even = sparseness_loss(descriptors_with_steps([1.0] * 39))
-    rare = sparseness_loss(descriptors_with_steps([0.1] * 35 + [2.0] * 4))
+    rare = sparseness_loss(descriptors_with_steps([0.2] * 35 + [2.0] * 4))
     assert even.item() == pytest.approx(0.0, abs=1e-6)
-    assert rare.item() == pytest.approx(torch.log(torch.tensor(0.1 / 2.0)).item(), rel=1e-5)
+    assert rare.item() == pytest.approx(math.log(0.2 / 2.0), rel=1e-5)
     with pytest.raises(ValueError, match="no usual step"):
         sparseness_loss(descriptors_with_steps([1.0]))
+
+
+def test_changes_sparse_beyond_the_margin_teach_nothing_more():
+    descriptors = descriptors_with_steps([0.01] * 35 + [2.0] * 4).requires_grad_()
+    loss = sparseness_loss(descriptors)  # the events 200 times the usual step
+    assert loss.item() == pytest.approx(-math.log(MARGIN))
+    loss.backward()
+    assert torch.count_nonzero(descriptors.grad) == 0
+    assert sparseness_loss(descriptors.detach(), margin=1000.0).item() == \
+        pytest.approx(math.log(0.01 / 2.0), rel=1e-5)
 
 
 def window_loss(encoder: CNNEncoder, frames: list[torch.Tensor]) -> float:
