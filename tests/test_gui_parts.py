@@ -15,6 +15,8 @@ from PySide6.QtWidgets import QApplication
 from app.gui import run_gui
 from app.gui.controllers.session_history import SessionHistory, trace_rows
 from app.gui.infrastructure.settings import SettingsStore, StudioSettings
+from app.gui.insight.annotation_view import MarksRow
+from app.gui.insight.annotations import AnnotationMarks
 from app.gui.live.timeline_view import (
     LARGE,
     MARK_SIZE,
@@ -230,6 +232,34 @@ def test_timeline_follows_live_until_the_user_pans_back(qtbot):
     view.live_button.click()
     assert view.following
     assert view.visible_range()[1] >= history.latest_time
+
+
+def test_cleared_timeline_rows_are_unlinked_before_they_go(qtbot):
+    """A removed row still linked to the others was resized after Qt deleted it (an
+    exception in the event loop when a reset came during a redraw)."""
+    history = SessionHistory()
+    view = TimelineView(history, span=30.0)
+    qtbot.addWidget(view)
+    view.show()
+    for t in range(40):
+        history.add(step(0, t, boundary=(t % 10 == 9)))
+        if t % 10 == 9:
+            history.add(step(1, t))
+    marks = MarksRow(view, AnnotationMarks(history))  # the marks' row follows the first band
+    view.refresh()
+    marks.refresh()
+    removed = list(view.rows)
+    assert len(removed) == 2 and removed[1].plot.getViewBox().linkedView(0) is not None
+    assert marks.plot.getViewBox().linkedView(0) is removed[0].band.getViewBox()
+    view.clear()
+    for row in removed:
+        for plot in (row.band, row.plot):
+            assert plot.getViewBox().linkedView(0) is None
+    assert marks.plot.getViewBox().linkedView(0) is None
+    history.add(step(0, 40))
+    view.refresh()
+    assert len(view.rows) == 2  # drawn afresh, linked to the new first row
+    assert view.rows[1].plot.getViewBox().linkedView(0) is view.rows[0].plot.getViewBox()
 
 
 def open_two_layer_timeline(qtbot, upper_signal, upper_threshold) -> TimelineView:

@@ -132,6 +132,7 @@ class MarksRow:
         self.plot.addItem(self.lines)
         timeline.layout().addWidget(self.widget)
         self._linked_to = None
+        timeline.rows_cleared.connect(self._unlink)
         self._drawn: tuple | None = None
         self._large: bool | None = None
         self._set_large(False)
@@ -164,6 +165,11 @@ class MarksRow:
         """The view's rectangle in the timeline's pixels."""
         return view.sceneBoundingRect().translated(QPointF(widget.mapTo(self.timeline,
                                                                         QPoint(0, 0))))
+
+    def _unlink(self) -> None:
+        """The band it followed is removed: linked to it, a resize would reach it deleted."""
+        self.plot.setXLink(None)
+        self._linked_to = None
 
     def refresh(self) -> None:
         """Follows the layers' time axis and look; redraws when the marks or the view moved."""

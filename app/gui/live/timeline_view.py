@@ -374,6 +374,10 @@ class LayerRow:
                             brush=self._point_brushes[ended[kept].astype(np.intp)])
 
     def remove_from(self, layout: pg.GraphicsLayout) -> None:
+        """Unlinked first: a removed view still linked to a live one (or the live one to
+        it) is resized after Qt deleted it, an exception in the event loop."""
+        for plot in (self.band, self.plot):
+            plot.setXLink(None)
         for item in (self.label, self.band, self.plot):
             layout.removeItem(item)
 
@@ -382,6 +386,8 @@ class TimelineView(QWidget):
     """Rows appear as layers do; redraws only when the history or the visible range moved."""
 
     following_changed = Signal(bool)
+    rows_cleared = Signal()
+    """The rows are gone (a new model): what is x-linked to them must let go"""
 
     def __init__(self, history: SessionHistory, span: float = 120.0,
                  parent: QWidget | None = None, keyframes: KeyframeStore | None = None):
@@ -539,9 +545,10 @@ class TimelineView(QWidget):
         return self.higher_signal_name if layer >= 2 else self.signal_names[layer]
 
     def clear(self) -> None:
-        for row in self.rows:
+        for row in reversed(self.rows):  # the rows linked to the first before the first
             row.remove_from(self.layout_item)
         self.rows = []
+        self.rows_cleared.emit()
         if self.empty_label is None:
             self.empty_label = self.layout_item.addLabel(
                 EMPTY_TEXT, row=0, col=1)
