@@ -545,7 +545,7 @@ class TimelineView(QWidget):
         return self.higher_signal_name if layer >= 2 else self.signal_names[layer]
 
     def clear(self) -> None:
-        for row in reversed(self.rows):  # the rows linked to the first before the first
+        for row in self.rows:
             row.remove_from(self.layout_item)
         self.rows = []
         self.rows_cleared.emit()
