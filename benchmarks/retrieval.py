@@ -18,9 +18,10 @@ similar other events of the same layer with the same label, ranked as the app an
     spaced; layer 1: its layer-0 events' final-weights summaries, normalised, the last
     buffer_size of them),
   - features: event_representation "features" (the `live` preset's), online: the median
-    over the event's layer-0 inputs of CNNEncoder.prevailing,
-  - features, initial weights: the same by a frozen copy of the encoder as it was drawn
-    (does learning make the features better?),
+    over the event's layer-0 inputs of CNNEncoder.prevailing by the first block as drawn
+    (frozen: event_features.DrawnFirstBlock; the cache's `initial`),
+  - features, learned block: the same by the encoder's first block as it learns (what
+    the model kept until the seventeenth session; the cache's `features`),
   - features, pixel median: the features as the fifth session took them (the median over
     all the pixels, not over 3 x 3 regions),
 compared with
@@ -90,8 +91,8 @@ class Run:
     end: np.ndarray        # [N]
     learned: np.ndarray    # [N, D] the representation sent up when the event closed
     final: np.ndarray      # [N, D] re-encoded with the final weights (NaN where none)
-    features: np.ndarray   # [N, C] event_representation "features", online (NaN where none)
-    initial: np.ndarray    # [N, C] the same with the initial weights (NaN where none)
+    features: np.ndarray   # [N, C] features by the first block as it learns (NaN where none)
+    initial: np.ndarray    # [N, C] by the block as drawn: the model's own since session 17
     pixel_median: np.ndarray  # [N, C] features by the fifth session's median over the pixels
     keyframes: np.ndarray  # [N, 60, 80, 3] uint8, the source frame nearest the event's middle
     input_keyframes: np.ndarray  # [N, 60, 80, 3] uint8, the event's middle model input
@@ -267,13 +268,14 @@ def montage_stream(seed: int, seconds: float, folder: Path) -> Stream:
                   {"shot": spans[0], "video": spans[1]}, MONTAGE_TASKS)
 
 
-def learn_and_collect(seed: int, stream: Stream, keep_inputs: Path | None = None) -> Run:
-    """One learning run from scratch; the events that have a representation. With
-    `keep_inputs`, each model input's candidate descriptors (input_descriptors) and time
-    go into that .npz too."""
+def learn_and_collect(seed: int, stream: Stream, keep_inputs: Path | None = None,
+                      settings: tuple[str, ...] = ()) -> Run:
+    """One learning run from scratch (`live`, with `settings` as KEY=VALUE on top); the
+    events that have a representation. With `keep_inputs`, each model input's candidate
+    descriptors (input_descriptors) and time go into that .npz too."""
     # The summaries in the reports; the features beside them (FeatureRecorder).
-    model, optimizer = new_model("live", ["event_representation=summary"], device="cpu",
-                                 seed=seed)
+    model, optimizer = new_model("live", [*settings, "event_representation=summary"],
+                                 device="cpu", seed=seed)
     features = FeatureRecorder(model)
     features.keeps_inputs = keep_inputs is not None
     segmenter = Segmenter(model, optimizer, representations=True)
@@ -382,9 +384,11 @@ def tasks_of(run: Run) -> list[tuple[int, str]]:
 
 
 def cached_run(seed: int, seconds: float, cache: Path | None, threads: int,
-               montage: bool = False, keep_inputs: bool = False) -> Run:
+               montage: bool = False, keep_inputs: bool = False,
+               settings: tuple[str, ...] = ()) -> Run:
     """The seed's run from the cache, or learned now (and cached)."""
-    name = f"montage{seed}_{seconds:g}s.npz" if montage else f"seed{seed}_{seconds:g}s.npz"
+    name = f"montage{seed}_{seconds:g}s" if montage else f"seed{seed}_{seconds:g}s"
+    name = "_".join([name, *settings]).replace("/", "-") + ".npz"  # own cache per --set
     path = cache / name if cache is not None else None
     if path is not None and path.exists():
         return Run.load(path)
@@ -393,7 +397,7 @@ def cached_run(seed: int, seconds: float, cache: Path | None, threads: int,
               else synthetic_stream(seed, seconds))
     with torch_threads(threads):
         run = learn_and_collect(seed, stream, path.with_suffix(".inputs.npz")
-                                if keep_inputs and path is not None else None)
+                                if keep_inputs and path is not None else None, settings)
     print(f"seed {seed}: learned {seconds:g} s in {time.perf_counter() - began:.0f} s",
           file=sys.stderr)
     if path is not None:
@@ -413,8 +417,8 @@ def embeddings(run: Run, chosen: np.ndarray, seed: int, labels: list[str]
     return {
         "summary": run.learned[chosen],
         "summary, final weights": run.final[chosen],
-        "features": run.features[chosen],
-        "features, initial weights": run.initial[chosen],
+        "features": run.initial[chosen],
+        "features, learned block": run.features[chosen],
         "features, pixel median": run.pixel_median[chosen],
         "random": rng.standard_normal(run.learned[chosen].shape),
         "histogram": histogram,
@@ -424,7 +428,7 @@ def embeddings(run: Run, chosen: np.ndarray, seed: int, labels: list[str]
     }
 
 
-EMBEDDINGS = ("summary", "summary, final weights", "features", "features, initial weights",
+EMBEDDINGS = ("summary", "summary, final weights", "features", "features, learned block",
               "features, pixel median", "random", "histogram", "histogram, standardised",
               "histogram, any frame", "the labels")
 PLAIN_COSINE = frozenset({"histogram", "histogram, any frame"})
@@ -482,19 +486,24 @@ def main() -> int:
     parser.add_argument("--keep-inputs", action="store_true",
                         help="with --cache: also keep each model input's candidate "
                              "descriptors (SEED.inputs.npz), to choose `features` offline")
+    parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                        dest="settings", help="a setting on top of `live`, as `segment "
+                        "--set` takes it (e.g. block_objective=sparse_change); repeatable")
     parser.add_argument("--per-seed", action="store_true", help="a table per seed too")
     parser.add_argument("--markdown", action="store_true", help="tables in Markdown")
     args = parser.parse_args()
     per_seed = {}
     for seed in args.seeds:  # one at a time: a learning run is CPU-bound
         per_seed[seed] = score_run(cached_run(seed, args.seconds, args.cache, args.threads,
-                                              args.montage, args.keep_inputs), seed)
+                                              args.montage, args.keep_inputs,
+                                              tuple(args.settings)), seed)
         if args.per_seed:
             print_table(f"precision@{K}, seed {seed}", [per_seed[seed]],
                         markdown=args.markdown)
     title = (f"{len(args.seeds)} seeds ({' '.join(map(str, args.seeds))}) x {args.seconds:g} s; "
              "mean (min-max) over seeds")
-    print_table(f"precision@{K}, same label, live preset; {title}", list(per_seed.values()),
+    preset = " ".join(["live", *args.settings])
+    print_table(f"precision@{K}, same label, {preset}; {title}", list(per_seed.values()),
                 markdown=args.markdown)
     print_table(f"median seconds between an event and its {K} nearest; {title}",
                 list(per_seed.values()), prefix="gap ", markdown=args.markdown)

@@ -71,6 +71,8 @@ def checkpoint_dict(model: StreamerModel, optimizer: StreamerOptimizer | None = 
         "base_counter": model.base_counter,
         "layers": [_layer_state(layer) for layer in model.layers()],
     }
+    if model.first_block_as_drawn is not None:  # what the events' features are read with
+        studio["first_block_as_drawn"] = model.first_block_as_drawn.state()
     if optimizer is not None:
         studio["optimizer_args"] = asdict(optimizer.args)
         studio["optimizer"] = optimizer.state_dict()
@@ -222,6 +224,7 @@ def load_checkpoint(path: str | os.PathLike, device: str = "auto"
         model = StreamerModel(replace(args, init_layers=num_layers))
         model.args.init_layers = init_layers
         model.streamer.load_state_dict(data["weights"])
+        model.keep_first_block_as_drawn()  # files without one: the block as loaded
     except (RuntimeError, ValueError, TypeError, KeyError, AttributeError, OverflowError
             ) as err:
         first_line = str(err).strip().splitlines()[0]
@@ -341,6 +344,8 @@ def _restore_studio_state(model: StreamerModel, optimizer: StreamerOptimizer,
         layer.hierarchy_boundaries = [float(t) for t in state["hierarchy_boundaries"]]
         layer.inputs_until_growth = int(state["inputs_until_growth"])
         layer.last_base_counter = int(state["last_base_counter"])
+    if model.first_block_as_drawn is not None and "first_block_as_drawn" in studio:
+        model.keep_first_block_as_drawn(studio["first_block_as_drawn"])
     if "optimizer" in studio:
         _check_numbers(studio["optimizer"], "optimizer counters")
         optimizer.load_state_dict(studio["optimizer"])

@@ -6,17 +6,22 @@ it closes (`summary`). Learning online, two events of the same kind summarised b
 weights minutes apart are far apart: their nearest neighbours are the events next to them
 in time (docs/quality.md, "Retrieval"). Here an event of any layer is instead the median,
 over the layer-0 inputs it spans, of what most of each picture shows
-(`CNNEncoder.prevailing`: layer 0's first convolution block, which learning moves far
-less than the layers after it). The median over the event keeps what was in view for
-most of it, not the object that crossed it or the next scene it ran into.
+(`CNNEncoder.prevailing` of layer 0's first convolution block). The median over the
+event keeps what was in view for most of it, not the object that crossed it or the next
+scene it ran into. The block is read as it was drawn (DrawnFirstBlock), not as learning
+moves it: events of the same shot found each other less the longer a session learned.
 """
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 import torch
+import torch.nn as nn
+
+from .networks import prevailing_of
 
 if TYPE_CHECKING:  # the layer's settings name this module's choices
     from .layer import LayerStep
@@ -30,6 +35,40 @@ EVENT_REPRESENTATIONS = (SUMMARY, FEATURES)
 MOST_INPUTS = 4096
 """Inputs kept per open event (34 min at 2 inputs/s); beyond, every other one is dropped
 and only every other one after it kept, and so on"""
+
+
+class DrawnFirstBlock:
+    """Layer 0's first convolution as the model was drawn (or loaded), frozen: what the
+    events' features are read with. Learning moves the encoder's own block (`live`'s
+    prediction a little, `sparse_change` much); features read by it drift with the session,
+    and on the montages the same shot's events found each other less often (precision@5
+    0.80 against 0.86 with the block as drawn, 0.74 against 0.91 under sparse_change;
+    docs/quality.md, "Retrieval"). A plain object, not a module: no optimizer, averaging
+    or reference checkpoint sees it; a studio checkpoint keeps its `state`."""
+
+    def __init__(self, conv1: nn.Conv2d) -> None:
+        self.conv = copy.deepcopy(conv1).requires_grad_(False)
+
+    @torch.no_grad()
+    def prevailing(self, images: torch.Tensor) -> torch.Tensor:
+        """CNNEncoder.prevailing [N, C], by this frozen block."""
+        return prevailing_of(self.conv, images)
+
+    def state(self) -> dict[str, torch.Tensor]:
+        return {name: value.detach().cpu().clone()
+                for name, value in self.conv.state_dict().items()}
+
+    def load_state(self, state: dict[str, torch.Tensor]) -> None:
+        """A checkpoint's block; ValueError if it does not fit or is not finite."""
+        if not isinstance(state, dict) or set(state) != set(self.conv.state_dict()):
+            raise ValueError("the first block as drawn is not a convolution's weights")
+        for name, value in self.conv.state_dict().items():
+            saved = state[name]
+            if not isinstance(saved, torch.Tensor) or saved.shape != value.shape:
+                raise ValueError(f"the first block as drawn has another shape ({name})")
+            if not bool(torch.isfinite(saved).all()):
+                raise ValueError("the first block as drawn holds NaN or infinite values")
+        self.conv.load_state_dict(state)
 
 
 class OpenEvent:

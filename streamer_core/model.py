@@ -14,7 +14,7 @@ from .checkpoint_file import read_reference_weights
 from .demarcation import ACCUM, CHANGE, check_peak_settings
 from .device import resolve_device, to_device
 from .escalation import check_escalation_ratio
-from .event_features import FEATURES, EventFeatures
+from .event_features import FEATURES, DrawnFirstBlock, EventFeatures
 from .layer import LayerStep, StreamerLayer, StreamerLayerArguments
 from .networks import CNNDecoder, CNNEncoder
 from .reach import ReachWeights, reach_scaled
@@ -113,11 +113,20 @@ class StreamerModel(nn.Module):
                                      init_context=self.seeded_init)
         self.streamer = streamer.to(resolve_device(args.device))
         self.event_features = EventFeatures() if args.event_representation == FEATURES else None
-        if self.event_features is not None and args.fast_path:
-            # The fast path encodes each frame once, as it comes: its features come along.
-            self.streamer.f.encoder.keeps_prevailing = True
         if weights is not None:
             self.streamer.load_state_dict(weights)
+        self.first_block_as_drawn: DrawnFirstBlock | None = None
+        self.keep_first_block_as_drawn()
+
+    def keep_first_block_as_drawn(self, state: dict | None = None) -> None:
+        """Events' features are read with layer 0's first convolution as it is now (the
+        weights drawn or loaded), or as `state` (a checkpoint's) holds it; only under
+        event_representation "features"."""
+        if self.event_features is None:
+            return
+        self.first_block_as_drawn = DrawnFirstBlock(self.streamer.f.encoder.conv1)
+        if state is not None:
+            self.first_block_as_drawn.load_state(state)
 
     def layer_arguments(self) -> StreamerLayerArguments:
         return layer_arguments(self.args, self.getReps)
@@ -182,7 +191,7 @@ class StreamerModel(nn.Module):
         reports = self.streamer(x, base_counter=self.base_counter)
         self.base_counter += 1
         if self.event_features is not None:  # the reports carry these representations
-            closed = self.event_features.observe(self.streamer.f.encoder.prevailing(x),
+            closed = self.event_features.observe(self.first_block_as_drawn.prevailing(x),
                                                  reports, self.get_num_layers())
             for report in reports:
                 if report.boundary:

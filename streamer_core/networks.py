@@ -34,10 +34,6 @@ class CNNEncoder(nn.Module):
         self.pool = nn.MaxPool2d(2, 2)
         self.fc1 = nn.Linear(ENCODED_CHANNELS * ENCODED_SIDE * ENCODED_SIDE, feature_dim)
         self.fc1_deferred: DeferredWeightGrad | None = None
-        self.keeps_prevailing = False
-        """Set by a model that remembers events by their features (event_features): forward
-        keeps `prevailing` of what it encodes, so that the first block runs once a picture"""
-        self._kept_prevailing: tuple[torch.Tensor, torch.Tensor] | None = None  # images, theirs
 
     def defer_weight_gradients(self) -> list[DeferredWeightGrad]:
         """Fast path: fc1's weight gradient is summed in batches (see deferred_linear)."""
@@ -67,19 +63,11 @@ class CNNEncoder(nn.Module):
         [N, 32]. Whatever fills less than half of the regions (an object passing, a
         window, the floor) hardly moves it; the room does. A median over the pixels
         instead lands where the wall's shading meets the rest of the picture's values,
-        which moves with everything else in view (docs/quality.md, "Retrieval").
-        For the very `images` forward encoded last (keeps_prevailing), what it kept then;
-        once: a later call (the weights may have moved) computes it again."""
-        kept, self._kept_prevailing = self._kept_prevailing, None
-        if kept is not None and kept[0] is images and grid == PREVAILING_GRID:
-            return kept[1]
-        return _prevailing_of(self.pool(F.relu(self.conv1(images))), grid)
+        which moves with everything else in view (docs/quality.md, "Retrieval")."""
+        return prevailing_of(self.conv1, images, grid)
 
     def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, None]:
-        images = x
         x = self.pool(F.relu(self.conv1(x)))
-        if self.keeps_prevailing:
-            self._kept_prevailing = (images, _prevailing_of(x.detach(), PREVAILING_GRID))
         for conv in (self.conv2, self.conv3, self.conv4):
             x = self.pool(F.relu(conv(x)))
         x = x.reshape(-1, ENCODED_CHANNELS * ENCODED_SIDE * ENCODED_SIDE)  # [S, 65536]
@@ -106,8 +94,11 @@ def grid_regions(block: torch.Tensor, grid: int) -> list[torch.Tensor]:
             for i in range(grid) for j in range(grid)]
 
 
-def _prevailing_of(block: torch.Tensor, grid: int) -> torch.Tensor:
-    """The first block's output [N, C, H, W] -> CNNEncoder.prevailing [N, C]."""
+def prevailing_of(conv1: nn.Conv2d, images: torch.Tensor, grid: int = PREVAILING_GRID
+                  ) -> torch.Tensor:
+    """CNNEncoder.prevailing [N, C] of `images` by a first convolution `conv1` (the
+    encoder's own, or a frozen copy of it: event_features.DrawnFirstBlock)."""
+    block = F.max_pool2d(F.relu(conv1(images)), 2, 2)  # the encoder's first block
     medians = [region.median(dim=2).values for region in grid_regions(block, grid)]
     return torch.stack(medians, dim=2).median(dim=2).values
 

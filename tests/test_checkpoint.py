@@ -48,6 +48,29 @@ def test_save_load_resumes_identically(tmp_path):
         assert torch.equal(a, b), name
 
 
+def test_a_checkpoint_keeps_the_first_block_events_are_read_with(tmp_path):
+    model, optimizer = small_model(seed=1, optimize_every=3, evolve_every=100,
+                                   event_representation="features")
+    drawn = model.first_block_as_drawn.state()
+    _learn_until_update(model, optimizer, scene_frames(20))
+    learned = model.streamer.f.encoder.conv1.weight.detach()
+    assert not torch.equal(learned, drawn["weight"])
+    path = _saved(tmp_path, model, optimizer)
+    loaded, _ = load_checkpoint(path, device="cpu")
+    assert all(torch.equal(value, drawn[name])
+               for name, value in loaded.first_block_as_drawn.state().items())
+    # A file saved before the block was kept: the block as loaded, from then on.
+    data = torch.load(path, weights_only=True)
+    del data["studio"]["first_block_as_drawn"]
+    torch.save(data, tmp_path / "older.pt")
+    older, _ = load_checkpoint(tmp_path / "older.pt", device="cpu")
+    assert torch.equal(older.first_block_as_drawn.state()["weight"], learned)
+    data["studio"]["first_block_as_drawn"] = {"weight": torch.zeros(2), "bias": torch.zeros(2)}
+    torch.save(data, tmp_path / "damaged.pt")
+    with pytest.raises(CheckpointError, match="first block as drawn"):
+        load_checkpoint(tmp_path / "damaged.pt", device="cpu")
+
+
 def test_reference_keys_only_file_loads_with_the_same_outputs(tmp_path):
     model, _ = small_model(seed=2, init_layers=2, evolve_every=100)
     full = torch.load(_saved(tmp_path, model), weights_only=True)

@@ -3,12 +3,14 @@ show, the same whatever the weights did in between (streamer_core.event_features
 
 from __future__ import annotations
 
+import copy
+
 import torch
 
 from core_helpers import run, scene_frames, small_model
 from streamer_core import LayerStep
 from streamer_core.event_features import EventFeatures
-from streamer_core.networks import CNNEncoder
+from streamer_core.networks import CNNEncoder, prevailing_of
 from streamer_core.presets import preset_arguments
 
 
@@ -90,6 +92,24 @@ def test_the_model_reports_each_events_features_and_sends_up_its_summaries():
     assert model.open_representation(0).shape == (1, 32)
     model.reset_model()
     assert model.open_representation(0) is None
+
+
+def test_events_are_read_with_the_first_block_as_drawn_while_learning_moves_it():
+    frames = scene_frames(24, scene_length=3)
+    model, optimizer = small_model(seed=5, optimize_every=3, event_representation="features")
+    drawn = copy.deepcopy(model.streamer.f.encoder.conv1)
+    reports = run(model, optimizer, frames)
+    learned = model.streamer.f.encoder.conv1
+    assert not torch.equal(learned.weight, drawn.weight)  # learning moved the block
+    starts = [0, *(r.step for r in reports if r.boundary and r.layer == 0)]
+    closed = [r for r in reports if r.boundary and r.layer == 0]
+    assert len(closed) >= 2
+    for event, start in zip(closed, starts):
+        inputs = torch.cat(frames[start:event.step])
+        as_drawn = prevailing_of(drawn, inputs).median(dim=0).values
+        assert torch.allclose(event.representation[0], as_drawn)
+    by_learned = prevailing_of(learned, inputs).median(dim=0).values
+    assert not torch.allclose(closed[-1].representation[0], by_learned)
 
 
 def test_the_live_preset_remembers_features_and_paper_its_summaries():

@@ -132,26 +132,3 @@ def test_an_upper_layer_representation_is_back_propagated_once():
     assert linear.weight.grad is not None
     assert upper.deferred_representations.pending == []
 
-
-
-def test_event_features_reuse_the_first_block_of_each_frames_encoding(monkeypatch):
-    """event_representation "features": the first convolution block runs once per frame,
-    in the encoder's forward, and what it gives equals computing it again."""
-    model, optimizer = small_model(seed=5, optimize_every=3, event_representation="features")
-    encoder = model.streamer.f.encoder
-    block_inputs = []
-    encoder.conv1.register_forward_hook(lambda module, args, out: block_inputs.append(args[0]))
-    differences = []
-    kept_or_computed = encoder.prevailing
-
-    def compared(images: torch.Tensor) -> torch.Tensor:
-        features = kept_or_computed(images)
-        again = kept_or_computed(images.clone())  # not the images encoded: computed
-        differences.append((features - again).abs().max().item())
-        return features
-
-    monkeypatch.setattr(encoder, "prevailing", compared)
-    frames = scene_frames(6, scene_length=2)
-    run(model, optimizer, frames)  # learning: one weight update on the way
-    assert [sum(seen is x for seen in block_inputs) for x in frames] == [1] * len(frames)
-    assert len(differences) == len(frames) and max(differences) < 1e-6
