@@ -53,8 +53,9 @@ def preset_arguments(name: str) -> tuple[StreamerModelArguments, StreamerOptimiz
         # inputs), once. A layer-1 boundary ends the layer-2 event when its change was in
         # the upper class of layer 1's recent ones (escalation).
         # Events are remembered (Event memory, similar) by the median of what most of
-        # their pictures show, which learning hardly moves: the layers' summaries of events
-        # minutes apart are far apart whatever they show (docs/quality.md, "Retrieval").
+        # their pictures show, read with layer 0's first block as drawn (frozen), which
+        # learning does not move: the layers' summaries of events minutes apart are far
+        # apart whatever they show (docs/quality.md, "Retrieval").
         model = StreamerModelArguments(
             feature_dim=256, snippet_size=0.5, max_layers=3, evolve_every=10,
             buffer_size=10, force_fixed_buffer=False, demarcation_mode="change",
