@@ -60,7 +60,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from app.cli.model_setup import new_model, torch_threads  # noqa: E402
 from app.cli.pipeline import Segmenter  # noqa: E402
 from app.cli.scene_montage import build_scene_montage  # noqa: E402
-from streamer_core.event_features import EventFeatures  # noqa: E402
+from streamer_core.event_features import DrawnFirstBlock, EventFeatures  # noqa: E402
 from streamer_core.event_representations import (  # noqa: E402
     add_representations,
     as_vector,  # noqa: E402
@@ -124,12 +124,12 @@ class FeatureRecorder:
     """Each event's `features` representation, online, beside the summaries the model
     reports: the EventFeatures a model with event_representation "features" keeps, fed by a
     forward hook (same boundaries: the features take no part in learning), once with
-    layer 0's encoder as it learns, once with a frozen copy of its initial weights, and
-    once as the fifth session took them (the median over the whole picture)."""
+    layer 0's encoder as it learns, once with its first block as drawn (as the model reads
+    them), and once as the fifth session took them (the median over the whole picture)."""
 
     def __init__(self, model):
         self.model = model
-        self.initial_encoder = copy.deepcopy(model.layers()[0].f.encoder)
+        self.drawn_block = DrawnFirstBlock(model.layers()[0].f.encoder.conv1)
         self.trackers = {name: EventFeatures() for name in ("features", "initial",
                                                              "pixel_median")}
         self.closed: dict[str, dict[int, list]] = {name: {} for name in self.trackers}
@@ -143,7 +143,7 @@ class FeatureRecorder:
         if self.keeps_inputs:
             self.inputs.append(input_descriptors(encoder, x))
         seen = {"features": encoder.prevailing(x),
-                "initial": self.initial_encoder.prevailing(x),
+                "initial": self.drawn_block.prevailing(x),
                 "pixel_median": encoder.prevailing(x, grid=1)}
         for name, tracker in self.trackers.items():
             closed = tracker.observe(seen[name], reports, model.get_num_layers())

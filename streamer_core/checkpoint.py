@@ -345,7 +345,7 @@ def _restore_studio_state(model: StreamerModel, optimizer: StreamerOptimizer,
         layer.inputs_until_growth = int(state["inputs_until_growth"])
         layer.last_base_counter = int(state["last_base_counter"])
     if model.first_block_as_drawn is not None and "first_block_as_drawn" in studio:
-        model.keep_first_block_as_drawn(studio["first_block_as_drawn"])
+        model.first_block_as_drawn.load_state(studio["first_block_as_drawn"])
     if "optimizer" in studio:
         _check_numbers(studio["optimizer"], "optimizer counters")
         optimizer.load_state_dict(studio["optimizer"])

@@ -118,15 +118,12 @@ class StreamerModel(nn.Module):
         self.first_block_as_drawn: DrawnFirstBlock | None = None
         self.keep_first_block_as_drawn()
 
-    def keep_first_block_as_drawn(self, state: dict | None = None) -> None:
+    def keep_first_block_as_drawn(self) -> None:
         """Events' features are read with layer 0's first convolution as it is now (the
-        weights drawn or loaded), or as `state` (a checkpoint's) holds it; only under
+        weights drawn or loaded; a checkpoint may then load its own); only under
         event_representation "features"."""
-        if self.event_features is None:
-            return
-        self.first_block_as_drawn = DrawnFirstBlock(self.streamer.f.encoder.conv1)
-        if state is not None:
-            self.first_block_as_drawn.load_state(state)
+        if self.event_features is not None:
+            self.first_block_as_drawn = DrawnFirstBlock(self.streamer.f.encoder.conv1)
 
     def layer_arguments(self) -> StreamerLayerArguments:
         return layer_arguments(self.args, self.getReps)

@@ -101,8 +101,8 @@ def test_events_are_read_with_the_first_block_as_drawn_while_learning_moves_it()
     reports = run(model, optimizer, frames)
     learned = model.streamer.f.encoder.conv1
     assert not torch.equal(learned.weight, drawn.weight)  # learning moved the block
-    starts = [0, *(r.step for r in reports if r.boundary and r.layer == 0)]
     closed = [r for r in reports if r.boundary and r.layer == 0]
+    starts = [0, *(r.step for r in closed)]
     assert len(closed) >= 2
     for event, start in zip(closed, starts):
         inputs = torch.cat(frames[start:event.step])
