@@ -34,7 +34,7 @@ def preset_arguments(name: str) -> tuple[StreamerModelArguments, StreamerOptimiz
         # on its prediction error taken per channel of its own encoder's features pooled
         # over the picture (signal_space "features": what is in view, not where), a step
         # 2 robust deviations above the usual step of the last 40 s and, while the
-        # picture is restless, twice the median of the last 4 steps (restless_ratio: a
+        # picture is restless, 3 times the median of the last 4 steps (restless_ratio: a
         # shaking or panning camera is no event), at most one per 2 s, after 5 steps of
         # history. Also when the error at the picture's left and right edges changed 2.5
         # robust deviations more than usual beyond the rest (side_z_threshold: someone
@@ -43,6 +43,10 @@ def preset_arguments(name: str) -> tuple[StreamerModelArguments, StreamerOptimiz
         # though less than at a new scene (a cut within a scene, or a swaying or hand-held
         # camera), stands only once the next step is 1.4 times smaller: the picture settled
         # (settle_ratio; it is then marked there).
+        # The first two blocks of layer 0's encoder, where that step is read, learn that
+        # what is in view changes rarely and then by much, up to 5 times the usual step
+        # (block_objective "sparse_change", round eighteen): learned from the prediction,
+        # they drifted, and a session that had learned longer marked fewer events.
         # Upper layers escalate: a layer-0 boundary ends the layer-1 event when half the
         # picture's error or more changed (new_scene_share; 8 x 8 regions, each against
         # its usual step, this input and the last against one prediction, see
@@ -62,7 +66,8 @@ def preset_arguments(name: str) -> tuple[StreamerModelArguments, StreamerOptimiz
             window_size=80, modifier=1.0, modifier_type="multiply",
             distance_mode="similarity", force_base_dist=False, lr=1e-4,
             z_threshold=2.0, min_event_length=4, min_window=5, signal_regions=8,
-            signal_space="features", restless_ratio=2.0, side_z_threshold=2.5, settle_ratio=1.4,
+            signal_space="features", restless_ratio=3.0, side_z_threshold=2.5, settle_ratio=1.4,
+            block_objective="sparse_change",
             upper_demarcation="escalate", escalation_ratio=2.5, new_scene_share=0.5,
             keep_events=True, event_representation="features")
         return model, StreamerOptimizerArguments(alpha=3, max_layers=3, optimize_every=50,

@@ -201,12 +201,13 @@ SETTINGS: tuple[Setting, ...] = (
             live=True, low=0.0, step=0.5, decimals=2,
             when={"demarcation_mode": (CHANGE,), "signal_space": (FEATURES,)}),
     # "prediction" is the spec. Learned from the prediction, the blocks the reading sees
-    # drifted away from what it needs (docs/quality.md, round fifteen).
+    # drifted away from what it needs (docs/quality.md, rounds fifteen to eighteen);
+    # `live` has "sparse_change".
     Setting("block_objective", str, PREDICTION, "First blocks learn",
             "Layer 0: what its first two convolution blocks (where `change` on features "
             "reads its boundaries) learn from: the prediction (paper), or that what is "
-            "in view changes rarely and then by much (with it, a restless ratio of 3 "
-            "marks less inside hand-held shots).",
+            "in view changes rarely and then by much (live; with it, a restless ratio of "
+            "3 marks less inside hand-held shots).",
             choices={PREDICTION: "the prediction (paper)",
                      SPARSE_CHANGE: "sparse change"}),
     # "own" is the spec; see escalation for "escalate".

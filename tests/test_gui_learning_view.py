@@ -56,6 +56,7 @@ def test_the_first_blocks_own_loss_is_shown_only_when_they_learn_it(qtbot):
     view.show_monitor(monitor, learning=True, num_layers=2)
     assert not view.first_blocks.isHidden()
     assert "loss -2.50 (first update -0.80" in view.first_blocks.text()
+    assert "down to -1.61" in view.first_blocks.text()  # the margin: 5 times the usual step
     view.clear()
     assert view.first_blocks.isHidden()
 

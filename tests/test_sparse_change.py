@@ -1,5 +1,6 @@
 """block_objective "sparse_change": layer 0's first blocks learn that changes are rare and large."""
 
+import copy
 import math
 
 import pytest
@@ -8,7 +9,15 @@ import torch
 from core_helpers import run, scene_frames, small_model
 from streamer_core.checkpoint import load_checkpoint, save_checkpoint
 from streamer_core.networks import CNNEncoder, descriptor_of
-from streamer_core.sparse_change import MARGIN, WINDOW, SparseChangeLearner, sparseness_loss
+from streamer_core import sparse_change
+from streamer_core.sparse_change import (
+    LEARNING_RATE,
+    MARGIN,
+    STEPS_PER_UPDATE,
+    WINDOW,
+    SparseChangeLearner,
+    sparseness_loss,
+)
 
 
 def descriptors_with_steps(steps: list[float]) -> torch.Tensor:
@@ -18,9 +27,9 @@ def descriptors_with_steps(steps: list[float]) -> torch.Tensor:
 
 def test_rare_large_changes_score_lower_than_even_ones():
     even = sparseness_loss(descriptors_with_steps([1.0] * 39))
-    rare = sparseness_loss(descriptors_with_steps([0.2] * 35 + [2.0] * 4))
+    rare = sparseness_loss(descriptors_with_steps([0.8] * 35 + [2.0] * 4))
     assert even.item() == pytest.approx(0.0, abs=1e-6)
-    assert rare.item() == pytest.approx(math.log(0.2 / 2.0), rel=1e-5)
+    assert rare.item() == pytest.approx(math.log(0.8 / 2.0), rel=1e-5)
     with pytest.raises(ValueError, match="no usual step"):
         sparseness_loss(descriptors_with_steps([1.0]))
 
@@ -56,6 +65,37 @@ def test_learning_makes_a_streams_changes_sparser_and_moves_only_the_first_block
     assert window_loss(encoder, frames) < before - 0.1
     assert torch.equal(encoder.conv3.weight, conv3)
     assert all(p.grad is None for p in learner.parameters())
+
+
+def test_windows_past_the_margin_step_as_the_flat_loss_would_without_its_backward_pass(
+        monkeypatch):
+    monkeypatch.setattr(sparse_change, "MARGIN", 3.5)  # the drawn blocks: 3.2, soon past it
+    torch.manual_seed(0)
+    encoder = CNNEncoder(16)
+    twin = copy.deepcopy(encoder)
+    frames = scene_frames(WINDOW, seed=3, scene_length=8)
+    learner = SparseChangeLearner(encoder)
+    for x in frames:
+        learner.remember(x)
+    torch.manual_seed(1)
+    learner.learn()
+    # The same windows, each with a backward pass of the clamped loss (the plain way)
+    blocks = [p for conv in twin.first_convolutions() for p in conv.parameters()]
+    optim = torch.optim.Adam(blocks, lr=LEARNING_RATE)
+    inputs = torch.cat(frames)
+    torch.manual_seed(1)
+    past_the_margin = 0
+    for _ in range(STEPS_PER_UPDATE):
+        start = int(torch.randint(0, len(inputs) - WINDOW + 1, (1,)))
+        loss = sparseness_loss(descriptor_of(twin.first_blocks(inputs[start:start + WINDOW])),
+                               margin=3.5)
+        past_the_margin += loss.item() == pytest.approx(-math.log(3.5))
+        optim.zero_grad()
+        loss.backward()
+        optim.step()
+    assert 0 < past_the_margin < STEPS_PER_UPDATE  # both ways were taken
+    for learned, plain in zip(learner.parameters(), blocks, strict=True):
+        torch.testing.assert_close(learned, plain, rtol=0, atol=1e-7)
 
 
 def sparse_model(objective: str):

@@ -4,6 +4,7 @@ weights last changed. A thin view over streamer_core.learning.LearningMonitor.""
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 
 import numpy as np
@@ -12,6 +13,7 @@ from PySide6.QtCore import QTimer, Slot
 from PySide6.QtWidgets import QDockWidget, QLabel, QVBoxLayout, QWidget
 
 from streamer_core.learning_monitor import LearningMonitor
+from streamer_core.sparse_change import MARGIN
 
 LAYER_COLOURS = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd")
 REFRESH_MS = 1000
@@ -49,7 +51,8 @@ def first_blocks_words(monitor: LearningMonitor) -> str:
         return ""
     first, latest = monitor.first_blocks[0][1], monitor.first_blocks[-1][1]
     return (f"Layer 0's first blocks learn sparse change: loss {latest:.2f} "
-            f"(first update {first:.2f}; lower: changes in view are rarer and larger)")
+            f"(first update {first:.2f}; lower: changes in view are rarer and larger, "
+            f"down to {-math.log(MARGIN):.2f}, where it asks no more)")
 
 
 def loss_axis_name(layer0_mode: str, upper_mode: str) -> str:
