@@ -7,9 +7,9 @@ import pytest
 import torch
 
 from core_helpers import run, scene_frames, small_model
+from streamer_core import sparse_change
 from streamer_core.checkpoint import load_checkpoint, save_checkpoint
 from streamer_core.networks import CNNEncoder, descriptor_of
-from streamer_core import sparse_change
 from streamer_core.sparse_change import (
     LEARNING_RATE,
     MARGIN,
