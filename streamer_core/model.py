@@ -112,6 +112,8 @@ class StreamerModel(nn.Module):
                                      decoder=decoder, logger=logger,
                                      init_context=self.seeded_init)
         self.streamer = streamer.to(resolve_device(args.device))
+        if args.seed is not None and streamer.block_learner is not None:
+            streamer.block_learner.seed_windows(args.seed)
         self.event_features = EventFeatures() if args.event_representation == FEATURES else None
         if weights is not None:
             self.streamer.load_state_dict(weights)

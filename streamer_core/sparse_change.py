@@ -67,6 +67,12 @@ class SparseChangeLearner:
         self.memory: deque[torch.Tensor] = deque(maxlen=MEMORY)
         self.optim = torch.optim.Adam(self.parameters(), lr=LEARNING_RATE)
         self.last_loss: float | None = None
+        self.windows: torch.Generator | None = None
+        """Draws the windows; None: torch's global RNG, which differs from run to run"""
+
+    def seed_windows(self, seed: int) -> None:
+        """The same windows for the same seed, so that a seeded session is repeatable."""
+        self.windows = torch.Generator().manual_seed(seed)
 
     def parameters(self) -> list[nn.Parameter]:
         """Those of the blocks `descriptor_of` reads (conv1 and conv2)."""
@@ -88,7 +94,7 @@ class SparseChangeLearner:
             return False
         inputs = torch.cat(list(self.memory))
         for _ in range(STEPS_PER_UPDATE):
-            start = int(torch.randint(0, len(inputs) - WINDOW + 1, (1,)))
+            start = int(torch.randint(0, len(inputs) - WINDOW + 1, (1,), generator=self.windows))
             window = inputs[start:start + WINDOW]
             ratio = sparseness_ratio(descriptor_of(self.encoder.first_blocks(window)))
             self.optim.zero_grad()

@@ -123,6 +123,26 @@ def test_the_prediction_moves_the_first_blocks_only_under_its_own_objective(obje
         assert model.first_blocks_loss() is None
 
 
+def test_seeded_windows_learn_the_same_blocks_whatever_the_global_rng():
+    torch.manual_seed(0)
+    encoder = CNNEncoder(16)
+    frames = scene_frames(WINDOW + 24, seed=2)  # windows can start anywhere in the memory
+
+    def learned(seed: int | None) -> torch.Tensor:
+        torch.rand(7)  # the global RNG moves on between runs, as in another process
+        learner = SparseChangeLearner(copy.deepcopy(encoder))
+        if seed is not None:
+            learner.seed_windows(seed)
+        for x in frames:
+            learner.remember(x)
+        learner.learn()
+        return learner.encoder.conv1.weight.detach()
+
+    assert torch.equal(learned(5), learned(5))
+    assert not torch.equal(learned(None), learned(None))
+    assert sparse_model("sparse_change")[0].streamer.block_learner.windows is not None  # seed 0
+
+
 def test_the_first_blocks_adam_is_saved_and_restored(tmp_path):
     model, optimizer = sparse_model("sparse_change")
     run(model, optimizer, scene_frames(WINDOW + 4))
