@@ -93,12 +93,14 @@ class SparseChangeLearner:
         if len(self.memory) < WINDOW:
             return False
         inputs = torch.cat(list(self.memory))
+        floor = -math.log(MARGIN)
         for _ in range(STEPS_PER_UPDATE):
             start = int(torch.randint(0, len(inputs) - WINDOW + 1, (1,), generator=self.windows))
             window = inputs[start:start + WINDOW]
             ratio = sparseness_ratio(descriptor_of(self.encoder.first_blocks(window)))
+            value = ratio.item()
             self.optim.zero_grad()
-            if ratio.item() < -math.log(MARGIN):
+            if value < floor:
                 # Past the margin the loss is flat: the gradient is zero without a backward
                 # pass (most windows once learned), and Adam still steps on its momentum.
                 for p in self.parameters():
@@ -106,6 +108,6 @@ class SparseChangeLearner:
             else:
                 ratio.backward()  # sparseness_loss's gradient above the margin
             self.optim.step()
-            self.last_loss = max(ratio.item(), -math.log(MARGIN))
+            self.last_loss = max(value, floor)
         self.drop_prediction_gradients()  # nothing of this reaches the prediction's Adam
         return True
