@@ -80,6 +80,13 @@ this many times the step before's; one that grew out of a picture already moving
 swung by hand fills the view: 1.6 to 2.6 times on the tuning montages, where cuts were
 2.5 times and more, most of them 4 and more) waits for the picture to settle too"""
 
+QUIET_CUT_SETTLE = 2.0
+"""settle_ratio: a change as big as a new scene's that stands out from the step before
+(CUT_STANDS_OUT) ends layer 0's event though its pooled step stayed below the limit
+once the next step is this many times smaller: two close-ups of one film cut together
+change every region but the pooled features little, and after a cut the picture stays
+(a hand moving through foliage changed as much, and went on changing)"""
+
 
 class PictureChange:
     """How much of the picture's prediction error changed since the last input.
@@ -167,6 +174,9 @@ class HeldBoundary(NamedTuple):
     """Judged when it was marked: if it is confirmed, it ends the event above too"""
     share: float | None = None
     """The share of the picture that changed when it was marked"""
+    quiet: bool = False
+    """A cut the pooled step missed (see QUIET_CUT_SETTLE): it stands once the picture
+    settles by that much more"""
 
 
 @dataclass
@@ -534,6 +544,15 @@ class StreamerLayer(nn.Module):
         elif held is not None and not report.boundary and self._settled(held):
             report.boundary = confirmed = True  # the prediction started over at the held input
             closing, surprise = held.representation, held.surprise
+            if held.quiet:  # nothing started over yet: it does now
+                restart = True
+                self.demarcation.note_boundary()
+                if self._watches_sides:
+                    self.sides.boundary_elsewhere()
+        elif held is None and not report.boundary and self._quiet_cut(base_counter):
+            self.held = HeldBoundary(self.demarcation.last_value, self.picture.size or 0.0,
+                                     closing.detach().clone(), True, self.picture.share,
+                                     quiet=True)
 
         if report.boundary:
             escalation = self._record_boundary(time, surprise, base_counter,
@@ -571,12 +590,23 @@ class StreamerLayer(nn.Module):
                   and picture.focus < SPREAD_FOCUS)
         return picture.share >= self.args.new_scene_share or spread
 
+    def _quiet_cut(self, step: int) -> bool:
+        """Whether this input, no boundary of the pooled reading, may be a cut all the
+        same (QUIET_CUT_SETTLE): a new scene's change, standing out from the step before,
+        after the shortest event."""
+        return (self.args.settle_ratio > 0
+                and self.demarcation.since_boundary >= self.args.min_event_length
+                and self.demarcation.last_value is not None
+                and self._new_scene_now(step) and self.picture.stands_out(CUT_STANDS_OUT))
+
     def _settled(self, held: HeldBoundary) -> bool:
         """Whether the picture settled after the held boundary: this step, against the
-        prediction made from the held input on, is settle_ratio times smaller. Without a
-        step (new weights and nothing to go on from) the boundary stands, as before."""
+        prediction made from the held input on, is settle_ratio times smaller (a quiet
+        cut's: QUIET_CUT_SETTLE). Without a step (new weights and nothing to go on from)
+        the boundary stands, as before."""
         step = self.demarcation.last_value
-        return step is None or held.step >= self.args.settle_ratio * step
+        ratio = QUIET_CUT_SETTLE if held.quiet else self.args.settle_ratio
+        return step is None or held.step >= ratio * step
 
     def _remember_input(self, x: torch.Tensor) -> None:
         """Features: the next input's picture change is told against this one."""

@@ -449,3 +449,36 @@ def test_a_held_new_scene_ends_the_event_above_once_confirmed(monkeypatch, after
     marked = [r.step for r in reports if r.layer == 0 and r.boundary]
     assert marked == ([] if marked_at is None else [marked_at])
     assert [r.step for r in reports if r.layer == 1 and r.boundary] == marked
+
+
+@pytest.mark.parametrize("after, marked_at", [
+    (0.02, 13),  # the picture settled (0.05 >= 2 x 0.02): a cut, marked one input later
+    (0.04, None),  # it went on changing (a hand moving through foliage): nothing
+])
+def test_a_new_scene_the_pooled_step_missed_is_a_cut_once_the_picture_settles(
+        monkeypatch, after, marked_at):
+    """Two close-ups of one film cut together change every region, the pooled features
+    little: the step (0.05) stays below the limit (0.09), and it is a cut only if the
+    next step is QUIET_CUT_SETTLE times smaller."""
+    marks, calls = {11: 0.05, 12: after}, iter(range(10**6))
+
+    def below_the_limit(self, value, regions=None, urgent=False):
+        i = next(calls)
+        self.since_boundary += 1
+        self.last_value, self.last_threshold = marks.get(i, 0.01), 0.09
+        return False
+    monkeypatch.setattr(EventDemarcation, "__call__", below_the_limit)
+
+    def out_of_a_still_picture(self, regions, last):  # most of it changed, 9 times the last
+        self.share, self.focus, self.size, self.size_before = 0.8, 0.5, 0.09, 0.01
+    monkeypatch.setattr(PictureChange, "step", out_of_a_still_picture)
+    model, _ = small_model(signal_space="features", demarcation_mode="change",
+                           upper_demarcation="escalate", init_layers=2, max_layers=2,
+                           signal_regions=8, settle_ratio=1.4, min_event_length=4)
+    layer = model.streamer
+    monkeypatch.setattr(layer, "_new_scene", lambda step, size, level: step == 12)
+    with torch.no_grad():
+        reports = run(model, None, still_street(20))
+    marked = [r.step for r in reports if r.layer == 0 and r.boundary]
+    assert marked == ([] if marked_at is None else [marked_at])
+    assert [r.step for r in reports if r.layer == 1 and r.boundary] == marked
