@@ -42,7 +42,9 @@ def preset_arguments(name: str) -> tuple[StreamerModelArguments, StreamerOptimiz
         # A boundary where most of the picture changed, or 0.3 of it all over the picture,
         # though less than at a new scene (a cut within a scene, or a swaying or hand-held
         # camera), stands only once the next step is 1.4 times smaller: the picture settled
-        # (settle_ratio; it is then marked there).
+        # (settle_ratio; it is then marked there). A change as big as a new scene's that
+        # the pooled step missed (two close-ups of one film cut together) is a cut too
+        # once the next step is twice smaller (QUIET_CUT_SETTLE in layer.py).
         # The first two blocks of layer 0's encoder, where that step is read, learn that
         # what is in view changes rarely and then by much, up to 5 times the usual step
         # (block_objective "sparse_change", round eighteen): learned from the prediction,
