@@ -602,8 +602,8 @@ class StreamerLayer(nn.Module):
     def _settled(self, held: HeldBoundary) -> bool:
         """Whether the picture settled after the held boundary: this step, against the
         prediction made from the held input on, is settle_ratio times smaller (a quiet
-        cut's: QUIET_CUT_SETTLE). Without a step (new weights and nothing to go on from)
-        the boundary stands, as before."""
+        cut's, against the prediction that missed it: QUIET_CUT_SETTLE). Without a step
+        (new weights and nothing to go on from) the boundary stands, as before."""
         step = self.demarcation.last_value
         ratio = QUIET_CUT_SETTLE if held.quiet else self.args.settle_ratio
         return step is None or held.step >= ratio * step
