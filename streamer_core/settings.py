@@ -181,9 +181,9 @@ SETTINGS: tuple[Setting, ...] = (
             "change, layer 0 on features: a boundary where most of the picture changed, or "
             "much of it all over the picture, though less than at a new scene, stands only "
             "if the next input's step is this many times smaller, the picture settled (a "
-            "cut), and is then marked there; a camera that keeps moving marks none. A new "
-            "scene's change that the step missed stands if that step is twice smaller "
-            "(0: off, both).",
+            "cut), and is then marked there; a camera that keeps moving marks none; a new "
+            "scene's change that the step missed stands if the next step is 2 times "
+            "smaller (0: off, both).",
             live=True, low=0.0, step=0.25, decimals=2,
             when={"demarcation_mode": (CHANGE,), "signal_space": (FEATURES,)}),
     # "pixels" is the spec. With features a moving camera is no event and something new
