@@ -435,20 +435,29 @@ def test_a_new_scene_waits_if_it_grew_out_of_a_moving_picture(size_before, held)
 def test_a_held_new_scene_ends_the_event_above_once_confirmed(monkeypatch, after, marked_at):
     monkeypatch.setattr(EventDemarcation, "__call__", _scripted_steps({11: 0.1, 12: after}))
 
-    def moving_picture(self, regions, last):  # most of it changed, not 3 times the last step
-        self.share, self.focus, self.size, self.size_before = 0.8, 0.5, 0.09, 0.05
-    monkeypatch.setattr(PictureChange, "step", moving_picture)
+    # most of it changed, not 3 times the last step
+    marked, above = _marked_with_a_new_scene_at_input_12(monkeypatch, size_before=0.05,
+                                                         settle_ratio=1.5)
+    assert marked == ([] if marked_at is None else [marked_at])
+    assert above == marked
+
+
+def _marked_with_a_new_scene_at_input_12(monkeypatch, size_before: float, **settings):
+    """Layer 0's and layer 1's boundaries (inputs) on a still street where input 12 is a
+    new scene by its share and size (0.09), and no other input is; most of the picture
+    changed at each input."""
+    def picture_step(self, regions, last):
+        self.share, self.focus, self.size, self.size_before = 0.8, 0.5, 0.09, size_before
+    monkeypatch.setattr(PictureChange, "step", picture_step)
     model, _ = small_model(signal_space="features", demarcation_mode="change",
                            upper_demarcation="escalate", init_layers=2, max_layers=2,
-                           signal_regions=8, settle_ratio=1.5)
+                           signal_regions=8, **settings)
     layer = model.streamer
-    # a new scene by its share and size at input 12 only (the picture settled after it)
     monkeypatch.setattr(layer, "_new_scene", lambda step, size, level: step == 12)
     with torch.no_grad():
         reports = run(model, None, still_street(20))
-    marked = [r.step for r in reports if r.layer == 0 and r.boundary]
-    assert marked == ([] if marked_at is None else [marked_at])
-    assert [r.step for r in reports if r.layer == 1 and r.boundary] == marked
+    return ([r.step for r in reports if r.layer == 0 and r.boundary],
+            [r.step for r in reports if r.layer == 1 and r.boundary])
 
 
 @pytest.mark.parametrize("after, marked_at", [
@@ -469,16 +478,8 @@ def test_a_new_scene_the_pooled_step_missed_is_a_cut_once_the_picture_settles(
         return False
     monkeypatch.setattr(EventDemarcation, "__call__", below_the_limit)
 
-    def out_of_a_still_picture(self, regions, last):  # most of it changed, 9 times the last
-        self.share, self.focus, self.size, self.size_before = 0.8, 0.5, 0.09, 0.01
-    monkeypatch.setattr(PictureChange, "step", out_of_a_still_picture)
-    model, _ = small_model(signal_space="features", demarcation_mode="change",
-                           upper_demarcation="escalate", init_layers=2, max_layers=2,
-                           signal_regions=8, settle_ratio=1.4, min_event_length=4)
-    layer = model.streamer
-    monkeypatch.setattr(layer, "_new_scene", lambda step, size, level: step == 12)
-    with torch.no_grad():
-        reports = run(model, None, still_street(20))
-    marked = [r.step for r in reports if r.layer == 0 and r.boundary]
+    # out of a still picture: 9 times the last step
+    marked, above = _marked_with_a_new_scene_at_input_12(monkeypatch, size_before=0.01,
+                                                         settle_ratio=1.4, min_event_length=4)
     assert marked == ([] if marked_at is None else [marked_at])
-    assert [r.step for r in reports if r.layer == 1 and r.boundary] == marked
+    assert above == marked
