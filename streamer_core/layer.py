@@ -550,9 +550,9 @@ class StreamerLayer(nn.Module):
                 if self._watches_sides:
                     self.sides.boundary_elsewhere()
         elif held is None and not report.boundary and self._quiet_cut(base_counter):
-            self.held = HeldBoundary(self.demarcation.last_value, self.picture.size or 0.0,
-                                     closing.detach().clone(), True, self.picture.share,
-                                     quiet=True)
+            self.held = HeldBoundary(self.demarcation.last_value, surprise,
+                                     closing.detach().clone(), new_scene=True,
+                                     share=self.picture.share, quiet=True)
 
         if report.boundary:
             escalation = self._record_boundary(time, surprise, base_counter,

@@ -351,13 +351,16 @@ def test_a_new_scene_reaches_the_layer_above_once():
 
 def _scripted_steps(marks: dict[int, float], calm: float = 0.01, limit: float = 0.09):
     """EventDemarcation.__call__ for layer 0: the step of its i-th call is marks[i] (else
-    `calm`), a boundary where that is beyond `limit`."""
+    `calm`), a boundary where that is beyond `limit`; it counts the inputs since the last
+    one, as the real call does."""
     calls = iter(range(10**6))
 
     def call(self, value, regions=None, urgent=False):
         i = next(calls)
         self.last_value, self.last_threshold = marks.get(i, calm), limit
-        return self.last_value > limit
+        boundary = self.last_value > limit
+        self.since_boundary = 0 if boundary else self.since_boundary + 1
+        return boundary
     return call
 
 
@@ -469,15 +472,7 @@ def test_a_new_scene_the_pooled_step_missed_is_a_cut_once_the_picture_settles(
     """Two close-ups of one film cut together change every region, the pooled features
     little: the step (0.05) stays below the limit (0.09), and it is a cut only if the
     next step is QUIET_CUT_SETTLE times smaller."""
-    marks, calls = {11: 0.05, 12: after}, iter(range(10**6))
-
-    def below_the_limit(self, value, regions=None, urgent=False):
-        i = next(calls)
-        self.since_boundary += 1
-        self.last_value, self.last_threshold = marks.get(i, 0.01), 0.09
-        return False
-    monkeypatch.setattr(EventDemarcation, "__call__", below_the_limit)
-
+    monkeypatch.setattr(EventDemarcation, "__call__", _scripted_steps({11: 0.05, 12: after}))
     # out of a still picture: 9 times the last step
     marked, above = _marked_with_a_new_scene_at_input_12(monkeypatch, size_before=0.01,
                                                          settle_ratio=1.4, min_event_length=4)
