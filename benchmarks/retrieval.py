@@ -24,6 +24,8 @@ similar other events of the same layer with the same label, ranked as the app an
     the model kept until the seventeenth session; the cache's `features`),
   - features, pixel median: the features as the fifth session took them (the median over
     all the pixels, not over 3 x 3 regions),
+  - motion: event_representation "motion": layer 0's events by what moved in them
+    (event_features.moving_in), the layers above as under "features",
 compared with
   - random: a random vector per event (what chance gives with these labels),
   - histogram: a colour histogram (8 x 8 x 8 RGB bins) of the event's keyframe, the middle
@@ -94,6 +96,7 @@ class Run:
     features: np.ndarray   # [N, C] features by the first block as it learns (NaN where none)
     initial: np.ndarray    # [N, C] by the block as drawn: the model's own since session 17
     pixel_median: np.ndarray  # [N, C] features by the fifth session's median over the pixels
+    motion: np.ndarray     # [N, C] event_representation "motion" (NaN: cached before it)
     keyframes: np.ndarray  # [N, 60, 80, 3] uint8, the source frame nearest the event's middle
     input_keyframes: np.ndarray  # [N, 60, 80, 3] uint8, the event's middle model input
     labels: dict[str, np.ndarray]  # kind of label -> [N] str
@@ -117,7 +120,7 @@ class Run:
 
 
 RUN_ARRAYS = ("layer", "start", "end", "learned", "final", "features", "initial",
-              "pixel_median", "keyframes", "input_keyframes")
+              "pixel_median", "motion", "keyframes", "input_keyframes")
 
 
 class FeatureRecorder:
@@ -125,13 +128,15 @@ class FeatureRecorder:
     reports: the EventFeatures a model with event_representation "features" keeps, fed by a
     forward hook (same boundaries: the features take no part in learning), once with
     layer 0's encoder as it learns, once with its first block as drawn (as the model reads
-    them), and once as the fifth session took them (the median over the whole picture)."""
+    them), once as the fifth session took them (the median over the whole picture), and
+    as event_representation "motion" keeps them (layer 0 by what moved)."""
 
     def __init__(self, model):
         self.model = model
         self.drawn_block = DrawnFirstBlock(model.layers()[0].f.encoder.conv1)
         self.trackers = {name: EventFeatures() for name in ("features", "initial",
-                                                             "pixel_median")}
+                                                             "pixel_median", "motion")}
+        self.block_before: torch.Tensor | None = None
         self.closed: dict[str, dict[int, list]] = {name: {} for name in self.trackers}
         self.inputs: list[dict[str, np.ndarray]] = []  # per model input, with --keep-inputs
         self.keeps_inputs = False
@@ -142,11 +147,14 @@ class FeatureRecorder:
         encoder = model.layers()[0].f.encoder
         if self.keeps_inputs:
             self.inputs.append(input_descriptors(encoder, x))
+        in_view, moving, self.block_before = self.drawn_block.read(x, self.block_before)
         seen = {"features": encoder.prevailing(x),
-                "initial": self.drawn_block.prevailing(x),
-                "pixel_median": encoder.prevailing(x, grid=1)}
+                "initial": in_view,
+                "pixel_median": encoder.prevailing(x, grid=1),
+                "motion": in_view}
         for name, tracker in self.trackers.items():
-            closed = tracker.observe(seen[name], reports, model.get_num_layers())
+            closed = tracker.observe(seen[name], reports, model.get_num_layers(),
+                                     moving if name == "motion" else None)
             for layer, vector in closed.items():
                 self.closed[name].setdefault(layer, []).append(vector)
 
@@ -322,6 +330,7 @@ def learn_and_collect(seed: int, stream: Stream, keep_inputs: Path | None = None
                 for kind in stream.spans}
     return Run(layer, start, end, np.stack([r[3] for r in rows]), final,
                by_features["features"], by_features["initial"], by_features["pixel_median"],
+               by_features["motion"],
                np.stack([recorder.frame_at(min((a + b) / 2, seconds))
                          for a, b in zip(start, end, strict=True)]),
                np.stack([recorder.input_keyframe(a, b) for a, b in zip(start, end, strict=True)]),
@@ -420,6 +429,7 @@ def embeddings(run: Run, chosen: np.ndarray, seed: int, labels: list[str]
         "features": run.initial[chosen],
         "features, learned block": run.features[chosen],
         "features, pixel median": run.pixel_median[chosen],
+        "motion": run.motion[chosen],
         "random": rng.standard_normal(run.learned[chosen].shape),
         "histogram": histogram,
         "histogram, standardised": histogram,
@@ -429,7 +439,7 @@ def embeddings(run: Run, chosen: np.ndarray, seed: int, labels: list[str]
 
 
 EMBEDDINGS = ("summary", "summary, final weights", "features", "features, learned block",
-              "features, pixel median", "random", "histogram", "histogram, standardised",
+              "features, pixel median", "motion", "random", "histogram", "histogram, standardised",
               "histogram, any frame", "the labels")
 PLAIN_COSINE = frozenset({"histogram", "histogram, any frame"})
 """Ranked by the plain cosine; the others as the app and `similar` rank (similar_rows:

@@ -10,6 +10,10 @@ over the layer-0 inputs it spans, of what most of each picture shows
 event keeps what was in view for most of it, not the object that crossed it or the next
 scene it ran into. The block is read as it was drawn (DrawnFirstBlock), not as learning
 moves it: events of the same shot found each other less the longer a session learned.
+
+Under `motion` a layer-0 event is instead what moved in it (`moving_in`): on a still
+camera every event shows the same street, and what tells one from another is who or what
+went through it; the layers above, whose events are scenes, keep what was in view.
 """
 
 from __future__ import annotations
@@ -21,7 +25,7 @@ from typing import TYPE_CHECKING
 import torch
 import torch.nn as nn
 
-from .networks import prevailing_of
+from .networks import first_block_of, prevailing_in, prevailing_of
 
 if TYPE_CHECKING:  # the layer's settings name this module's choices
     from .layer import LayerStep
@@ -30,7 +34,15 @@ SUMMARY = "summary"
 """An event is the representation its layer sends up (the spec)"""
 FEATURES = "features"
 """An event is the median of its inputs' prevailing features (see module doc)"""
-EVENT_REPRESENTATIONS = (SUMMARY, FEATURES)
+MOTION = "motion"
+"""A layer-0 event is the median of its inputs' moving features (`moving_in`), an event
+above it as under FEATURES"""
+EVENT_REPRESENTATIONS = (SUMMARY, FEATURES, MOTION)
+
+MOVING_SHARE = 0.02
+"""The share of a picture's positions `moving_in` reads: about an object's (the synthetic
+scene's fill 2-5 % of the picture); 5 % and 10 % found its colour less often (docs/quality.md,
+"Retrieval")"""
 
 MOST_INPUTS = 4096
 """Inputs kept per open event (34 min at 2 inputs/s); beyond, every other one is dropped
@@ -54,6 +66,16 @@ class DrawnFirstBlock:
         """CNNEncoder.prevailing [N, C], by this frozen block."""
         return prevailing_of(self.conv, images)
 
+    @torch.no_grad()
+    def read(self, images: torch.Tensor, before: torch.Tensor | None
+             ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """One picture [1, 3, H, W] and the first block of the one before it (None at a
+        stream's start) -> its prevailing features [1, C], its moving features [1, C]
+        (`moving_in`) and its first block, for the next."""
+        block = first_block_of(self.conv, images)
+        in_view = prevailing_in(block)
+        return in_view, moving_in(block, before, in_view), block
+
     def state(self) -> dict[str, torch.Tensor]:
         return {name: value.detach().cpu().clone()
                 for name, value in self.conv.state_dict().items()}
@@ -69,6 +91,23 @@ class DrawnFirstBlock:
             if not bool(torch.isfinite(saved).all()):
                 raise ValueError("the first block as drawn holds NaN or infinite values")
         self.conv.load_state_dict(state)
+
+
+def moving_in(block: torch.Tensor, before: torch.Tensor | None, in_view: torch.Tensor,
+              share: float = MOVING_SHARE) -> torch.Tensor:
+    """What moved in a picture, by a first block's output [N, C, H, W]: the mean of its
+    features [N, C] at the `share` of its positions that both changed most since the block
+    `before` and differ most from what most of the picture shows (`in_view`, the prevailing
+    features). Changed alone, half of them are where a moving object was, now the floor;
+    different alone, they are the window and the furniture, the same in every event of a
+    room. Without a picture before (or of another size), by the difference alone."""
+    flat = block.flatten(2)
+    differs = (flat - in_view[:, :, None]).norm(dim=1)  # [N, positions]
+    changed = (differs if before is None or before.shape != block.shape
+               else (flat - before.flatten(2)).norm(dim=1))
+    count = max(1, round(share * flat.shape[2]))
+    where = (differs * changed).topk(count, dim=1).indices
+    return flat.gather(2, where[:, None, :].expand(-1, flat.shape[1], -1)).mean(dim=2)
 
 
 class OpenEvent:
@@ -106,10 +145,12 @@ class EventFeatures:
         self.open = {}
 
     def observe(self, features: torch.Tensor, reports: Iterable[LayerStep],
-                num_layers: int) -> dict[int, torch.Tensor | None]:
+                num_layers: int, layer_0_features: torch.Tensor | None = None
+                ) -> dict[int, torch.Tensor | None]:
         """One layer-0 input's features [1, C] and the reports of its step -> the events
         this step closed: layer -> representation [1, C] (None: the event had no input).
-        The input itself starts the new event of every layer that marked a boundary."""
+        The input itself starts the new event of every layer that marked a boundary.
+        `layer_0_features`: what layer 0's events keep instead (`motion`'s moving ones)."""
         closed = {}
         for report in reports:
             if report.boundary:
@@ -118,7 +159,8 @@ class EventFeatures:
         for layer in range(num_layers):
             if layer not in self.open:
                 self.open[layer] = OpenEvent(self.most_inputs)
-            self.open[layer].add(features.detach())
+            kept = features if layer > 0 or layer_0_features is None else layer_0_features
+            self.open[layer].add(kept.detach())
         return closed
 
     def current(self, layer: int) -> torch.Tensor | None:

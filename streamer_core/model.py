@@ -14,7 +14,7 @@ from .checkpoint_file import read_reference_weights
 from .demarcation import ACCUM, CHANGE, check_peak_settings
 from .device import resolve_device, to_device
 from .escalation import check_escalation_ratio
-from .event_features import FEATURES, DrawnFirstBlock, EventFeatures
+from .event_features import FEATURES, MOTION, DrawnFirstBlock, EventFeatures
 from .layer import LayerStep, StreamerLayer, StreamerLayerArguments
 from .networks import CNNDecoder, CNNEncoder
 from .reach import ReachWeights, reach_scaled
@@ -114,7 +114,10 @@ class StreamerModel(nn.Module):
         self.streamer = streamer.to(resolve_device(args.device))
         if args.seed is not None and streamer.block_learner is not None:
             streamer.block_learner.seed_windows(args.seed)
-        self.event_features = EventFeatures() if args.event_representation == FEATURES else None
+        self.event_features = (EventFeatures() if args.event_representation in (FEATURES, MOTION)
+                               else None)
+        self.block_before: torch.Tensor | None = None
+        """Under `motion`, the first block (as drawn) of the last input: what moved since"""
         if weights is not None:
             self.streamer.load_state_dict(weights)
         self.first_block_as_drawn: DrawnFirstBlock | None = None
@@ -123,7 +126,7 @@ class StreamerModel(nn.Module):
     def keep_first_block_as_drawn(self) -> None:
         """Events' features are read with layer 0's first convolution as it is now (the
         weights drawn or loaded; a checkpoint may then load its own); only under
-        event_representation "features"."""
+        event_representation "features" and "motion"."""
         if self.event_features is not None:
             self.first_block_as_drawn = DrawnFirstBlock(self.streamer.f.encoder.conv1)
 
@@ -190,12 +193,21 @@ class StreamerModel(nn.Module):
         reports = self.streamer(x, base_counter=self.base_counter)
         self.base_counter += 1
         if self.event_features is not None:  # the reports carry these representations
-            closed = self.event_features.observe(self.first_block_as_drawn.prevailing(x),
-                                                 reports, self.get_num_layers())
+            closed = self.observe_event_features(x, reports)
             for report in reports:
                 if report.boundary:
                     report.representation = closed[report.layer]
         return reports
+
+    def observe_event_features(self, x: torch.Tensor, reports: list[LayerStep]
+                               ) -> dict[int, torch.Tensor | None]:
+        """The events this input closed, with their features (event_features)."""
+        if self.args.event_representation != MOTION:
+            return self.event_features.observe(self.first_block_as_drawn.prevailing(x),
+                                               reports, self.get_num_layers())
+        in_view, moving, self.block_before = self.first_block_as_drawn.read(
+            x, self.block_before)
+        return self.event_features.observe(in_view, reports, self.get_num_layers(), moving)
 
     def first_blocks_loss(self) -> float | None:
         """The latest loss of layer 0's first blocks under their own objective
@@ -231,6 +243,7 @@ class StreamerModel(nn.Module):
         self.base_counter = 0
         if self.event_features is not None:
             self.event_features.reset()
+        self.block_before = None
 
     def optimize_model(self) -> None:
         self.streamer.optimize_layer()

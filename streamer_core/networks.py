@@ -98,7 +98,16 @@ def prevailing_of(conv1: nn.Conv2d, images: torch.Tensor, grid: int = PREVAILING
                   ) -> torch.Tensor:
     """CNNEncoder.prevailing [N, C] of `images` by a first convolution `conv1` (the
     encoder's own, or a frozen copy of it: event_features.DrawnFirstBlock)."""
-    block = F.max_pool2d(F.relu(conv1(images)), 2, 2)  # the encoder's first block
+    return prevailing_in(first_block_of(conv1, images), grid)
+
+
+def first_block_of(conv1: nn.Conv2d, images: torch.Tensor) -> torch.Tensor:
+    """The encoder's first block [N, C, H/2, W/2] by a first convolution `conv1`."""
+    return F.max_pool2d(F.relu(conv1(images)), 2, 2)
+
+
+def prevailing_in(block: torch.Tensor, grid: int = PREVAILING_GRID) -> torch.Tensor:
+    """CNNEncoder.prevailing [N, C] of a first block's output [N, C, H, W]."""
     medians = [region.median(dim=2).values for region in grid_regions(block, grid)]
     return torch.stack(medians, dim=2).median(dim=2).values
 

@@ -58,10 +58,12 @@ def preset_arguments(name: str) -> tuple[StreamerModelArguments, StreamerOptimiz
         # change is a layer-0 boundary even within min_event_length (a cut seen over two
         # inputs), once. A layer-1 boundary ends the layer-2 event when its change was in
         # the upper class of layer 1's recent ones (escalation).
-        # Events are remembered (Event memory, similar) by the median of what most of
-        # their pictures show, read with layer 0's first block as drawn (frozen), which
-        # learning does not move: the layers' summaries of events minutes apart are far
-        # apart whatever they show (docs/quality.md, "Retrieval").
+        # Events are remembered (Event memory, similar) by what they show, read with
+        # layer 0's first block as drawn (frozen), which learning does not move: the
+        # layers' summaries of events minutes apart are far apart whatever they show
+        # (docs/quality.md, "Retrieval"). A layer-0 event is what moved in it, an event
+        # above it the median of what most of its pictures show (event_representation
+        # "motion"): on a still camera every event shows the same view.
         model = StreamerModelArguments(
             feature_dim=256, snippet_size=0.5, max_layers=3, evolve_every=10,
             buffer_size=10, force_fixed_buffer=False, demarcation_mode="change",
@@ -71,7 +73,7 @@ def preset_arguments(name: str) -> tuple[StreamerModelArguments, StreamerOptimiz
             signal_space="features", restless_ratio=3.0, side_z_threshold=2.5, settle_ratio=1.4,
             block_objective="sparse_change",
             upper_demarcation="escalate", escalation_ratio=2.5, new_scene_share=0.5,
-            keep_events=True, event_representation="features")
+            keep_events=True, event_representation="motion")
         return model, StreamerOptimizerArguments(alpha=3, max_layers=3, optimize_every=50,
                                                  optimize_clock="base")
     raise ValueError(f"unknown preset {name!r}; choose one of {', '.join(PRESETS)}")

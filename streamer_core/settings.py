@@ -32,7 +32,7 @@ from .demarcation import (
 )
 from .escalation import ESCALATE, OWN
 from .event_features import FEATURES as EVENT_FEATURES
-from .event_features import SUMMARY
+from .event_features import MOTION, SUMMARY
 from .loss import FEATURES, PIXELS
 from .sparse_change import PREDICTION, SPARSE_CHANGE
 
@@ -265,10 +265,12 @@ SETTINGS: tuple[Setting, ...] = (
     # apart in time are far apart whatever they show (docs/quality.md, "Retrieval").
     Setting("event_representation", str, SUMMARY, "Event representation",
             "What the Event memory, similar and --representations keep of each event: "
-            "the summary its layer sends up (paper), or the median over its pictures of "
-            "what layer 0's first features say most of the picture shows.",
+            "the summary its layer sends up (paper), the median over its pictures of "
+            "what layer 0's first features say most of the picture shows, or for layer 0 "
+            "of what moved in them.",
             choices={SUMMARY: "summary (paper)",
-                     EVENT_FEATURES: "features (what it shows)"}),
+                     EVENT_FEATURES: "features (what it shows)",
+                     MOTION: "motion (what moved in it)"}),
     Setting("alpha", float, 3.0, "Alpha",
             "Reach: gradients from layers i apart are weighted alpha^-i.",
             owner=OPTIMIZER, reference=True, low=0.0, above=True, step=0.5, decimals=2),

@@ -1,5 +1,6 @@
 """event_representation "features": each event is the median of what most of its pictures
-show, the same whatever the weights did in between (streamer_core.event_features)."""
+show, the same whatever the weights did in between; "motion": a layer-0 event is what moved
+in it (streamer_core.event_features)."""
 
 from __future__ import annotations
 
@@ -9,8 +10,8 @@ import torch
 
 from core_helpers import run, scene_frames, small_model
 from streamer_core import LayerStep
-from streamer_core.event_features import EventFeatures
-from streamer_core.networks import CNNEncoder, prevailing_of
+from streamer_core.event_features import EventFeatures, moving_in
+from streamer_core.networks import CNNEncoder, first_block_of, prevailing_in, prevailing_of
 from streamer_core.presets import preset_arguments
 
 
@@ -112,6 +113,59 @@ def test_events_are_read_with_the_first_block_as_drawn_while_learning_moves_it()
     assert not torch.allclose(closed[-1].representation[0], by_learned)
 
 
-def test_the_live_preset_remembers_features_and_paper_its_summaries():
-    assert preset_arguments("live")[0].event_representation == "features"
+def _room_with_object(at: tuple[int, int]) -> torch.Tensor:
+    """A wall, a dark window that never moves, and a red square (24 x 24) at `at`."""
+    picture = torch.full((1, 3, 128, 128), 0.3)
+    picture[:, :, 8:40, 8:40] = -0.9
+    row, column = at
+    picture[:, 0, row:row + 24, column:column + 24] = 0.9
+    picture[:, 1:, row:row + 24, column:column + 24] = -0.8
+    return picture
+
+
+def test_what_moved_is_the_object_not_the_furniture_nor_where_it_was():
+    torch.manual_seed(0)
+    conv = CNNEncoder(16).conv1
+    before = first_block_of(conv, _room_with_object((70, 20)))
+    block = first_block_of(conv, _room_with_object((70, 80)))
+    moving = moving_in(block, before, prevailing_in(block))[0]
+
+    def inside(rows: slice, columns: slice) -> torch.Tensor:  # first block: half the side
+        return block[0, :, rows, columns].flatten(1).mean(dim=1)
+
+    distance = {name: (moving - inside(*where)).norm() for name, where in {
+        "object": (slice(37, 45), slice(42, 50)),
+        "window": (slice(6, 18), slice(6, 18)),
+        "where it was": (slice(37, 45), slice(12, 20))}.items()}
+    assert distance["object"] < 0.3 * min(distance["window"], distance["where it was"])
+
+
+def test_motion_keeps_layer_0_events_by_what_moved_and_the_layers_above_by_what_was_seen():
+    tracker = EventFeatures()
+    for seen, moved in ((1.0, 7.0), (2.0, 8.0), (3.0, 9.0)):
+        tracker.observe(torch.tensor([[seen]]), _step(False, False), 2, torch.tensor([[moved]]))
+    closed = tracker.observe(torch.tensor([[4.0]]), _step(True, True), 2, torch.tensor([[0.0]]))
+    assert closed[0].tolist() == [[8.0]] and closed[1].tolist() == [[2.0]]
+
+
+def test_the_model_remembers_layer_0_events_by_what_moved_under_motion():
+    frames = scene_frames(14, scene_length=3)
+    model, _ = small_model(seed=2, event_representation="motion", max_layers=2)
+    reports = run(model, None, frames)
+    closed = [r for r in reports if r.boundary and r.layer == 0]
+    assert len(closed) >= 2
+    conv, before, moving = model.first_block_as_drawn.conv, None, []
+    for x in frames:
+        block = first_block_of(conv, x)
+        moving.append(moving_in(block, before, prevailing_in(block)))
+        before = block
+    for event, start in zip(closed, [0, *(r.step for r in closed)]):
+        expected = torch.cat(moving[start:event.step]).median(dim=0).values
+        assert torch.allclose(event.representation[0], expected, atol=1e-6)
+    model.reset_model()  # a new stream: nothing moved before its first picture
+    assert model.block_before is None
+
+
+def test_the_live_preset_remembers_what_moved_and_paper_its_summaries():
+    assert preset_arguments("live")[0].event_representation == "motion"
     assert preset_arguments("paper")[0].event_representation == "summary"
