@@ -175,6 +175,13 @@ def test_the_panel_lists_similar_events_with_pictures_and_jumps(qtbot):
     assert "similarity 0.990" in panel.list.item(1).text()
     assert not panel.list.item(1).icon().isNull()  # its keyframe
     assert panel.list.item(2).icon().isNull()  # no keyframe kept
+    assert "by their layer's summaries" in panel.heading.text()  # the model's setting unknown
+    panel.event_representation = "motion"  # as a new model says (ModelInsight._model_ready)
+    panel.show_similar(query, [])
+    assert "by what moved in them" in panel.heading.text()
+    panel.show_similar(event(1, 0, 12, 1, 0), [])
+    assert "by what most of their pictures show" in panel.heading.text()
+    panel.show_similar(query, [(event(0, 0, 5, 1, 0), 0.99), (event(0, 5, 9, 0, 1), 0.1)])
     with qtbot.waitSignal(panel.jump_requested) as jumped:
         panel.list.itemClicked.emit(panel.list.item(1))
     assert jumped.args == [0.0, 5.0]

@@ -15,11 +15,21 @@ from dataclasses import dataclass
 import numpy as np
 
 from streamer_core import LayerStep, StreamerModel
+from streamer_core.event_features import FEATURES, MOTION
 from streamer_core.event_representations import as_vector
 from streamer_core.retrieval import similar_rows
 
 DEFAULT_PER_LAYER = 4096
 """Events remembered per layer: 4096 x 256 floats is 4 MiB (hours of layer-0 events)"""
+
+
+def compared_by(event_representation: str, layer: int) -> str:
+    """What makes two remembered events of `layer` similar, in a user's words."""
+    if event_representation == MOTION and layer == 0:
+        return "what moved in them"
+    if event_representation in (FEATURES, MOTION):
+        return "what most of their pictures show"
+    return "their layer's summaries"
 
 
 @dataclass(frozen=True)

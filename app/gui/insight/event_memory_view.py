@@ -10,7 +10,7 @@ from PySide6.QtWidgets import QLabel, QListWidget, QListWidgetItem, QVBoxLayout,
 from app.session.keyframes import KeyframeStore
 
 from ..live.keyframe_views import rgb_qimage
-from .event_memory import RememberedEvent
+from .event_memory import RememberedEvent, compared_by
 
 ICON_SIZE = QSize(96, 72)
 EVENT_ROLE = Qt.ItemDataRole.UserRole
@@ -26,6 +26,8 @@ class EventMemoryPanel(QWidget):
     def __init__(self, keyframes: KeyframeStore | None = None, parent: QWidget | None = None):
         super().__init__(parent)
         self.keyframes = keyframes
+        self.event_representation = ""
+        """The model's setting: what the similarity is of (compared_by)"""
         self.heading = QLabel()
         self.heading.setWordWrap(True)
         self.list = QListWidget()
@@ -46,9 +48,9 @@ class EventMemoryPanel(QWidget):
 
     def show_similar(self, query: RememberedEvent,
                      found: list[tuple[RememberedEvent, float]]) -> None:
+        basis = compared_by(self.event_representation, query.layer)
         self.heading.setText(f"<b>Layer {query.layer}</b>, {event_times(query)}<br>"
-                             f"{len(found)} most similar past events (cosine of the "
-                             "layer's event representations):")
+                             f"{len(found)} most similar past events, by {basis}:")
         self.list.clear()
         self.list.addItem(self._item(query, None))
         for event, similarity in found:

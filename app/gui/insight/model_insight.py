@@ -140,6 +140,7 @@ class ModelInsight(QObject):
         marks saved beside it, if any."""
         self.marks.clear()
         self.prediction.clear()
+        self.memory.event_representation = info.model_args.event_representation
         self.memory.show_message("Click an event on the timeline to see the most similar "
                                  "past events of its layer.")
         if info.reason == "loaded":
