@@ -48,9 +48,10 @@ def test_save_load_resumes_identically(tmp_path):
         assert torch.equal(a, b), name
 
 
-def test_a_checkpoint_keeps_the_first_block_events_are_read_with(tmp_path):
+@pytest.mark.parametrize("event_representation", ["features", "motion"])
+def test_a_checkpoint_keeps_the_first_block_events_are_read_with(tmp_path, event_representation):
     model, optimizer = small_model(seed=1, optimize_every=3, evolve_every=100,
-                                   event_representation="features")
+                                   event_representation=event_representation)
     drawn = model.first_block_as_drawn.state()
     _learn_until_update(model, optimizer, scene_frames(20))
     learned = model.streamer.f.encoder.conv1.weight.detach()
