@@ -40,9 +40,9 @@ above it as under FEATURES"""
 EVENT_REPRESENTATIONS = (SUMMARY, FEATURES, MOTION)
 
 MOVING_SHARE = 0.02
-"""The share of a picture's positions `moving_in` reads: about an object's (the synthetic
-scene's fill 2-5 % of the picture); 5 % and 10 % found its colour less often (docs/quality.md,
-"Retrieval")"""
+"""The share of a picture's positions `moving_in` reads, less than an object passing covers;
+at 5 % and 10 % the synthetic scene's objects were found by their colour less often
+(docs/quality.md, "Retrieval")"""
 
 MOST_INPUTS = 4096
 """Inputs kept per open event (34 min at 2 inputs/s); beyond, every other one is dropped

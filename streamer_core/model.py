@@ -193,14 +193,14 @@ class StreamerModel(nn.Module):
         reports = self.streamer(x, base_counter=self.base_counter)
         self.base_counter += 1
         if self.event_features is not None:  # the reports carry these representations
-            closed = self.observe_event_features(x, reports)
+            closed = self._events_closed_by(x, reports)
             for report in reports:
                 if report.boundary:
                     report.representation = closed[report.layer]
         return reports
 
-    def observe_event_features(self, x: torch.Tensor, reports: list[LayerStep]
-                               ) -> dict[int, torch.Tensor | None]:
+    def _events_closed_by(self, x: torch.Tensor, reports: list[LayerStep]
+                          ) -> dict[int, torch.Tensor | None]:
         """The events this input closed, with their features (event_features)."""
         if self.args.event_representation != MOTION:
             return self.event_features.observe(self.first_block_as_drawn.prevailing(x),
