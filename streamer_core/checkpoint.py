@@ -38,6 +38,7 @@ from .checkpoint_file import (  # noqa: F401 - re-exported: the module to import
 from .divergence import first_nonfinite
 from .model import StreamerModel, StreamerModelArguments, parameter_shapes
 from .optimizer import StreamerOptimizer, StreamerOptimizerArguments
+from .sparse_change import LearnedChange, SparseChangeLearner
 
 # --- saving -----------------------------------------------------------------------------
 
@@ -57,8 +58,13 @@ def _layer_state(layer) -> dict:
         "inputs_until_growth": layer.inputs_until_growth,
         "last_base_counter": layer.last_base_counter,
     }
-    if layer.block_learner is not None:  # sparse_change: the first blocks' own Adam
-        state["adam_blocks"] = layer.block_learner.optim.state_dict()
+    if layer.block_learner is not None:  # sparse_change: the first blocks' own learning
+        learner = layer.block_learner
+        learner.wait()  # its Adam and what it learned, whole
+        state["adam_blocks"] = learner.optim.state_dict()
+        if learner.learned is not None:  # reaches the blocks at the next weight update
+            state["blocks_learned"] = {"change": [c.cpu() for c in learner.learned.change],
+                                       "loss": learner.learned.loss}
     return state
 
 
@@ -309,6 +315,24 @@ def _check_adam(module, where: str) -> None:
             raise ValueError(f"{where} settings are out of range (lr {lr}, eps {eps})")
 
 
+def _restore_block_learning(learner: SparseChangeLearner, state: dict, where: str) -> None:
+    """The first blocks' Adam and what they learned to be handed over (older files: a fresh
+    Adam, nothing learned)."""
+    if "adam_blocks" in state:
+        learner.optim.load_state_dict(state["adam_blocks"])
+        _check_adam(learner, f"{where} first blocks' Adam")
+    learned = state.get("blocks_learned")
+    if learned is None:
+        return
+    shapes = [p.shape for p in learner.parameters()]
+    change = learned["change"]
+    if [getattr(c, "shape", None) for c in change] != shapes:
+        raise ValueError(f"{where} first blocks' learned change does not fit the blocks")
+    _check_numbers(change, f"{where} first blocks' learned change", None)
+    _check_numbers(learned["loss"], f"{where} first blocks' loss", None)
+    learner.learned = LearnedChange(list(change), float(learned["loss"]))
+
+
 def _restore_studio_state(model: StreamerModel, optimizer: StreamerOptimizer,
                           studio: dict) -> None:
     _check_numbers(studio["base_counter"], "base_counter")
@@ -322,9 +346,8 @@ def _restore_studio_state(model: StreamerModel, optimizer: StreamerOptimizer,
         layer.p.optim.load_state_dict(state["adam_p"])
         _check_adam(layer.f, f"{where} encoder Adam")
         _check_adam(layer.p, f"{where} predictor Adam")
-        if layer.block_learner is not None and "adam_blocks" in state:  # else a fresh Adam
-            layer.block_learner.optim.load_state_dict(state["adam_blocks"])
-            _check_adam(layer.block_learner, f"{where} first blocks' Adam")
+        if layer.block_learner is not None:
+            _restore_block_learning(layer.block_learner, state, where)
         for module, grads in ((layer.f, state["grad_f"]), (layer.p, state["grad_p"])):
             params = list(module.parameters())
             if len(grads) != len(params):

@@ -210,8 +210,9 @@ class StreamerModel(nn.Module):
         return self.event_features.observe(in_view, reports, self.get_num_layers(), moving)
 
     def first_blocks_loss(self) -> float | None:
-        """The latest loss of layer 0's first blocks under their own objective
-        (`block_objective` "sparse_change"); None under the prediction or before it learned."""
+        """The loss layer 0's first blocks ended on in the learning handed over at the last
+        weight update (`block_objective` "sparse_change"); None under the prediction or
+        before any was handed over."""
         learner = self.streamer.block_learner
         return learner.last_loss if learner is not None else None
 

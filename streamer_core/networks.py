@@ -7,6 +7,8 @@ the same initial weights are drawn.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
@@ -47,10 +49,7 @@ class CNNEncoder(nn.Module):
 
     def first_blocks(self, images: torch.Tensor, depth: int = DESCRIPTOR_DEPTH) -> torch.Tensor:
         """`blocks` with gradients (sparse_change learns through them)."""
-        x = images
-        for conv in self.first_convolutions(depth):
-            x = self.pool(F.relu(conv(x)))
-        return x
+        return through_blocks(self.first_convolutions(depth), images)
 
     def first_convolutions(self, depth: int = DESCRIPTOR_DEPTH) -> tuple[nn.Conv2d, ...]:
         """The convolutions of the first `depth` blocks."""
@@ -73,6 +72,15 @@ class CNNEncoder(nn.Module):
         x = x.reshape(-1, ENCODED_CHANNELS * ENCODED_SIDE * ENCODED_SIDE)  # [S, 65536]
         fc1 = self.fc1 if self.fc1_deferred is None else self.fc1_deferred
         return fc1(x), None  # None: no attention, kept for API compatibility
+
+
+def through_blocks(convolutions: Sequence[nn.Conv2d], images: torch.Tensor) -> torch.Tensor:
+    """Images through convolution blocks as CNNEncoder builds them (convolution, ReLU, 2 x 2
+    max pooling); also what sparse_change trains its copy of the first blocks with."""
+    x = images
+    for conv in convolutions:
+        x = F.max_pool2d(F.relu(conv(x)), 2, 2)
+    return x
 
 
 def descriptor_of(block: torch.Tensor) -> torch.Tensor:

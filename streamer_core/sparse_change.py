@@ -16,13 +16,16 @@ eighteen). `live` learns this way since round eighteen.
 
 from __future__ import annotations
 
+import copy
 import math
+import threading
 from collections import deque
+from dataclasses import dataclass
 
 import torch
 import torch.nn as nn
 
-from .networks import CNNEncoder, descriptor_of
+from .networks import CNNEncoder, descriptor_of, through_blocks
 
 PREDICTION = "prediction"
 SPARSE_CHANGE = "sparse_change"
@@ -57,25 +60,51 @@ def sparseness_loss(descriptors: torch.Tensor, margin: float = MARGIN) -> torch.
     return sparseness_ratio(descriptors).clamp(min=-math.log(margin))
 
 
-class SparseChangeLearner:
-    """Remembers layer 0's latest inputs and trains its encoder's first blocks on them,
-    with an Adam of its own (the prediction's Adam leaves them alone, see
-    `drop_prediction_gradients`)."""
+@dataclass(frozen=True)
+class LearnedChange:
+    """What one weight update's learning found: a change of each first-block parameter (in
+    `SparseChangeLearner.parameters()`'s order) and the loss it ended on."""
 
-    def __init__(self, encoder: CNNEncoder):
+    change: list[torch.Tensor]
+    loss: float
+
+
+class SparseChangeLearner:
+    """Remembers layer 0's latest inputs and trains a copy of its encoder's first blocks on
+    them, with an Adam of its own (the prediction's Adam leaves the blocks alone, see
+    `drop_prediction_gradients`).
+
+    The training runs on a thread of its own while the stream goes on, and what it learned
+    reaches the blocks at the next weight update: done in place it stalled the stream about
+    5 s at every update on a 2-core CPU, and a live camera lost those seconds of input
+    (docs/performance.md). Handing it over at a fixed point keeps a seeded session
+    repeatable, whatever the thread's speed."""
+
+    def __init__(self, encoder: CNNEncoder, background: bool = True):
         self.encoder = encoder
+        self.training_copy = nn.ModuleList(
+            copy.deepcopy(conv) for conv in encoder.first_convolutions())
+        """What the training moves; the model reads the encoder's own blocks meanwhile"""
         self.memory: deque[torch.Tensor] = deque(maxlen=MEMORY)
-        self.optim = torch.optim.Adam(self.parameters(), lr=LEARNING_RATE)
+        self.optim = torch.optim.Adam(self.training_copy.parameters(), lr=LEARNING_RATE)
         self.last_loss: float | None = None
+        """The loss the learning handed over last ended on"""
         self.windows: torch.Generator | None = None
         """Draws the windows; None: torch's global RNG, which differs from run to run"""
+        self.background = background
+        """False: learn inside `learn`, holding the stream up (the same result; what
+        benchmarks/live_pace.py compares)"""
+        self.learned: LearnedChange | None = None
+        """Learned and not handed over yet (a checkpoint keeps it)"""
+        self._thread: threading.Thread | None = None
+        self._failure: BaseException | None = None
 
     def seed_windows(self, seed: int) -> None:
         """The same windows for the same seed, so that a seeded session is repeatable."""
         self.windows = torch.Generator().manual_seed(seed)
 
     def parameters(self) -> list[nn.Parameter]:
-        """Those of the blocks `descriptor_of` reads (conv1 and conv2)."""
+        """Those of the blocks `descriptor_of` reads (conv1 and conv2), as the model has them."""
         return [p for conv in self.encoder.first_convolutions() for p in conv.parameters()]
 
     def remember(self, x: torch.Tensor) -> None:
@@ -88,26 +117,69 @@ class SparseChangeLearner:
             p.grad = None
 
     def learn(self) -> bool:
-        """STEPS_PER_UPDATE steps on random windows of the memory; False while it holds
-        less than a window."""
+        """At a weight update: hands over what the last one's learning found, then starts
+        learning from the memory as it is now; False while it holds less than a window."""
+        self.hand_over()
         if len(self.memory) < WINDOW:
             return False
         inputs = torch.cat(list(self.memory))
-        floor = -math.log(MARGIN)
-        for _ in range(STEPS_PER_UPDATE):
-            start = int(torch.randint(0, len(inputs) - WINDOW + 1, (1,), generator=self.windows))
-            window = inputs[start:start + WINDOW]
-            ratio = sparseness_ratio(descriptor_of(self.encoder.first_blocks(window)))
-            value = ratio.item()
-            self.optim.zero_grad()
-            if value < floor:
-                # Past the margin the loss is flat: the gradient is zero without a backward
-                # pass (most windows once learned), and Adam still steps on its momentum.
-                for p in self.parameters():
-                    p.grad = torch.zeros_like(p)
-            else:
-                ratio.backward()  # sparseness_loss's gradient above the margin
-            self.optim.step()
-            self.last_loss = max(value, floor)
-        self.drop_prediction_gradients()  # nothing of this reaches the prediction's Adam
+        with torch.no_grad():
+            for trained, read in zip(self.training_copy.parameters(), self.parameters(),
+                                     strict=True):
+                trained.copy_(read)
+        if not self.background:
+            self._learn_from(inputs)
+            return True
+        self._thread = threading.Thread(target=self._learn_from, args=(inputs,),
+                                        name="sparse-change learning")
+        self._thread.start()
         return True
+
+    def wait(self) -> None:
+        """Until the learning in progress is done (what it found waits for `hand_over`)."""
+        if self._thread is not None:
+            self._thread.join()
+            self._thread = None
+        if self._failure is not None:
+            failure, self._failure = self._failure, None
+            raise failure
+
+    def hand_over(self) -> None:
+        """Adds what was learned to the model's blocks, as a change, so that whatever else
+        moved them meanwhile (averaging across ranks) stays."""
+        self.wait()
+        if self.learned is None:
+            return
+        with torch.no_grad():
+            for param, change in zip(self.parameters(), self.learned.change, strict=True):
+                param.add_(change.to(param.device))
+        self.last_loss = self.learned.loss
+        self.learned = None
+
+    def _learn_from(self, inputs: torch.Tensor) -> None:
+        """STEPS_PER_UPDATE steps on random windows of `inputs`, on the copy."""
+        try:
+            start = [p.detach().clone() for p in self.training_copy.parameters()]
+            floor = -math.log(MARGIN)
+            loss = floor
+            for _ in range(STEPS_PER_UPDATE):
+                first = int(torch.randint(0, len(inputs) - WINDOW + 1, (1,),
+                                          generator=self.windows))
+                window = inputs[first:first + WINDOW]
+                ratio = sparseness_ratio(descriptor_of(through_blocks(self.training_copy, window)))
+                value = ratio.item()
+                self.optim.zero_grad()
+                if value < floor:
+                    # Past the margin the loss is flat: the gradient is zero without a
+                    # backward pass (most windows once learned), and Adam still steps on
+                    # its momentum.
+                    for p in self.training_copy.parameters():
+                        p.grad = torch.zeros_like(p)
+                else:
+                    ratio.backward()  # sparseness_loss's gradient above the margin
+                self.optim.step()
+                loss = max(value, floor)
+            ended = [p.detach() for p in self.training_copy.parameters()]
+            self.learned = LearnedChange([e - s for e, s in zip(ended, start)], loss)
+        except BaseException as failure:  # noqa: BLE001 - raised again by `wait`
+            self._failure = failure

@@ -8,7 +8,7 @@ import torch
 
 from core_helpers import run, scene_frames, small_model
 from streamer_core import sparse_change
-from streamer_core.checkpoint import load_checkpoint, save_checkpoint
+from streamer_core.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
 from streamer_core.networks import CNNEncoder, descriptor_of
 from streamer_core.sparse_change import (
     LEARNING_RATE,
@@ -79,6 +79,7 @@ def test_windows_past_the_margin_step_as_the_flat_loss_would_without_its_backwar
         learner.remember(x)
     torch.manual_seed(1)
     learner.learn()
+    learner.hand_over()
     # The same windows, each with a backward pass of the clamped loss (the plain way)
     blocks = [p for conv in twin.first_convolutions() for p in conv.parameters()]
     optim = torch.optim.Adam(blocks, lr=LEARNING_RATE)
@@ -136,6 +137,7 @@ def test_seeded_windows_learn_the_same_blocks_whatever_the_global_rng():
         for x in frames:
             learner.remember(x)
         learner.learn()
+        learner.hand_over()
         return learner.encoder.conv1.weight.detach()
 
     assert torch.equal(learned(5), learned(5))
@@ -146,12 +148,96 @@ def test_seeded_windows_learn_the_same_blocks_whatever_the_global_rng():
 def test_the_first_blocks_adam_is_saved_and_restored(tmp_path):
     model, optimizer = sparse_model("sparse_change")
     run(model, optimizer, scene_frames(WINDOW + 4))
+    model.streamer.block_learner.wait()
     steps = [s["step"] for s in model.streamer.block_learner.optim.state_dict()["state"].values()]
     assert steps and all(s > 0 for s in steps)
     path = tmp_path / "sparse.pt"
     save_checkpoint(path, model, optimizer)
-    loaded, _ = load_checkpoint(path)
+    loaded, loaded_optimizer = load_checkpoint(path)
     learner = loaded.streamer.block_learner
     assert loaded.args.block_objective == "sparse_change" and learner is not None
     assert [s["step"] for s in learner.optim.state_dict()["state"].values()] == steps
+    learned = model.streamer.block_learner.learned
+    assert learned is not None  # the last update's learning, not handed over yet
+    for restored, saved in zip(learner.learned.change, learned.change, strict=True):
+        assert torch.equal(restored, saved)
+    assert learner.learned.loss == learned.loss
+    # At the next update both hand the same learning over: the blocks go on alike.
+    more = scene_frames(4, seed=9)
+    blocks_at_save = loaded.streamer.f.encoder.conv1.weight.detach().clone()
+    run(model, optimizer, more)
+    run(loaded, loaded_optimizer, more)
+    assert optimizer.optimizer_steps == loaded_optimizer.optimizer_steps
+    assert not torch.equal(loaded.streamer.f.encoder.conv1.weight, blocks_at_save)
+    assert torch.equal(loaded.streamer.f.encoder.conv1.weight,
+                       model.streamer.f.encoder.conv1.weight)
     assert small_model()[0].streamer.block_learner is None  # the default: the prediction
+
+
+@pytest.mark.parametrize(("damage", "reason"), [
+    (lambda change: change[0].fill_(float("nan")), "learned change holds NaN"),
+    (lambda change: change.pop(), "does not fit the blocks"),
+])
+def test_a_damaged_learned_change_is_refused(tmp_path, damage, reason):
+    model, optimizer = sparse_model("sparse_change")
+    run(model, optimizer, scene_frames(WINDOW + 4))
+    path = tmp_path / "sparse.pt"
+    save_checkpoint(path, model, optimizer)
+    data = torch.load(path, weights_only=True)
+    damage(data["studio"]["layers"][0]["blocks_learned"]["change"])
+    torch.save(data, path)
+    with pytest.raises(CheckpointError, match=reason):
+        load_checkpoint(path)
+
+
+def learner_with_memory(background: bool, seed: int = 4) -> SparseChangeLearner:
+    torch.manual_seed(0)
+    learner = SparseChangeLearner(CNNEncoder(16), background=background)
+    learner.seed_windows(seed)
+    for x in scene_frames(WINDOW + 8, seed=3, scene_length=8):
+        learner.remember(x)
+    return learner
+
+
+def test_what_an_update_learns_reaches_the_blocks_at_the_next_one_alike_on_a_thread_or_not():
+    blocks = {}
+    for background in (True, False):
+        learner = learner_with_memory(background)
+        drawn = [p.detach().clone() for p in learner.parameters()]
+        assert learner.learn() is True
+        learner.wait()
+        assert all(torch.equal(p, d) for p, d in zip(learner.parameters(), drawn))
+        assert learner.last_loss is None and learner.learned is not None
+        learner.learn()  # hands the first learning over, starts the second
+        assert not torch.equal(learner.parameters()[0], drawn[0])
+        assert learner.last_loss is not None
+        learner.hand_over()
+        blocks[background] = [p.detach().clone() for p in learner.parameters()]
+    for threaded, inline in zip(blocks[True], blocks[False], strict=True):
+        torch.testing.assert_close(threaded, inline, rtol=0, atol=1e-6)
+
+
+def test_a_change_of_the_blocks_while_it_learns_stays():
+    learners = [learner_with_memory(background=False) for _ in range(2)]
+    for learner in learners:
+        learner.learn()
+    with torch.no_grad():
+        learners[1].parameters()[1].add_(0.5)  # conv1's bias, as an averaging across ranks
+    for learner in learners:
+        learner.hand_over()
+    moved = learners[1].parameters()[1] - learners[0].parameters()[1]
+    torch.testing.assert_close(moved, torch.full_like(moved, 0.5))
+
+
+def test_a_failure_of_the_learning_thread_is_raised_where_it_is_handed_over(monkeypatch):
+    learner = learner_with_memory(background=True)
+
+    def broken(*_args):
+        raise RuntimeError("out of memory")
+
+    monkeypatch.setattr(sparse_change, "sparseness_ratio", broken)
+    learner.learn()
+    with pytest.raises(RuntimeError, match="out of memory"):
+        learner.hand_over()
+    learner.hand_over()  # raised once; nothing learned to hand over
+    assert learner.learned is None
