@@ -209,6 +209,12 @@ class StreamerModel(nn.Module):
             x, self.block_before)
         return self.event_features.observe(in_view, reports, self.get_num_layers(), moving)
 
+    def stop_background_learning(self) -> None:
+        """Ends what learns beside the stream (layer 0's first blocks under sparse_change),
+        forgetting what it had not handed over: for a thread that is done with the model."""
+        if self.streamer.block_learner is not None:
+            self.streamer.block_learner.cancel()
+
     def first_blocks_loss(self) -> float | None:
         """The loss layer 0's first blocks ended on in the learning handed over at the last
         weight update (`block_objective` "sparse_change"); None under the prediction or

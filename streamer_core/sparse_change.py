@@ -98,6 +98,7 @@ class SparseChangeLearner:
         """Learned and not handed over yet (a checkpoint keeps it)"""
         self._thread: threading.Thread | None = None
         self._failure: BaseException | None = None
+        self._cancelled = threading.Event()
 
     def seed_windows(self, seed: int) -> None:
         """The same windows for the same seed, so that a seeded session is repeatable."""
@@ -135,6 +136,11 @@ class SparseChangeLearner:
         self._thread.start()
         return True
 
+    @property
+    def busy(self) -> bool:
+        """Whether a learning runs on its thread now."""
+        return self._thread is not None and self._thread.is_alive()
+
     def wait(self) -> None:
         """Until the learning in progress is done (what it found waits for `hand_over`)."""
         if self._thread is not None:
@@ -143,6 +149,17 @@ class SparseChangeLearner:
         if self._failure is not None:
             failure, self._failure = self._failure, None
             raise failure
+
+    def cancel(self) -> None:
+        """Ends the learning in progress at its next window and forgets it: for the thread
+        that runs the model, before it ends (a Python thread outliving the Qt thread that
+        started it aborts the process at exit)."""
+        self._cancelled.set()
+        try:
+            self.wait()
+        finally:
+            self._cancelled.clear()
+        self.learned = None
 
     def hand_over(self) -> None:
         """Adds what was learned to the model's blocks, as a change, so that whatever else
@@ -163,6 +180,8 @@ class SparseChangeLearner:
             floor = -math.log(MARGIN)
             loss = floor
             for _ in range(STEPS_PER_UPDATE):
+                if self._cancelled.is_set():
+                    return
                 first = int(torch.randint(0, len(inputs) - WINDOW + 1, (1,),
                                           generator=self.windows))
                 window = inputs[first:first + WINDOW]

@@ -56,6 +56,8 @@ def segment_files(paths: list[str], out_dir: Path, model_args: StreamerModelArgu
         except SourceError as err:
             failed.append(f"{Path(path).name}: {err}")
             continue
+        finally:
+            model.stop_background_learning()  # this pool thread is done with the model
         if result.hierarchy is None:
             failed.append(f"{Path(path).name}: no frames")
             continue

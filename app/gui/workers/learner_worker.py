@@ -159,6 +159,8 @@ class LearnerWorker(QObject):
     def finish(self) -> None:
         """Queued after everything the window asked before closing, so a save the user
         asked for just before quitting is written, then the thread's loop ends."""
+        if self.model is not None:
+            self.model.stop_background_learning()  # no thread of its own outlives this one
         thread = self.thread()
         if thread is not None:
             thread.quit()

@@ -1,0 +1,65 @@
+"""The first blocks' sparse change learns on a thread of its own: the app's threads end it.
+
+A Python thread that outlives the Qt thread that started it aborts the process at exit
+("terminate called without an active exception"), so the learner worker stops it before
+its own thread ends.
+"""
+
+import time
+
+import torch
+
+from core_helpers import scene_frames
+from streamer_core import sparse_change
+from streamer_core.networks import CNNEncoder
+from streamer_core.sparse_change import WINDOW
+
+
+def slow_windows(monkeypatch, seconds: float = 0.2) -> None:
+    """Each window of the learning takes `seconds` more: a learning lasts 2 s."""
+    ratio = sparse_change.sparseness_ratio
+
+    def slow(descriptors: torch.Tensor) -> torch.Tensor:
+        time.sleep(seconds)
+        return ratio(descriptors)
+
+    monkeypatch.setattr(sparse_change, "sparseness_ratio", slow)
+
+
+def test_a_cancelled_learning_ends_at_its_next_window_and_hands_nothing_over(monkeypatch):
+    slow_windows(monkeypatch)
+    learner = sparse_change.SparseChangeLearner(CNNEncoder(16))
+    for x in scene_frames(WINDOW + 4, seed=3):
+        learner.remember(x)
+    blocks = [p.detach().clone() for p in learner.parameters()]
+    learner.learn()
+    assert learner.busy
+    began = time.monotonic()
+    learner.cancel()
+    assert time.monotonic() - began < 1.0 and not learner.busy
+    learner.hand_over()
+    assert learner.learned is None and learner.last_loss is None
+    assert all(torch.equal(p, b) for p, b in zip(learner.parameters(), blocks))
+
+
+def test_the_learner_worker_ends_the_learning_before_its_thread_ends(qapp, monkeypatch):
+    from app.gui.self_test import small_settings
+    from app.gui.workers.learner_worker import LearnerWorker
+    from app.gui.workers.mailbox import LatestMailbox
+    from streamer_core.sources import Frame
+
+    slow_windows(monkeypatch)
+    mailbox = LatestMailbox()
+    worker = LearnerWorker(mailbox, *small_settings().model_arguments())
+    worker.start()
+    learner = worker.model.streamer.block_learner
+    assert learner is not None  # the live preset's sparse_change
+    for i, x in enumerate(scene_frames(WINDOW + 2, seed=2)):
+        picture = ((x[0].permute(1, 2, 0) + 1) * 127.5).to(torch.uint8).numpy()
+        mailbox.put(Frame(picture, i * 0.5, i))
+        worker.on_snippet_ready()
+        if learner.busy:
+            break
+    assert learner.busy, "no learning started within the frames fed"
+    worker.finish()
+    assert not learner.busy and learner.learned is None
