@@ -74,8 +74,9 @@ class SparseChangeLearner:
     them, with an Adam of its own (the prediction's Adam leaves the blocks alone, see
     `drop_prediction_gradients`).
 
-    The training runs on a thread of its own while the stream goes on, and what it learned
-    reaches the blocks at the next weight update: done in place it stalled the stream about
+    The training runs on a thread of its own while the stream goes on, from the memory as
+    it is at a weight update (the first as soon as it holds a window), and what it learned
+    reaches the blocks at the next update: done in place it stalled the stream about
     5 s at every update on a 2-core CPU, and a live camera lost those seconds of input
     (docs/performance.md). Handing it over at a fixed point keeps a seeded session
     repeatable, whatever the thread's speed."""
@@ -96,6 +97,8 @@ class SparseChangeLearner:
         benchmarks/live_pace.py compares)"""
         self.learned: LearnedChange | None = None
         """Learned and not handed over yet (a checkpoint keeps it)"""
+        self.started = False
+        """Whether it has begun to learn in this process"""
         self._thread: threading.Thread | None = None
         self._failure: BaseException | None = None
         self._cancelled = threading.Event()
@@ -109,8 +112,13 @@ class SparseChangeLearner:
         return [p for conv in self.encoder.first_convolutions() for p in conv.parameters()]
 
     def remember(self, x: torch.Tensor) -> None:
-        """One input [1, 3, H, W]."""
+        """One input [1, 3, H, W]. The first learning starts as soon as the memory holds a
+        window, so that it reaches the blocks at the next weight update, not the one after:
+        until then the drawn blocks' steps are restless and layer 0 misses most events
+        (docs/quality.md, session twenty-one)."""
         self.memory.append(x.detach())
+        if not self.started and self.learned is None and len(self.memory) >= WINDOW:
+            self._start()
 
     def drop_prediction_gradients(self) -> None:
         """Before the prediction's Adam steps: it skips parameters without a gradient."""
@@ -123,6 +131,12 @@ class SparseChangeLearner:
         self.hand_over()
         if len(self.memory) < WINDOW:
             return False
+        self._start()
+        return True
+
+    def _start(self) -> None:
+        """Learning from the memory as it is now, on a copy of the blocks as they are."""
+        self.started = True
         inputs = torch.cat(list(self.memory))
         with torch.no_grad():
             for trained, read in zip(self.training_copy.parameters(), self.parameters(),
@@ -130,11 +144,10 @@ class SparseChangeLearner:
                 trained.copy_(read)
         if not self.background:
             self._learn_from(inputs)
-            return True
+            return
         self._thread = threading.Thread(target=self._learn_from, args=(inputs,),
                                         name="sparse-change learning")
         self._thread.start()
-        return True
 
     @property
     def busy(self) -> bool:

@@ -29,10 +29,9 @@ def slow_windows(monkeypatch, seconds: float = 0.2) -> None:
 def test_a_cancelled_learning_ends_at_its_next_window_and_hands_nothing_over(monkeypatch):
     slow_windows(monkeypatch)
     learner = sparse_change.SparseChangeLearner(CNNEncoder(16))
-    for x in scene_frames(WINDOW + 4, seed=3):
-        learner.remember(x)
     blocks = [p.detach().clone() for p in learner.parameters()]
-    learner.learn()
+    for x in scene_frames(WINDOW, seed=3):
+        learner.remember(x)  # a window: the first learning begins
     assert learner.busy
     began = time.monotonic()
     learner.cancel()

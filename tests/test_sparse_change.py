@@ -75,10 +75,9 @@ def test_windows_past_the_margin_step_as_the_flat_loss_would_without_its_backwar
     twin = copy.deepcopy(encoder)
     frames = scene_frames(WINDOW, seed=3, scene_length=8)
     learner = SparseChangeLearner(encoder)
-    for x in frames:
-        learner.remember(x)
     torch.manual_seed(1)
-    learner.learn()
+    for x in frames:
+        learner.remember(x)  # a window: the first learning begins
     learner.hand_over()
     # The same windows, each with a backward pass of the clamped loss (the plain way)
     blocks = [p for conv in twin.first_convolutions() for p in conv.parameters()]
@@ -124,7 +123,8 @@ def test_the_prediction_moves_the_first_blocks_only_under_its_own_objective(obje
         assert model.first_blocks_loss() is None
 
 
-def test_seeded_windows_learn_the_same_blocks_whatever_the_global_rng():
+def test_seeded_windows_learn_the_same_blocks_whatever_the_global_rng(monkeypatch):
+    monkeypatch.setattr(sparse_change, "MARGIN", 1000.0)  # every window teaches: they count
     torch.manual_seed(0)
     encoder = CNNEncoder(16)
     frames = scene_frames(WINDOW + 24, seed=2)  # windows can start anywhere in the memory
@@ -135,8 +135,8 @@ def test_seeded_windows_learn_the_same_blocks_whatever_the_global_rng():
         if seed is not None:
             learner.seed_windows(seed)
         for x in frames:
-            learner.remember(x)
-        learner.learn()
+            learner.remember(x)  # the first learning: the only window of the first 40
+        learner.learn()  # the second: windows anywhere in the 64 inputs
         learner.hand_over()
         return learner.encoder.conv1.weight.detach()
 
@@ -202,13 +202,20 @@ def learner_with_memory(background: bool, seed: int = 4) -> SparseChangeLearner:
 def test_what_an_update_learns_reaches_the_blocks_at_the_next_one_alike_on_a_thread_or_not():
     blocks = {}
     for background in (True, False):
-        learner = learner_with_memory(background)
+        torch.manual_seed(0)
+        learner = SparseChangeLearner(CNNEncoder(16), background=background)
+        learner.seed_windows(4)
+        frames = scene_frames(WINDOW + 8, seed=3, scene_length=8)
+        for x in frames[:WINDOW - 1]:
+            learner.remember(x)
+        assert learner.learn() is False and not learner.started  # less than a window
         drawn = [p.detach().clone() for p in learner.parameters()]
-        assert learner.learn() is True
+        for x in frames[WINDOW - 1:]:
+            learner.remember(x)  # a window: the first learning begins
         learner.wait()
         assert all(torch.equal(p, d) for p, d in zip(learner.parameters(), drawn))
         assert learner.last_loss is None and learner.learned is not None
-        learner.learn()  # hands the first learning over, starts the second
+        assert learner.learn() is True  # hands the first learning over, starts the second
         assert not torch.equal(learner.parameters()[0], drawn[0])
         assert learner.last_loss is not None
         learner.hand_over()
@@ -230,13 +237,11 @@ def test_a_change_of_the_blocks_while_it_learns_stays():
 
 
 def test_a_failure_of_the_learning_thread_is_raised_where_it_is_handed_over(monkeypatch):
-    learner = learner_with_memory(background=True)
-
     def broken(*_args):
         raise RuntimeError("out of memory")
 
     monkeypatch.setattr(sparse_change, "sparseness_ratio", broken)
-    learner.learn()
+    learner = learner_with_memory(background=True)  # its first learning begins, and fails
     with pytest.raises(RuntimeError, match="out of memory"):
         learner.hand_over()
     learner.hand_over()  # raised once; nothing learned to hand over
