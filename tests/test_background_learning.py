@@ -42,6 +42,8 @@ def test_a_cancelled_learning_ends_at_its_next_window_and_hands_nothing_over(mon
 
 
 def test_the_learner_worker_ends_the_learning_before_its_thread_ends(qapp, monkeypatch):
+    from PySide6.QtCore import QThread
+
     from app.gui.self_test import small_settings
     from app.gui.workers.learner_worker import LearnerWorker
     from app.gui.workers.mailbox import LatestMailbox
@@ -50,7 +52,10 @@ def test_the_learner_worker_ends_the_learning_before_its_thread_ends(qapp, monke
     slow_windows(monkeypatch)
     mailbox = LatestMailbox()
     worker = LearnerWorker(mailbox, *small_settings().model_arguments())
-    worker.start()
+    thread = QThread()  # finish() ends the worker's thread: its own, as in the app
+    worker.moveToThread(thread)
+    thread.start()
+    worker.start()  # called from here: the steps run on this thread, which is enough
     learner = worker.model.streamer.block_learner
     assert learner is not None  # the live preset's sparse_change
     for i, x in enumerate(scene_frames(WINDOW + 2, seed=2)):
@@ -62,3 +67,4 @@ def test_the_learner_worker_ends_the_learning_before_its_thread_ends(qapp, monke
     assert learner.busy, "no learning started within the frames fed"
     worker.finish()
     assert not learner.busy and learner.learned is None
+    assert thread.wait(5_000)
