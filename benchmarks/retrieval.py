@@ -68,7 +68,7 @@ from streamer_core.event_representations import (  # noqa: E402
     as_vector,  # noqa: E402
     read_representations,
 )
-from streamer_core.networks import grid_regions  # noqa: E402
+from streamer_core.networks import grid_regions, through_blocks  # noqa: E402
 from streamer_core.retrieval import most_similar, precision_at_k, standardised  # noqa: E402
 from streamer_core.sources import (  # noqa: E402
     FrameSource,
@@ -174,8 +174,8 @@ def input_descriptors(encoder, x: torch.Tensor) -> dict[str, np.ndarray]:
     encoder as it is now), kept with --keep-inputs to choose `features` offline: per
     block, each channel's INPUT_QUANTILES over each of 3 x 3 regions [C, 9, 5] and over
     the picture [C, 5], and its mean [C]; and the encoder's output [D]."""
-    block1 = encoder.pool(torch.relu(encoder.conv1(x)))
-    block2 = encoder.pool(torch.relu(encoder.conv2(block1)))
+    block1 = encoder.blocks(x, depth=1)
+    block2 = through_blocks((encoder.conv2,), block1)
     q = torch.tensor(INPUT_QUANTILES, dtype=block1.dtype, device=block1.device)
     kept = {}
     for name, block in (("block1", block1), ("block2", block2)):

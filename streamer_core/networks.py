@@ -33,7 +33,6 @@ class CNNEncoder(nn.Module):
         self.conv2 = nn.Conv2d(32, 64, kernel_size=3, padding=1)
         self.conv3 = nn.Conv2d(64, 256, kernel_size=3, padding=1)
         self.conv4 = nn.Conv2d(256, ENCODED_CHANNELS, kernel_size=3, padding=1)
-        self.pool = nn.MaxPool2d(2, 2)
         self.fc1 = nn.Linear(ENCODED_CHANNELS * ENCODED_SIDE * ENCODED_SIDE, feature_dim)
         self.fc1_deferred: DeferredWeightGrad | None = None
 
@@ -66,9 +65,7 @@ class CNNEncoder(nn.Module):
         return prevailing_of(self.conv1, images, grid)
 
     def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, None]:
-        x = self.pool(F.relu(self.conv1(x)))
-        for conv in (self.conv2, self.conv3, self.conv4):
-            x = self.pool(F.relu(conv(x)))
+        x = through_blocks(self.first_convolutions(depth=4), x)
         x = x.reshape(-1, ENCODED_CHANNELS * ENCODED_SIDE * ENCODED_SIDE)  # [S, 65536]
         fc1 = self.fc1 if self.fc1_deferred is None else self.fc1_deferred
         return fc1(x), None  # None: no attention, kept for API compatibility
@@ -76,7 +73,7 @@ class CNNEncoder(nn.Module):
 
 def through_blocks(convolutions: Sequence[nn.Conv2d], images: torch.Tensor) -> torch.Tensor:
     """Images through convolution blocks as CNNEncoder builds them (convolution, ReLU, 2 x 2
-    max pooling); also what sparse_change trains its copy of the first blocks with."""
+    max pooling): its forward, its first blocks, and sparse_change's copy of them."""
     x = images
     for conv in convolutions:
         x = F.max_pool2d(F.relu(conv(x)), 2, 2)
