@@ -15,6 +15,7 @@ from .demarcation import ACCUM, CHANGE, check_peak_settings
 from .device import resolve_device, to_device
 from .escalation import check_escalation_ratio
 from .event_features import FEATURES, MOTION, DrawnFirstBlock, EventFeatures
+from .first_blocks import LEARNED, load_blocks
 from .layer import LayerStep, StreamerLayer, StreamerLayerArguments
 from .networks import CNNDecoder, CNNEncoder
 from .reach import ReachWeights, reach_scaled
@@ -122,6 +123,12 @@ class StreamerModel(nn.Module):
             self.streamer.load_state_dict(weights)
         self.first_block_as_drawn: DrawnFirstBlock | None = None
         self.keep_first_block_as_drawn()
+        if weights is None and args.first_blocks == LEARNED:
+            if not self.streamer.f.has_encoder:
+                raise ValueError("first_blocks 'learned' needs layer 0's image encoder")
+            # After the copy above: the Event memory reads with the block as drawn, as
+            # measured (docs/quality.md, "Retrieval").
+            load_blocks(self.streamer.f.encoder.first_convolutions())
 
     def keep_first_block_as_drawn(self) -> None:
         """Events' features are read with layer 0's first convolution as it is now (the

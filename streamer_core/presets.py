@@ -49,6 +49,9 @@ def preset_arguments(name: str) -> tuple[StreamerModelArguments, StreamerOptimiz
         # what is in view changes rarely and then by much, up to 5 times the usual step
         # (block_objective "sparse_change", round eighteen): learned from the prediction,
         # they drifted, and a session that had learned longer marked fewer events.
+        # A new model's blocks start as they learned over the built-in synthetic scene
+        # (first_blocks "learned", session twenty-two): drawn at random they are
+        # restless, and a fresh model missed most events of its first minute.
         # Upper layers escalate: a layer-0 boundary ends the layer-1 event when half the
         # picture's error or more changed (new_scene_share; 8 x 8 regions, each against
         # its usual step, this input and the last against one prediction, see
@@ -71,7 +74,7 @@ def preset_arguments(name: str) -> tuple[StreamerModelArguments, StreamerOptimiz
             distance_mode="similarity", force_base_dist=False, lr=1e-4,
             z_threshold=2.0, min_event_length=4, min_window=5, signal_regions=8,
             signal_space="features", restless_ratio=3.0, side_z_threshold=2.5, settle_ratio=1.4,
-            block_objective="sparse_change",
+            block_objective="sparse_change", first_blocks="learned",
             upper_demarcation="escalate", escalation_ratio=2.5, new_scene_share=0.5,
             keep_events=True, event_representation="motion")
         return model, StreamerOptimizerArguments(alpha=3, max_layers=3, optimize_every=50,

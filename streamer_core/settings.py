@@ -33,6 +33,7 @@ from .demarcation import (
 from .escalation import ESCALATE, OWN
 from .event_features import FEATURES as EVENT_FEATURES
 from .event_features import MOTION, SUMMARY
+from .first_blocks import DRAWN, LEARNED
 from .loss import FEATURES, PIXELS
 from .sparse_change import PREDICTION, SPARSE_CHANGE
 
@@ -212,6 +213,13 @@ SETTINGS: tuple[Setting, ...] = (
             "3 marks less inside hand-held shots).",
             choices={PREDICTION: "the prediction (paper)",
                      SPARSE_CHANGE: "sparse change"}),
+    # "drawn" is the spec. Drawn blocks are restless, and a fresh model missed most
+    # events of its first minute (docs/quality.md, session twenty-two); `live` has "learned".
+    Setting("first_blocks", str, DRAWN, "First blocks start",
+            "Layer 0: where a new model's first two convolution blocks start: drawn at "
+            "random like every other weight (paper), or as they learned sparse change "
+            "over the built-in synthetic scene (live: events from the first seconds).",
+            choices={DRAWN: "drawn (paper)", LEARNED: "learned (synthetic scene)"}),
     # "own" is the spec; see escalation for "escalate".
     Setting("upper_demarcation", str, OWN, "Upper layers",
             "How layers above 0 mark boundaries: escalate a boundary of the layer below "

@@ -81,6 +81,9 @@ def test_spec_bundles_the_resources_the_app_looks_for(spec):
     # where app/gui/infrastructure/resources.py looks under sys._MEIPASS
     bundled = {Path(src).name for src, dest in datas if dest == "resources"}
     assert {"icon.svg", "icon.png", "default_settings.json"} <= bundled
+    # where streamer_core.first_blocks looks for live's first blocks, beside the module
+    assert ("streamer_core/data", "first_blocks.pt") in {(dest, Path(src).name)
+                                                        for src, dest in datas}
     # where OpenTimelineIO looks for its adapters, beside its modules
     assert ("opentimelineio/adapters", "builtin_adapters.plugin_manifest.json") in {
         (dest, Path(src).name) for src, dest in datas}
