@@ -218,7 +218,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("first_blocks", str, DRAWN, "First blocks start",
             "Layer 0: where a new model's first two convolution blocks start: drawn at "
             "random like every other weight (paper), or as they learned sparse change "
-            "over the built-in synthetic scene (live: events from the first seconds).",
+            "over the built-in synthetic scene (live: a new model marks events in its "
+            "first minute too).",
             choices={DRAWN: "drawn (paper)", LEARNED: "learned (synthetic scene)"}),
     # "own" is the spec; see escalation for "escalate".
     Setting("upper_demarcation", str, OWN, "Upper layers",
