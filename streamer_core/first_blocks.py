@@ -22,7 +22,6 @@ from .networks import DESCRIPTOR_DEPTH
 
 DRAWN = "drawn"
 LEARNED = "learned"
-FIRST_BLOCKS = (DRAWN, LEARNED)
 
 LEARNED_BLOCKS = Path(__file__).parent / "data" / "first_blocks.pt"
 """The shipped blocks: {conv1.weight, conv1.bias, conv2.weight, conv2.bias}"""
