@@ -36,6 +36,7 @@ from .checkpoint_file import (  # noqa: F401 - re-exported: the module to import
     read_reference_weights,
 )
 from .divergence import first_nonfinite
+from .first_blocks import DRAWN
 from .model import StreamerModel, StreamerModelArguments, parameter_shapes
 from .optimizer import StreamerOptimizer, StreamerOptimizerArguments
 from .sparse_change import LearnedChange, SparseChangeLearner
@@ -226,9 +227,10 @@ def load_checkpoint(path: str | os.PathLike, device: str = "auto"
         if not 1 <= num_layers <= args.max_layers:
             raise ValueError(f"num_layers {num_layers} outside 1..{args.max_layers}")
         _check_shapes(data["weights"], parameter_shapes(args, num_layers))
-        init_layers = args.init_layers
-        model = StreamerModel(replace(args, init_layers=num_layers))
-        model.args.init_layers = init_layers
+        # Built with drawn first blocks: the file's weights replace them anyway, and a
+        # checkpoint loads without the shipped ones.
+        model = StreamerModel(replace(args, init_layers=num_layers, first_blocks=DRAWN))
+        model.args.init_layers, model.args.first_blocks = args.init_layers, args.first_blocks
         model.streamer.load_state_dict(data["weights"])
         model.keep_first_block_as_drawn()  # files without one: the block as loaded
     except (RuntimeError, ValueError, TypeError, KeyError, AttributeError, OverflowError

@@ -40,9 +40,10 @@ def save_blocks(convolutions: tuple[nn.Conv2d, ...], path: str | os.PathLike) ->
 
 
 def load_blocks(convolutions: tuple[nn.Conv2d, ...],
-                path: str | os.PathLike = LEARNED_BLOCKS) -> None:
-    """Copies the saved blocks into `convolutions` (in place, on their device).
-    ValueError if the file is missing, damaged or of other shapes."""
+                path: str | os.PathLike | None = None) -> None:
+    """Copies the saved blocks (`path`, default the shipped ones) into `convolutions`, in
+    place, on their device. ValueError if the file is missing, damaged or of other shapes."""
+    path = LEARNED_BLOCKS if path is None else path
     if len(convolutions) != DESCRIPTOR_DEPTH:
         raise ValueError(f"expected {DESCRIPTOR_DEPTH} convolutions, got {len(convolutions)}")
     try:

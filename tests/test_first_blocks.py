@@ -4,7 +4,7 @@ change over the synthetic scene; everything else is drawn as before."""
 import pytest
 import torch
 
-from streamer_core import StreamerModel
+from streamer_core import StreamerModel, first_blocks
 from streamer_core.checkpoint import load_checkpoint, save_checkpoint
 from streamer_core.first_blocks import LEARNED_BLOCKS, block_tensors, load_blocks, save_blocks
 from streamer_core.networks import CNNEncoder, descriptor_of
@@ -83,6 +83,19 @@ def test_a_checkpoint_keeps_the_blocks_it_learned_not_the_shipped_ones(tmp_path)
     loaded, _ = load_checkpoint(tmp_path / "model.pt", device="cpu")
     assert loaded.args.first_blocks == "learned"
     assert same_blocks(block_tensors(first_convolutions(loaded)), learned)
+
+
+def test_without_the_shipped_file_a_new_model_is_refused_and_a_checkpoint_still_loads(
+        tmp_path, monkeypatch):
+    model = preset_model("live", seed=0)
+    model_args, optimizer_args = preset_arguments("live")
+    save_checkpoint(tmp_path / "model.pt", model, StreamerOptimizer(model, optimizer_args))
+    monkeypatch.setattr(first_blocks, "LEARNED_BLOCKS", tmp_path / "gone.pt")
+    with pytest.raises(ValueError, match="missing"):
+        preset_model("live", seed=0)
+    loaded, _ = load_checkpoint(tmp_path / "model.pt", device="cpu")
+    assert loaded.args.first_blocks == "learned"
+    assert same_blocks(block_tensors(first_convolutions(loaded)), shipped())
 
 
 @pytest.mark.parametrize("damage, message", [
