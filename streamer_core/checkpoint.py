@@ -35,7 +35,7 @@ from .checkpoint_file import (  # noqa: F401 - re-exported: the module to import
     read_checkpoint,
     read_reference_weights,
 )
-from .divergence import first_nonfinite
+from .finite import first_nonfinite
 from .first_blocks import DRAWN
 from .model import StreamerModel, StreamerModelArguments, parameter_shapes
 from .optimizer import StreamerOptimizer, StreamerOptimizerArguments

@@ -12,22 +12,12 @@ from __future__ import annotations
 
 import copy
 import math
-from collections.abc import Iterable
 
 import torch
 
 from .layer import LayerStep
 from .model import StreamerModel
 from .optimizer import StreamerOptimizer
-
-
-def first_nonfinite(named: Iterable[tuple[str, torch.Tensor | None]]) -> str | None:
-    """The name of the first floating-point tensor holding NaN or an infinity, if any."""
-    for name, tensor in named:
-        if (isinstance(tensor, torch.Tensor) and tensor.is_floating_point()
-                and not bool(torch.isfinite(tensor).all())):
-            return name
-    return None
 
 
 def weights_finite(model: StreamerModel) -> bool:

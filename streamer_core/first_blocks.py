@@ -18,6 +18,7 @@ from pathlib import Path
 import torch
 import torch.nn as nn
 
+from .finite import first_nonfinite
 from .networks import DESCRIPTOR_DEPTH
 
 DRAWN = "drawn"
@@ -60,8 +61,9 @@ def load_blocks(convolutions: tuple[nn.Conv2d, ...],
         value = saved[name]
         if not isinstance(value, torch.Tensor) or value.shape != tensor.shape:
             raise ValueError(f"{path}: {name} has another shape than the model's")
-        if not bool(torch.isfinite(value).all()):
-            raise ValueError(f"{path}: {name} holds NaN or infinite values")
+    broken = first_nonfinite(saved.items())
+    if broken is not None:
+        raise ValueError(f"{path}: {broken} holds NaN or infinite values")
     with torch.no_grad():
         for i, conv in enumerate(convolutions, start=1):
             for name, param in conv.named_parameters():
