@@ -97,6 +97,8 @@ class Run:
     initial: np.ndarray    # [N, C] by the block as drawn: the model's own since session 17
     pixel_median: np.ndarray  # [N, C] features by the fifth session's median over the pixels
     motion: np.ndarray     # [N, C] event_representation "motion" (NaN: cached before it)
+    shipped: np.ndarray    # [N, C] features by the shipped first block (first_blocks "learned")
+    motion_shipped: np.ndarray  # [N, C] motion by the shipped first block
     keyframes: np.ndarray  # [N, 60, 80, 3] uint8, the source frame nearest the event's middle
     input_keyframes: np.ndarray  # [N, 60, 80, 3] uint8, the event's middle model input
     labels: dict[str, np.ndarray]  # kind of label -> [N] str
@@ -120,7 +122,8 @@ class Run:
 
 
 RUN_ARRAYS = ("layer", "start", "end", "learned", "final", "features", "initial",
-              "pixel_median", "motion", "keyframes", "input_keyframes")
+              "pixel_median", "motion", "shipped", "motion_shipped", "keyframes",
+              "input_keyframes")
 
 
 class FeatureRecorder:
@@ -129,14 +132,19 @@ class FeatureRecorder:
     forward hook (same boundaries: the features take no part in learning), once with
     layer 0's encoder as it learns, once with its first block as drawn (as the model reads
     them), once as the fifth session took them (the median over the whole picture), and
-    as event_representation "motion" keeps them (layer 0 by what moved)."""
+    as event_representation "motion" keeps them (layer 0 by what moved); and both again by
+    the first block a new `live` model starts from (first_blocks "learned": the shipped
+    one, learned over the synthetic scene), frozen too."""
 
-    def __init__(self, model):
+    def __init__(self, model, drawn_conv1: torch.nn.Conv2d):
         self.model = model
-        self.drawn_block = DrawnFirstBlock(model.layers()[0].f.encoder.conv1)
+        self.drawn_block = DrawnFirstBlock(drawn_conv1)
+        self.shipped_block = DrawnFirstBlock(model.layers()[0].f.encoder.conv1)
         self.trackers = {name: EventFeatures() for name in ("features", "initial",
-                                                             "pixel_median", "motion")}
+                                                             "pixel_median", "motion",
+                                                             "shipped", "motion_shipped")}
         self.block_before: torch.Tensor | None = None
+        self.shipped_before: torch.Tensor | None = None
         self.closed: dict[str, dict[int, list]] = {name: {} for name in self.trackers}
         self.inputs: list[dict[str, np.ndarray]] = []  # per model input, with --keep-inputs
         self.keeps_inputs = False
@@ -148,13 +156,18 @@ class FeatureRecorder:
         if self.keeps_inputs:
             self.inputs.append(input_descriptors(encoder, x))
         in_view, moving, self.block_before = self.drawn_block.read(x, self.block_before)
+        shipped_view, shipped_moving, self.shipped_before = self.shipped_block.read(
+            x, self.shipped_before)
         seen = {"features": encoder.prevailing(x),
                 "initial": in_view,
                 "pixel_median": encoder.prevailing(x, grid=1),
-                "motion": in_view}
+                "motion": in_view,
+                "shipped": shipped_view,
+                "motion_shipped": shipped_view}
+        moved = {"motion": moving, "motion_shipped": shipped_moving}
         for name, tracker in self.trackers.items():
             closed = tracker.observe(seen[name], reports, model.get_num_layers(),
-                                     moving if name == "motion" else None)
+                                     moved.get(name))
             for layer, vector in closed.items():
                 self.closed[name].setdefault(layer, []).append(vector)
 
@@ -284,7 +297,9 @@ def learn_and_collect(seed: int, stream: Stream, keep_inputs: Path | None = None
     # The summaries in the reports; the features beside them (FeatureRecorder).
     model, optimizer = new_model("live", [*settings, "event_representation=summary"],
                                  device="cpu", seed=seed)
-    features = FeatureRecorder(model)
+    # The first block as the seed draws it, which the model's Event memory reads with
+    drawn, _ = new_model("live", [*settings, "first_blocks=drawn"], device="cpu", seed=seed)
+    features = FeatureRecorder(model, drawn.layers()[0].f.encoder.conv1)
     features.keeps_inputs = keep_inputs is not None
     segmenter = Segmenter(model, optimizer, representations=True)
     segmenter.start_video(reset_model=True)
@@ -330,7 +345,7 @@ def learn_and_collect(seed: int, stream: Stream, keep_inputs: Path | None = None
                 for kind in stream.spans}
     return Run(layer, start, end, np.stack([r[3] for r in rows]), final,
                by_features["features"], by_features["initial"], by_features["pixel_median"],
-               by_features["motion"],
+               by_features["motion"], by_features["shipped"], by_features["motion_shipped"],
                np.stack([recorder.frame_at(min((a + b) / 2, seconds))
                          for a, b in zip(start, end, strict=True)]),
                np.stack([recorder.input_keyframe(a, b) for a, b in zip(start, end, strict=True)]),
@@ -430,6 +445,8 @@ def embeddings(run: Run, chosen: np.ndarray, seed: int, labels: list[str]
         "features, learned block": run.features[chosen],
         "features, pixel median": run.pixel_median[chosen],
         "motion": run.motion[chosen],
+        "features, shipped block": run.shipped[chosen],
+        "motion, shipped block": run.motion_shipped[chosen],
         "random": rng.standard_normal(run.learned[chosen].shape),
         "histogram": histogram,
         "histogram, standardised": histogram,
@@ -439,7 +456,8 @@ def embeddings(run: Run, chosen: np.ndarray, seed: int, labels: list[str]
 
 
 EMBEDDINGS = ("summary", "summary, final weights", "features", "features, learned block",
-              "features, pixel median", "motion", "random", "histogram", "histogram, standardised",
+              "features, pixel median", "motion", "features, shipped block",
+              "motion, shipped block", "random", "histogram", "histogram, standardised",
               "histogram, any frame", "the labels")
 PLAIN_COSINE = frozenset({"histogram", "histogram, any frame"})
 """Ranked by the plain cosine; the others as the app and `similar` rank (similar_rows:
