@@ -26,6 +26,8 @@ similar other events of the same layer with the same label, ranked as the app an
     all the pixels, not over 3 x 3 regions),
   - motion: event_representation "motion": layer 0's events by what moved in them
     (event_features.moving_in), the layers above as under "features",
+  - features / motion, shipped block: the same by the first block a new `live` model
+    starts from (first_blocks "learned", learned over the synthetic scene), frozen,
 compared with
   - random: a random vector per event (what chance gives with these labels),
   - histogram: a colour histogram (8 x 8 x 8 RGB bins) of the event's keyframe, the middle

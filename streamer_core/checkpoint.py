@@ -323,6 +323,8 @@ def _restore_block_learning(learner: SparseChangeLearner, state: dict, where: st
     if "adam_blocks" in state:
         learner.optim.load_state_dict(state["adam_blocks"])
         _check_adam(learner, f"{where} first blocks' Adam")
+        for group in learner.optim.param_groups:  # the setting block_lr decides
+            group["lr"] = learner.learning_rate
     learned = state.get("blocks_learned")
     if learned is None:
         return

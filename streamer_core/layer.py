@@ -238,7 +238,7 @@ class StreamerLayer(nn.Module):
         self.escalation = Escalation(args.escalation_ratio)  # this layer's boundary surprises
         self.picture = PictureChange()  # features: how much of the picture's error changed
         self.sides = SideWatch(args)  # features: someone entering or leaving at the sides
-        self.block_learner = (SparseChangeLearner(self.f.encoder)
+        self.block_learner = (SparseChangeLearner(self.f.encoder, args.block_lr)
                               if layer_num == 0 and args.block_objective == SPARSE_CHANGE
                               and self.f.has_encoder else None)
         self.reset_layer()

@@ -213,6 +213,15 @@ SETTINGS: tuple[Setting, ...] = (
             "3 marks less inside hand-held shots).",
             choices={PREDICTION: "the prediction (paper)",
                      SPARSE_CHANGE: "sparse change"}),
+    # From drawn blocks sparse change needs 1e-3 to reach its margin within the first
+    # minute (rounds fifteen to twenty-one); blocks that start learned keep what they
+    # learned with less, and a session's learning then pays (docs/quality.md, session
+    # twenty-three); `live` has 1e-4.
+    Setting("block_lr", float, 1e-3, "First blocks' rate",
+            "Layer 0 under sparse change: the Adam learning rate of its first two "
+            "convolution blocks' own learning (lower for blocks that start learned).",
+            low=0.0, above=True, high=1.0, step=1e-4, decimals=5,
+            when={"block_objective": (SPARSE_CHANGE,)}),
     # "drawn" is the spec. Drawn blocks are restless, and a fresh model missed most
     # events of its first minute (docs/quality.md, session twenty-two); `live` has "learned".
     Setting("first_blocks", str, DRAWN, "First blocks start",

@@ -39,6 +39,7 @@ STEPS_PER_UPDATE = 10
 MEMORY = 120
 """Latest inputs the windows are drawn from (a minute at 0.5 s)"""
 LEARNING_RATE = 1e-3
+"""The setting block_lr's default: blocks drawn at random reach the margin within a minute"""
 MARGIN = 5.0
 """Event steps this many times the usual ones are sparse enough: the loss goes no lower
 (the drawn blocks start near 3)"""
@@ -81,13 +82,15 @@ class SparseChangeLearner:
     (docs/performance.md). Handing it over at a fixed point keeps a seeded session
     repeatable, whatever the thread's speed."""
 
-    def __init__(self, encoder: CNNEncoder, background: bool = True):
+    def __init__(self, encoder: CNNEncoder, learning_rate: float = LEARNING_RATE,
+                 background: bool = True):
         self.encoder = encoder
         self.training_copy = nn.ModuleList(
             copy.deepcopy(conv) for conv in encoder.first_convolutions())
         """What the training moves; the model reads the encoder's own blocks meanwhile"""
         self.memory: deque[torch.Tensor] = deque(maxlen=MEMORY)
-        self.optim = torch.optim.Adam(self.training_copy.parameters(), lr=LEARNING_RATE)
+        self.learning_rate = learning_rate
+        self.optim = torch.optim.Adam(self.training_copy.parameters(), lr=learning_rate)
         self.last_loss: float | None = None
         """The loss the learning handed over last ended on"""
         self.windows: torch.Generator | None = None

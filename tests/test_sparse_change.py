@@ -246,3 +246,33 @@ def test_a_failure_of_the_learning_thread_is_raised_where_it_is_handed_over(monk
         learner.hand_over()
     learner.hand_over()  # raised once; nothing learned to hand over
     assert learner.learned is None
+
+
+def test_block_lr_sets_how_far_one_learning_moves_the_blocks(monkeypatch):
+    monkeypatch.setattr(sparse_change, "MARGIN", 1000.0)  # every window teaches
+    torch.manual_seed(0)
+    encoder = CNNEncoder(16)
+    frames = scene_frames(WINDOW, seed=3, scene_length=8)
+
+    def change(rate: float) -> float:
+        learner = SparseChangeLearner(copy.deepcopy(encoder), rate, background=False)
+        learner.seed_windows(0)
+        for x in frames:
+            learner.remember(x)  # learns once it holds a window
+        return sum(c.abs().sum().item() for c in learner.learned.change)
+
+    ratio = change(1e-3) / change(1e-4)
+    assert 5 < ratio < 15  # Adam's steps are about the rate each
+
+
+def test_block_lr_reaches_the_learner_and_a_checkpoint_keeps_it(tmp_path):
+    model, optimizer = small_model(block_objective="sparse_change", demarcation_mode="change",
+                                   signal_space="features", max_layers=1, block_lr=2e-4)
+    assert [g["lr"] for g in model.streamer.block_learner.optim.param_groups] == [2e-4]
+    run(model, optimizer, scene_frames(WINDOW + 4))
+    path = tmp_path / "rate.pt"
+    save_checkpoint(path, model, optimizer)
+    loaded, _ = load_checkpoint(path)
+    assert loaded.args.block_lr == 2e-4
+    assert [g["lr"] for g in loaded.streamer.block_learner.optim.param_groups] == [2e-4]
+    assert sparse_model("sparse_change")[0].streamer.block_learner.learning_rate == LEARNING_RATE
