@@ -1,8 +1,9 @@
 """Makes streamer_core/data/first_blocks.pt, where `live`'s layer 0 starts (first_blocks).
 
 One `live` session with drawn first blocks (seed 0) over the built-in synthetic scene
-(synthetic:5, 300 s, no footage, no labels): its first blocks learn sparse change as in
-any session, and what they hold at the end is written. Run from the repository root:
+(synthetic:5, 300 s, no footage, no labels): its first blocks learn sparse change at the
+rate drawn blocks need (block_lr 1e-3; `live` fine-tunes the learned ones at 1e-4), and
+what they hold at the end is written. Run from the repository root:
 
     .venv/bin/python scripts/learn_first_blocks.py [--out PATH]
 
@@ -27,6 +28,8 @@ from streamer_core.sources import open_source  # noqa: E402
 
 STREAM = "synthetic:5:300"
 SEED = 0
+DRAWN_BLOCKS = ["first_blocks=drawn", "block_lr=1e-3"]
+"""The session the file was made with (session twenty-two's `live` had block_lr 1e-3)"""
 
 
 def main() -> None:
@@ -34,7 +37,7 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=LEARNED_BLOCKS)
     args = parser.parse_args()
     torch.set_num_threads(1)  # the file measured was made on one thread
-    model, optimizer = new_model("live", ["first_blocks=drawn"], seed=SEED, device="cpu")
+    model, optimizer = new_model("live", DRAWN_BLOCKS, seed=SEED, device="cpu")
     segmenter = Segmenter(model, optimizer)
     result = segment_video(segmenter, open_source(STREAM))
     model.stop_background_learning()  # a learning not handed over yet is not kept

@@ -51,7 +51,10 @@ def preset_arguments(name: str) -> tuple[StreamerModelArguments, StreamerOptimiz
         # they drifted, and a session that had learned longer marked fewer events.
         # A new model's blocks start as they learned over the built-in synthetic scene
         # (first_blocks "learned", session twenty-two): drawn at random they are
-        # restless, and a fresh model missed most events of its first minute.
+        # restless, and a fresh model missed most events of its first minute. From there
+        # they learn at a tenth of the rate drawn blocks need (block_lr, session
+        # twenty-three): at 1e-3 a session's own learning cost a little against the same
+        # model frozen, at 1e-4 its third pass scores at least its first and the frozen run.
         # Upper layers escalate: a layer-0 boundary ends the layer-1 event when half the
         # picture's error or more changed (new_scene_share; 8 x 8 regions, each against
         # its usual step, this input and the last against one prediction, see
@@ -74,7 +77,7 @@ def preset_arguments(name: str) -> tuple[StreamerModelArguments, StreamerOptimiz
             distance_mode="similarity", force_base_dist=False, lr=1e-4,
             z_threshold=2.0, min_event_length=4, min_window=5, signal_regions=8,
             signal_space="features", restless_ratio=3.0, side_z_threshold=2.5, settle_ratio=1.4,
-            block_objective="sparse_change", first_blocks="learned",
+            block_objective="sparse_change", block_lr=1e-4, first_blocks="learned",
             upper_demarcation="escalate", escalation_ratio=2.5, new_scene_share=0.5,
             keep_events=True, event_representation="motion")
         return model, StreamerOptimizerArguments(alpha=3, max_layers=3, optimize_every=50,
