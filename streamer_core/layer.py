@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import NamedTuple
 
 import numpy as np
@@ -86,6 +86,19 @@ QUIET_CUT_SETTLE = 2.0
 once the next step is this many times smaller: two close-ups of one film cut together
 change every region but the pooled features little, and after a cut the picture stays
 (a hand moving through foliage changed as much, and went on changing)"""
+
+
+SCENE_LOOKAHEAD = 2
+"""Inputs (1 s) that layer 0 watches after a change that would end the layer-1 event,
+before layer 1 hears of it (see SCENE_STAYS)"""
+SCENE_STAYS = 0.7
+"""A change ends the layer-1 event only if the picture's steps over the next
+SCENE_LOOKAHEAD inputs stay below this share of it: after a cut the new picture stays,
+while a hand passing in front of the camera changes most of the picture and then as much
+again as it moves on or leaves. On montages 31-34 the next second's largest step was at
+most 0.60 of the cut's, and 0.82 to 2.74 of the change at 8 of the 9 other layer-1
+boundaries (a hand in the tree clip, a one-frame flicker); after the synthetic scene
+changes at most 0.11 (docs/quality.md, session twenty-four)"""
 
 
 class PictureChange:
@@ -177,6 +190,26 @@ class HeldBoundary(NamedTuple):
     quiet: bool = False
     """A cut the pooled step missed (see QUIET_CUT_SETTLE): it stands once the picture
     settles by that much more"""
+
+
+class PendingArrival(NamedTuple):
+    """A layer-0 boundary that would end the layer-1 event, waiting SCENE_LOOKAHEAD inputs
+    to see whether the new picture stays; its layer-0 boundary already stands. Layer 1
+    then hears of it with its own time, a second late. Not kept in checkpoints, like
+    HeldBoundary; one still waiting when the stream ends never reaches layer 1 (its
+    layer-0 boundary stands)."""
+
+    representation: torch.Tensor
+    """The event it closed, as it is sent up"""
+    step: int
+    """The input that marked it (its time)"""
+    arrival: Arrival
+    later_steps: tuple[float, ...] = ()
+    """The picture's step (PictureChange.size) at each input since"""
+
+    def stays(self) -> bool:
+        """Whether the picture stayed as the change left it (SCENE_STAYS)."""
+        return all(size < SCENE_STAYS * self.arrival.surprise for size in self.later_steps)
 
 
 @dataclass
@@ -290,6 +323,7 @@ class StreamerLayer(nn.Module):
         self.hierarchy_boundaries: list[float] = [0]
         self.last_new_scene = -(10**9)  # input of the last boundary that ended the event above
         self.held: HeldBoundary | None = None  # see settle_ratio
+        self.pending: PendingArrival | None = None  # see SCENE_STAYS
         self.representation: torch.Tensor | None = None
         self.context: torch.Tensor | None = None
         self.predicted_from: list[torch.Tensor] = []  # the inputs behind `context`
@@ -554,13 +588,13 @@ class StreamerLayer(nn.Module):
                                      closing.detach().clone(), new_scene=True,
                                      share=self.picture.share, quiet=True)
 
+        reports += self._decide_pending(report.boundary)
         if report.boundary:
             escalation = self._record_boundary(time, surprise, base_counter,
                                                may_be_new_scene=not only_at_sides,
                                                held=held if confirmed else None)
             report.representation = closing.detach().clone()
-            if self.above is not None:
-                reports += self.above(report.representation, base_counter, escalation)
+            reports += self._send_up(report.representation, base_counter, escalation)
         if restart:
             self.buffer.reset_buffer()
 
@@ -574,6 +608,36 @@ class StreamerLayer(nn.Module):
             # the picture changed", a new scene at layer 1; docs/quality.md, round seven).
             self._judge_again(x)
         return reports
+
+    def _send_up(self, representation: torch.Tensor, step: int,
+                 arrival: Arrival) -> list[LayerStep]:
+        """Gives the layer above this boundary's event, unless the boundary would end the
+        event above and layer 0, reading the picture, first watches whether the new
+        picture stays (PendingArrival)."""
+        if self.above is None:
+            return []
+        if arrival.escalated and self._reads_picture and self.args.settle_ratio > 0:
+            self.pending = PendingArrival(representation, step, arrival)
+            return []
+        return self.above(representation, step, arrival)
+
+    def _decide_pending(self, boundary: bool) -> list[LayerStep]:
+        """Adds this input's step to the waiting boundary and, after SCENE_LOOKAHEAD inputs
+        or before a new boundary (`boundary`) goes up, sends it to the layer above, ending
+        the event there only if the picture stayed."""
+        pending = self.pending
+        if pending is None:
+            return []
+        if self.picture.size is not None:
+            pending = pending._replace(later_steps=(*pending.later_steps, self.picture.size))
+        if not boundary and len(pending.later_steps) < SCENE_LOOKAHEAD:
+            self.pending = pending
+            return []
+        self.pending = None
+        arrival = pending.arrival
+        if not pending.stays():
+            arrival = replace(arrival, escalated=False)
+        return self.above(pending.representation, pending.step, arrival)
 
     def _holds_back(self, new_scene: bool) -> bool:
         """Whether this boundary of the pooled reading waits for the next input

@@ -63,7 +63,9 @@ def preset_arguments(name: str) -> tuple[StreamerModelArguments, StreamerOptimiz
         # classes of size at least 2.5 times apart, it is in the upper one: a new scene
         # or a cut, not something new in the same scene nor a shaking camera. Such a
         # change is a layer-0 boundary even within min_event_length (a cut seen over two
-        # inputs), once. A layer-1 boundary ends the layer-2 event when its change was in
+        # inputs), once. Layer 1 hears of it a second later and ends its event only if
+        # the new picture stayed (SCENE_STAYS in layer.py: a hand passing in front of the
+        # camera changes as much again; session twenty-four). A layer-1 boundary ends the layer-2 event when its change was in
         # the upper class of layer 1's recent ones (escalation).
         # Events are remembered (Event memory, similar) by what they show, read with
         # layer 0's first block as drawn (frozen), which learning does not move: the

@@ -246,7 +246,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("new_scene_share", float, 0.5, "New scene share",
             "escalate, layer 0 on features: the share of the picture whose prediction error "
             "must change (each region against its usual step) for a boundary to end the "
-            "layer-1 event too; raise it for fewer, coarser layer-1 events.",
+            "layer-1 event too, if the new picture then stays for a second; raise it for "
+            "fewer, coarser layer-1 events.",
             live=True, low=0.05, high=1.0, step=0.05, decimals=2,
             when={"upper_demarcation": (ESCALATE,), "demarcation_mode": (CHANGE,),
                   "signal_space": (FEATURES,)}),

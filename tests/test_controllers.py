@@ -13,6 +13,7 @@ from app.gui.controllers.session_history import SessionHistory
 from app.gui.controllers.source_controller import SourceController
 from app.gui.self_test import small_settings
 from app.gui.workers.mailbox import LatestMailbox
+from streamer_core import LayerStep
 
 
 class Clock:
@@ -107,3 +108,16 @@ def test_learner_controller_applies_valid_live_settings_only(qtbot):
         learner.shutdown()
         learner.worker_thread.wait(10_000)
         learner.restore_torch_threads()
+
+
+def test_a_new_scene_heard_late_by_layer_1_keeps_the_history():
+    """Layer 1 hears of a new scene two inputs late, at the scene's own step: no new
+    stream; layer 0's clock going back is one."""
+    history = SessionHistory()
+    for step in range(23):
+        history.add(LayerStep(0, step, step * 0.5, 0.5, 0.4, step == 20))
+    history.add(LayerStep(1, 20, 10.0, 0.9, 0.5, True))
+    assert list(history.layers[0].boundaries["time"]) == [10.0]
+    assert list(history.layers[1].boundaries["time"]) == [10.0]
+    history.add(LayerStep(0, 0, 0.0, None, None, False))  # a new stream
+    assert len(history.layers) == 1 and len(history.layers[0].boundaries) == 0

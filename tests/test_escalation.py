@@ -445,12 +445,15 @@ def test_a_held_new_scene_ends_the_event_above_once_confirmed(monkeypatch, after
     assert above == marked
 
 
-def _marked_with_a_new_scene_at_input_12(monkeypatch, size_before: float, **settings):
+def _marked_with_a_new_scene_at_input_12(monkeypatch, size_before: float,
+                                         size_after: float = 0.01, **settings):
     """Layer 0's and layer 1's boundaries (inputs) on a still street where input 12 is a
     new scene by its share and size (0.09), and no other input is; most of the picture
-    changed at each input."""
+    changed at each input, by 0.09 up to input 12 and by `size_after` after it."""
     def picture_step(self, regions, last):
-        self.share, self.focus, self.size, self.size_before = 0.8, 0.5, 0.09, size_before
+        changing = layer.last_base_counter <= 12
+        self.share, self.focus, self.size_before = 0.8, 0.5, size_before
+        self.size = 0.09 if changing else size_after
     monkeypatch.setattr(PictureChange, "step", picture_step)
     model, _ = small_model(signal_space="features", demarcation_mode="change",
                            upper_demarcation="escalate", init_layers=2, max_layers=2,
@@ -461,6 +464,25 @@ def _marked_with_a_new_scene_at_input_12(monkeypatch, size_before: float, **sett
         reports = run(model, None, still_street(20))
     return ([r.step for r in reports if r.layer == 0 and r.boundary],
             [r.step for r in reports if r.layer == 1 and r.boundary])
+
+
+@pytest.mark.parametrize("size_after, above_at", [
+    (0.01, [12]),  # the new picture stays: a new scene, a second late, at its own time
+    (0.06, [12]),  # it changes again by 2/3 of it within the next second: still a new scene
+    (0.07, []),  # as much as SCENE_STAYS of it: a hand passing in front of the camera
+    (0.2, []),  # more than it (the hand leaving): an event of layer 0 only
+])
+def test_a_new_scene_ends_the_event_above_only_if_the_new_picture_stays(
+        monkeypatch, size_after, above_at):
+    """A cut's new picture stays; a hand passing in front of the camera changes most of
+    the picture too, then as much again as it moves on (SCENE_STAYS)."""
+    monkeypatch.setattr(EventDemarcation, "__call__", _scripted_steps({11: 0.1}))
+    # out of a still picture (9 times the last step): marked at once, not held
+    marked, above = _marked_with_a_new_scene_at_input_12(monkeypatch, size_before=0.01,
+                                                         size_after=size_after,
+                                                         settle_ratio=1.4)
+    assert marked == [12]
+    assert above == above_at
 
 
 @pytest.mark.parametrize("after, marked_at", [

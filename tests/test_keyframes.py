@@ -48,6 +48,20 @@ def test_a_closed_event_keeps_its_middle_input():
     assert level(current[0].rgb) == pytest.approx(40, abs=1)
 
 
+def test_a_new_scene_heard_late_by_layer_1_is_no_new_stream():
+    """Layer 1 hears of a new scene two inputs late, at the scene's own step."""
+    chooser = EventKeyframes()
+    closed_all = []
+    for step in range(30):
+        reports = [report(0, step, boundary=step == 20), report(1, step)]
+        if step == 22:
+            reports.append(report(1, 20, boundary=True))
+        closed_all += chooser.observe(reports, shade(step))[0]
+    assert [(k.layer, k.start, k.end) for k in closed_all] == [(0, 0.0, 10.0), (1, 0.0, 10.0)]
+    closed, _ = chooser.observe([report(0, 0, boundary=True)], shade(0))  # a new stream
+    assert closed == []
+
+
 def test_a_long_event_keeps_few_candidates_spread_over_it():
     chooser = EventKeyframes(capacity=16)
     for step in range(10_000):

@@ -117,9 +117,10 @@ class EventKeyframes:
         events closed by this input and every layer's open event afterwards."""
         closed: list[Keyframe] = []
         for report in reports:
-            if report.step < self._last_step:  # the model's clock went back: a new stream
-                self.restart()
-            self._last_step = report.step
+            if report.layer == 0:  # every input, in order (a new scene reaches layer 1 late)
+                if report.step < self._last_step:  # the clock went back: a new stream
+                    self.restart()
+                self._last_step = report.step
             sampler = self._open.get(report.layer)
             if sampler is None:
                 sampler = self._open[report.layer] = _EventSampler(0, report.time,
