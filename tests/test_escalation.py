@@ -2,6 +2,7 @@
 
 import math
 
+import numpy as np
 import pytest
 import torch
 from test_feature_signal import textured_background, view
@@ -11,7 +12,7 @@ from core_helpers import run, scene_frames, small_model
 from streamer_core import EventDemarcation, StreamerModelArguments
 from streamer_core.checkpoint import load_checkpoint, save_checkpoint
 from streamer_core.escalation import MIN_BOUNDARIES, Escalation, split_level
-from streamer_core.layer import PICTURE_HISTORY, PictureChange
+from streamer_core.layer import PICTURE_HISTORY, PictureChange, StreamerLayer
 from streamer_core.presets import preset_arguments
 
 
@@ -445,16 +446,43 @@ def test_a_held_new_scene_ends_the_event_above_once_confirmed(monkeypatch, after
     assert above == marked
 
 
+@pytest.mark.parametrize("moved_after, above_at", [(0.1, [13]), (1.5, [])])
+def test_a_held_new_scene_is_told_from_the_view_of_the_held_input(
+        monkeypatch, moved_after, above_at):
+    """Held at input 12 and confirmed at 13: the change is 11 -> 12, and input 13 is
+    already one of the views after it."""
+    monkeypatch.setattr(EventDemarcation, "__call__", _scripted_steps({11: 0.1, 12: 0.02}))
+    marked, above = _marked_with_a_new_scene_at_input_12(
+        monkeypatch, size_before=0.05, size_after=0.2, moved_after=moved_after,
+        settle_ratio=1.5)
+    assert marked == [13]
+    assert above == above_at
+
+
 def _marked_with_a_new_scene_at_input_12(monkeypatch, size_before: float,
-                                         size_after: float = 0.01, **settings):
+                                         size_after: float = 0.01, moved_after: float = 0.1,
+                                         **settings):
     """Layer 0's and layer 1's boundaries (inputs) on a still street where input 12 is a
     new scene by its share and size (0.09), and no other input is; most of the picture
-    changed at each input, by 0.09 up to input 12 and by `size_after` after it."""
+    changed at each input, by 0.09 up to input 12 and by `size_after` after it. What is
+    in view (Readings.seen) changes at input 12 and then moves `moved_after` of that
+    change back and forth."""
     def picture_step(self, regions, last):
         changing = layer.last_base_counter <= 12
         self.share, self.focus, self.size_before = 0.8, 0.5, size_before
         self.size = 0.09 if changing else size_after
     monkeypatch.setattr(PictureChange, "step", picture_step)
+
+    def seen(step: int) -> np.ndarray:
+        if step < 12:
+            return np.zeros(4)
+        return np.ones(4) + (0.0 if step == 12 else moved_after * (-1) ** step)
+    signal_values = StreamerLayer._signal_values
+
+    def scripted_view(self, signal, x, picture=True):
+        readings = signal_values(self, signal, x, picture)
+        return readings._replace(seen=seen(self.last_base_counter))
+    monkeypatch.setattr(StreamerLayer, "_signal_values", scripted_view)
     model, _ = small_model(signal_space="features", demarcation_mode="change",
                            upper_demarcation="escalate", init_layers=2, max_layers=2,
                            signal_regions=8, **settings)
@@ -466,20 +494,23 @@ def _marked_with_a_new_scene_at_input_12(monkeypatch, size_before: float,
             [r.step for r in reports if r.layer == 1 and r.boundary])
 
 
-@pytest.mark.parametrize("size_after, above_at", [
-    (0.01, [12]),  # the new picture stays: a new scene, a second late, at its own time
-    (0.06, [12]),  # it changes again by 2/3 of it within the next second: still a new scene
-    (0.07, []),  # as much as SCENE_STAYS of it: a hand passing in front of the camera
-    (0.2, []),  # more than it (the hand leaving): an event of layer 0 only
+@pytest.mark.parametrize("size_after, moved_after, above_at", [
+    (0.01, 0.1, [12]),  # the new picture stays: a new scene, a second late, at its own time
+    (0.06, 1.5, [12]),  # its steps stay below SCENE_STAYS (0.063) of the change
+    (0.2, 0.6, [12]),  # the picture moves on, what is in view stays: a cut to a panning shot
+    (0.07, 0.7, []),  # both move as much as SCENE_STAYS of it: a hand passing in front
+    (0.2, 1.5, []),  # both more than it (the hand leaving): an event of layer 0 only
 ])
 def test_a_new_scene_ends_the_event_above_only_if_the_new_picture_stays(
-        monkeypatch, size_after, above_at):
-    """A cut's new picture stays; a hand passing in front of the camera changes most of
-    the picture too, then as much again as it moves on (SCENE_STAYS)."""
+        monkeypatch, size_after, moved_after, above_at):
+    """A cut's new picture stays, or at least what is in view does where the new shot
+    pans; a hand passing in front of the camera changes the picture and what is in view
+    as much again as it moves on (SCENE_STAYS)."""
     monkeypatch.setattr(EventDemarcation, "__call__", _scripted_steps({11: 0.1}))
     # out of a still picture (9 times the last step): marked at once, not held
     marked, above = _marked_with_a_new_scene_at_input_12(monkeypatch, size_before=0.01,
                                                          size_after=size_after,
+                                                         moved_after=moved_after,
                                                          settle_ratio=1.4)
     assert marked == [12]
     assert above == above_at
