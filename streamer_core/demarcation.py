@@ -79,6 +79,8 @@ class EventDemarcation:
                 every step is large, and none of them is an event; a cut out of it
                 still is. In a calm view the limit alone decides, so an object coming
                 soon after another one is not taken for a restless camera.
+                `held_by_restless` says that the r-times rule alone held a step back
+                (the caller may still take it for a cut, see layer._quiet_cut).
     All four: no boundary while fewer than `min_window` values are stored (the first
     value after a reset is never one), and none within `min_event_length` inputs of
     the previous boundary or of the reset (the refractory period: an event lasts at
@@ -123,6 +125,7 @@ class EventDemarcation:
         self.last_value: float | None = None  # what `last_threshold` was compared with
         self.last_threshold: float | None = None
         self.last_surprise = 0.0
+        self.held_by_restless = False  # change: the last step beat the usual limit only
 
     @property
     def window_size(self) -> int:
@@ -189,6 +192,7 @@ class EventDemarcation:
 
     def _peak(self, value: float, regions: Sequence[float] | None, urgent: bool) -> bool:
         self.since_boundary += 1
+        self.held_by_restless = False
         if self.dem_mode == CHANGE:  # what the window holds: steps, not values
             current = value if regions is None else np.asarray(regions, dtype=np.float64)
             previous, self.previous = self.previous, current
@@ -214,6 +218,7 @@ class EventDemarcation:
                 limit = max(limit, self.restless_ratio * float(np.median(recent)))
             self.unusual.append(sample > usual_limit)
             surprising = sample > limit
+            self.held_by_restless = sample > usual_limit and not surprising
             self.last_threshold = (limit if regions is not None else
                                    self._change_level(previous, value, limit, surprising))
             self.last_surprise = max(sample - centre, 0.0) / scale

@@ -78,7 +78,8 @@ CUT_STANDS_OUT = 3.0
 """settle_ratio: a change as big as a new scene's is a cut without waiting when its size is
 this many times the step before's; one that grew out of a picture already moving (a box
 swung by hand fills the view: 1.6 to 2.6 times on the tuning montages, where cuts were
-2.5 times and more, most of them 4 and more) waits for the picture to settle too"""
+2.5 times and more, most of them 4 and more) waits for the picture to settle too. A cut
+out of a panning shot stands out from the step after it instead (see _quiet_cut)"""
 
 QUIET_CUT_SETTLE = 2.0
 """settle_ratio: a change as big as a new scene's that stands out from the step before
@@ -198,6 +199,9 @@ class HeldBoundary(NamedTuple):
     quiet: bool = False
     """A cut the pooled step missed (see QUIET_CUT_SETTLE): it stands once the picture
     settles by that much more"""
+    moving_change: float | None = None
+    """A quiet cut out of a moving picture: the picture's change (PictureChange.size), which
+    the next step must be CUT_STANDS_OUT times smaller than too"""
 
 
 class PendingArrival(NamedTuple):
@@ -618,9 +622,11 @@ class StreamerLayer(nn.Module):
                 if self._watches_sides:
                     self.sides.boundary_elsewhere()
         elif held is None and not report.boundary and self._quiet_cut(base_counter):
+            moving = not self.picture.stands_out(CUT_STANDS_OUT)
             self.held = HeldBoundary(self.demarcation.last_value, surprise,
                                      closing.detach().clone(), new_scene=True,
-                                     share=self.picture.share, quiet=True)
+                                     share=self.picture.share, quiet=True,
+                                     moving_change=self.picture.size if moving else None)
 
         reports += self._decide_pending(report.boundary, readings.seen)
         if report.boundary:
@@ -702,21 +708,31 @@ class StreamerLayer(nn.Module):
 
     def _quiet_cut(self, step: int) -> bool:
         """Whether this input, no boundary of the pooled reading, may be a cut all the
-        same (QUIET_CUT_SETTLE): a new scene's change, standing out from the step before,
-        after the shortest event."""
+        same (QUIET_CUT_SETTLE): a new scene's change after the shortest event, standing
+        out from the step before or, out of a moving picture, a pooled step that only the
+        restless limit held back (restless_ratio: a cut out of a panning shot; the change
+        must then stand out from the step after it, HeldBoundary.moving_change)."""
         return (self.args.settle_ratio > 0
                 and self.demarcation.since_boundary >= self.args.min_event_length
                 and self.demarcation.last_value is not None
-                and self._new_scene_now(step) and self.picture.stands_out(CUT_STANDS_OUT))
+                and self._new_scene_now(step)
+                and (self.picture.stands_out(CUT_STANDS_OUT)
+                     or self.demarcation.held_by_restless))
 
     def _settled(self, held: HeldBoundary) -> bool:
         """Whether the picture settled after the held boundary: this step, against the
         prediction made from the held input on, is settle_ratio times smaller (a quiet
-        cut's, against the prediction that missed it: QUIET_CUT_SETTLE). Without a step
+        cut's, against the prediction that missed it: QUIET_CUT_SETTLE; out of a moving
+        picture the picture's own step CUT_STANDS_OUT times smaller too). Without a step
         (new weights and nothing to go on from) the boundary stands, as before."""
         step = self.demarcation.last_value
         ratio = QUIET_CUT_SETTLE if held.quiet else self.args.settle_ratio
-        return step is None or held.step >= ratio * step
+        settled = step is None or held.step >= ratio * step
+        if held.moving_change is not None:  # the picture's own step must fall as after a cut
+            size = self.picture.size  # 0: the same frame again, which tells nothing
+            settled = (settled and size is not None
+                       and 0 < CUT_STANDS_OUT * size <= held.moving_change)
+        return settled
 
     def _remember_input(self, x: torch.Tensor) -> None:
         """Features: the next input's picture change is told against this one."""

@@ -321,6 +321,21 @@ def test_in_a_calm_view_the_usual_limit_alone_decides():
     assert not any(decisions[:-1])
 
 
+def test_a_step_only_the_restless_limit_held_back_is_told():
+    """A step past the usual limit but below the one a restless picture raised is no
+    boundary, and the layer hears that only the restless limit held it back (a cut out
+    of a panning shot, see layer._quiet_cut); a step below the usual limit is not that."""
+    calm = [1.0, 0.6, 1.4, 0.8, 1.2] * 4
+    shaking = [3.0, 3.4, 2.8, 3.2]  # past the calm limit (about 1.9): the picture is restless
+    rule = restless_rule(2.0)
+    held_back = []
+    for value in levels(calm + shaking + [5.0, 1.0]):  # 5.0 < 2 x median of the last 4
+        boundary = rule(value)
+        held_back.append((boundary, rule.held_by_restless))
+    assert held_back[-2] == (False, True)
+    assert held_back[-1] == (False, False)
+
+
 def test_restless_memory_survives_a_checkpoint():
     rule = restless_rule(2.0)
     feed(rule, levels([1.0, 0.6, 1.4, 0.8, 1.2] * 4 + [3.0, 3.2]))

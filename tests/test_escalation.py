@@ -350,15 +350,18 @@ def test_a_new_scene_reaches_the_layer_above_once():
     assert layer._new_scene(10 + layer.args.min_event_length, 0.4, None)
 
 
-def _scripted_steps(marks: dict[int, float], calm: float = 0.01, limit: float = 0.09):
+def _scripted_steps(marks: dict[int, float], calm: float = 0.01, limit: float = 0.09,
+                    restless: frozenset[int] = frozenset()):
     """EventDemarcation.__call__ for layer 0: the step of its i-th call is marks[i] (else
-    `calm`), a boundary where that is beyond `limit`; it counts the inputs since the last
-    one, as the real call does."""
+    `calm`), a boundary where that is beyond `limit`; at the calls in `restless` a restless
+    picture's limit alone held it back (held_by_restless). It counts the inputs since the
+    last one, as the real call does."""
     calls = iter(range(10**6))
 
     def call(self, value, regions=None, urgent=False):
         i = next(calls)
         self.last_value, self.last_threshold = marks.get(i, calm), limit
+        self.held_by_restless = i in restless
         boundary = self.last_value > limit
         self.since_boundary = 0 if boundary else self.since_boundary + 1
         return boundary
@@ -492,6 +495,29 @@ def _marked_with_a_new_scene_at_input_12(monkeypatch, size_before: float,
         reports = run(model, None, still_street(20))
     return ([r.step for r in reports if r.layer == 0 and r.boundary],
             [r.step for r in reports if r.layer == 1 and r.boundary])
+
+
+@pytest.mark.parametrize("restless, after, size_after, marked_at", [
+    (True, 0.03, 0.02, 13),  # only the restless limit held it back, and the picture settled
+    (True, 0.05, 0.02, None),  # the pooled step did not settle twice over (the pan went on)
+    (True, 0.03, 0.04, None),  # the picture's step not 3 times smaller: a hand-held camera
+    (True, 0.03, 0.0, None),  # the same frame again: it tells nothing
+    (False, 0.03, 0.02, None),  # below the usual limit too: no more than a pan's step
+])
+def test_a_cut_out_of_a_panning_shot_is_a_cut_once_the_picture_settles(
+        monkeypatch, restless, after, size_after, marked_at):
+    """Out of a panning shot a cut's step (0.07) can beat the usual limit but not the one
+    the restless picture raised, and its change (0.09) does not stand out from the pan's
+    step before it (0.05: not CUT_STANDS_OUT times); it is a cut if the pooled step then
+    settles QUIET_CUT_SETTLE times over and the picture's CUT_STANDS_OUT times, as after
+    a cut."""
+    monkeypatch.setattr(EventDemarcation, "__call__", _scripted_steps(
+        {11: 0.07, 12: after}, restless=frozenset({11} if restless else ())))
+    marked, above = _marked_with_a_new_scene_at_input_12(monkeypatch, size_before=0.05,
+                                                         size_after=size_after,
+                                                         settle_ratio=1.4, min_event_length=4)
+    assert marked == ([] if marked_at is None else [marked_at])
+    assert above == marked
 
 
 @pytest.mark.parametrize("size_after, moved_after, above_at", [
