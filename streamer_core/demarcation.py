@@ -248,6 +248,15 @@ class EventDemarcation:
         down = usual_down != (jumped and (value > previous) == usual_down)
         return previous - limit if down else previous + limit
 
+    def step_growth(self) -> float | None:
+        """`change`: how many times the last step is the larger of the two before it (None
+        before there are three, and in the other modes). A cut makes the step jump at once;
+        a hand-held camera getting under way makes it grow over a few inputs."""
+        if self.dem_mode != CHANGE or len(self.window) < 3:
+            return None
+        last, before = self.window[-1], max(self.window[-2], self.window[-3])
+        return last / before if before > 0 else math.inf
+
     def note_boundary(self) -> None:
         """Another reading of the same layer ended the event (see side_watch): the
         refractory period counts from there too."""

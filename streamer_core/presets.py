@@ -42,11 +42,14 @@ def preset_arguments(name: str) -> tuple[StreamerModelArguments, StreamerOptimiz
         # A boundary where most of the picture changed, or 0.3 of it all over the picture,
         # though less than at a new scene (a cut within a scene, or a swaying or hand-held
         # camera), stands only once the next step is 1.4 times smaller: the picture settled
-        # (settle_ratio; it is then marked there). A change as big as a new scene's that
-        # the pooled step missed (two close-ups of one film cut together) is a cut too
-        # once the next step is twice smaller (QUIET_CUT_SETTLE in layer.py); so is one
-        # whose step only the restless limit held back (a cut out of a panning shot) once
-        # the picture's step, too, is 3 times smaller (session twenty-six).
+        # (settle_ratio; it is then marked there), and only if its step jumped: 1.5 times
+        # the larger of the two before it (STEP_JUMPS in layer.py: a hand-held camera
+        # getting under way after a pause makes the step grow; session twenty-seven).
+        # A change as big as a new scene's that the pooled step missed (two close-ups of
+        # one film cut together) is a cut too once the next step is twice smaller
+        # (QUIET_CUT_SETTLE in layer.py); so is one whose step only the restless limit
+        # held back (a cut out of a panning shot) once the picture's step, too, is 3 times
+        # smaller (session twenty-six).
         # The first two blocks of layer 0's encoder, where that step is read, learn that
         # what is in view changes rarely and then by much, up to 5 times the usual step
         # (block_objective "sparse_change", round eighteen): learned from the prediction,

@@ -336,6 +336,18 @@ def test_a_step_only_the_restless_limit_held_back_is_told():
     assert held_back[-1] == (False, False)
 
 
+def test_step_growth_tells_a_step_that_jumped_from_one_that_grew():
+    """A cut makes the step jump at once; a camera getting under way makes it grow."""
+    rule = restless_rule(0.0)
+    feed(rule, levels([1.0, 1.0]))
+    assert rule.step_growth() is None  # two steps: nothing to tell by yet
+    feed(rule, [rule.previous + 2.0, rule.previous + 2.0 + 3.0])  # steps 1, 1, 2, 3
+    assert rule.step_growth() == pytest.approx(1.5)  # 3 against the larger of 1 and 2
+    feed(rule, [rule.previous + 12.0])
+    assert rule.step_growth() == pytest.approx(4.0)
+    assert EventDemarcation("average", "distance").step_growth() is None
+
+
 def test_restless_memory_survives_a_checkpoint():
     rule = restless_rule(2.0)
     feed(rule, levels([1.0, 0.6, 1.4, 0.8, 1.2] * 4 + [3.0, 3.2]))

@@ -355,13 +355,14 @@ def _scripted_steps(marks: dict[int, float], calm: float = 0.01, limit: float = 
     """EventDemarcation.__call__ for layer 0: the step of its i-th call is marks[i] (else
     `calm`), a boundary where that is beyond `limit`; at the calls in `restless` a restless
     picture's limit alone held it back (held_by_restless). It counts the inputs since the
-    last one, as the real call does."""
+    last one and keeps the steps, as the real call does."""
     calls = iter(range(10**6))
 
     def call(self, value, regions=None, urgent=False):
         i = next(calls)
         self.last_value, self.last_threshold = marks.get(i, calm), limit
         self.held_by_restless = i in restless
+        self.window.append(self.last_value)
         boundary = self.last_value > limit
         self.since_boundary = 0 if boundary else self.since_boundary + 1
         return boundary
@@ -393,6 +394,28 @@ def test_a_picture_wide_change_waits_for_the_picture_to_settle(monkeypatch, sett
     sent_up = [r.step for r in reports if r.layer == 1 and r.step > 1]
     assert sent_up == marked  # layer 1 hears of it once, where it is marked
     assert layer.hierarchy_boundaries[1:] == [s * layer.args.snippet_size for s in marked]
+
+
+@pytest.mark.parametrize("steps_before, marked_at", [
+    ({}, 13),  # the step jumped out of a calm picture: held, then marked
+    ({9: 0.06, 10: 0.08}, None),  # it grew over the inputs before: a camera getting going
+])
+def test_a_change_that_grew_over_the_last_inputs_is_not_held(monkeypatch, steps_before,
+                                                             marked_at):
+    """A hand-held camera that stopped makes the step grow over a second as it moves
+    again; a cut makes it jump at once (STEP_JUMPS)."""
+    marks = {**steps_before, 11: 0.1, 12: 0.02}
+    monkeypatch.setattr(EventDemarcation, "__call__", _scripted_steps(marks))
+    monkeypatch.setattr(PictureChange, "step",
+                        lambda self, regions, last: setattr(self, "share", 0.8))
+    model, _ = small_model(signal_space="features", demarcation_mode="change",
+                           upper_demarcation="escalate", init_layers=2, max_layers=2,
+                           signal_regions=8, settle_ratio=1.5)
+    monkeypatch.setattr(model.streamer, "_new_scene", lambda step, size, level: False)
+    with torch.no_grad():
+        reports = run(model, None, still_street(20))
+    marked = [r.step for r in reports if r.layer == 0 and r.boundary]
+    assert marked == ([] if marked_at is None else [marked_at])
 
 
 def test_focus_tells_a_change_in_one_place_from_one_all_over_the_picture():
