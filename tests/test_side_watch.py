@@ -9,6 +9,7 @@ from test_feature_signal import textured_background, view
 from core_helpers import small_model
 from streamer_core import StreamerModelArguments
 from streamer_core.checkpoint import load_checkpoint, save_checkpoint
+from streamer_core.layer import SIDE_VIEW_MOVED, PictureChange
 from streamer_core.presets import preset_arguments
 from streamer_core.side_watch import SIDE_GRID, SIDE_HISTORY, SIDE_RATIO, SideWatch, side_steps
 
@@ -80,15 +81,28 @@ def walks_in_at_the_left(frame: torch.Tensor) -> torch.Tensor:
     return frame
 
 
-def side_model(side_z_threshold: float):
+def side_model(side_z_threshold: float, **overrides):
     return small_model(demarcation_mode="change", signal_space="features", z_threshold=4.0,
                        window_size=40, min_window=10, min_event_length=2, max_layers=1,
-                       side_z_threshold=side_z_threshold)
+                       side_z_threshold=side_z_threshold, **overrides)
 
 
 def layer0_boundaries(model, frames: list[torch.Tensor]) -> list[int]:
     with torch.no_grad():
         return [r.step for x in frames for r in model(x) if r.layer == 0 and r.boundary]
+
+
+def picture_reads(monkeypatch, **values: float) -> None:
+    """Every input's PictureChange reads `values` (its share, its size) once it can tell them."""
+    step = PictureChange.step
+
+    def forced(self, regions, last_regions):
+        step(self, regions, last_regions)
+        for name, value in values.items():
+            if getattr(self, name) is not None:
+                setattr(self, name, value)
+
+    monkeypatch.setattr(PictureChange, "step", forced)
 
 
 def test_someone_entering_at_a_side_ends_the_event_the_pooled_reading_misses():
@@ -98,6 +112,21 @@ def test_someone_entering_at_a_side_ends_the_event_the_pooled_reading_misses():
     unwatched, _ = side_model(0.0)
     assert layer0_boundaries(watched, frames) == [28]
     assert layer0_boundaries(unwatched, frames) == []  # a few pixels of the pooled picture
+
+
+@pytest.mark.parametrize(("picture_change", "ends"), [(0.5 * SIDE_VIEW_MOVED, True),
+                                                       (1.2 * SIDE_VIEW_MOVED, False)])
+def test_the_sides_are_not_heard_while_the_whole_picture_changes(monkeypatch,
+                                                                 picture_change, ends):
+    """A hand-held camera that turns changes its sides most; what tells it from someone
+    entering a still view is that the picture as a whole changed a lot too. Here every
+    input's picture change is `picture_change`: only below SIDE_VIEW_MOVED does someone
+    walking in at the left end the event."""
+    picture_reads(monkeypatch, size=picture_change)
+    street = still_street(34)
+    frames = street[:28] + [walks_in_at_the_left(x) for x in street[28:]]
+    model, _ = side_model(3.0, signal_regions=8)  # regions: the picture's change is read
+    assert layer0_boundaries(model, frames) == ([28] if ends else [])
 
 
 def test_the_sides_need_a_longer_history_than_the_pooled_reading():
@@ -162,16 +191,7 @@ def test_someone_at_a_side_is_never_a_new_scene(monkeypatch):
     vtest.avi some people walking in did (half of the regions). Here every input counts as
     most of the picture changed: an object new in the middle reaches layer 1, someone at
     a side does not."""
-    from streamer_core.layer import PictureChange
-
-    step = PictureChange.step
-
-    def most_of_it_changed(self, regions, last_regions):
-        step(self, regions, last_regions)
-        if self.share is not None:
-            self.share = 0.9
-
-    monkeypatch.setattr(PictureChange, "step", most_of_it_changed)
+    picture_reads(monkeypatch, share=0.9)
     street = still_street(34)
     in_the_middle = [x.clone() for x in street]
     for frame in in_the_middle[28:]:
