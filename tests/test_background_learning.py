@@ -14,7 +14,7 @@ from streamer_core import sparse_change
 from streamer_core.networks import CNNEncoder
 from streamer_core.sparse_change import WINDOW
 
-WINDOW_SECONDS = 1.0  # ten windows: a learning lasts 10 s at least
+WINDOW_SECONDS = 1.0  # a learning is STEPS_PER_UPDATE (10) windows: 10 s and more
 
 
 def slow_windows(monkeypatch, seconds: float = WINDOW_SECONDS) -> None:
