@@ -60,6 +60,9 @@ class Arrival:
     there are no two classes), or new_scene_share when `share` decided"""
     share: float | None = None
     """The share of the picture that changed, when that decided (layer 0 on features)"""
+    sharp: bool = False
+    """Escalated as a sudden change below the upper class of size (layer 0 on features: a
+    cut between two shots of one film); the steps after it must stand out less too"""
 
     @property
     def decided_by(self) -> float:

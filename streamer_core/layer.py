@@ -219,6 +219,10 @@ class HeldBoundary(NamedTuple):
     moving_change: float | None = None
     """A quiet cut out of a moving picture: the picture's change (PictureChange.size), which
     the next step must be CUT_STANDS_OUT times smaller than too"""
+    sharp: bool = False
+    """Judged when it was marked: a sudden change below the upper class of size
+    (StreamerLayer._sharp_change); if it is confirmed, it ends the event above too, once
+    the picture stays (PendingArrival)"""
 
 
 class PendingArrival(NamedTuple):
@@ -244,7 +248,12 @@ class PendingArrival(NamedTuple):
 
     def stays(self) -> bool:
         """Whether the new picture stayed as the change left it (SCENE_STAYS): its steps
-        or what is in view."""
+        or what is in view. After a sharp change (Arrival.sharp) its steps must stay
+        CUT_STANDS_OUT times smaller, as after a cut: a change that small is also what a
+        hand-held camera makes, but not as one sudden step between still ones."""
+        if self.arrival.sharp:
+            return all(CUT_STANDS_OUT * size <= self.arrival.surprise
+                       for size in self.later_steps)
         return self._steps_stayed() or self._view_stayed()
 
     def _steps_stayed(self) -> bool:
@@ -554,6 +563,21 @@ class StreamerLayer(nn.Module):
                 and (level is None or size >= level)
                 and step - self.last_new_scene >= self.args.min_event_length)
 
+    def _sharp_change(self, step: int) -> bool:
+        """Whether this input's change ends the event above though its size is in the lower
+        class of layer 0's boundaries (a new scene's share and not `_new_scene`): it stands
+        out CUT_STANDS_OUT times from the step before, as a cut does. The class split
+        learns its classes from the boundaries so far: early in a session they are
+        cuts between films and cuts within one (a tenth of the size), and the cuts within
+        one film fell in the lower class with something entering the view (montages 52 and
+        53: layer 1 missed up to 9 of them; session thirty, docs/quality.md)."""
+        share, size_before = self.picture.share, self.picture.size_before
+        return (self._reads_picture and share is not None and size_before is not None
+                and self.above is not None and self.args.upper_demarcation == ESCALATE
+                and self.args.settle_ratio > 0 and share >= self.args.new_scene_share
+                and self.picture.stands_out(CUT_STANDS_OUT)
+                and step - self.last_new_scene >= self.args.min_event_length)
+
     def _new_scene_now(self, step: int) -> bool:
         """Whether this input's picture change ends the event above, its size told against
         the class split of layer 0's boundaries so far (before this one is recorded)."""
@@ -575,14 +599,16 @@ class StreamerLayer(nn.Module):
         if not self._reads_picture:
             return arrival
         if held is not None:
-            new_scene, share = held.new_scene, held.share
+            new_scene, sharp, share = held.new_scene, held.sharp, held.share
         else:
             new_scene = may_be_new_scene and self._new_scene(step, arrival.surprise,
                                                              arrival.level)
+            sharp = may_be_new_scene and not new_scene and self._sharp_change(step)
             share = self.picture.share
-        if new_scene:
+        if new_scene or sharp:
             self.last_new_scene = step
-        return Arrival(surprise, new_scene, self.args.new_scene_share, share or 0.0)
+        return Arrival(surprise, new_scene or sharp, self.args.new_scene_share, share or 0.0,
+                       sharp=sharp)
 
     def forward(self, x: torch.Tensor, base_counter: int,
                 arrival: Arrival | None = None) -> list[LayerStep]:
@@ -637,7 +663,8 @@ class StreamerLayer(nn.Module):
             if self._step_jumped():
                 self.held = HeldBoundary(self.demarcation.last_value, surprise,
                                          closing.detach().clone(), new_scene,
-                                         self.picture.share)
+                                         self.picture.share, sharp=not new_scene
+                                         and self._sharp_change(base_counter))
         elif held is not None and not report.boundary and self._settled(held):
             report.boundary = confirmed = True  # the prediction started over at the held input
             closing, surprise = held.representation, held.surprise

@@ -469,9 +469,10 @@ def test_a_held_new_scene_is_told_from_the_view_of_the_held_input(
 
 def _marked_with_a_new_scene_at_input_12(monkeypatch, size_before: float,
                                          size_after: float = 0.01, moved_after: float = 0.1,
-                                         **settings):
+                                         new_scene_at: int | None = 12, **settings):
     """Layer 0's and layer 1's boundaries (inputs) on a still street where input 12 is a
-    new scene by its share and size (0.09), and no other input is; most of the picture
+    new scene by its share and size (0.09; `new_scene_at`, None: no input is one, by
+    size), and no other input is; most of the picture
     changed at each input, by 0.09 up to input 12 and by `size_after` after it. What is
     in view (Readings.seen) changes at input 12 and then moves `moved_after` of that
     change back and forth."""
@@ -495,7 +496,7 @@ def _marked_with_a_new_scene_at_input_12(monkeypatch, size_before: float,
                            upper_demarcation="escalate", init_layers=2, max_layers=2,
                            signal_regions=8, **settings)
     layer = model.streamer
-    monkeypatch.setattr(layer, "_new_scene", lambda step, size, level: step == 12)
+    monkeypatch.setattr(layer, "_new_scene", lambda step, size, level: step == new_scene_at)
     with torch.no_grad():
         reports = run(model, None, still_street(20))
     return ([r.step for r in reports if r.layer == 0 and r.boundary],
@@ -544,6 +545,26 @@ def test_a_new_scene_ends_the_event_above_only_if_the_new_picture_stays(
                                                          moved_after=moved_after,
                                                          settle_ratio=1.4)
     assert marked == [12]
+    assert above == above_at
+
+
+@pytest.mark.parametrize("size_before, size_after, above_at", [
+    (0.01, 0.02, [13]),  # 9 times the step before, 4.5 times the steps after: a cut
+    (0.01, 0.04, []),  # the steps after only 2.25 times smaller: not as after a cut
+    (0.05, 0.02, []),  # grew out of a picture already moving: not sudden
+])
+def test_a_sharp_change_below_the_new_scenes_size_ends_the_event_above(
+        monkeypatch, size_before, size_after, above_at):
+    """A cut between two shots of one film changes most of the picture, but a tenth of
+    what a cut between films does: in the lower class of size, it still ends the event
+    above if it stood out CUT_STANDS_OUT times from the step before and the steps after,
+    as a cut does. What is in view stays (moved_after 0.1), which alone would do for a
+    new scene. Held at input 12 (most of the picture changed), confirmed at 13."""
+    monkeypatch.setattr(EventDemarcation, "__call__", _scripted_steps({11: 0.1}))
+    marked, above = _marked_with_a_new_scene_at_input_12(
+        monkeypatch, size_before=size_before, size_after=size_after, new_scene_at=None,
+        settle_ratio=1.4)
+    assert marked == [13]
     assert above == above_at
 
 
