@@ -556,11 +556,16 @@ class StreamerLayer(nn.Module):
         Such a change is not held back by min_event_length: a cut that shows over two
         inputs (the first one, half changed, already a boundary) still reaches the layer
         above; once, not again while the new picture settles."""
+        return self._most_of_picture_changed(step) and (level is None or size >= level)
+
+    def _most_of_picture_changed(self, step: int) -> bool:
+        """What a new scene and a sharp change both need to end the event above: layer 0
+        escalates by the picture, most of it changed (new_scene_share), and the last change
+        that ended the event above is min_event_length inputs back or more."""
         share = self.picture.share
         return (self._reads_picture and share is not None and self.above is not None
                 and self.args.upper_demarcation == ESCALATE
                 and share >= self.args.new_scene_share
-                and (level is None or size >= level)
                 and step - self.last_new_scene >= self.args.min_event_length)
 
     def _sharp_change(self, step: int) -> bool:
@@ -571,12 +576,9 @@ class StreamerLayer(nn.Module):
         cuts between films and cuts within one (a tenth of the size), and the cuts within
         one film fell in the lower class with something entering the view (montages 52 and
         53: layer 1 missed up to 9 of them; session thirty, docs/quality.md)."""
-        share, size_before = self.picture.share, self.picture.size_before
-        return (self._reads_picture and share is not None and size_before is not None
-                and self.above is not None and self.args.upper_demarcation == ESCALATE
-                and self.args.settle_ratio > 0 and share >= self.args.new_scene_share
-                and self.picture.stands_out(CUT_STANDS_OUT)
-                and step - self.last_new_scene >= self.args.min_event_length)
+        return (self._most_of_picture_changed(step) and self.args.settle_ratio > 0
+                and self.picture.size_before is not None
+                and self.picture.stands_out(CUT_STANDS_OUT))
 
     def _new_scene_now(self, step: int) -> bool:
         """Whether this input's picture change ends the event above, its size told against
