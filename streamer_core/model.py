@@ -20,6 +20,7 @@ from .layer import LayerStep, StreamerLayer, StreamerLayerArguments
 from .networks import CNNDecoder, CNNEncoder
 from .reach import ReachWeights, reach_scaled
 from .settings import MODEL, check_settings, names, settings_of, studio_fields
+from .steady_light import SteadyLight
 
 
 @dataclass
@@ -118,6 +119,9 @@ class StreamerModel(nn.Module):
         self.event_features = (EventFeatures() if args.event_representation in (FEATURES, MOTION)
                                else None)
         self.block_before: torch.Tensor | None = None
+        self.steady_light = SteadyLight() if args.steady_light else None
+        self.input_seen: torch.Tensor | None = None
+        """The last input as layer 0 took it (steady_light: with the light held steady)"""
         """Under `motion`, the first block (as drawn) of the last input: what moved since"""
         if weights is not None:
             self.streamer.load_state_dict(weights)
@@ -197,6 +201,9 @@ class StreamerModel(nn.Module):
     def forward(self, x: torch.Tensor) -> list[LayerStep]:
         """One frame [1, 3, 128, 128] in [-1, 1]; returns what each layer did with it."""
         x = to_device(x, self.device)
+        if self.steady_light is not None:
+            x = self.steady_light(x)
+        self.input_seen = x
         reports = self.streamer(x, base_counter=self.base_counter)
         self.base_counter += 1
         if self.event_features is not None:  # the reports carry these representations
@@ -258,6 +265,8 @@ class StreamerModel(nn.Module):
         if self.event_features is not None:
             self.event_features.reset()
         self.block_before = None
+        if self.steady_light is not None:
+            self.steady_light.reset()
 
     def optimize_model(self) -> None:
         self.streamer.optimize_layer()

@@ -230,6 +230,13 @@ SETTINGS: tuple[Setting, ...] = (
             "over the built-in synthetic scene (live: a new model marks events in its "
             "first minute too).",
             choices={DRAWN: "drawn (paper)", LEARNED: "learned (synthetic scene)"}),
+    # Off is the spec. A webcam's exposure steps became events on a still camera
+    # (docs/quality.md, session thirty-two); `live` has it on.
+    Setting("steady_light", bool, False, "Steady light",
+            "Layer 0: divide a sudden change of the whole picture's brightness (a webcam's "
+            "exposure step, a flickering lamp) out of its input, easing back over seconds, "
+            "so that it is not taken for an event (live); off: the input as it comes "
+            "(paper)."),
     # "own" is the spec; see escalation for "escalate".
     Setting("upper_demarcation", str, OWN, "Upper layers",
             "How layers above 0 mark boundaries: escalate a boundary of the layer below "

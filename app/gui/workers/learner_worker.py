@@ -235,7 +235,8 @@ class LearnerWorker(QObject):
                              "want to keep it, then reset or load one to continue.")
             return
         closed, open_keyframes = self.keyframes.observe(reports, picture)
-        prediction = (self.preview.frame(expected, x, reports[0].time)
+        # Against the input as layer 0 took it: with steady_light, its light held steady.
+        prediction = (self.preview.frame(expected, self.model.input_seen, reports[0].time)
                       if expected is not None else None)
         self.stepped.emit(StepResult(
             reports=reports, frame_index=frame.index,
