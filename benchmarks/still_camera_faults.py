@@ -19,10 +19,13 @@ Per fault and seed a `live` model learns from scratch over the faulty copy; prin
 run: layer 0's boundary F1 against the crossings (P, R), its boundaries, how many of them
 fall within 0.5 s of a flicker or an exposure step (those faults' own moments), and the
 same run's uniform baseline (chance, any phase); PySceneDetect's two default detectors
-beside it when the `bench` extra is installed.
+beside it when the `bench` extra is installed. With `--starts`, each copy begins that many
+seconds into the video, as a camera switched on while people walk through; the row then
+also says how many of the first FIRST_SECONDS' boundaries layer 0 found.
 
     .venv/bin/python benchmarks/still_camera_faults.py --seeds 0 1 2
     .venv/bin/python benchmarks/still_camera_faults.py --faults clean flicker --seeds 3
+    .venv/bin/python benchmarks/still_camera_faults.py --faults clean --starts 10 30 50 60
 """
 
 from __future__ import annotations
@@ -52,6 +55,8 @@ SHAKE_PIXELS = 6
 FAULT_SECONDS = 0.5
 """A layer-0 boundary this close to a flicker or an exposure step is counted as the fault's"""
 TOLERANCE = 1.0
+FIRST_SECONDS = 10.0
+"""A session's first seconds, before the side watch knows its usual level (side_watch)"""
 
 
 def fault_plan(fault: str, frames: int, rng: np.random.Generator
@@ -79,10 +84,14 @@ def fault_plan(fault: str, frames: int, rng: np.random.Generator
     return gain, moments
 
 
-def faulty_copy(fault: str, out: Path, seed: int) -> list[float]:
-    """Writes vtest.avi with `fault` into `out` (MJPG); returns the fault's moments (s)."""
+def faulty_copy(fault: str, out: Path, seed: int, start: float = 0.0) -> list[float]:
+    """Writes vtest.avi from `start` s on with `fault` into `out` (MJPG); returns the
+    fault's moments (s)."""
     capture = cv2.VideoCapture(str(VTEST))
-    frames_count = int(capture.get(cv2.CAP_PROP_FRAME_COUNT))
+    skipped = round(start * VTEST_FPS)
+    for _ in range(skipped):  # read, not seek: seeking a compressed video may miss
+        capture.grab()
+    frames_count = int(capture.get(cv2.CAP_PROP_FRAME_COUNT)) - skipped
     rng = np.random.default_rng(seed)
     gain, moments = fault_plan(fault, frames_count, rng)
     writer = None
@@ -129,9 +138,12 @@ def layer0_row(name: str, predicted: dict, truth: dict, moments: list[float]) ->
     chance = uniform_chance(predicted, truth, TOLERANCE)[0]["f1"]
     boundaries = layer_boundaries(predicted, 0)
     at_faults = sum(any(abs(b - m) <= FAULT_SECONDS for m in moments) for b in boundaries)
+    first = [b for b in layer_boundaries(truth, 0) if b < FIRST_SECONDS]
+    found = sum(any(abs(b - p) <= TOLERANCE for p in boundaries) for b in first)
     return (f"{name:<28} F1 {row['f1']:.2f} (P {row['precision']:.2f} R {row['recall']:.2f}) "
             f"boundaries {len(boundaries):>3}  at the fault {at_faults:>2} of "
-            f"{len(moments):>2} moments  uniform {chance:.2f}")
+            f"{len(moments):>2} moments  uniform {chance:.2f}  first {FIRST_SECONDS:.0f} s: "
+            f"found {found} of {len(first)}")
 
 
 def main() -> int:
@@ -139,41 +151,45 @@ def main() -> int:
     parser.add_argument("--faults", nargs="+", choices=FAULTS, default=list(FAULTS))
     parser.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2],
                         help="model seeds; each fault is drawn with the same seed")
+    parser.add_argument("--starts", nargs="+", type=float, default=[0.0],
+                        help="seconds into vtest.avi each copy begins (default 0)")
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--no-scenedetect", action="store_true",
                         help="skip PySceneDetect's rows")
     parser.add_argument("--keep", type=Path, default=None,
                         help="write the faulty copies here instead of a temporary folder")
     parser.add_argument("--save", type=Path, default=None,
-                        help="write each run's hierarchy here (FAULT_SEED.json)")
+                        help="write each run's hierarchy here (FAULT_SEED[_fromSTART].json)")
     args = parser.parse_args()
     if not VTEST.exists():
         print(f"{VTEST} is missing (apt-get install opencv-doc)", file=sys.stderr)
         return 2
     import torch
     torch.set_num_threads(args.threads)
-    truth = still_camera_truth()
     if args.save:
         args.save.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as temporary:
         folder = args.keep or Path(temporary)
         folder.mkdir(parents=True, exist_ok=True)
-        for fault in args.faults:
-            for seed in args.seeds:
-                video = folder / f"vtest_{fault}_{seed}.avi"
-                moments = faulty_copy(fault, video, seed)
-                predicted = segment(video, seed)
-                if args.save:
-                    write_json(args.save / f"{fault}_{seed}.json",
-                               {**predicted, "fault_moments": moments})
-                print(layer0_row(f"{fault}, seed {seed}", predicted, truth, moments),
-                      flush=True)
-                if args.no_scenedetect or not scenedetect_available():
-                    continue
-                for detector in DETECTORS:
-                    print(layer0_row(f"{fault}, seed {seed}, sd-{detector}",
-                                     scenedetect_hierarchy(video, detector), truth, moments),
-                          flush=True)
+        for start in args.starts:
+            truth = still_camera_truth(start=start)
+            for fault in args.faults:
+                for seed in args.seeds:
+                    name = f"{fault}_{seed}" + (f"_from{start:g}" if start else "")
+                    video = folder / f"vtest_{name}.avi"
+                    moments = faulty_copy(fault, video, seed, start)
+                    predicted = segment(video, seed)
+                    if args.save:
+                        write_json(args.save / f"{name}.json",
+                                   {**predicted, "fault_moments": moments})
+                    label = f"{fault}, seed {seed}" + (f", from {start:g} s" if start else "")
+                    print(layer0_row(label, predicted, truth, moments), flush=True)
+                    if args.no_scenedetect or not scenedetect_available():
+                        continue
+                    for detector in DETECTORS:
+                        print(layer0_row(f"{label}, sd-{detector}",
+                                         scenedetect_hierarchy(video, detector), truth,
+                                         moments), flush=True)
     return 0
 
 

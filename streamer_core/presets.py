@@ -38,7 +38,8 @@ def preset_arguments(name: str) -> tuple[StreamerModelArguments, StreamerOptimiz
         # shaking or panning camera is no event), at most one per 2 s, after 5 steps of
         # history. Also when the error at the picture's left and right edges changed 2.5
         # robust deviations more than usual beyond the rest (side_z_threshold: someone
-        # entering or leaving a still view, see side_watch; from their 20th step on),
+        # entering or leaving a still view, see side_watch; from their 20th step on,
+        # before that when they changed 6 times as much as the rest, SIDE_ALONE),
         # while the picture as a whole changed less than 0.05 (SIDE_VIEW_MOVED in
         # layer.py: a hand-held camera that turns changes its sides most; session
         # twenty-eight).

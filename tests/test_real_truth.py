@@ -55,6 +55,15 @@ def test_the_still_camera_truth_covers_the_video_with_one_event_per_gap():
     assert len(event_boundaries()) < len(CROSSINGS)  # some crossings were merged
 
 
+def test_a_camera_switched_on_later_sees_the_later_crossings_from_its_own_zero():
+    truth = still_camera_truth(start=30.0)
+    events = truth["layers"][0]["annots"]
+    assert events[0]["start"] == 0.0 and events[-1]["end"] == VTEST_SECONDS - 30.0
+    later = [b for b in event_boundaries() if b > 30.0]
+    assert layer_boundaries(truth, 0) == pytest.approx([b - 30.0 for b in later])
+    assert 0 < len(later) < len(event_boundaries())
+
+
 def test_the_truth_scores_itself_perfectly_and_half_of_it_half():
     truth = still_camera_truth()
     assert evaluate(truth, truth)["boundaries"][0]["f1"] == 1.0

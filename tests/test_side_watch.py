@@ -11,7 +11,14 @@ from streamer_core import StreamerModelArguments
 from streamer_core.checkpoint import load_checkpoint, save_checkpoint
 from streamer_core.layer import SIDE_VIEW_MOVED, PictureChange
 from streamer_core.presets import preset_arguments
-from streamer_core.side_watch import SIDE_GRID, SIDE_HISTORY, SIDE_RATIO, SideWatch, side_steps
+from streamer_core.side_watch import (
+    SIDE_ALONE,
+    SIDE_GRID,
+    SIDE_HISTORY,
+    SIDE_RATIO,
+    SideWatch,
+    side_steps,
+)
 
 
 def test_the_steps_are_the_sides_and_the_typical_cell_inside():
@@ -129,14 +136,49 @@ def test_the_sides_are_not_heard_while_the_whole_picture_changes(monkeypatch,
     assert layer0_boundaries(model, frames) == ([28] if ends else [])
 
 
-def test_the_sides_need_a_longer_history_than_the_pooled_reading():
-    """Someone entering 14 inputs into the stream: the pooled reading may judge from its
-    10th input on (min_window), the sides only from their SIDE_HISTORY-th step."""
+def test_someone_entering_before_the_usual_level_is_known_ends_the_event():
+    """14 inputs into the stream the pooled reading judges (min_window 10) and the sides
+    have no usual level yet (SIDE_HISTORY): they speak alone, the pooled reading misses it."""
     street = still_street(40)
     early = street[:14] + [walks_in_at_the_left(x) for x in street[14:]]
     watched, _ = side_model(3.0)
+    unwatched, _ = side_model(0.0)
     assert 14 < SIDE_HISTORY
-    assert layer0_boundaries(watched, early) == []
+    assert layer0_boundaries(watched, early) == [14]
+    assert layer0_boundaries(unwatched, early) == []
+
+
+def fresh_watch() -> SideWatch:
+    args = SimpleNamespace(side_z_threshold=3.0, window_size=40, min_event_length=2,
+                           min_window=10)
+    return SideWatch(args)
+
+
+def sides_change(times: float, typical: float = 0.01) -> torch.Tensor:
+    """A step whose sides changed `times` as much as its typical cell."""
+    change = torch.full((4, SIDE_GRID, SIDE_GRID), typical)
+    change[:, :, 0] = typical * (2 * times - 1)
+    return change
+
+
+@pytest.mark.parametrize(("times", "ends"), [(0.8 * SIDE_ALONE, False), (1.2 * SIDE_ALONE, True)])
+def test_before_their_usual_level_the_sides_speak_alone(times, ends):
+    watch = fresh_watch()
+    still = torch.zeros(4, SIDE_GRID, SIDE_GRID)
+    for _ in range(3):
+        assert not watch(still)  # nothing changed: no event
+    assert side_steps(still, sides_change(times)) == pytest.approx((0.01 * times, 0.01))
+    assert watch(sides_change(times)) is ends
+
+
+def test_the_sides_alone_keep_the_shortest_event_then_give_way_to_their_usual_level():
+    """The sides of a view change 8 times as much as the rest at every input (a road at
+    the edge): alone they end an event every min_event_length inputs; once their usual
+    level is known, such a step is the usual one and ends none."""
+    watch = fresh_watch()
+    frames = [sides_change(8.0) * (i % 2) for i in range(60)]  # to and fro
+    ends = [i for i, frame in enumerate(frames) if watch(frame)]
+    assert ends == list(range(2, SIDE_HISTORY + 1, 2))
 
 
 def test_a_panning_camera_is_still_no_event_with_the_sides_watched():

@@ -10,7 +10,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from benchmarks.still_camera_faults import fault_plan, layer0_row  # noqa: E402
+from benchmarks.still_camera_faults import FIRST_SECONDS, fault_plan, layer0_row  # noqa: E402
 from streamer_core.hierarchy import hierarchy_json  # noqa: E402
 
 FRAMES = 800  # 80 s at vtest.avi's 10 fps
@@ -48,3 +48,11 @@ def test_a_boundary_at_a_fault_is_counted_as_the_faults():
     assert "boundaries   2" in row
     assert "at the fault  1 of  2" in row
     assert "F1 0.67 (P 0.50 R 1.00)" in row
+
+
+def test_the_row_counts_the_first_seconds_boundaries_found():
+    """A session's first FIRST_SECONDS: of the truth's two boundaries there one was found."""
+    truth = hierarchy_json({"boundaries": {0: [0.0, 3.0, 8.0, 40.0]}}, "t", 80.0)
+    predicted = hierarchy_json({"boundaries": {0: [0.0, 3.5, 40.0]}}, "p", 80.0)
+    assert FIRST_SECONDS == 10.0
+    assert "first 10 s: found 1 of 2" in layer0_row("clean", predicted, truth, moments=[])

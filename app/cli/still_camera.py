@@ -78,12 +78,15 @@ def event_boundaries(crossings: tuple[Crossing, ...] = CROSSINGS,
     return [round((group[0] + group[-1]) / 2, 3) for group in groups]
 
 
-def still_camera_truth(file: str = VTEST.name) -> dict:
+def still_camera_truth(file: str = VTEST.name, start: float = 0.0) -> dict:
     """Ground truth of vtest.avi as a hierarchy doc of one layer: the stretches between
-    consecutive entries/exits (the whole video is one fixed-camera scene)."""
-    cuts = [0.0, *event_boundaries(), VTEST_SECONDS]
-    events = [(start, end, "people in view") for start, end in zip(cuts, cuts[1:])]
-    return truth_doc(file, VTEST_SECONDS, [("people enter or leave", events)])
+    consecutive entries/exits (the whole video is one fixed-camera scene). With `start`,
+    of the video from that second on (a camera switched on while people walk through)."""
+    duration = round(VTEST_SECONDS - start, 3)
+    later = [round(b - start, 3) for b in event_boundaries() if b > start]
+    cuts = [0.0, *later, duration]
+    events = [(begin, end, "people in view") for begin, end in zip(cuts, cuts[1:])]
+    return truth_doc(file, duration, [("people enter or leave", events)])
 
 
 def annotation_doc() -> dict:
