@@ -21,6 +21,7 @@ from .networks import CNNDecoder, CNNEncoder
 from .reach import ReachWeights, reach_scaled
 from .settings import MODEL, check_settings, names, settings_of, studio_fields
 from .steady_light import SteadyLight
+from .steady_view import SteadyView
 
 
 @dataclass
@@ -119,10 +120,12 @@ class StreamerModel(nn.Module):
         self.event_features = (EventFeatures() if args.event_representation in (FEATURES, MOTION)
                                else None)
         self.block_before: torch.Tensor | None = None
-        self.steady_light = SteadyLight() if args.steady_light else None
-        self.input_seen: torch.Tensor | None = None
-        """The last input as layer 0 took it (steady_light: with the light held steady)"""
         """Under `motion`, the first block (as drawn) of the last input: what moved since"""
+        self.steady_light = SteadyLight() if args.steady_light else None
+        self.steady_view = SteadyView() if args.steady_view else None
+        self.input_seen: torch.Tensor | None = None
+        """The last input as layer 0 took it (steady_light, steady_view: with the light and
+        the view held steady)"""
         if weights is not None:
             self.streamer.load_state_dict(weights)
         self.first_block_as_drawn: DrawnFirstBlock | None = None
@@ -203,6 +206,8 @@ class StreamerModel(nn.Module):
         x = to_device(x, self.device)
         if self.steady_light is not None:
             x = self.steady_light(x)
+        if self.steady_view is not None:
+            x = self.steady_view(x)
         self.input_seen = x
         reports = self.streamer(x, base_counter=self.base_counter)
         self.base_counter += 1
@@ -267,6 +272,8 @@ class StreamerModel(nn.Module):
         self.block_before = None
         if self.steady_light is not None:
             self.steady_light.reset()
+        if self.steady_view is not None:
+            self.steady_view.reset()
 
     def optimize_model(self) -> None:
         self.streamer.optimize_layer()

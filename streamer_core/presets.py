@@ -92,7 +92,7 @@ def preset_arguments(name: str) -> tuple[StreamerModelArguments, StreamerOptimiz
             z_threshold=2.0, min_event_length=4, min_window=5, signal_regions=8,
             signal_space="features", restless_ratio=3.0, side_z_threshold=2.5, settle_ratio=1.4,
             block_objective="sparse_change", block_lr=1e-4, first_blocks="learned",
-            steady_light=True,
+            steady_light=True, steady_view=True,
             upper_demarcation="escalate", escalation_ratio=2.5, new_scene_share=0.5,
             keep_events=True, event_representation="motion")
         return model, StreamerOptimizerArguments(alpha=3, max_layers=3, optimize_every=50,

@@ -237,6 +237,12 @@ SETTINGS: tuple[Setting, ...] = (
             "exposure step, a flickering lamp) out of its input, easing back over seconds, "
             "so that it is not taken for an event (live); off: the input as it comes "
             "(paper)."),
+    # Off is the spec. A camera shaking by a few pixels hid who entered a still view
+    # (docs/quality.md, session thirty-four); `live` has it on.
+    Setting("steady_view", bool, False, "Steady view",
+            "Layer 0: move a shaking camera's small shifts (up to 3 of the input's 128 "
+            "pixels) back out of its input, holding the view where it was, so that the "
+            "shake does not hide events (live); off: the input as it comes (paper)."),
     # "own" is the spec; see escalation for "escalate".
     Setting("upper_demarcation", str, OWN, "Upper layers",
             "How layers above 0 mark boundaries: escalate a boundary of the layer below "

@@ -235,7 +235,7 @@ class LearnerWorker(QObject):
                              "want to keep it, then reset or load one to continue.")
             return
         closed, open_keyframes = self.keyframes.observe(reports, picture)
-        # Against the input as layer 0 took it: with steady_light, its light held steady.
+        # Against the input as layer 0 took it: its light and view held steady (live).
         prediction = (self.preview.frame(expected, self.model.input_seen, reports[0].time)
                       if expected is not None else None)
         self.stepped.emit(StepResult(

@@ -1,0 +1,101 @@
+"""Steady view: a shaking camera's small shifts taken out of layer 0's input.
+
+A webcam on a desk that is knocked, or on a monitor someone touches, jitters by a few
+pixels from frame to frame. Layer 0 does not take that for an event, but it hides the
+events: while the whole picture changes the side watch is not heard (layer.py,
+SIDE_VIEW_MOVED), so on OpenCV's still street camera shaken by up to 6 px a frame
+layer 0 found 9 to 32 % of the people entering and leaving, against 68 % unshaken
+(docs/quality.md, session thirty-four).
+
+So each input is compared with the last one layer 0 took, by phase correlation: the
+shift that lines the two pictures up, to a fraction of a pixel, and how sharp that match
+is. A small shift of a picture that matches is moved back, all but VIEW_EASE of it, so
+a shake is held to where the view was. A cut (no sharp match), a fast move (more than
+MAX_SHIFT) and a still camera (less than STILL_SHIFT) leave the input as it comes. Not
+kept in checkpoints: a resumed session starts from the view it sees.
+
+Known limit: the sub-pixel shift is read a little towards the nearest whole pixel, more
+than VIEW_EASE lets through, so a camera knocked to a new place by less than MAX_SHIFT
+and left there stays moved back (the uncovered edge repeats its border) until a cut or a
+fast move; a slow pan goes through in steps of MAX_SHIFT.
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+
+VIEW_EASE = 0.05
+"""Share of each shift let through: the view would follow the camera's position over
+about 20 inputs (10 s of `live`), but see the known limit above"""
+MAX_SHIFT = 3.0
+"""The largest shift (pixels of the 128 x 128 input) taken for shake: vtest.avi shaken
+by 6 px a frame moves at most 2.7 px either way at this size; a faster move is the
+camera's own"""
+MIN_PEAK = 0.1
+"""The phase correlation's peak below which two inputs do not show one view: consecutive
+inputs of the shaken street camera peak at 0.16 and more, unrelated pictures at 0.05"""
+STILL_SHIFT = 0.1
+"""Shifts below this are left alone (pixels): on the still camera 99 % of them are
+below 0.06, and moving its picture by such shifts cost layer 0 precision (0.88 -> 0.78,
+one seed)"""
+
+
+def _hann(height: int, width: int) -> torch.Tensor:
+    """A 2-D window, so that the pictures' edges do not dominate the correlation."""
+    return torch.outer(torch.hann_window(height, periodic=False),
+                       torch.hann_window(width, periodic=False))
+
+
+def _vertex(before: float, peak: float, after: float) -> float:
+    """Where a parabola through three samples peaks, relative to the middle one."""
+    bend = before - 2.0 * peak + after
+    return 0.0 if bend >= 0 else 0.5 * (before - after) / bend
+
+
+def phase_shift(before: torch.Tensor, after: torch.Tensor) -> tuple[float, float, float]:
+    """How far `after` [H, W] is shifted from `before` (dy, dx in pixels, to a fraction of
+    one) and the phase correlation's peak (1: the same picture, moved; near 0: unrelated)."""
+    height, width = before.shape
+    window = _hann(height, width).to(before)
+    spectrum_before = torch.fft.rfft2((before - before.mean()) * window)
+    spectrum_after = torch.fft.rfft2((after - after.mean()) * window)
+    cross = spectrum_after * spectrum_before.conj()
+    surface = torch.fft.irfft2(cross / cross.abs().clamp_min(1e-9), s=(height, width))
+    y, x = divmod(int(surface.argmax()), width)
+    peak = float(surface[y, x])
+    dy = y + _vertex(float(surface[y - 1, x]), peak, float(surface[(y + 1) % height, x]))
+    dx = x + _vertex(float(surface[y, x - 1]), peak, float(surface[y, (x + 1) % width]))
+    return (dy - height if dy > height / 2 else dy), (dx - width if dx > width / 2 else dx), peak
+
+
+def moved_back(x: torch.Tensor, dy: float, dx: float) -> torch.Tensor:
+    """The input [1, C, H, W] moved by (-dy, -dx) pixels; the edge it uncovers repeats the
+    border."""
+    _, _, height, width = x.shape
+    theta = torch.tensor([[[1.0, 0.0, 2.0 * dx / width], [0.0, 1.0, 2.0 * dy / height]]],
+                         dtype=x.dtype, device=x.device)
+    grid = F.affine_grid(theta, list(x.shape), align_corners=False)
+    return F.grid_sample(x, grid, mode="bilinear", padding_mode="border", align_corners=False)
+
+
+class SteadyView:
+    """Moves a shaking camera's input back to where the last input layer 0 took was."""
+
+    def __init__(self) -> None:
+        self.last: torch.Tensor | None = None  # the last input as layer 0 took it, grey
+
+    def __call__(self, x: torch.Tensor) -> torch.Tensor:
+        """One input [1, 3, H, W] in [-1, 1] -> the same, its shake moved back."""
+        grey = x.mean(dim=1)[0].float()
+        if self.last is not None and self.last.shape == grey.shape:
+            dy, dx, peak = phase_shift(self.last, grey)
+            dy, dx = (1.0 - VIEW_EASE) * dy, (1.0 - VIEW_EASE) * dx
+            if peak >= MIN_PEAK and STILL_SHIFT <= max(abs(dy), abs(dx)) <= MAX_SHIFT:
+                x = moved_back(x, dy, dx)
+                grey = x.mean(dim=1)[0].float()
+        self.last = grey
+        return x
+
+    def reset(self) -> None:
+        self.last = None
