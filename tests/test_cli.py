@@ -173,6 +173,15 @@ def test_set_converts_by_field_type_and_reaches_both_argument_sets():
     assert optimizer.args.optimize_every == 7 and optimizer.args.max_layers == 2
 
 
+def test_bench_repeats_its_first_weights_and_segment_draws_new_ones():
+    from app.cli import build_parser
+
+    parser = build_parser()
+    assert parser.parse_args(["bench"]).seed == 0
+    assert parser.parse_args(["bench", "--seed", "5"]).seed == 5
+    assert parser.parse_args(["segment", "video.avi"]).seed is None
+
+
 def test_convert_rejects_wrong_types():
     assert convert("seed", "12", int | None) == 12
     with pytest.raises(CliError, match="whole number"):
