@@ -44,7 +44,12 @@ from app.cli.model_setup import new_model  # noqa: E402
 from app.cli.montage import open_montage_writer  # noqa: E402
 from app.cli.pipeline import Segmenter  # noqa: E402
 from app.cli.scene_cuts import DETECTORS, scenedetect_available, scenedetect_hierarchy  # noqa: E402
-from app.cli.still_camera import VTEST, VTEST_FPS, still_camera_truth  # noqa: E402
+from app.cli.still_camera import (  # noqa: E402
+    VTEST,
+    VTEST_FPS,
+    VTEST_SECONDS,
+    still_camera_truth,
+)
 from streamer_core.atomic_file import write_json  # noqa: E402
 from streamer_core.evaluation import evaluate, layer_boundaries, uniform_chance  # noqa: E402
 from streamer_core.sources import VideoFileSource  # noqa: E402
@@ -163,6 +168,10 @@ def main() -> int:
     args = parser.parse_args()
     if not VTEST.exists():
         print(f"{VTEST} is missing (apt-get install opencv-doc)", file=sys.stderr)
+        return 2
+    if not all(0 <= start <= VTEST_SECONDS - FIRST_SECONDS for start in args.starts):
+        print(f"--starts: seconds from 0 to {VTEST_SECONDS - FIRST_SECONDS:g} "
+              f"(vtest.avi lasts {VTEST_SECONDS:g} s)", file=sys.stderr)
         return 2
     import torch
     torch.set_num_threads(args.threads)
