@@ -141,6 +141,7 @@ class SparseChangeLearner:
         """Learning from the memory as it is now, on a copy of the blocks as they are."""
         self.started = True
         inputs = torch.cat(list(self.memory))
+        self._follow_the_blocks()
         with torch.no_grad():
             for trained, read in zip(self.training_copy.parameters(), self.parameters(),
                                      strict=True):
@@ -151,6 +152,19 @@ class SparseChangeLearner:
         self._thread = threading.Thread(target=self._learn_from, args=(inputs,),
                                         name="sparse-change learning")
         self._thread.start()
+
+    def _follow_the_blocks(self) -> None:
+        """The copy and its Adam go where the model's blocks are: the model is moved to its
+        device (a GPU) after this learner was made with its layer, and a copy left on the
+        CPU failed the first weight update of `live` on CUDA."""
+        device = self.parameters()[0].device
+        if next(self.training_copy.parameters()).device == device:
+            return
+        self.training_copy.to(device)
+        for state in self.optim.state.values():
+            for key, value in state.items():
+                if torch.is_tensor(value) and key != "step":
+                    state[key] = value.to(device)
 
     @property
     def busy(self) -> bool:

@@ -14,6 +14,7 @@ import torch
 from core_helpers import run, scene_frames, small_model
 from streamer_core.checkpoint import load_checkpoint, save_checkpoint
 from streamer_core.device import to_device
+from streamer_core.sparse_change import WINDOW
 
 pytestmark = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
 
@@ -154,3 +155,16 @@ def test_segment_cli_runs_on_cuda(tmp_path, capsys):
                  "--set", "buffer_size=4", "--max-steps", "12", "--out", str(out), "--quiet"])
     assert code == 0, capsys.readouterr().err
     assert out.stat().st_size > 0
+
+
+def test_live_first_blocks_learn_on_cuda():
+    """`block_objective` sparse_change: the first blocks' copy learns beside the stream on
+    the model's device (it once stayed on the CPU and the first update failed)."""
+    model, optimizer = small_model(seed=11, optimize_every=3, device="cuda",
+                                   block_objective="sparse_change")
+    learner = model.streamer.block_learner
+    assert learner is not None
+    run(model, optimizer, scene_frames(WINDOW + 12))
+    learner.hand_over()
+    assert learner.last_loss is not None
+    assert all(p.device.type == "cuda" for p in learner.training_copy.parameters())
