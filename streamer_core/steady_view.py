@@ -62,10 +62,16 @@ def phase_shift(before: torch.Tensor, after: torch.Tensor) -> tuple[float, float
     spectrum_after = torch.fft.rfft2((after - after.mean()) * window)
     cross = spectrum_after * spectrum_before.conj()
     surface = torch.fft.irfft2(cross / cross.abs().clamp_min(1e-9), s=(height, width))
-    y, x = divmod(int(surface.argmax()), width)
-    peak = float(surface[y, x])
-    dy = y + _vertex(float(surface[y - 1, x]), peak, float(surface[(y + 1) % height, x]))
-    dx = x + _vertex(float(surface[y, x - 1]), peak, float(surface[y, (x + 1) % width]))
+    # The peak, its four neighbours and where it is, read in one wait on a GPU.
+    at = surface.flatten().argmax()
+    y, x = at // width, at % width
+    rows = torch.stack([y, y - 1, (y + 1) % height, y, y])
+    columns = torch.stack([x, x, x, x - 1, (x + 1) % width])
+    read = torch.cat([surface[rows, columns].double(), at.double().view(1)]).tolist()
+    peak, above, below, left, right, index = read
+    y, x = divmod(int(index), width)
+    dy = y + _vertex(above, peak, below)
+    dx = x + _vertex(left, peak, right)
     return (dy - height if dy > height / 2 else dy), (dx - width if dx > width / 2 else dx), peak
 
 
