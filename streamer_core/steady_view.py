@@ -17,9 +17,9 @@ kept in checkpoints: a resumed session starts from the view it sees.
 Known limit: the sub-pixel shift is read a little towards the nearest whole pixel, more
 than VIEW_EASE lets through, so a camera knocked to a new place by less than MAX_SHIFT
 and left there stays moved back (the uncovered edge repeats its border) until a cut or a
-fast move; a slow pan goes through in steps of MAX_SHIFT. And over a plain background
-the move of the objects is read as the view's: on the synthetic scene most inputs are
-moved, its visits scored the same (docs/quality.md, session thirty-four).
+fast move; a slow pan goes through in steps of MAX_SHIFT. The synthetic scene's camera
+sways and jitters by design, so most of its inputs are moved (docs/quality.md, session
+thirty-four).
 """
 
 from __future__ import annotations

@@ -33,8 +33,8 @@ def test_layer_0_reads_the_replaced_prediction(kind, flat):
 def test_the_initial_weights_as_the_learned_ones_mark_what_the_model_marks(tmp_path, capsys):
     """Given the seed's own initial weights as the "learned" checkpoint, that row is the
     model's boundaries to the input, and the flat prediction is measured with them too.
-    (12 s: in the first 6 s of this stream the steady view holds the moving objects' first
-    shifts and `live` marks nothing, so the rows would agree trivially.)"""
+    (12 s: in the first 6 s of this stream, its camera's sway held by the steady view,
+    `live` marks nothing, so the rows would agree trivially.)"""
     from app.cli.model_setup import new_model, save_model
     from benchmarks.prediction_ablation import main
 
