@@ -69,7 +69,7 @@ def preset_arguments(name: str) -> tuple[StreamerModelArguments, StreamerOptimiz
         # picture's error or more changed (new_scene_share; 8 x 8 regions, each against
         # its usual step, this input and the last against one prediction, see
         # PictureChange) and, once layer 0's boundaries fall into two
-        # classes of size at least 2.5 times apart, it is in the upper one: a new scene
+        # classes of size at least 2 times apart, it is in the upper one: a new scene
         # or a cut, not something new in the same scene nor a shaking camera. Such a
         # change is a layer-0 boundary even within min_event_length (a cut seen over two
         # inputs), once. Layer 1 hears of it a second later and ends its event only if
@@ -77,7 +77,9 @@ def preset_arguments(name: str) -> tuple[StreamerModelArguments, StreamerOptimiz
         # camera changes as much again; session twenty-four), or at least what is in view
         # did (a cut to a panning shot; session twenty-five). A layer-1 boundary ends
         # the layer-2 event when its change was in the upper class of layer 1's recent
-        # ones (escalation).
+        # ones (escalation), the classes at least 2 times apart (escalation_ratio; at 2.5
+        # layer 2 heard few changes of video on montages where layer 1's cuts and video
+        # changes lie 1.5 to 2.5 times apart; session thirty-five).
         # Events are remembered (Event memory, similar) by what they show, read with
         # layer 0's first block as drawn (frozen), which learning does not move: the
         # layers' summaries of events minutes apart are far apart whatever they show
@@ -93,7 +95,7 @@ def preset_arguments(name: str) -> tuple[StreamerModelArguments, StreamerOptimiz
             signal_space="features", restless_ratio=3.0, side_z_threshold=2.5, settle_ratio=1.4,
             block_objective="sparse_change", block_lr=1e-4, first_blocks="learned",
             steady_light=True, steady_view=True,
-            upper_demarcation="escalate", escalation_ratio=2.5, new_scene_share=0.5,
+            upper_demarcation="escalate", escalation_ratio=2.0, new_scene_share=0.5,
             keep_events=True, event_representation="motion")
         return model, StreamerOptimizerArguments(alpha=3, max_layers=3, optimize_every=50,
                                                  optimize_clock="base")
