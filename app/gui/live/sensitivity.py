@@ -26,7 +26,7 @@ WORDS = ("far fewer, longer events", "fewer, longer events", "somewhat fewer eve
 
 # Each setting's value at positions 0..6: a boundary needs less and less surprise.
 Z_VALUES = (5.0, 4.0, 3.0, 2.0, 1.6, 1.3, 1.0)  # the live preset's 2.0 in the middle
-ESCALATION_VALUES = (6.0, 4.0, 3.0, 2.5, 2.0, 1.75, 1.5)  # the live preset's 2.5
+ESCALATION_VALUES = (6.0, 4.0, 3.0, 2.0, 1.75, 1.5, 1.25)  # the live preset's 2.0 in the middle
 ACCUM_VALUES = (4.0, 2.0, 1.0, 0.5, 0.25, 0.125, 0.0625)
 # (distance: a boundary above the level, similarity: below it).
 MODIFIER_VALUES = {("multiply", DISTANCE): (1.5, 1.3, 1.15, 1.0, 0.95, 0.9, 0.8),
