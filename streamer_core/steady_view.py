@@ -55,14 +55,15 @@ def _vertex(before: float, peak: float, after: float) -> float:
     return 0.0 if bend >= 0 else 0.5 * (before - after) / bend
 
 
-def phase_shift(before: torch.Tensor, after: torch.Tensor) -> tuple[float, float, float]:
-    """How far `after` [H, W] is shifted from `before` (dy, dx in pixels, to a fraction of
-    one) and the phase correlation's peak (1: the same picture, moved; near 0: unrelated)."""
-    height, width = before.shape
-    window = _hann(height, width).to(before)
-    spectrum_before = torch.fft.rfft2((before - before.mean()) * window)
-    spectrum_after = torch.fft.rfft2((after - after.mean()) * window)
-    cross = spectrum_after * spectrum_before.conj()
+def spectrum(grey: torch.Tensor, window: torch.Tensor) -> torch.Tensor:
+    """A picture [H, W]'s spectrum as phase correlation reads it: mean removed, windowed."""
+    return torch.fft.rfft2((grey - grey.mean()) * window)
+
+
+def spectra_shift(before: torch.Tensor, after: torch.Tensor,
+                  height: int, width: int) -> tuple[float, float, float]:
+    """phase_shift from the two pictures' spectra (each input's is computed once)."""
+    cross = after * before.conj()
     surface = torch.fft.irfft2(cross / cross.abs().clamp_min(1e-9), s=(height, width))
     # The peak, its four neighbours and where it is, read in one wait on a GPU.
     at = surface.flatten().argmax()
@@ -75,6 +76,14 @@ def phase_shift(before: torch.Tensor, after: torch.Tensor) -> tuple[float, float
     dy = y + _vertex(above, peak, below)
     dx = x + _vertex(left, peak, right)
     return (dy - height if dy > height / 2 else dy), (dx - width if dx > width / 2 else dx), peak
+
+
+def phase_shift(before: torch.Tensor, after: torch.Tensor) -> tuple[float, float, float]:
+    """How far `after` [H, W] is shifted from `before` (dy, dx in pixels, to a fraction of
+    one) and the phase correlation's peak (1: the same picture, moved; near 0: unrelated)."""
+    height, width = before.shape
+    window = _hann(height, width).to(before)
+    return spectra_shift(spectrum(before, window), spectrum(after, window), height, width)
 
 
 def moved_back(x: torch.Tensor, dy: float, dx: float) -> torch.Tensor:
@@ -91,18 +100,24 @@ class SteadyView:
     """Moves a shaking camera's input back to where the last input layer 0 took was."""
 
     def __init__(self) -> None:
-        self.last: torch.Tensor | None = None  # the last input as layer 0 took it, grey
+        self.last: torch.Tensor | None = None  # the spectrum of the last input layer 0 took
+        self.window: torch.Tensor | None = None  # _hann at the inputs' size and device
 
     def __call__(self, x: torch.Tensor) -> torch.Tensor:
         """One input [1, 3, H, W] in [-1, 1] -> the same, its shake moved back."""
         grey = x.mean(dim=1)[0].float()
-        if self.last is not None and self.last.shape == grey.shape:
-            dy, dx, peak = phase_shift(self.last, grey)
+        height, width = grey.shape
+        if (self.window is None or self.window.shape != grey.shape
+                or self.window.device != grey.device):
+            self.window, self.last = _hann(height, width).to(grey), None
+        seen = spectrum(grey, self.window)
+        if self.last is not None:
+            dy, dx, peak = spectra_shift(self.last, seen, height, width)
             dy, dx = (1.0 - VIEW_EASE) * dy, (1.0 - VIEW_EASE) * dx
             if peak >= MIN_PEAK and STILL_SHIFT <= max(abs(dy), abs(dx)) <= MAX_SHIFT:
                 x = moved_back(x, dy, dx)
-                grey = x.mean(dim=1)[0].float()
-        self.last = grey
+                seen = spectrum(x.mean(dim=1)[0].float(), self.window)
+        self.last = seen
         return x
 
     def reset(self) -> None:

@@ -88,6 +88,22 @@ def test_a_camera_shaking_about_one_place_is_held_there_and_a_reset_forgets_it()
     assert torch.equal(view(shaken[0]), shaken[0])
 
 
+def test_each_step_matches_phase_shift_of_the_last_input_taken_and_a_new_size_starts_over():
+    picture = _picture(0)
+    view = SteadyView()
+    taken = view(picture)
+    for dy, dx in ((1.5, -1.0), (-0.7, 2.0), (0.0, 0.0)):
+        shaken = _shaken(picture, dy, dx)
+        found_dy, found_dx, _ = phase_shift(_grey(taken), _grey(shaken))
+        expected = (moved_back(shaken, (1 - VIEW_EASE) * found_dy, (1 - VIEW_EASE) * found_dx)
+                    if STILL_SHIFT <= (1 - VIEW_EASE) * max(abs(found_dy), abs(found_dx))
+                    else shaken)
+        taken = view(shaken)
+        assert torch.allclose(taken, expected, atol=1e-5)
+    smaller = F.interpolate(_shaken(picture, 1.5, 0.0), size=64, mode="bilinear")
+    assert torch.equal(view(smaller), smaller)
+
+
 def test_live_holds_the_view_steady_and_paper_does_not():
     assert preset_arguments("live")[0].steady_view
     assert not preset_arguments("paper")[0].steady_view
