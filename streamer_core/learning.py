@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 
+import numpy as np
 import torch
 
 from .device import to_device
@@ -15,8 +16,10 @@ from .optimizer import StreamerOptimizer
 
 def learning_step(model: StreamerModel, optimizer: StreamerOptimizer | None, x: torch.Tensor,
                   learn: bool = True, stop: threading.Event | None = None,
-                  guard: DivergenceGuard | None = None) -> list[LayerStep]:
-    """Feeds frame `x` [1, 3, 128, 128] to the model. With `learn`, its gradients are
+                  guard: DivergenceGuard | None = None,
+                  picture: np.ndarray | None = None) -> list[LayerStep]:
+    """Feeds frame `x` [1, 3, 128, 128] (made from `picture`, if given: StreamerModel.forward)
+    to the model. With `learn`, its gradients are
     accumulated and the weights updated when due; without, no graph is built. A `stop`
     set during the forward pass abandons the update (the app is closing). With a `guard`
     (the CLI and the app both pass one), the update goes through it: a diverged model
@@ -24,10 +27,10 @@ def learning_step(model: StreamerModel, optimizer: StreamerOptimizer | None, x: 
     x = to_device(x, model.device)  # pinned, without waiting for the GPU
     if not learn:
         with torch.no_grad():
-            return model(x)
+            return model(x, picture)
     if optimizer is None:
         raise ValueError("learning needs an optimizer")
-    reports = model(x)
+    reports = model(x, picture)
     if stop is not None and stop.is_set():
         return reports
     if guard is not None:

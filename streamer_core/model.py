@@ -6,6 +6,7 @@ import contextlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field, fields, replace
 
+import numpy as np
 import torch
 import torch.nn as nn
 
@@ -201,13 +202,14 @@ class StreamerModel(nn.Module):
 
     # --- streaming --------------------------------------------------------------------
 
-    def forward(self, x: torch.Tensor) -> list[LayerStep]:
-        """One frame [1, 3, 128, 128] in [-1, 1]; returns what each layer did with it."""
+    def forward(self, x: torch.Tensor, picture: np.ndarray | None = None) -> list[LayerStep]:
+        """One frame [1, 3, 128, 128] in [-1, 1]; returns what each layer did with it.
+        `picture`: the source picture x was made from, if at hand (steady_view uses it)."""
         x = to_device(x, self.device)
+        if self.steady_view is not None:
+            x = self.steady_view(x, picture)
         if self.steady_light is not None:
             x = self.steady_light(x)
-        if self.steady_view is not None:
-            x = self.steady_view(x)
         self.input_seen = x
         reports = self.streamer(x, base_counter=self.base_counter)
         self.base_counter += 1

@@ -11,8 +11,11 @@ So each input is compared with the last one layer 0 took, by phase correlation: 
 shift that lines the two pictures up, to a fraction of a pixel, and how sharp that match
 is. A small shift of a picture that matches is moved back, all but VIEW_EASE of it, so
 a shake is held to where the view was. A cut (no sharp match), a fast move (more than
-MAX_SHIFT) and a still camera (less than STILL_SHIFT) leave the input as it comes. Not
-kept in checkpoints: a resumed session starts from the view it sees.
+MAX_SHIFT) and a still camera (less than STILL_SHIFT) leave the input as it comes. Where
+the source picture is at hand (the CLI's and the app's steps pass it), it is moved back
+at its own size and then shrunk to an input, which keeps the input's detail as the
+still camera's (at_picture_size). Not kept in checkpoints: a resumed session starts from
+the view it sees.
 
 Known limit: the sub-pixel shift is read a little towards the nearest whole pixel, more
 than VIEW_EASE lets through, so a camera knocked to a new place by less than MAX_SHIFT
@@ -24,8 +27,12 @@ thirty-four).
 
 from __future__ import annotations
 
+import cv2
+import numpy as np
 import torch
 import torch.nn.functional as F
+
+from .sources.preprocess import preprocess_frame
 
 VIEW_EASE = 0.05
 """Share of each shift let through: the view would follow the camera's position over
@@ -96,6 +103,22 @@ def moved_back(x: torch.Tensor, dy: float, dx: float) -> torch.Tensor:
     return F.grid_sample(x, grid, mode="bilinear", padding_mode="border", align_corners=False)
 
 
+def at_picture_size(picture: np.ndarray, dy: float, dx: float,
+                    height: int, width: int) -> torch.Tensor:
+    """The model input of `picture` moved by (-dy, -dx) pixels of a height x width input.
+
+    Why: shrinking a picture blurs it according to where its pixels fall, so a shake moved
+    back on the small input still changes its detail. vtest.avi shaken by up to 6 px a
+    frame and moved back on the 128 x 128 input still steps 6.4 times as much as the still
+    camera from input to input (typical 16 x 16 cell); moved back before it is shrunk, 4.7
+    times (docs/quality.md, session thirty-six)."""
+    rows, columns = picture.shape[:2]
+    shift = np.float32([[1.0, 0.0, -dx * columns / width], [0.0, 1.0, -dy * rows / height]])
+    moved = cv2.warpAffine(picture, shift, (columns, rows), flags=cv2.INTER_LINEAR,
+                           borderMode=cv2.BORDER_REPLICATE)
+    return preprocess_frame(moved)
+
+
 class SteadyView:
     """Moves a shaking camera's input back to where the last input layer 0 took was."""
 
@@ -103,8 +126,12 @@ class SteadyView:
         self.last: torch.Tensor | None = None  # the spectrum of the last input layer 0 took
         self.window: torch.Tensor | None = None  # _hann at the inputs' size and device
 
-    def __call__(self, x: torch.Tensor) -> torch.Tensor:
-        """One input [1, 3, H, W] in [-1, 1] -> the same, its shake moved back."""
+    def __call__(self, x: torch.Tensor, picture: np.ndarray | None = None) -> torch.Tensor:
+        """One input [1, 3, H, W] in [-1, 1] -> the same, its shake moved back.
+
+        With the `picture` x was made from (preprocess_frame), the picture is moved back at
+        its own size and made an input again: shrunk after the move, the input keeps the
+        detail a move of the small input blurs differently each time (at_picture_size)."""
         grey = x.mean(dim=1)[0].float()
         height, width = grey.shape
         if (self.window is None or self.window.shape != grey.shape
@@ -113,9 +140,17 @@ class SteadyView:
         seen = spectrum(grey, self.window)
         if self.last is not None:
             dy, dx, peak = spectra_shift(self.last, seen, height, width)
+            if peak >= MIN_PEAK and STILL_SHIFT <= max(abs(dy), abs(dx)) <= MAX_SHIFT:
+                # Read once more after moving the input back: the first reading leans
+                # towards the nearest whole pixel (off by 0.10 px typically on the shaken
+                # street camera; after this second reading 0.035).
+                moved = spectrum(moved_back(x, dy, dx).mean(dim=1)[0].float(), self.window)
+                left_y, left_x, _ = spectra_shift(self.last, moved, height, width)
+                dy, dx = dy + left_y, dx + left_x
             dy, dx = (1.0 - VIEW_EASE) * dy, (1.0 - VIEW_EASE) * dx
             if peak >= MIN_PEAK and STILL_SHIFT <= max(abs(dy), abs(dx)) <= MAX_SHIFT:
-                x = moved_back(x, dy, dx)
+                x = (moved_back(x, dy, dx) if picture is None
+                     else at_picture_size(picture, dy, dx, height, width).to(x))
                 seen = spectrum(x.mean(dim=1)[0].float(), self.window)
         self.last = seen
         return x

@@ -93,10 +93,11 @@ class Segmenter:
         """One input, whole: forward, gradients, a weight update if due, the trace line."""
         x = preprocess_frame(image, device=self.model.device)
         with self.atomic():
-            return self._step(x, video)
+            return self._step(x, video, image)
 
-    def _step(self, x: torch.Tensor, video: int) -> list[LayerStep]:
-        reports = learning_step(self.model, self.optimizer, x, self.learn, guard=self.guard)
+    def _step(self, x: torch.Tensor, video: int, image) -> list[LayerStep]:
+        reports = learning_step(self.model, self.optimizer, x, self.learn, guard=self.guard,
+                                picture=image)
         if self.guard is not None and self.guard.diverged:
             self.warn(self.guard.diverged)
         self.learning.observe(reports, self._optimizer_steps(), self.model.first_blocks_loss())

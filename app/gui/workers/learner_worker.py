@@ -225,7 +225,7 @@ class LearnerWorker(QObject):
         try:
             expected = self.preview.expectation(self.model)
             reports = learning_step(self.model, self.optimizer, x, self.learning, self._stop,
-                                    self.guard)
+                                    self.guard, picture=frame.image)
             if self._stop.is_set():
                 return  # closing: the step was abandoned rather than back-propagated
         except Exception as err:  # noqa: BLE001 - e.g. out of memory; the GUI must hear it
