@@ -17,8 +17,9 @@ at its own size and then shrunk to an input, which keeps the input's detail as t
 still camera's (at_picture_size). Not kept in checkpoints: a resumed session starts from
 the view it sees.
 
-Known limit: the sub-pixel shift is read a little towards the nearest whole pixel, more
-than VIEW_EASE lets through, so a camera knocked to a new place by less than MAX_SHIFT
+Known limit: the sub-pixel shift is read a little towards the nearest whole pixel (by
+0.1 px, read twice 0.035 px on the shaken street camera), about what VIEW_EASE lets
+through, so a camera knocked to a new place by less than MAX_SHIFT
 and left there stays moved back (the uncovered edge repeats its border) until a cut or a
 fast move; a slow pan goes through in steps of MAX_SHIFT. The synthetic scene's camera
 sways and jitters by design, so most of its inputs are moved (docs/quality.md, session

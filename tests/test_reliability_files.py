@@ -211,10 +211,10 @@ def test_closing_while_the_learner_is_mid_step_is_quick(qtbot, tmp_path):
     in_step = threading.Event()
     real_forward = model.forward
 
-    def slow_forward(x):
+    def slow_forward(x, picture=None):
         in_step.set()
         time.sleep(0.5)  # a big model's step on a slow CPU
-        return real_forward(x)
+        return real_forward(x, picture)
 
     model.forward = slow_forward
     assert in_step.wait(SLOW / 1000)
