@@ -9,6 +9,7 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import TextIO
 
+import numpy as np
 import torch
 
 from streamer_core import LayerStep, StreamerModel, StreamerOptimizer
@@ -89,13 +90,13 @@ class Segmenter:
             if self.representations is not None:
                 self.representations.reset()
 
-    def step(self, image, video: int = 0) -> list[LayerStep]:
+    def step(self, image: np.ndarray, video: int = 0) -> list[LayerStep]:
         """One input, whole: forward, gradients, a weight update if due, the trace line."""
         x = preprocess_frame(image, device=self.model.device)
         with self.atomic():
             return self._step(x, video, image)
 
-    def _step(self, x: torch.Tensor, video: int, image) -> list[LayerStep]:
+    def _step(self, x: torch.Tensor, video: int, image: np.ndarray) -> list[LayerStep]:
         reports = learning_step(self.model, self.optimizer, x, self.learn, guard=self.guard,
                                 picture=image)
         if self.guard is not None and self.guard.diverged:
