@@ -24,11 +24,12 @@ import torch.nn.functional as F
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from still_camera_faults import SHAKE_PIXELS, shaken  # noqa: E402
+
 from app.cli.still_camera import VTEST, VTEST_FPS  # noqa: E402
 from streamer_core.sources.preprocess import preprocess_frame  # noqa: E402
 from streamer_core.steady_view import SteadyView, phase_shift  # noqa: E402
 
-SHAKE_PIXELS = 6
 INPUT_SECONDS = 0.5
 CELL = 16
 
@@ -47,12 +48,6 @@ def vtest_pictures() -> list[np.ndarray]:
         index += 1
     capture.release()
     return pictures
-
-
-def shaken(picture: np.ndarray, dx: int, dy: int) -> np.ndarray:
-    height, width = picture.shape[:2]
-    return cv2.warpAffine(picture, np.float32([[1, 0, dx], [0, 1, dy]]), (width, height),
-                          borderMode=cv2.BORDER_REFLECT)
 
 
 def typical_cell_step(inputs: list[torch.Tensor]) -> float:

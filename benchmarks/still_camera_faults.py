@@ -89,6 +89,13 @@ def fault_plan(fault: str, frames: int, rng: np.random.Generator
     return gain, moments
 
 
+def shaken(image: np.ndarray, dx: int, dy: int) -> np.ndarray:
+    """The camera moved so that the picture shows shifted by (dx, dy) pixels."""
+    height, width = image.shape[:2]
+    return cv2.warpAffine(image, np.float32([[1, 0, dx], [0, 1, dy]]), (width, height),
+                          borderMode=cv2.BORDER_REFLECT)
+
+
 def faulty_copy(fault: str, out: Path, seed: int, start: float = 0.0) -> list[float]:
     """Writes vtest.avi from `start` s on with `fault` into `out` (MJPG); returns the
     fault's moments (s)."""
@@ -114,9 +121,7 @@ def faulty_copy(fault: str, out: Path, seed: int, start: float = 0.0) -> list[fl
                 image += rng.normal(0.0, NOISE_SIGMA, image.shape).astype(np.float32)
             elif fault == "shake":
                 dx, dy = rng.integers(-SHAKE_PIXELS, SHAKE_PIXELS + 1, 2)
-                shift = np.float32([[1, 0, dx], [0, 1, dy]])
-                image = cv2.warpAffine(image, shift, (width, height),
-                                       borderMode=cv2.BORDER_REFLECT)
+                image = shaken(image, int(dx), int(dy))
             writer.write(np.clip(image, 0, 255).astype(np.uint8))
             index += 1
     finally:

@@ -19,11 +19,11 @@ def learning_step(model: StreamerModel, optimizer: StreamerOptimizer | None, x: 
                   guard: DivergenceGuard | None = None,
                   picture: np.ndarray | None = None) -> list[LayerStep]:
     """Feeds frame `x` [1, 3, 128, 128] (made from `picture`, if given: StreamerModel.forward)
-    to the model. With `learn`, its gradients are
-    accumulated and the weights updated when due; without, no graph is built. A `stop`
-    set during the forward pass abandons the update (the app is closing). With a `guard`
-    (the CLI and the app both pass one), the update goes through it: a diverged model
-    gets its last good weights back and `guard.diverged` says what happened."""
+    to the model. With `learn`, its gradients are accumulated and the weights updated when
+    due; without, no graph is built. A `stop` set during the forward pass abandons the
+    update (the app is closing). With a `guard` (the CLI and the app both pass one), the
+    update goes through it: a diverged model gets its last good weights back and
+    `guard.diverged` says what happened."""
     x = to_device(x, model.device)  # pinned, without waiting for the GPU
     if not learn:
         with torch.no_grad():

@@ -181,7 +181,7 @@ class _SpyView(SteadyView):
         return x
 
 
-def test_the_cli_pipeline_hands_the_model_its_source_picture(monkeypatch):
+def test_the_cli_pipeline_hands_the_model_its_source_picture():
     from app.cli.pipeline import Segmenter
     from streamer_core.model import StreamerModel
 
