@@ -33,7 +33,10 @@ def atomic_file(path: str | os.PathLike, mode: str = "w") -> Iterator[IO]:
     path = save_target(path)
     folder = path.parent  # Path("x").parent is Path(".")
     permissions = new_file_mode(path)
-    fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
+    try:
+        fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
+    except OSError as err:  # named after the file asked for, not the temp file
+        raise OSError(err.errno, err.strerror, str(path)) from None
     try:
         with os.fdopen(fd, mode, encoding=None if "b" in mode else "utf-8") as handle:
             yield handle

@@ -3,6 +3,7 @@ should, truncated files and dead streams reported as such, one-line errors."""
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import stat
@@ -11,7 +12,9 @@ import pytest
 from source_helpers import SMALL_MODEL, MjpegServer, write_video
 
 from app.__main__ import main
+from app.cli import segment as segment_command
 from core_helpers import small_model
+from streamer_core.atomic_file import atomic_file
 from streamer_core.checkpoint import load_checkpoint, save_checkpoint
 
 QUICK = [*SMALL_MODEL, "--max-steps", "2", "--quiet"]
@@ -133,6 +136,29 @@ def test_a_device_node_is_refused_not_replaced(tmp_path, capsys):
     one_line_error(capsys)
     assert stat.S_ISCHR(full.stat().st_mode)
 
+
+@pytest.mark.skipif(not os.path.isdir("/proc/self"), reason="needs Linux's /proc")
+def test_a_folder_where_no_file_can_be_made_is_refused_before_the_run(capsys):
+    """/proc passes os.access(W_OK) for root, yet no file can be made in it: the run used
+    to learn to the end and then fail on a temp file's name."""
+    assert main(["segment", "synthetic:1:2", *QUICK, "--out", "/proc/x.json"]) == 2
+    assert "cannot write in /proc" in one_line_error(capsys)
+    with pytest.raises(OSError) as raised, atomic_file("/proc/x.json"):
+        pass
+    assert raised.value.filename == "/proc/x.json"  # the file asked for, not the temp
+
+
+def test_results_that_cannot_be_written_keep_the_learned_model(tmp_path, monkeypatch,
+                                                               capsys):
+    def disk_full(*_args, **_kwargs):
+        raise OSError(errno.ENOSPC, "No space left on device", str(tmp_path / "a.json"))
+
+    monkeypatch.setattr(segment_command, "write_results", disk_full)
+    ckpt = tmp_path / "model.pt"
+    assert main(["segment", "synthetic:1:2", *QUICK, "--out", str(tmp_path / "a.json"),
+                 "--save-checkpoint", str(ckpt)]) == 2
+    assert "No space left" in one_line_error(capsys)
+    assert load_checkpoint(ckpt, device="cpu")
 
 def test_runs_tracing_to_the_same_file_never_interleave_and_a_failed_run_keeps_its_trace(
         tmp_path):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TextIO
@@ -29,8 +30,11 @@ def check_writable(path: str | Path, what: str, stream: bool = False) -> Path:
     folder = path.parent if str(path.parent) else Path(".")
     if not folder.is_dir():
         raise CliError(f"{what}: folder {folder} does not exist")
-    if not os.access(folder, os.W_OK):
-        raise CliError(f"{what}: cannot write in {folder}")
+    try:  # a file really made there: root passes os.access where nothing can be made
+        with tempfile.TemporaryFile(dir=folder):
+            pass
+    except OSError as err:
+        raise CliError(f"{what}: cannot write in {folder} ({err.strerror})") from None
     return path
 
 

@@ -308,11 +308,13 @@ def finish(args: argparse.Namespace, segmenter: Segmenter, outcome: Outcome,
         reasons = "; ".join(s.end_reason for s in sources if s.end_reason)
         raise CliError(f"no frames came from {' + '.join(args.videos)}"
                        + (f" ({reasons})" if reasons else ""))
-    write_results(outcome.results, args.out, out_dir, args.representations)
+    try:
+        write_results(outcome.results, args.out, out_dir, args.representations)
+    finally:  # results that cannot be written (a full disk) do not cost the learned model
+        if args.save_checkpoint:
+            save_model(args.save_checkpoint, segmenter.model, segmenter.optimizer)
     if not args.quiet and not args.no_learn:
         print(f"segment: {segmenter.learning.summary()}", file=sys.stderr)
-    if args.save_checkpoint:
-        save_model(args.save_checkpoint, segmenter.model, segmenter.optimizer)
     if outcome.failure is not None:
         raise outcome.failure
     if outcome.interrupted is not None:
