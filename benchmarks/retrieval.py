@@ -17,17 +17,20 @@ similar other events of the same layer with the same label, ranked as the app an
     encoder at the end of the run (layer 0: at most buffer_size of its inputs, evenly
     spaced; layer 1: its layer-0 events' final-weights summaries, normalised, the last
     buffer_size of them),
-  - features: event_representation "features" (the `live` preset's), online: the median
-    over the event's layer-0 inputs of CNNEncoder.prevailing by the first block as drawn
-    (frozen: event_features.DrawnFirstBlock; the cache's `initial`),
+  - features, drawn block: event_representation "features", online: the median over the
+    event's layer-0 inputs of CNNEncoder.prevailing by the first block as the seed drew it
+    (frozen: event_features.FrozenFirstBlock; the cache's `initial`; what the model read
+    with from the seventeenth session to the thirty-sixth),
   - features, learned block: the same by the encoder's first block as it learns (what
     the model kept until the seventeenth session; the cache's `features`),
   - features, pixel median: the features as the fifth session took them (the median over
     all the pixels, not over 3 x 3 regions),
-  - motion: event_representation "motion": layer 0's events by what moved in them
-    (event_features.moving_in), the layers above as under "features",
+  - motion, drawn block: event_representation "motion" (the `live` preset's): layer 0's
+    events by what moved in them (event_features.moving_in), the layers above as under
+    "features",
   - features / motion, shipped block: the same by the first block a new `live` model
-    starts from (first_blocks "learned", learned over the synthetic scene), frozen,
+    starts from (first_blocks "learned", learned over the synthetic scene), frozen: what
+    a `live` model reads with since the thirty-seventh session,
 compared with
   - random: a random vector per event (what chance gives with these labels),
   - histogram: a colour histogram (8 x 8 x 8 RGB bins) of the event's keyframe, the middle
@@ -64,7 +67,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from app.cli.model_setup import new_model, torch_threads  # noqa: E402
 from app.cli.pipeline import Segmenter  # noqa: E402
 from app.cli.scene_montage import build_scene_montage  # noqa: E402
-from streamer_core.event_features import DrawnFirstBlock, EventFeatures  # noqa: E402
+from streamer_core.event_features import FrozenFirstBlock, EventFeatures  # noqa: E402
 from streamer_core.event_representations import (  # noqa: E402
     add_representations,
     as_vector,  # noqa: E402
@@ -132,16 +135,16 @@ class FeatureRecorder:
     """Each event's `features` representation, online, beside the summaries the model
     reports: the EventFeatures a model with event_representation "features" keeps, fed by a
     forward hook (same boundaries: the features take no part in learning), once with
-    layer 0's encoder as it learns, once with its first block as drawn (as the model reads
-    them), once as the fifth session took them (the median over the whole picture), and
+    layer 0's encoder as it learns, once with its first block as drawn (as the model read
+    them until the thirty-sixth session), once as the fifth session took them (the median over the whole picture), and
     as event_representation "motion" keeps them (layer 0 by what moved); and both again by
     the first block a new `live` model starts from (first_blocks "learned": the shipped
     one, learned over the synthetic scene), frozen too."""
 
     def __init__(self, model, drawn_conv1: torch.nn.Conv2d):
         self.model = model
-        self.drawn_block = DrawnFirstBlock(drawn_conv1)
-        self.shipped_block = DrawnFirstBlock(model.layers()[0].f.encoder.conv1)
+        self.drawn_block = FrozenFirstBlock(drawn_conv1)
+        self.shipped_block = FrozenFirstBlock(model.layers()[0].f.encoder.conv1)
         self.trackers = {name: EventFeatures() for name in ("features", "initial",
                                                              "pixel_median", "motion",
                                                              "shipped", "motion_shipped")}
@@ -299,7 +302,7 @@ def learn_and_collect(seed: int, stream: Stream, keep_inputs: Path | None = None
     # The summaries in the reports; the features beside them (FeatureRecorder).
     model, optimizer = new_model("live", [*settings, "event_representation=summary"],
                                  device="cpu", seed=seed)
-    # The first block as the seed draws it, which the model's Event memory reads with
+    # The first block as the seed draws it, beside the shipped one the model starts from
     drawn, _ = new_model("live", [*settings, "first_blocks=drawn"], device="cpu", seed=seed)
     features = FeatureRecorder(model, drawn.layers()[0].f.encoder.conv1)
     features.keeps_inputs = keep_inputs is not None
@@ -443,10 +446,10 @@ def embeddings(run: Run, chosen: np.ndarray, seed: int, labels: list[str]
     return {
         "summary": run.learned[chosen],
         "summary, final weights": run.final[chosen],
-        "features": run.initial[chosen],
+        "features, drawn block": run.initial[chosen],
         "features, learned block": run.features[chosen],
         "features, pixel median": run.pixel_median[chosen],
-        "motion": run.motion[chosen],
+        "motion, drawn block": run.motion[chosen],
         "features, shipped block": run.shipped[chosen],
         "motion, shipped block": run.motion_shipped[chosen],
         "random": rng.standard_normal(run.learned[chosen].shape),
@@ -457,8 +460,9 @@ def embeddings(run: Run, chosen: np.ndarray, seed: int, labels: list[str]
     }
 
 
-EMBEDDINGS = ("summary", "summary, final weights", "features", "features, learned block",
-              "features, pixel median", "motion", "features, shipped block",
+EMBEDDINGS = ("summary", "summary, final weights", "features, drawn block",
+              "features, learned block", "features, pixel median", "motion, drawn block",
+              "features, shipped block",
               "motion, shipped block", "random", "histogram", "histogram, standardised",
               "histogram, any frame", "the labels")
 PLAIN_COSINE = frozenset({"histogram", "histogram, any frame"})

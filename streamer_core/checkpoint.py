@@ -78,8 +78,9 @@ def checkpoint_dict(model: StreamerModel, optimizer: StreamerOptimizer | None = 
         "base_counter": model.base_counter,
         "layers": [_layer_state(layer) for layer in model.layers()],
     }
-    if model.first_block_as_drawn is not None:  # what the events' features are read with
-        studio["first_block_as_drawn"] = model.first_block_as_drawn.state()
+    if model.frozen_first_block is not None:  # what the events' features are read with
+        # The key's name is older than the block's: files keep it.
+        studio["first_block_as_drawn"] = model.frozen_first_block.state()
     if optimizer is not None:
         studio["optimizer_args"] = asdict(optimizer.args)
         studio["optimizer"] = optimizer.state_dict()
@@ -232,7 +233,7 @@ def load_checkpoint(path: str | os.PathLike, device: str = "auto"
         model = StreamerModel(replace(args, init_layers=num_layers, first_blocks=DRAWN))
         model.args.init_layers, model.args.first_blocks = args.init_layers, args.first_blocks
         model.streamer.load_state_dict(data["weights"])
-        model.keep_first_block_as_drawn()  # files without one: the block as loaded
+        model.freeze_first_block()  # files without one: the block as loaded
     except (RuntimeError, ValueError, TypeError, KeyError, AttributeError, OverflowError
             ) as err:
         first_line = str(err).strip().splitlines()[0]
@@ -371,8 +372,8 @@ def _restore_studio_state(model: StreamerModel, optimizer: StreamerOptimizer,
         layer.hierarchy_boundaries = [float(t) for t in state["hierarchy_boundaries"]]
         layer.inputs_until_growth = int(state["inputs_until_growth"])
         layer.last_base_counter = int(state["last_base_counter"])
-    if model.first_block_as_drawn is not None and "first_block_as_drawn" in studio:
-        model.first_block_as_drawn.load_state(studio["first_block_as_drawn"])
+    if model.frozen_first_block is not None and "first_block_as_drawn" in studio:
+        model.frozen_first_block.load_state(studio["first_block_as_drawn"])
     if "optimizer" in studio:
         _check_numbers(studio["optimizer"], "optimizer counters")
         optimizer.load_state_dict(studio["optimizer"])

@@ -8,8 +8,10 @@ in time (docs/quality.md, "Retrieval"). Here an event of any layer is instead th
 over the layer-0 inputs it spans, of what most of each picture shows
 (`CNNEncoder.prevailing` of layer 0's first convolution block). The median over the
 event keeps what was in view for most of it, not the object that crossed it or the next
-scene it ran into. The block is read as it was drawn (DrawnFirstBlock), not as learning
-moves it: events of the same shot found each other less the longer a session learned.
+scene it ran into. The block is read as the model started, frozen (FrozenFirstBlock), not
+as the session's learning moves it: events of the same shot found each other less the
+longer a session learned. A `live` model starts from the shipped learned block, which
+finds an event's object better than a drawn one (docs/quality.md, "Retrieval").
 
 Under `motion` a layer-0 event is instead what moved in it (`moving_in`): on a still
 camera every event shows the same street, and what tells one from another is who or what
@@ -49,12 +51,12 @@ MOST_INPUTS = 4096
 and only every other one after it kept, and so on"""
 
 
-class DrawnFirstBlock:
-    """Layer 0's first convolution as the model was drawn (or loaded), frozen: what the
+class FrozenFirstBlock:
+    """Layer 0's first convolution as the model started (or was loaded), frozen: what the
     events' features are read with. Learning moves the encoder's own block (`live`'s
     prediction a little, `sparse_change` much); features read by it drift with the session,
     and on the montages the same shot's events found each other less often (precision@5
-    0.80 against 0.86 with the block as drawn, 0.74 against 0.91 under sparse_change;
+    0.80 against 0.86 with the block frozen, 0.74 against 0.91 under sparse_change;
     docs/quality.md, "Retrieval"). A plain object, not a module: no optimizer, averaging
     or reference checkpoint sees it; a studio checkpoint keeps its `state`."""
 
@@ -83,13 +85,13 @@ class DrawnFirstBlock:
     def load_state(self, state: dict[str, torch.Tensor]) -> None:
         """A checkpoint's block; ValueError if it does not fit or is not finite."""
         if not isinstance(state, dict) or set(state) != set(self.conv.state_dict()):
-            raise ValueError("the first block as drawn is not a convolution's weights")
+            raise ValueError("the frozen first block is not a convolution's weights")
         for name, value in self.conv.state_dict().items():
             saved = state[name]
             if not isinstance(saved, torch.Tensor) or saved.shape != value.shape:
-                raise ValueError(f"the first block as drawn has another shape ({name})")
+                raise ValueError(f"the frozen first block has another shape ({name})")
             if not bool(torch.isfinite(saved).all()):
-                raise ValueError("the first block as drawn holds NaN or infinite values")
+                raise ValueError("the frozen first block holds NaN or infinite values")
         self.conv.load_state_dict(state)
 
 

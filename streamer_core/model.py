@@ -15,7 +15,7 @@ from .checkpoint_file import read_reference_weights
 from .demarcation import ACCUM, CHANGE, check_peak_settings
 from .device import resolve_device, to_device
 from .escalation import check_escalation_ratio
-from .event_features import FEATURES, MOTION, DrawnFirstBlock, EventFeatures
+from .event_features import FEATURES, MOTION, EventFeatures, FrozenFirstBlock
 from .first_blocks import LEARNED, load_blocks
 from .layer import LayerStep, StreamerLayer, StreamerLayerArguments
 from .networks import CNNDecoder, CNNEncoder
@@ -121,7 +121,7 @@ class StreamerModel(nn.Module):
         self.event_features = (EventFeatures() if args.event_representation in (FEATURES, MOTION)
                                else None)
         self.block_before: torch.Tensor | None = None
-        """Under `motion`, the first block (as drawn) of the last input: what moved since"""
+        """Under `motion`, the frozen first block of the last input: what moved since"""
         self.steady_light = SteadyLight() if args.steady_light else None
         self.steady_view = SteadyView() if args.steady_view else None
         self.input_seen: torch.Tensor | None = None
@@ -129,21 +129,20 @@ class StreamerModel(nn.Module):
         the view held steady)"""
         if weights is not None:
             self.streamer.load_state_dict(weights)
-        self.first_block_as_drawn: DrawnFirstBlock | None = None
-        self.keep_first_block_as_drawn()
         if weights is None and args.first_blocks == LEARNED:
             if not self.streamer.f.has_encoder:
                 raise ValueError("first_blocks 'learned' needs layer 0's image encoder")
-            # After the copy above: the Event memory reads with the block as drawn, as
-            # measured (docs/quality.md, "Retrieval").
             load_blocks(self.streamer.f.encoder.first_convolutions())
+        self.frozen_first_block: FrozenFirstBlock | None = None
+        self.freeze_first_block()
 
-    def keep_first_block_as_drawn(self) -> None:
-        """Events' features are read with layer 0's first convolution as it is now (the
-        weights drawn or loaded; a checkpoint may then load its own); only under
+    def freeze_first_block(self) -> None:
+        """Events' features are read with layer 0's first convolution as it is now, frozen:
+        as the model starts (the shipped learned block under first_blocks "learned", else
+        drawn) or as loaded (a checkpoint may then load its own). Only under
         event_representation "features" and "motion"."""
         if self.event_features is not None:
-            self.first_block_as_drawn = DrawnFirstBlock(self.streamer.f.encoder.conv1)
+            self.frozen_first_block = FrozenFirstBlock(self.streamer.f.encoder.conv1)
 
     def layer_arguments(self) -> StreamerLayerArguments:
         return layer_arguments(self.args, self.getReps)
@@ -224,9 +223,9 @@ class StreamerModel(nn.Module):
                           ) -> dict[int, torch.Tensor | None]:
         """The events this input closed, with their features (event_features)."""
         if self.args.event_representation != MOTION:
-            return self.event_features.observe(self.first_block_as_drawn.prevailing(x),
+            return self.event_features.observe(self.frozen_first_block.prevailing(x),
                                                reports, self.get_num_layers())
-        in_view, moving, self.block_before = self.first_block_as_drawn.read(
+        in_view, moving, self.block_before = self.frozen_first_block.read(
             x, self.block_before)
         return self.event_features.observe(in_view, reports, self.get_num_layers(), moving)
 

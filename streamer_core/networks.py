@@ -102,7 +102,7 @@ def grid_regions(block: torch.Tensor, grid: int) -> list[torch.Tensor]:
 def prevailing_of(conv1: nn.Conv2d, images: torch.Tensor, grid: int = PREVAILING_GRID
                   ) -> torch.Tensor:
     """CNNEncoder.prevailing [N, C] of `images` by a first convolution `conv1` (the
-    encoder's own, or a frozen copy of it: event_features.DrawnFirstBlock)."""
+    encoder's own, or a frozen copy of it: event_features.FrozenFirstBlock)."""
     return prevailing_in(first_block_of(conv1, images), grid)
 
 

@@ -81,7 +81,9 @@ def preset_arguments(name: str) -> tuple[StreamerModelArguments, StreamerOptimiz
         # layer 2 heard few changes of video on montages where layer 1's cuts and video
         # changes lie 1.5 to 2.5 times apart; session thirty-five).
         # Events are remembered (Event memory, similar) by what they show, read with
-        # layer 0's first block as drawn (frozen), which learning does not move: the
+        # layer 0's first block as the model started (the shipped learned one, frozen:
+        # it finds an event's object better than a drawn one, session thirty-seven),
+        # which the session's learning does not move: the
         # layers' summaries of events minutes apart are far apart whatever they show
         # (docs/quality.md, "Retrieval"). A layer-0 event is what moved in it, an event
         # above it the median of what most of its pictures show (event_representation

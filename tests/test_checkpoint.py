@@ -52,23 +52,23 @@ def test_save_load_resumes_identically(tmp_path):
 def test_a_checkpoint_keeps_the_first_block_events_are_read_with(tmp_path, event_representation):
     model, optimizer = small_model(seed=1, optimize_every=3, evolve_every=100,
                                    event_representation=event_representation)
-    drawn = model.first_block_as_drawn.state()
+    frozen = model.frozen_first_block.state()
     _learn_until_update(model, optimizer, scene_frames(20))
     learned = model.streamer.f.encoder.conv1.weight.detach()
-    assert not torch.equal(learned, drawn["weight"])
+    assert not torch.equal(learned, frozen["weight"])
     path = _saved(tmp_path, model, optimizer)
     loaded, _ = load_checkpoint(path, device="cpu")
-    assert all(torch.equal(value, drawn[name])
-               for name, value in loaded.first_block_as_drawn.state().items())
+    assert all(torch.equal(value, frozen[name])
+               for name, value in loaded.frozen_first_block.state().items())
     # A file saved before the block was kept: the block as loaded, from then on.
     data = torch.load(path, weights_only=True)
     del data["studio"]["first_block_as_drawn"]
     torch.save(data, tmp_path / "older.pt")
     older, _ = load_checkpoint(tmp_path / "older.pt", device="cpu")
-    assert torch.equal(older.first_block_as_drawn.state()["weight"], learned)
+    assert torch.equal(older.frozen_first_block.state()["weight"], learned)
     data["studio"]["first_block_as_drawn"] = {"weight": torch.zeros(2), "bias": torch.zeros(2)}
     torch.save(data, tmp_path / "damaged.pt")
-    with pytest.raises(CheckpointError, match="first block as drawn"):
+    with pytest.raises(CheckpointError, match="frozen first block"):
         load_checkpoint(tmp_path / "damaged.pt", device="cpu")
 
 

@@ -95,7 +95,7 @@ def test_the_model_reports_each_events_features_and_sends_up_its_summaries():
     assert model.open_representation(0) is None
 
 
-def test_events_are_read_with_the_first_block_as_drawn_while_learning_moves_it():
+def test_events_are_read_with_the_first_block_as_it_started_while_learning_moves_it():
     frames = scene_frames(24, scene_length=3)
     model, optimizer = small_model(seed=5, optimize_every=3, event_representation="features")
     drawn = copy.deepcopy(model.streamer.f.encoder.conv1)
@@ -154,7 +154,7 @@ def test_the_model_remembers_layer_0_events_by_what_moved_under_motion():
     reports = run(model, None, frames)
     closed = [r for r in reports if r.boundary and r.layer == 0]
     assert len(closed) >= 2
-    conv, before, moving = model.first_block_as_drawn.conv, None, []
+    conv, before, moving = model.frozen_first_block.conv, None, []
     for x in frames:
         block = first_block_of(conv, x)
         moving.append(moving_in(block, before, prevailing_in(block)))

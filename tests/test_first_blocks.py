@@ -44,8 +44,9 @@ def test_live_starts_from_the_shipped_blocks_and_draws_the_rest_by_seed():
     drawn = preset_model("live", seed=1, first_blocks="drawn")
     assert torch.equal(drawn.streamer.f.encoder.conv3.weight, encoder_one.conv3.weight)
     assert not same_blocks(block_tensors(first_convolutions(drawn)), shipped())
-    # The Event memory reads with the block as drawn, not the shipped one.
-    assert torch.equal(one.first_block_as_drawn.conv.weight,
+    # The Event memory reads with the shipped block, frozen: what it starts from.
+    assert torch.equal(one.frozen_first_block.conv.weight, encoder_one.conv1.weight)
+    assert torch.equal(drawn.frozen_first_block.conv.weight,
                        drawn.streamer.f.encoder.conv1.weight)
 
 
