@@ -67,7 +67,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from app.cli.model_setup import new_model, torch_threads  # noqa: E402
 from app.cli.pipeline import Segmenter  # noqa: E402
 from app.cli.scene_montage import build_scene_montage  # noqa: E402
-from streamer_core.event_features import FrozenFirstBlock, EventFeatures  # noqa: E402
+from streamer_core.event_features import EventFeatures, FrozenFirstBlock  # noqa: E402
 from streamer_core.event_representations import (  # noqa: E402
     add_representations,
     as_vector,  # noqa: E402
@@ -134,12 +134,12 @@ RUN_ARRAYS = ("layer", "start", "end", "learned", "final", "features", "initial"
 class FeatureRecorder:
     """Each event's `features` representation, online, beside the summaries the model
     reports: the EventFeatures a model with event_representation "features" keeps, fed by a
-    forward hook (same boundaries: the features take no part in learning), once with
-    layer 0's encoder as it learns, once with its first block as drawn (as the model read
-    them until the thirty-sixth session), once as the fifth session took them (the median over the whole picture), and
-    as event_representation "motion" keeps them (layer 0 by what moved); and both again by
-    the first block a new `live` model starts from (first_blocks "learned": the shipped
-    one, learned over the synthetic scene), frozen too."""
+    forward hook (same boundaries: the features take no part in learning), once with layer
+    0's encoder as it learns, once with its first block as drawn (as the model read them
+    until the thirty-sixth session), once as the fifth session took them (the median over
+    the whole picture), and as event_representation "motion" keeps them (layer 0 by what
+    moved); and both again by the first block a new `live` model starts from (first_blocks
+    "learned": the shipped one, learned over the synthetic scene), frozen too."""
 
     def __init__(self, model, drawn_conv1: torch.nn.Conv2d):
         self.model = model
