@@ -106,12 +106,23 @@ change every region but the pooled features little, and after a cut the picture 
 (a hand moving through foliage changed as much, and went on changing)"""
 
 
-SCENE_LOOKAHEAD = 2
-"""Inputs (1 s) that layer 0 watches after a change that would end the layer-1 event,
-before layer 1 hears of it (see SCENE_STAYS)"""
+SCENE_LOOKAHEAD = 3
+"""Inputs (1.5 s) that layer 0 watches after a change that would end the layer-1 event,
+before layer 1 hears of it: the new picture must stay over the first SCENE_SETTLES of
+them (SCENE_STAYS) and not go back to the old one over any (PendingArrival._went_back)"""
+SCENE_SETTLES = 2
+"""Inputs (1 s) over which the new picture must stay (SCENE_STAYS)"""
+CAME_BACK_INPUTS = 4
+"""Inputs before the change (2 s) whose views the new picture is compared with
+(PendingArrival._came_back)"""
+BACK_RATIO = 0.5
+"""A view is back when it is nearer the one it is compared with than this share of the
+change: where a hand passed in front of tree.avi's camera the tree showed again at 0.09 to
+0.46 of the change (montages 95 and 98); after cuts between two close-ups of one film the
+nearest view was 0.78 and 0.83 of it (docs/quality.md, session thirty-seven)"""
 SCENE_STAYS = 0.7
 """A change ends the layer-1 event only if the new picture stays over the next
-SCENE_LOOKAHEAD inputs, told two ways: the picture's steps (PictureChange.size) stay below
+SCENE_SETTLES inputs, told two ways: the picture's steps (PictureChange.size) stay below
 this share of the change, or what is in view (layer 0's descriptor of the input,
 networks.descriptor_of: what the picture shows, wherever it is) moves less than this share
 of the change's own move. After a cut the new picture stays; where the new shot pans or
@@ -227,10 +238,10 @@ class HeldBoundary(NamedTuple):
 
 class PendingArrival(NamedTuple):
     """A layer-0 boundary that would end the layer-1 event, waiting SCENE_LOOKAHEAD inputs
-    to see whether the new picture stays; its layer-0 boundary already stands. Layer 1
-    then hears of it with its own time, a second late. Not kept in checkpoints, like
-    HeldBoundary; one still waiting when the stream ends never reaches layer 1 (its
-    layer-0 boundary stands)."""
+    to see whether the new picture stays and the old one does not come back; its layer-0
+    boundary already stands. Layer 1 then hears of it with its own time, 1.5 s late. Not
+    kept in checkpoints, like HeldBoundary; one still waiting when the stream ends never
+    reaches layer 1 (its layer-0 boundary stands)."""
 
     representation: torch.Tensor
     """The event it closed, as it is sent up"""
@@ -245,26 +256,51 @@ class PendingArrival(NamedTuple):
     """What the input that changed showed (for a held boundary, the held input)"""
     later_seen: tuple[np.ndarray, ...] = ()
     """What each input since showed"""
+    seen_earlier: tuple[np.ndarray, ...] = ()
+    """What the CAME_BACK_INPUTS inputs before `seen_before` showed"""
 
     def stays(self) -> bool:
-        """Whether the new picture stayed as the change left it (SCENE_STAYS): its steps
-        or what is in view. After a sharp change (Arrival.sharp) its steps must stay
-        CUT_STANDS_OUT times smaller, as after a cut: a change that small is also what a
-        hand-held camera makes, but not as one sudden step between still ones."""
+        """Whether the new picture stayed as the change left it (SCENE_STAYS): its steps or
+        what is in view; and the old view did not come back (BACK_RATIO: a hand passing in
+        front of the camera changes most of the picture twice). After a sharp change
+        (Arrival.sharp) its steps must stay CUT_STANDS_OUT times smaller, as after a cut: a
+        change that small is also what a hand-held camera makes, but not as one sudden step
+        between still ones."""
+        if self._came_back() or self._went_back():
+            return False
         if self.arrival.sharp:
             return all(CUT_STANDS_OUT * size <= self.arrival.surprise
-                       for size in self.later_steps)
+                       for size in self.later_steps[:SCENE_SETTLES])
         return self._steps_stayed() or self._view_stayed()
 
     def _steps_stayed(self) -> bool:
-        return all(size < SCENE_STAYS * self.arrival.surprise for size in self.later_steps)
+        return all(size < SCENE_STAYS * self.arrival.surprise
+                   for size in self.later_steps[:SCENE_SETTLES])
 
     def _view_stayed(self) -> bool:
         if self.seen_before is None or self.seen_at is None or not self.later_seen:
             return False  # a fresh start in between: nothing to tell by
         change = _seen_distance(self.seen_at, self.seen_before)
         return all(_seen_distance(seen, self.seen_at) < SCENE_STAYS * change
+                   for seen in self.later_seen[:SCENE_SETTLES])
+
+    def _went_back(self) -> bool:
+        """Whether what is in view went back to what it was before the change within the
+        lookahead: a hand passing in front of the camera leaves again."""
+        if self.seen_before is None or self.seen_at is None:
+            return False
+        change = _seen_distance(self.seen_at, self.seen_before)
+        return any(_seen_distance(seen, self.seen_before) < BACK_RATIO * change
                    for seen in self.later_seen)
+
+    def _came_back(self) -> bool:
+        """Whether the new picture is what was in view a moment before the change: a hand
+        that passed in front of the camera leaves, and the view it hid comes back."""
+        if self.seen_before is None or self.seen_at is None or not self.seen_earlier:
+            return False
+        change = _seen_distance(self.seen_at, self.seen_before)
+        return min(_seen_distance(self.seen_at, seen) for seen in self.seen_earlier) \
+            < BACK_RATIO * change
 
 
 def _seen_distance(a: np.ndarray, b: np.ndarray) -> float:
@@ -391,7 +427,7 @@ class StreamerLayer(nn.Module):
         self.last_judged: tuple[list[torch.Tensor], torch.Tensor] | None = None
         self.last_input: torch.Tensor | None = None  # features: see PictureChange
         # Features: Readings.seen of the last two inputs, the latest last (see SCENE_STAYS).
-        self.recent_seen: deque[np.ndarray] = deque(maxlen=2)
+        self.recent_seen: deque[np.ndarray] = deque(maxlen=2 + CAME_BACK_INPUTS)
         self.main_objective: torch.Tensor | None = None
         self.objective_ready = False
         self.last_base_counter = -1
@@ -721,7 +757,8 @@ class StreamerLayer(nn.Module):
             if before >= 0:  # else a fresh start in between: nothing to tell by
                 self.pending = self.pending._replace(
                     seen_before=views[before], seen_at=views[before + 1],
-                    later_seen=tuple(views[before + 2:]))
+                    later_seen=tuple(views[before + 2:]),
+                    seen_earlier=tuple(views[max(0, before - CAME_BACK_INPUTS):before]))
             return []
         return self.above(representation, step, arrival)
 

@@ -1,6 +1,7 @@
 """Escalation: upper layers end their events at the most surprising boundaries below."""
 
 import math
+from collections.abc import Callable
 
 import numpy as np
 import pytest
@@ -469,13 +470,15 @@ def test_a_held_new_scene_is_told_from_the_view_of_the_held_input(
 
 def _marked_with_a_new_scene_at_input_12(monkeypatch, size_before: float,
                                          size_after: float = 0.01, moved_after: float = 0.1,
-                                         new_scene_at: int | None = 12, **settings):
+                                         new_scene_at: int | None = 12,
+                                         view_of: Callable[[int], np.ndarray] | None = None,
+                                         **settings):
     """Layer 0's and layer 1's boundaries (inputs) on a still street where input 12 is a
     new scene by its share and size (0.09; `new_scene_at`, None: no input is one, by
     size), and no other input is; most of the picture
     changed at each input, by 0.09 up to input 12 and by `size_after` after it. What is
     in view (Readings.seen) changes at input 12 and then moves `moved_after` of that
-    change back and forth."""
+    change back and forth, across it, or is `view_of` each input."""
     def picture_step(self, regions, last):
         changing = layer.last_base_counter <= 12
         self.share, self.focus, self.size_before = 0.8, 0.5, size_before
@@ -485,12 +488,13 @@ def _marked_with_a_new_scene_at_input_12(monkeypatch, size_before: float,
     def seen(step: int) -> np.ndarray:
         if step < 12:
             return np.zeros(4)
-        return np.ones(4) + (0.0 if step == 12 else moved_after * (-1) ** step)
+        across = np.array([1.0, -1.0, 1.0, -1.0])  # not towards the old view
+        return np.ones(4) + (0.0 if step == 12 else moved_after * (-1) ** step * across)
     signal_values = StreamerLayer._signal_values
 
     def scripted_view(self, signal, x, picture=True):
         readings = signal_values(self, signal, x, picture)
-        return readings._replace(seen=seen(self.last_base_counter))
+        return readings._replace(seen=(view_of or seen)(self.last_base_counter))
     monkeypatch.setattr(StreamerLayer, "_signal_values", scripted_view)
     model, _ = small_model(signal_space="features", demarcation_mode="change",
                            upper_demarcation="escalate", init_layers=2, max_layers=2,
@@ -544,6 +548,39 @@ def test_a_new_scene_ends_the_event_above_only_if_the_new_picture_stays(
                                                          size_after=size_after,
                                                          moved_after=moved_after,
                                                          settle_ratio=1.4)
+    assert marked == [12]
+    assert above == above_at
+
+
+def _view(*spans: tuple[int, int]) -> Callable[[int], np.ndarray]:
+    """What is in view at each input: one picture during the spans [from, to), another
+    between them."""
+    return lambda step: np.ones(4) if any(a <= step < b for a, b in spans) else np.zeros(4)
+
+
+def _close_up_moving(step: int) -> np.ndarray:
+    """A cut at input 12 to a close-up whose face then turns: what is in view moves a
+    little nearer the old shot (0.55 of the change from it, 0.6 from the new view), not
+    back to it."""
+    if step < 12:
+        return np.zeros(4)
+    return np.ones(4) if step == 12 else np.array([0.3, 0.3, 0.3, 1.3])
+
+
+@pytest.mark.parametrize("view_of, above_at", [
+    (_view((12, 99)), [12]),  # a new picture that stays: a new scene
+    (_view((12, 14)), []),  # the old one back at input 14: a hand passed in front
+    (_view((0, 9), (12, 99)), []),  # the view of inputs 0-8 back: the hand that hid it left
+    (_close_up_moving, [12]),  # nearer the old view than the new, but not back (BACK_RATIO)
+])
+def test_a_view_that_comes_back_is_no_new_scene(monkeypatch, view_of, above_at):
+    """A hand passing in front of the camera changes most of the picture twice, as it
+    comes and as it goes, and each time what is in view then stays for a second. The
+    view it hid comes back: within SCENE_LOOKAHEAD after it came (went_back), or as it
+    goes, the view of a moment before it came (came_back)."""
+    monkeypatch.setattr(EventDemarcation, "__call__", _scripted_steps({11: 0.1}))
+    marked, above = _marked_with_a_new_scene_at_input_12(monkeypatch, size_before=0.01,
+                                                         view_of=view_of, settle_ratio=1.4)
     assert marked == [12]
     assert above == above_at
 
