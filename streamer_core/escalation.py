@@ -20,8 +20,8 @@ its scale as the model learns (a learned model's scene change fell under round t
 absolute floor) and needs no classes (a montage whose boundaries were all cuts escalated
 none of them until two small events came); the size keeps a shaking camera, which
 changes all of the picture a little, below (docs/quality.md, round five). Such a change
-reaches layer 1 a second late and ends its event only if the new picture, or what is in
-view, stayed (layer.SCENE_STAYS).
+reaches layer 1 1.5 s late and ends its event only if the new picture, or what is in
+view, stayed (layer.SCENE_STAYS) and the old view did not come back (layer.BACK_RATIO).
 """
 
 from __future__ import annotations

@@ -72,20 +72,20 @@ def preset_arguments(name: str) -> tuple[StreamerModelArguments, StreamerOptimiz
         # classes of size at least 2 times apart, it is in the upper one: a new scene
         # or a cut, not something new in the same scene nor a shaking camera. Such a
         # change is a layer-0 boundary even within min_event_length (a cut seen over two
-        # inputs), once. Layer 1 hears of it a second later and ends its event only if
+        # inputs), once. Layer 1 hears of it 1.5 s later and ends its event only if
         # the new picture stayed (SCENE_STAYS in layer.py: a hand passing in front of the
         # camera changes as much again; session twenty-four), or at least what is in view
-        # did (a cut to a panning shot; session twenty-five). A layer-1 boundary ends
+        # did (a cut to a panning shot; session twenty-five), and the old view did not
+        # come back (BACK_RATIO: the hand gone again; session thirty-seven). A layer-1 boundary ends
         # the layer-2 event when its change was in the upper class of layer 1's recent
         # ones (escalation), the classes at least 2 times apart (escalation_ratio; at 2.5
         # layer 2 heard few changes of video on montages where layer 1's cuts and video
         # changes lie 1.5 to 2.5 times apart; session thirty-five).
         # Events are remembered (Event memory, similar) by what they show, read with
-        # layer 0's first block as the model started (the shipped learned one, frozen:
-        # it finds an event's object better than a drawn one, session thirty-seven),
-        # which the session's learning does not move: the
-        # layers' summaries of events minutes apart are far apart whatever they show
-        # (docs/quality.md, "Retrieval"). A layer-0 event is what moved in it, an event
+        # layer 0's first block as the model started (the shipped learned one: it finds
+        # an event's object better than a drawn one, session thirty-seven), frozen so
+        # that the session's learning does not move it: the layers' summaries of events
+        # minutes apart are far apart whatever they show (docs/quality.md, "Retrieval"). A layer-0 event is what moved in it, an event
         # above it the median of what most of its pictures show (event_representation
         # "motion"): on a still camera every event shows the same view.
         model = StreamerModelArguments(
