@@ -85,9 +85,10 @@ def preset_arguments(name: str) -> tuple[StreamerModelArguments, StreamerOptimiz
         # layer 0's first block as the model started (the shipped learned one: it finds
         # an event's object better than a drawn one, session thirty-seven), frozen so
         # that the session's learning does not move it: the layers' summaries of events
-        # minutes apart are far apart whatever they show (docs/quality.md, "Retrieval"). A layer-0 event is what moved in it, an event
-        # above it the median of what most of its pictures show (event_representation
-        # "motion"): on a still camera every event shows the same view.
+        # minutes apart are far apart whatever they show (docs/quality.md, "Retrieval").
+        # A layer-0 event is what moved in it, an event above it the median of what most
+        # of its pictures show (event_representation "motion"): on a still camera every
+        # event shows the same view.
         model = StreamerModelArguments(
             feature_dim=256, snippet_size=0.5, max_layers=3, evolve_every=10,
             buffer_size=10, force_fixed_buffer=False, demarcation_mode="change",
