@@ -17,7 +17,6 @@ import statistics
 import sys
 from pathlib import Path
 
-import cv2
 import numpy as np
 import torch
 import torch.nn.functional as F
@@ -26,8 +25,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from still_camera_faults import SHAKE_PIXELS, shaken  # noqa: E402
 
-from app.cli.still_camera import VTEST, VTEST_FPS  # noqa: E402
-from streamer_core.sources.preprocess import preprocess_frame  # noqa: E402
+from app.cli.still_camera import VTEST  # noqa: E402
+from streamer_core.sources import SnippetSampler, open_source, preprocess_frame  # noqa: E402
 from streamer_core.steady_view import SteadyView, phase_shift  # noqa: E402
 
 INPUT_SECONDS = 0.5
@@ -35,19 +34,10 @@ CELL = 16
 
 
 def vtest_pictures() -> list[np.ndarray]:
-    """vtest.avi's frames that become inputs, RGB."""
-    capture = cv2.VideoCapture(str(VTEST))
-    every = round(INPUT_SECONDS * VTEST_FPS)
-    pictures, index = [], 0
-    while True:
-        ok, frame = capture.read()
-        if not ok:
-            break
-        if index % every == 0:
-            pictures.append(cv2.cvtColor(frame, cv2.COLOR_BGR2RGB))
-        index += 1
-    capture.release()
-    return pictures
+    """vtest.avi's frames that become inputs (RGB), sampled as the CLI and the app do."""
+    sampler = SnippetSampler(INPUT_SECONDS)
+    with open_source(str(VTEST)) as source:
+        return [frame.image for frame in source if sampler.offer(frame)]
 
 
 def typical_cell_step(inputs: list[torch.Tensor]) -> float:
