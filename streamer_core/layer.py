@@ -277,30 +277,34 @@ class PendingArrival(NamedTuple):
         return all(size < SCENE_STAYS * self.arrival.surprise
                    for size in self.later_steps[:SCENE_SETTLES])
 
+    def _view_change(self) -> float | None:
+        """How far what is in view moved at the change; None after a fresh start in
+        between (nothing to tell by)."""
+        if self.seen_before is None or self.seen_at is None:
+            return None
+        return _seen_distance(self.seen_at, self.seen_before)
+
     def _view_stayed(self) -> bool:
-        if self.seen_before is None or self.seen_at is None or not self.later_seen:
-            return False  # a fresh start in between: nothing to tell by
-        change = _seen_distance(self.seen_at, self.seen_before)
-        return all(_seen_distance(seen, self.seen_at) < SCENE_STAYS * change
-                   for seen in self.later_seen[:SCENE_SETTLES])
+        change = self._view_change()
+        return change is not None and bool(self.later_seen) and all(
+            _seen_distance(seen, self.seen_at) < SCENE_STAYS * change
+            for seen in self.later_seen[:SCENE_SETTLES])
 
     def _went_back(self) -> bool:
         """Whether what is in view went back to what it was before the change within the
         lookahead: a hand passing in front of the camera leaves again."""
-        if self.seen_before is None or self.seen_at is None:
-            return False
-        change = _seen_distance(self.seen_at, self.seen_before)
-        return any(_seen_distance(seen, self.seen_before) < BACK_RATIO * change
-                   for seen in self.later_seen)
+        change = self._view_change()
+        return change is not None and any(
+            _seen_distance(seen, self.seen_before) < BACK_RATIO * change
+            for seen in self.later_seen)
 
     def _came_back(self) -> bool:
         """Whether the new picture is what was in view a moment before the change: a hand
         that passed in front of the camera leaves, and the view it hid comes back."""
-        if self.seen_before is None or self.seen_at is None or not self.seen_earlier:
-            return False
-        change = _seen_distance(self.seen_at, self.seen_before)
-        return min(_seen_distance(self.seen_at, seen) for seen in self.seen_earlier) \
-            < BACK_RATIO * change
+        change = self._view_change()
+        return change is not None and any(
+            _seen_distance(self.seen_at, seen) < BACK_RATIO * change
+            for seen in self.seen_earlier)
 
 
 def _seen_distance(a: np.ndarray, b: np.ndarray) -> float:
@@ -426,7 +430,8 @@ class StreamerLayer(nn.Module):
         # Layer 0: the last input judged, and the inputs that predicted it (see resume).
         self.last_judged: tuple[list[torch.Tensor], torch.Tensor] | None = None
         self.last_input: torch.Tensor | None = None  # features: see PictureChange
-        # Features: Readings.seen of the last two inputs, the latest last (see SCENE_STAYS).
+        # Features: Readings.seen of the last inputs, the latest last: the two around a
+        # change and the CAME_BACK_INPUTS before them (see SCENE_STAYS, BACK_RATIO).
         self.recent_seen: deque[np.ndarray] = deque(maxlen=2 + CAME_BACK_INPUTS)
         self.main_objective: torch.Tensor | None = None
         self.objective_ready = False
