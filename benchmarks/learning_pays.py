@@ -38,7 +38,12 @@ from streamer_core.evaluation import (  # noqa: E402
     layer_boundaries,
     uniform_chance,
 )
-from streamer_core.sources import FrameSource, SyntheticSource, open_source  # noqa: E402
+from streamer_core.sources import (  # noqa: E402
+    FrameSource,
+    SourceError,
+    SyntheticSource,
+    open_source,
+)
 
 LAYER = 0
 """Layer 0's events: object visits, people entering or leaving"""
@@ -109,6 +114,13 @@ def report(spec: str, runs: dict[int, Run]) -> None:
           f" and {'at least' if last >= frozen else 'below'} the frozen run")
 
 
+def _opened(spec: str, parser: argparse.ArgumentParser) -> FrameSource:
+    try:
+        return open_stream(spec)
+    except (ValueError, SourceError) as err:
+        parser.error(f"{spec}: {err}")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--streams", nargs="+", default=["vtest", "synthetic:119:120"],
@@ -119,6 +131,10 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.passes < 1:
         parser.error("--passes must be at least 1")
+    for spec in args.streams:
+        if spec != "vtest" and not isinstance(_opened(spec, parser), SyntheticSource):
+            parser.error(f"{spec}: a stream here is vtest or synthetic:SEED:SECONDS "
+                         "(the streams with a truth to score against)")
     if "vtest" in args.streams and not VTEST.is_file():
         parser.error(f"{VTEST} is missing (Debian package opencv-doc)")
     torch.set_num_threads(args.threads)

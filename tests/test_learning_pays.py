@@ -43,6 +43,16 @@ def test_each_pass_is_a_stream_of_its_own_and_the_frozen_model_repeats_itself(ca
     assert "pass 2 | frozen | uniform" in out and out.count("\n0 | ") == 1
 
 
-def test_no_pass_is_refused():
-    with pytest.raises(SystemExit):
-        main(["--streams", "synthetic:5:6", "--passes", "0"])
+@pytest.mark.parametrize(("arguments", "message"), [
+    (["--streams", "synthetic:5:6", "--passes", "0"], "at least 1"),
+    (["--streams", "CLIP"], "vtest or synthetic"),  # a video without a truth
+    (["--streams", "missing.avi"], "not found"),
+    (["--streams", "synthetic:x"], "synthetic:x"),
+])
+def test_what_it_cannot_score_is_refused_with_the_reason(capsys, tmp_path, arguments,
+                                                         message):
+    clip = tmp_path / "clip.avi"
+    clip.write_bytes(b"not decoded before the check")
+    with pytest.raises(SystemExit) as exit_:
+        main([str(clip) if a == "CLIP" else a for a in arguments])
+    assert exit_.value.code == 2 and message in capsys.readouterr().err
