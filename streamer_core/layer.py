@@ -18,6 +18,7 @@ from .deferred_backward import DeferredBackward
 from .demarcation import CHANGE, EventDemarcation
 from .encoded_frames import EncodedFrames
 from .escalation import ESCALATE, Arrival, Escalation
+from .frames_between import FramesBetween
 from .loss import FEATURES, StreamerLoss
 from .networks import HierarchicalPrediction, TemporalEncoding, descriptor_of
 from .settings import MODEL, studio_fields
@@ -371,6 +372,7 @@ class StreamerLayer(nn.Module):
         self.escalation = Escalation(args.escalation_ratio)  # this layer's boundary surprises
         self.picture = PictureChange()  # features: how much of the picture's error changed
         self.sides = SideWatch(args)  # features: someone entering or leaving at the sides
+        self.frames_between: FramesBetween | None = None  # the model's, under frames_between
         self.block_learner = (SparseChangeLearner(self.f.encoder, args.block_lr)
                               if layer_num == 0 and args.block_objective == SPARSE_CHANGE
                               and self.f.has_encoder else None)
@@ -550,9 +552,9 @@ class StreamerLayer(nn.Module):
         return self._reads_features and self.context is not None and self.context.dim() == 4
 
     def _demarcate(self, readings: Readings, arrival: Arrival | None,
-                   step: int, time: float) -> tuple[LayerStep, float, bool]:
+                   step: int, time: float, cut: bool = False) -> tuple[LayerStep, float, bool]:
         """This input's report, the surprise of its boundary (if it is one) and whether
-        only the side watch marked it."""
+        only the side watch marked it. A `cut` is not held back by the shortest event."""
         only_at_sides = False
         if self._escalating(arrival):
             report, surprise = self._escalated_report(arrival, step, time), arrival.surprise
@@ -560,8 +562,11 @@ class StreamerLayer(nn.Module):
             # Something new in view and a new scene are both new features; what tells
             # them apart is how much of the picture changed.
             size = self.picture.size or 0.0
-            urgent = self._new_scene_now(step)
+            urgent = cut or self._new_scene_now(step)
             boundary = self.demarcation(readings.signal, readings.regions, urgent=urgent)
+            if cut and not boundary:  # a close-up's usual step can be as large as its cut
+                self.demarcation.note_boundary()
+                boundary = True
             if readings.sides is not None:
                 at_sides = self._with_sides(readings.sides, boundary)
                 only_at_sides = at_sides and not boundary
@@ -621,6 +626,19 @@ class StreamerLayer(nn.Module):
                 and self.picture.size_before is not None
                 and self.picture.stands_out(CUT_STANDS_OUT))
 
+    def _cut_between_frames(self) -> bool:
+        """Whether this input's change of most of the picture happened from one source
+        frame to the next, between frames that do not show one view (frames_between): a
+        cut, which ends the event above whatever its size, even below the pooled limit,
+        where motion (a face turning in a close-up) steps as much from input to input but
+        over all the frames between."""
+        share = self.picture.share
+        if (self.frames_between is None or not self._reads_picture or share is None
+                or share < self.args.new_scene_share or self.above is None
+                or self.args.upper_demarcation != ESCALATE):
+            return False
+        return self.frames_between.shows_a_cut(self.f.encoder.first_convolutions())
+
     def _new_scene_now(self, step: int) -> bool:
         """Whether this input's picture change ends the event above, its size told against
         the class split of layer 0's boundaries so far (before this one is recorded)."""
@@ -630,18 +648,21 @@ class StreamerLayer(nn.Module):
 
     def _record_boundary(self, time: float, surprise: float, step: int,
                          may_be_new_scene: bool = True,
-                         held: HeldBoundary | None = None) -> Arrival:
+                         held: HeldBoundary | None = None, cut: bool = False) -> Arrival:
         """Notes a boundary of this layer; returns what it tells the layer above. Layer 0
         reading the picture decides by how much of it changed and by how much (above),
         unless the change cannot be a new scene (`may_be_new_scene`: someone entering or
         leaving at a side, on vtest.avi some changed half of the picture's regions) or was
-        judged when it was marked (`held`, now confirmed); the layers above by how
+        judged when it was marked (`held`, now confirmed) or is a `cut`, which always is one;
+        the layers above by how
         surprising the boundary was beside their recent ones."""
         self.hierarchy_boundaries.append(time)
         arrival = self.escalation(surprise)
         if not self._reads_picture:
             return arrival
-        if held is not None:
+        if cut:
+            new_scene, sharp, share = True, False, self.picture.share
+        elif held is not None:
             new_scene, sharp, share = held.new_scene, held.sharp, held.share
         else:
             new_scene = may_be_new_scene and self._new_scene(step, arrival.surprise,
@@ -691,7 +712,9 @@ class StreamerLayer(nn.Module):
         if readings.cells is not None:
             self.picture.step(readings.cells, readings.last_cells)
 
-        report, surprise, only_at_sides = self._demarcate(readings, arrival, base_counter, time)
+        cut = self._cut_between_frames()
+        report, surprise, only_at_sides = self._demarcate(readings, arrival, base_counter, time,
+                                                          cut)
         report.loss = -readings.signal if self.distance_mode == SIMILARITY else readings.signal
         reports = [report]
 
@@ -700,8 +723,9 @@ class StreamerLayer(nn.Module):
         held, self.held = self.held, None
         confirmed = False
         pooled = report.boundary and not only_at_sides
-        new_scene = pooled and self._new_scene_now(base_counter)
-        if pooled and self._holds_back(new_scene):
+        cut = pooled and cut
+        new_scene = pooled and (cut or self._new_scene_now(base_counter))
+        if pooled and not cut and self._holds_back(new_scene):
             report.boundary = False
             if self._step_jumped():
                 self.held = HeldBoundary(self.demarcation.last_value, surprise,
@@ -727,7 +751,7 @@ class StreamerLayer(nn.Module):
         if report.boundary:
             escalation = self._record_boundary(time, surprise, base_counter,
                                                may_be_new_scene=not only_at_sides,
-                                               held=held if confirmed else None)
+                                               held=held if confirmed else None, cut=cut)
             report.representation = closing.detach().clone()
             reports += self._send_up(report.representation, base_counter, escalation,
                                      readings.seen, confirmed)

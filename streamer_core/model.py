@@ -17,6 +17,7 @@ from .device import resolve_device, to_device
 from .escalation import check_escalation_ratio
 from .event_features import FEATURES, MOTION, EventFeatures, FrozenFirstBlock
 from .first_blocks import LEARNED, load_blocks
+from .frames_between import FramesBetween
 from .layer import LayerStep, StreamerLayer, StreamerLayerArguments
 from .networks import CNNDecoder, CNNEncoder
 from .reach import ReachWeights, reach_scaled
@@ -124,6 +125,8 @@ class StreamerModel(nn.Module):
         """Under `motion`, the frozen first block of the last input: what moved since"""
         self.steady_light = SteadyLight() if args.steady_light else None
         self.steady_view = SteadyView() if args.steady_view else None
+        self.frames_between = FramesBetween() if args.frames_between else None
+        self.streamer.frames_between = self.frames_between
         self.input_seen: torch.Tensor | None = None
         """The last input as layer 0 took it (steady_light, steady_view: with the light and
         the view held steady)"""
@@ -205,6 +208,8 @@ class StreamerModel(nn.Module):
         """One frame [1, 3, 128, 128] in [-1, 1]; returns what each layer did with it.
         `picture`: the source picture x was made from, if at hand (steady_view uses it)."""
         x = to_device(x, self.device)
+        if self.frames_between is not None:
+            self.frames_between.take_input(x)
         if self.steady_view is not None:
             x = self.steady_view(x, picture)
         if self.steady_light is not None:
@@ -275,6 +280,20 @@ class StreamerModel(nn.Module):
             self.steady_light.reset()
         if self.steady_view is not None:
             self.steady_view.reset()
+        if self.frames_between is not None:
+            self.frames_between.reset()
+
+    def pass_over(self, x: torch.Tensor) -> None:
+        """A source frame [1, 3, 128, 128] between two inputs, which the sampler passed
+        over: under frames_between kept until the next input (a cut or motion?), else
+        nothing."""
+        if self.frames_between is not None:
+            self.frames_between.pass_over(to_device(x, self.device))
+
+    def frames_lost(self) -> None:
+        """Frames between the last input and the next never came (frames_between)."""
+        if self.frames_between is not None:
+            self.frames_between.frames_lost()
 
     def optimize_model(self) -> None:
         self.streamer.optimize_layer()

@@ -76,7 +76,13 @@ def preset_arguments(name: str) -> tuple[StreamerModelArguments, StreamerOptimiz
         # the new picture stayed (SCENE_STAYS in layer.py: a hand passing in front of the
         # camera changes as much again; session twenty-four), or at least what is in view
         # did (a cut to a panning shot; session twenty-five), and the old view did not
-        # come back (BACK_RATIO: the hand gone again; session thirty-seven). A layer-1 boundary ends
+        # come back (BACK_RATIO: the hand gone again; session thirty-seven).
+        # A change of most of the picture that happened from one source frame to the next,
+        # between two frames that do not show one view, is a cut: a layer-0 boundary even
+        # below the pooled limit or within min_event_length, not held back, and the end
+        # of the layer-1 event whatever its size (frames_between, session thirty-nine: a
+        # cut between two close-ups of one film steps no more from input to input than a
+        # face moving in one). A layer-1 boundary ends
         # the layer-2 event when its change was in the upper class of layer 1's recent
         # ones (escalation), the classes at least 2 times apart (escalation_ratio; at 2.5
         # layer 2 heard few changes of video on montages where layer 1's cuts and video
@@ -97,7 +103,7 @@ def preset_arguments(name: str) -> tuple[StreamerModelArguments, StreamerOptimiz
             z_threshold=2.0, min_event_length=4, min_window=5, signal_regions=8,
             signal_space="features", restless_ratio=3.0, side_z_threshold=2.5, settle_ratio=1.4,
             block_objective="sparse_change", block_lr=1e-4, first_blocks="learned",
-            steady_light=True, steady_view=True,
+            steady_light=True, steady_view=True, frames_between=True,
             upper_demarcation="escalate", escalation_ratio=2.0, new_scene_share=0.5,
             keep_events=True, event_representation="motion")
         return model, StreamerOptimizerArguments(alpha=3, max_layers=3, optimize_every=50,

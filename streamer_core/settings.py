@@ -243,6 +243,12 @@ SETTINGS: tuple[Setting, ...] = (
             "Layer 0: move a shaking camera's small shifts (up to 3 of the input's 128 "
             "pixels) back out of its input, holding the view where it was, so that the "
             "shake does not hide events (live); off: the input as it comes (paper)."),
+    # Off is the spec. Cuts between two close-ups of one film stepped no more than a face
+    # moving in one (docs/quality.md, session thirty-nine); `live` has it on.
+    Setting("frames_between", bool, False, "Frames between",
+            "Layer 0: also read the source frames between its inputs, to tell a cut (the "
+            "picture changed from one frame to the next) from motion (it changed over all "
+            "of them): a cut ends the event above (live); off: the inputs only (paper)."),
     # "own" is the spec; see escalation for "escalate".
     Setting("upper_demarcation", str, OWN, "Upper layers",
             "How layers above 0 mark boundaries: escalate a boundary of the layer below "

@@ -69,6 +69,7 @@ class Segmenter:
         self._video_span: tuple[float, float] | None = None  # (first, last) timestamp
         self._frame_seconds = 0.0  # how long one frame of the current video lasts
         self._video_read = False  # the current video was read to its end
+        self._last_index: int | None = None  # the last frame's, to see frames dropped
 
     def _optimizer_steps(self) -> int:
         return self.optimizer.optimizer_steps if self.optimizer else 0
@@ -83,6 +84,7 @@ class Segmenter:
         self._seconds_before += self._video_seconds()
         self._video_span = None
         self._video_read = False
+        self._last_index = None
         if reset_model:
             self.model.reset_model()
             self.boundaries = []
@@ -124,13 +126,23 @@ class Segmenter:
                 return
             first = self._video_span[0] if self._video_span else frame.timestamp
             self._video_span = (min(first, frame.timestamp), frame.timestamp)
+            if self._last_index is not None and frame.index != self._last_index + 1:
+                self.model.frames_lost()  # a live reader dropped some: no cut is read there
+            self._last_index = frame.index
             if not self.sampler.offer(frame):
+                self._pass_over(frame.image)
                 continue
             self.step(frame.image, video)
             if self.after_step is not None:
                 self.after_step()
             self.show_progress()
         self._video_read = True
+
+    def _pass_over(self, image: np.ndarray) -> None:
+        """A frame between two inputs: layer 0 reads it to tell a cut from motion, under
+        frames_between (StreamerModel.pass_over); otherwise it is not even preprocessed."""
+        if self.model.frames_between is not None:
+            self.model.pass_over(preprocess_frame(image, device=self.model.device))
 
     def _video_seconds(self) -> float:
         if self._video_span is None:

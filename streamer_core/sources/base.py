@@ -18,6 +18,12 @@ class Frame:
     """Seconds of source time: position in a file, seconds since open() for live sources"""
     index: int
     """Running frame number from this source (counts frames delivered, from 0)"""
+    between: tuple[np.ndarray, ...] = ()
+    """Model-sized pictures of the frames a sampler passed over since the frame it took
+    before this one, for a reader on another thread (the app's learner: frames_between)"""
+    follows: int | None = None
+    """The index of that frame taken before: `between` reaches back to it, so the reader
+    may use it only if it had that frame too"""
 
 
 class SourceError(Exception):

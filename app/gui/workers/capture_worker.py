@@ -17,6 +17,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 from PySide6.QtCore import QObject, Signal, Slot
 
+from streamer_core.frames_between import MAX_FRAMES
 from streamer_core.sources import (
     Frame,
     FrameSource,
@@ -26,6 +27,7 @@ from streamer_core.sources import (
     open_source,
     to_rgb,
 )
+from streamer_core.sources.preprocess import resize_for_model
 
 from .mailbox import LatestMailbox
 
@@ -92,6 +94,8 @@ class CaptureWorker(QObject):
         self._frames = 0
         self._recent: deque[float] = deque(maxlen=120)
         self._source: FrameSource | None = None
+        self._between: list[np.ndarray] = []  # model-sized, since the last snippet
+        self._last_snippet: int | None = None  # that snippet's frame index
 
     # --- control from other threads --------------------------------------------------
 
@@ -223,13 +227,34 @@ class CaptureWorker(QObject):
                 if self._stop.is_set():
                     return
             self.display.put(frame)
-            if self.sampler.offer(frame):
+            if not self.sampler.offer(frame):
+                self._pass_over(frame)
+            else:
+                frame = self._with_frames_between(frame)
                 if paced and self.follow_learner:
                     if not self._wait_for_learner():
                         return
                     clock = None
                 if not self._stop.is_set() and self.snippets.put(frame):
                     self.snippet_ready.emit()
+
+    def _pass_over(self, frame: Frame) -> None:
+        """Keeps a model-sized copy of a frame between snippets: the learner reads how a
+        change spread over them (frames_between). Past MAX_FRAMES the interval is lost."""
+        if self._last_snippet is None:
+            return
+        if len(self._between) >= MAX_FRAMES:
+            self._last_snippet = None  # too many to keep: this interval tells nothing
+            self._between = []
+            return
+        self._between.append(resize_for_model(frame.image))
+
+    def _with_frames_between(self, frame: Frame) -> Frame:
+        """The snippet with the frames passed over since the last one."""
+        snippet = replace(frame, between=tuple(self._between), follows=self._last_snippet)
+        self._between = []
+        self._last_snippet = frame.index
+        return snippet
 
     def _rewind(self, source: FrameSource) -> Frame | None:
         """Plays a file again from the start; the sampler restarts on the earlier time."""

@@ -149,6 +149,7 @@ class LearnerWorker(QObject):
         self.preview = PredictionPreview()
         self.rejected_frames = 0
         """Frames that could not become a model input (skipped, not fatal)"""
+        self._last_taken: int | None = None  # the index of the last snippet learned from
 
     def request_stop(self) -> None:
         """Thread-safe: the step in flight is abandoned, an autosave in flight cancelled,
@@ -164,6 +165,19 @@ class LearnerWorker(QObject):
         thread = self.thread()
         if thread is not None:
             thread.quit()
+
+    def _pass_over_frames_between(self, frame: Frame) -> None:
+        """Gives the model the frames the capture passed over before this snippet
+        (frames_between), if they reach back to the snippet it learned from last: after a
+        snippet the learner was too slow for, some are missing and none are given."""
+        last, self._last_taken = self._last_taken, frame.index
+        if self.model.frames_between is None:
+            return
+        if frame.follows is None or frame.follows != last:
+            self.model.frames_lost()
+            return
+        for picture in frame.between:
+            self.model.pass_over(preprocess_frame(picture))
 
     # --- model lifecycle -------------------------------------------------------------
 
@@ -222,6 +236,7 @@ class LearnerWorker(QObject):
                 self.warned.emit("Frame skipped", f"A frame could not be used ({err}); it "
                                  "was skipped and learning goes on.")
             return
+        self._pass_over_frames_between(frame)
         try:
             expected = self.preview.expectation(self.model)
             reports = learning_step(self.model, self.optimizer, x, self.learning, self._stop,

@@ -1,0 +1,103 @@
+"""How a change spread over the source frames between two of layer 0's inputs.
+
+Layer 0 takes one picture every snippet (0.5 s), so a cut between two close-ups of one
+film and a face moving in one of them can step as much from input to input. The frames in
+between tell them apart: a cut happens from one frame to the next, motion spreads over all
+of them. Read in layer 0's own features (its first blocks, pooled over the picture, as
+the boundaries are: networks.descriptor_of), the largest frame-to-frame step of a cut
+holds most of the step over the interval; of motion, a small share. A hand-held camera's
+jerk can hold as much; then the two frames still show one view, moved, and a cut's do not.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import torch
+import torch.nn as nn
+
+from .networks import descriptor_of, through_blocks
+from .steady_view import phase_shift
+
+CUT_SHARE = 0.4
+"""The largest frame-to-frame step holds this share of the interval's steps or more: the
+change happened from one frame to the next, as at a cut (or a hand-held camera's jerk)"""
+SAME_VIEW_PEAK = 0.25
+"""The phase correlation's peak (steady_view.phase_shift) between the two frames of that
+step from which they show one view, moved: a jerk of a hand-held camera peaked at 0.34 and
+more, the cuts at 0.12 and less, two close-ups of one face included (montages 95-97 and
+110, docs/quality.md session thirty-nine)"""
+MIN_STEPS = 3
+"""Fewer frame-to-frame steps in an interval (a source under 6 pictures a second, or one
+repeating its frames) tell a cut from motion no better than the inputs alone"""
+MAX_FRAMES = 64
+"""Source frames kept between two inputs (0.5 s at 120 fps); more are thinned out evenly"""
+
+
+class FramesBetween:
+    """The source frames between the last input and the next one, model-sized, kept until
+    the next input; then the interval they span can be asked how its change spread."""
+
+    def __init__(self) -> None:
+        self._last_input: torch.Tensor | None = None
+        self._between: list[torch.Tensor] = []
+        self._complete = True
+        self._interval: list[torch.Tensor] = []
+
+    def reset(self) -> None:
+        """A new stream: nothing before its first input."""
+        self.__init__()
+
+    def pass_over(self, x: torch.Tensor) -> None:
+        """A source frame [1, 3, H, W] the sampler passed over, before the next input."""
+        if self._last_input is None:
+            return
+        self._between.append(x.detach())
+        if len(self._between) > MAX_FRAMES:
+            self._between = self._between[1::2]
+
+    def frames_lost(self) -> None:
+        """Some frames before the next input never came (a reader too slow for a live
+        source dropped them): with a gap, motion would look like a cut, so this interval
+        is not read."""
+        self._complete = False
+
+    def take_input(self, x: torch.Tensor) -> None:
+        """The next input [1, 3, H, W]: it closes the interval from the last one."""
+        x = x.detach()
+        whole = self._last_input is not None and self._complete
+        self._interval = [self._last_input, *self._between, x] if whole else []
+        self._last_input = x
+        self._between = []
+        self._complete = True
+
+    def shows_a_cut(self, convolutions: Sequence[nn.Conv2d]) -> bool:
+        """Whether the change from the last input to this one happened from one frame to
+        the next (CUT_SHARE, read by `convolutions`: layer 0's first blocks) between two
+        frames that do not show one view (SAME_VIEW_PEAK). False with fewer than
+        MIN_STEPS steps that changed anything."""
+        largest = self.largest_step(convolutions)
+        if largest is None or largest[1] < CUT_SHARE:
+            return False
+        before, after = self._interval[largest[0]], self._interval[largest[0] + 1]
+        return phase_shift(_grey(before), _grey(after))[2] < SAME_VIEW_PEAK
+
+    def largest_step(self, convolutions: Sequence[nn.Conv2d]) -> tuple[int, float] | None:
+        """Where in the interval its largest frame-to-frame step is (the frame before it)
+        and its share of all steps; None with fewer than MIN_STEPS steps that changed
+        anything."""
+        if len(self._interval) - 1 < MIN_STEPS:
+            return None
+        with torch.no_grad():
+            frames = torch.cat(self._interval).to(convolutions[0].weight.device)
+            descriptors = descriptor_of(through_blocks(convolutions, frames))
+            steps = (descriptors[1:] - descriptors[:-1]).abs().mean(dim=1)
+        moved = steps[steps > 0]  # a repeated frame (a camera short of light) shows nothing
+        if len(moved) < MIN_STEPS:
+            return None
+        return int(steps.argmax()), float(moved.max() / moved.sum())
+
+
+def _grey(x: torch.Tensor) -> torch.Tensor:
+    """A model input [1, 3, H, W] as the grey picture [H, W] phase correlation reads."""
+    return x[0].mean(dim=0)

@@ -1,0 +1,218 @@
+"""frames_between: the source frames between two inputs tell a cut from motion."""
+
+import cv2
+import numpy as np
+import pytest
+import torch
+
+from app.gui.workers.mailbox import LatestMailbox
+from streamer_core.frames_between import CUT_SHARE, MAX_FRAMES, MIN_STEPS, FramesBetween
+from streamer_core.networks import CNNEncoder
+from streamer_core.presets import preset_arguments
+from streamer_core.sources import Frame, FrameSource
+from streamer_core.sources.preprocess import preprocess_frame
+
+
+def _blocks() -> tuple:
+    torch.manual_seed(0)
+    return CNNEncoder(64).first_convolutions()
+
+
+def _scene(seed: int, offset: int = 0) -> np.ndarray:
+    """A view of a textured wall with a few coloured blocks on it; `offset` turns the
+    camera right by that many pixels (what comes into view is more of the same wall)."""
+    rng = np.random.default_rng(seed)
+    wall = cv2.GaussianBlur(rng.integers(0, 255, (128, 192, 3), dtype=np.uint8), (5, 5), 0)
+    for _ in range(6):
+        y, x = rng.integers(0, 96), rng.integers(0, 160)
+        wall[y:y + 32, x:x + 24] = rng.integers(0, 255, size=3)
+    return np.ascontiguousarray(wall[:, offset:offset + 128])
+
+
+def _interval(pictures: list[np.ndarray]) -> FramesBetween:
+    frames = FramesBetween()
+    frames.take_input(preprocess_frame(pictures[0]))
+    for picture in pictures[1:-1]:
+        frames.pass_over(preprocess_frame(picture))
+    frames.take_input(preprocess_frame(pictures[-1]))
+    return frames
+
+
+def test_a_cut_holds_most_of_the_step_and_motion_spreads_it():
+    cut = _interval([_scene(1, 0), _scene(1, 1), _scene(1, 2),
+                     _scene(2, 0), _scene(2, 1), _scene(2, 2)])
+    assert cut.largest_step(_blocks()) == (2, pytest.approx(cut.largest_step(_blocks())[1]))
+    assert cut.largest_step(_blocks())[1] >= CUT_SHARE and cut.shows_a_cut(_blocks())
+    moving = _interval([_scene(1, offset) for offset in range(0, 60, 10)])
+    assert moving.largest_step(_blocks())[1] < CUT_SHARE
+    assert not moving.shows_a_cut(_blocks())
+
+
+def test_a_jerk_of_the_camera_holds_the_step_but_shows_one_view():
+    jerk = _interval([_scene(1, 0), _scene(1, 1), _scene(1, 2), _scene(1, 40), _scene(1, 41),
+                      _scene(1, 42)])
+    assert jerk.largest_step(_blocks())[1] >= CUT_SHARE
+    assert not jerk.shows_a_cut(_blocks())
+
+
+def test_too_few_frames_between_tell_nothing():
+    pictures = [_scene(1, offset) for offset in range(MIN_STEPS - 1)] + [_scene(2)]
+    assert _interval(pictures).largest_step(_blocks()) is None
+    assert not _interval(pictures).shows_a_cut(_blocks())
+    first = FramesBetween()
+    first.take_input(preprocess_frame(_scene(1)))  # the stream's first input: no interval
+    assert first.largest_step(_blocks()) is None
+
+
+def test_frames_before_the_first_input_are_not_kept_and_many_are_thinned():
+    frames = FramesBetween()
+    frames.pass_over(preprocess_frame(_scene(1)))
+    frames.take_input(preprocess_frame(_scene(1)))
+    assert frames._interval == []
+    x = preprocess_frame(_scene(1))
+    for _ in range(3 * MAX_FRAMES):
+        frames.pass_over(x)
+    assert len(frames._between) <= MAX_FRAMES
+    frames.reset()
+    assert frames._last_input is None and frames._between == []
+
+
+def test_live_reads_the_frames_between_and_paper_does_not():
+    from streamer_core.model import StreamerModel
+
+    assert preset_arguments("live")[0].frames_between
+    assert not preset_arguments("paper")[0].frames_between
+    args, _ = preset_arguments("paper")
+    args.feature_dim, args.buffer_size = 64, 4
+    model = StreamerModel(args)
+    assert model.frames_between is None
+    model.pass_over(preprocess_frame(_scene(1)))  # nothing kept, nothing raised
+
+
+def test_the_cli_pipeline_passes_the_frames_between_inputs_to_the_model(tmp_path):
+    from source_helpers import write_video
+
+    from app.cli.pipeline import Segmenter
+    from streamer_core.model import StreamerModel
+    from streamer_core.sources import VideoFileSource
+
+    video = tmp_path / "six.avi"
+    write_video(video, 6, fps=10.0)  # 0.5 s: two inputs, four frames between
+    args, _ = preset_arguments("live")
+    args.first_blocks = "drawn"
+    model = StreamerModel(args)
+    segmenter = Segmenter(model, None, learn=False)
+    with VideoFileSource(video) as source:
+        segmenter.run(source)
+    assert segmenter.steps == 2
+    assert len(model.frames_between._interval) == 6  # the two inputs and the four between
+
+
+def test_repeated_frames_are_no_steps():
+    """A camera repeating frames while something moves: two real steps are too few."""
+    pictures = [_scene(1, 0), _scene(1, 0), _scene(1, 0), _scene(1, 6), _scene(1, 6),
+                _scene(1, 12)]
+    assert _interval(pictures).largest_step(_blocks()) is None
+
+
+def test_an_interval_with_frames_lost_is_not_read():
+    pictures = [_scene(1, 0), _scene(1, 1), _scene(1, 2), _scene(2, 0), _scene(2, 1)]
+    frames = FramesBetween()
+    frames.take_input(preprocess_frame(pictures[0]))
+    for picture in pictures[1:-1]:
+        frames.pass_over(preprocess_frame(picture))
+    frames.frames_lost()
+    frames.take_input(preprocess_frame(pictures[-1]))
+    assert frames.largest_step(_blocks()) is None
+    for picture in pictures[:-1]:  # the next interval is whole again
+        frames.pass_over(preprocess_frame(picture))
+    frames.take_input(preprocess_frame(pictures[0]))
+    assert frames.largest_step(_blocks()) is not None
+
+
+class _TenFramesASecond(FrameSource):
+    """`count` pictures, 0.1 s apart: five to a 0.5 s snippet."""
+
+    is_live = True  # not paced: the test does not wait
+
+    def __init__(self, count: int):
+        self.count, self.description, self._next = count, "ten a second", None
+
+    def open(self) -> None:
+        self._next = 0
+
+    def read(self) -> Frame | None:
+        if self._next is None or self._next >= self.count:
+            self.end_reason = "done"
+            return None
+        i, self._next = self._next, self._next + 1
+        return Frame(_scene(1, i), i * 0.1, i)
+
+    def close(self) -> None:
+        self._next = None
+
+
+class _KeepingMailbox(LatestMailbox):
+    def __init__(self) -> None:
+        super().__init__()
+        self.given: list[Frame] = []
+
+    def put(self, item: Frame) -> bool:
+        self.given.append(item)
+        return super().put(item)
+
+
+def test_the_apps_capture_hands_each_snippet_the_frames_passed_over_since_the_last(qapp):
+    from app.gui.workers.capture_worker import CaptureWorker
+
+    snippets = _KeepingMailbox()
+    worker = CaptureWorker("ten", 0.5, LatestMailbox(), snippets,
+                           opener=lambda spec: _TenFramesASecond(11))
+    worker.go()
+    worker.run()
+    assert [frame.index for frame in snippets.given] == [0, 5, 10]
+    assert [frame.follows for frame in snippets.given] == [None, 0, 5]
+    assert [len(frame.between) for frame in snippets.given] == [0, 4, 4]
+    assert snippets.given[1].between[0].shape == (128, 128, 3)
+
+
+def test_the_apps_learner_reads_the_frames_between_only_after_the_snippet_before(qapp):
+    from app.gui.self_test import small_settings
+    from app.gui.workers.learner_worker import LearnerWorker
+
+    mailbox = LatestMailbox()
+    worker = LearnerWorker(mailbox, *small_settings().model_arguments())
+    worker.start()
+    between = tuple(_scene(1, offset) for offset in (1, 2, 3, 4))
+
+    def learn(index: int, follows: int | None) -> list:
+        mailbox.put(Frame(_scene(1, 5), index * 0.1, index, between, follows))
+        worker.on_snippet_ready()
+        return worker.model.frames_between._interval
+
+    learn(0, None)
+    assert len(learn(5, 0)) == 6  # the snippet before, the four between, this one
+    assert learn(15, 10) == []  # snippet 10 never reached the learner: frames are missing
+    worker.finish()
+
+
+def test_the_cli_pipeline_reads_no_interval_a_live_reader_dropped_frames_from():
+    from app.cli.pipeline import Segmenter
+    from streamer_core.model import StreamerModel
+
+    class Dropping(_TenFramesASecond):
+        def read(self) -> Frame | None:
+            frame = super().read()
+            if frame is not None and frame.index == 7:  # frames 7 and 8 never arrive
+                self._next = 9
+                frame = super().read()
+            return frame
+
+    args, _ = preset_arguments("live")
+    args.first_blocks = "drawn"
+    model = StreamerModel(args)
+    segmenter = Segmenter(model, None, learn=False)
+    with Dropping(11) as source:
+        segmenter.run(source)
+    assert segmenter.steps == 3  # inputs at 0, 0.5 and 1.0 s
+    assert model.frames_between._interval == []
