@@ -12,6 +12,7 @@ jerk can hold as much; then the two frames still show one view, moved, and a cut
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import NamedTuple
 
 import torch
 import torch.nn as nn
@@ -32,6 +33,17 @@ MIN_STEPS = 3
 repeating its frames) tell a cut from motion no better than the inputs alone"""
 MAX_FRAMES = 64
 """Source frames kept between two inputs (0.5 s at 120 fps); more are thinned out evenly"""
+
+
+class IntervalReading(NamedTuple):
+    """How the change between two inputs spread over the frames between them."""
+
+    largest_at: int
+    """The frame before the largest frame-to-frame step (0: the last input)"""
+    share: float
+    """That step's share of all the interval's steps"""
+    peak: float
+    """The phase correlation's peak between the two frames of that step (1: one view)"""
 
 
 class FramesBetween:
@@ -76,16 +88,13 @@ class FramesBetween:
         the next (CUT_SHARE, read by `convolutions`: layer 0's first blocks) between two
         frames that do not show one view (SAME_VIEW_PEAK). False with fewer than
         MIN_STEPS steps that changed anything."""
-        largest = self.largest_step(convolutions)
-        if largest is None or largest[1] < CUT_SHARE:
-            return False
-        before, after = self._interval[largest[0]], self._interval[largest[0] + 1]
-        return phase_shift(_grey(before), _grey(after))[2] < SAME_VIEW_PEAK
+        reading = self.read(convolutions)
+        return (reading is not None and reading.share >= CUT_SHARE
+                and reading.peak < SAME_VIEW_PEAK)
 
-    def largest_step(self, convolutions: Sequence[nn.Conv2d]) -> tuple[int, float] | None:
-        """Where in the interval its largest frame-to-frame step is (the frame before it)
-        and its share of all steps; None with fewer than MIN_STEPS steps that changed
-        anything."""
+    def read(self, convolutions: Sequence[nn.Conv2d]) -> IntervalReading | None:
+        """How the interval's change spread; None with fewer than MIN_STEPS steps that
+        changed anything."""
         if len(self._interval) - 1 < MIN_STEPS:
             return None
         with torch.no_grad():
@@ -95,9 +104,11 @@ class FramesBetween:
         moved = steps[steps > 0]  # a repeated frame (a camera short of light) shows nothing
         if len(moved) < MIN_STEPS:
             return None
-        return int(steps.argmax()), float(moved.max() / moved.sum())
+        at = int(steps.argmax())
+        peak = phase_shift(_grey(frames[at]), _grey(frames[at + 1]))[2]
+        return IntervalReading(at, float(moved.max() / moved.sum()), peak)
 
 
 def _grey(x: torch.Tensor) -> torch.Tensor:
-    """A model input [1, 3, H, W] as the grey picture [H, W] phase correlation reads."""
-    return x[0].mean(dim=0)
+    """A model input's picture [3, H, W] as the grey picture [H, W] phase correlation reads."""
+    return x.mean(dim=0)

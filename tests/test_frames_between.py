@@ -2,11 +2,16 @@
 
 import cv2
 import numpy as np
-import pytest
 import torch
 
 from app.gui.workers.mailbox import LatestMailbox
-from streamer_core.frames_between import CUT_SHARE, MAX_FRAMES, MIN_STEPS, FramesBetween
+from streamer_core.frames_between import (
+    CUT_SHARE,
+    MAX_FRAMES,
+    MIN_STEPS,
+    SAME_VIEW_PEAK,
+    FramesBetween,
+)
 from streamer_core.networks import CNNEncoder
 from streamer_core.presets import preset_arguments
 from streamer_core.sources import Frame, FrameSource
@@ -41,27 +46,29 @@ def _interval(pictures: list[np.ndarray]) -> FramesBetween:
 def test_a_cut_holds_most_of_the_step_and_motion_spreads_it():
     cut = _interval([_scene(1, 0), _scene(1, 1), _scene(1, 2),
                      _scene(2, 0), _scene(2, 1), _scene(2, 2)])
-    assert cut.largest_step(_blocks()) == (2, pytest.approx(cut.largest_step(_blocks())[1]))
-    assert cut.largest_step(_blocks())[1] >= CUT_SHARE and cut.shows_a_cut(_blocks())
+    reading = cut.read(_blocks())
+    assert reading.largest_at == 2 and reading.share >= CUT_SHARE
+    assert reading.peak < SAME_VIEW_PEAK and cut.shows_a_cut(_blocks())
     moving = _interval([_scene(1, offset) for offset in range(0, 60, 10)])
-    assert moving.largest_step(_blocks())[1] < CUT_SHARE
+    assert moving.read(_blocks()).share < CUT_SHARE
     assert not moving.shows_a_cut(_blocks())
 
 
 def test_a_jerk_of_the_camera_holds_the_step_but_shows_one_view():
     jerk = _interval([_scene(1, 0), _scene(1, 1), _scene(1, 2), _scene(1, 40), _scene(1, 41),
                       _scene(1, 42)])
-    assert jerk.largest_step(_blocks())[1] >= CUT_SHARE
-    assert not jerk.shows_a_cut(_blocks())
+    reading = jerk.read(_blocks())
+    assert reading.largest_at == 2 and reading.share >= CUT_SHARE
+    assert reading.peak >= SAME_VIEW_PEAK and not jerk.shows_a_cut(_blocks())
 
 
 def test_too_few_frames_between_tell_nothing():
     pictures = [_scene(1, offset) for offset in range(MIN_STEPS - 1)] + [_scene(2)]
-    assert _interval(pictures).largest_step(_blocks()) is None
+    assert _interval(pictures).read(_blocks()) is None
     assert not _interval(pictures).shows_a_cut(_blocks())
     first = FramesBetween()
     first.take_input(preprocess_frame(_scene(1)))  # the stream's first input: no interval
-    assert first.largest_step(_blocks()) is None
+    assert first.read(_blocks()) is None
 
 
 def test_frames_before_the_first_input_are_not_kept_and_many_are_thinned():
@@ -112,7 +119,7 @@ def test_repeated_frames_are_no_steps():
     """A camera repeating frames while something moves: two real steps are too few."""
     pictures = [_scene(1, 0), _scene(1, 0), _scene(1, 0), _scene(1, 6), _scene(1, 6),
                 _scene(1, 12)]
-    assert _interval(pictures).largest_step(_blocks()) is None
+    assert _interval(pictures).read(_blocks()) is None
 
 
 def test_an_interval_with_frames_lost_is_not_read():
@@ -123,11 +130,11 @@ def test_an_interval_with_frames_lost_is_not_read():
         frames.pass_over(preprocess_frame(picture))
     frames.frames_lost()
     frames.take_input(preprocess_frame(pictures[-1]))
-    assert frames.largest_step(_blocks()) is None
+    assert frames.read(_blocks()) is None
     for picture in pictures[:-1]:  # the next interval is whole again
         frames.pass_over(preprocess_frame(picture))
     frames.take_input(preprocess_frame(pictures[0]))
-    assert frames.largest_step(_blocks()) is not None
+    assert frames.read(_blocks()) is not None
 
 
 class _TenFramesASecond(FrameSource):
@@ -216,3 +223,22 @@ def test_the_cli_pipeline_reads_no_interval_a_live_reader_dropped_frames_from():
         segmenter.run(source)
     assert segmenter.steps == 3  # inputs at 0, 0.5 and 1.0 s
     assert model.frames_between._interval == []
+
+
+def test_a_cut_the_frames_show_is_a_boundary_even_below_the_pooled_limit(monkeypatch):
+    """The wiring: at the input whose frames showed a cut, layer 0 marks a boundary that ends
+    the event above, though its pooled step (a still picture) is no boundary."""
+    from streamer_core.layer import StreamerLayer
+    from streamer_core.model import StreamerModel
+
+    args, _ = preset_arguments("live")
+    args.first_blocks = "drawn"
+    model = StreamerModel(args)
+    cut_at = 12
+    monkeypatch.setattr(StreamerLayer, "_cut_between_frames",
+                        lambda layer: layer.layer_num == 0 and model.base_counter == cut_at)
+    x = preprocess_frame(_scene(1))
+    reports = [model(x + 0.01 * torch.randn_like(x)) for _ in range(cut_at + 1)]
+    layer_zero = [r for step in reports for r in step if r.layer == 0]
+    assert [r.step for r in layer_zero if r.boundary] == [cut_at]
+    assert model.layers()[0].last_new_scene == cut_at
