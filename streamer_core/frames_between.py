@@ -32,7 +32,8 @@ MIN_STEPS = 3
 """Fewer frame-to-frame steps in an interval (a source under 6 pictures a second, or one
 repeating its frames) tell a cut from motion no better than the inputs alone"""
 MAX_FRAMES = 64
-"""Source frames kept between two inputs (0.5 s at 120 fps); more are thinned out evenly"""
+"""Source frames kept between two inputs (0.5 s at 128 fps); an interval with more is not
+read"""
 
 
 class IntervalReading(NamedTuple):
@@ -62,17 +63,19 @@ class FramesBetween:
 
     def pass_over(self, x: torch.Tensor) -> None:
         """A source frame [1, 3, H, W] the sampler passed over, before the next input."""
-        if self._last_input is None:
+        if self._last_input is None or not self._complete:
+            return
+        if len(self._between) >= MAX_FRAMES:
+            self.frames_lost()  # too many to keep
             return
         self._between.append(x.detach())
-        if len(self._between) > MAX_FRAMES:
-            self._between = self._between[1::2]
 
     def frames_lost(self) -> None:
         """Some frames before the next input never came (a reader too slow for a live
         source dropped them): with a gap, motion would look like a cut, so this interval
         is not read."""
         self._complete = False
+        self._between = []
 
     def take_input(self, x: torch.Tensor) -> None:
         """The next input [1, 3, H, W]: it closes the interval from the last one."""

@@ -653,9 +653,8 @@ class StreamerLayer(nn.Module):
         reading the picture decides by how much of it changed and by how much (above),
         unless the change cannot be a new scene (`may_be_new_scene`: someone entering or
         leaving at a side, on vtest.avi some changed half of the picture's regions) or was
-        judged when it was marked (`held`, now confirmed) or is a `cut`, which always is one;
-        the layers above by how
-        surprising the boundary was beside their recent ones."""
+        judged when it was marked (`held`, now confirmed); a `cut` always is one. The
+        layers above decide by how surprising the boundary was beside their recent ones."""
         self.hierarchy_boundaries.append(time)
         arrival = self.escalation(surprise)
         if not self._reads_picture:

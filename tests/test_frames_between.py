@@ -71,15 +71,16 @@ def test_too_few_frames_between_tell_nothing():
     assert first.read(_blocks()) is None
 
 
-def test_frames_before_the_first_input_are_not_kept_and_many_are_thinned():
+def test_frames_before_the_first_input_are_not_kept_and_too_many_are_not_read():
     frames = FramesBetween()
     frames.pass_over(preprocess_frame(_scene(1)))
     frames.take_input(preprocess_frame(_scene(1)))
     assert frames._interval == []
-    x = preprocess_frame(_scene(1))
-    for _ in range(3 * MAX_FRAMES):
-        frames.pass_over(x)
+    for offset in range(MAX_FRAMES + 1):
+        frames.pass_over(preprocess_frame(_scene(1, offset % 60)))
     assert len(frames._between) <= MAX_FRAMES
+    frames.take_input(preprocess_frame(_scene(2)))
+    assert frames.read(_blocks()) is None
     frames.reset()
     assert frames._last_input is None and frames._between == []
 
