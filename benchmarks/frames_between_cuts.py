@@ -30,7 +30,8 @@ from streamer_core.sources import SnippetSampler, VideoFileSource, preprocess_fr
 
 
 def read_intervals(video: Path, cuts: list[float], convolutions: tuple) -> list[tuple]:
-    """(holds a cut, largest step's share, peak) for every interval between two inputs."""
+    """(holds a cut, largest step's share, peak, the input's time) for every interval
+    between two inputs."""
     frames, sampler, rows = FramesBetween(), SnippetSampler(0.5), []
     last_input = None
     with VideoFileSource(video) as source:
@@ -43,7 +44,7 @@ def read_intervals(video: Path, cuts: list[float], convolutions: tuple) -> list[
             reading = frames.read(convolutions)
             if reading is not None and last_input is not None:
                 holds_cut = any(last_input < cut <= frame.timestamp for cut in cuts)
-                rows.append((holds_cut, reading.share, reading.peak))
+                rows.append((holds_cut, reading.share, reading.peak, frame.timestamp))
             last_input = frame.timestamp
     return rows
 
@@ -62,7 +63,7 @@ def main() -> None:
             video = Path(folder) / f"montage{seed}.avi"
             truth = build_scene_montage(video, args.seconds, seed, moving_camera=True)
             cuts = [event["start"] for event in truth["layers"][0]["annots"][1:]]
-            found = read_intervals(video, cuts, convolutions)
+            found = [(*row, seed) for row in read_intervals(video, cuts, convolutions)]
             print(f"montage {seed}: {len(found)} intervals, {sum(r[0] for r in found)} with a cut")
             rows += found
     cut_rows = [r for r in rows if r[0]]
@@ -82,6 +83,10 @@ def main() -> None:
     print(f"\nthe rule (share >= {CUT_SHARE}, peak < {SAME_VIEW_PEAK}): {len(called)} intervals "
           f"called cuts, {hits} of them hold one (precision {hits / max(1, len(called)):.2f}); "
           f"{hits} of {len(cut_rows)} cuts (recall {hits / max(1, len(cut_rows)):.2f})")
+    wrong = [r for r in rows if r[0] != (r[1] >= CUT_SHARE and r[2] < SAME_VIEW_PEAK)]
+    for holds_cut, share, peak, time, seed in wrong:
+        print(f"  montage {seed} at {time:.1f} s: {'a cut missed' if holds_cut else 'no cut'}"
+              f" (share {share:.2f}, peak {peak:.3f})")
 
 
 if __name__ == "__main__":
