@@ -201,7 +201,7 @@ def test_the_apps_learner_reads_the_frames_between_only_after_the_snippet_before
     learn(0, None)
     assert len(learn(5, 0)) == 6  # the snippet before, the four between, this one
     assert learn(15, 10) == []  # snippet 10 never reached the learner: frames are missing
-    worker.finish()
+    worker.model.stop_background_learning()  # not finish(): it quits this thread's loop
 
 
 def test_the_cli_pipeline_reads_no_interval_a_live_reader_dropped_frames_from():
