@@ -17,7 +17,7 @@ from typing import NamedTuple
 import torch
 import torch.nn as nn
 
-from .networks import descriptor_of, through_blocks
+from .networks import descriptor_of, descriptor_steps, through_blocks
 from .steady_view import phase_shift
 
 CUT_SHARE = 0.4
@@ -103,7 +103,7 @@ class FramesBetween:
         with torch.no_grad():
             frames = torch.cat(self._interval).to(convolutions[0].weight.device)
             descriptors = descriptor_of(through_blocks(convolutions, frames))
-            steps = (descriptors[1:] - descriptors[:-1]).abs().mean(dim=1)
+            steps = descriptor_steps(descriptors)
         moved = steps[steps > 0]  # a repeated frame (a camera short of light) shows nothing
         if len(moved) < MIN_STEPS:
             return None

@@ -90,6 +90,12 @@ def descriptor_of(block: torch.Tensor) -> torch.Tensor:
     return torch.cat([p / (p.mean(dim=1, keepdim=True) + 1e-8) for p in pooled], dim=1)
 
 
+def descriptor_steps(descriptors: torch.Tensor) -> torch.Tensor:
+    """Descriptors of consecutive pictures [N, C] -> how far each moved from the one before
+    [N - 1] (mean absolute change): what sparse_change learns from and frames_between reads."""
+    return (descriptors[1:] - descriptors[:-1]).abs().mean(dim=1)
+
+
 def grid_regions(block: torch.Tensor, grid: int) -> list[torch.Tensor]:
     """A convolution block's output [N, C, H, W] cut into grid x grid regions, row by row,
     each flattened to [N, C, pixels] (the last row and column take what does not divide)."""

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 import torch
 import torch.nn as nn
 
-from .networks import CNNEncoder, descriptor_of, through_blocks
+from .networks import CNNEncoder, descriptor_of, descriptor_steps, through_blocks
 
 PREDICTION = "prediction"
 SPARSE_CHANGE = "sparse_change"
@@ -48,7 +48,7 @@ MARGIN = 5.0
 def sparseness_ratio(descriptors: torch.Tensor) -> torch.Tensor:
     """Descriptors of consecutive inputs [N, C] -> log of the usual step over the event
     steps (the largest EVENT_SHARE of them): lower when the steps are rare and large."""
-    steps = (descriptors[1:] - descriptors[:-1]).abs().mean(dim=1)
+    steps = descriptor_steps(descriptors)
     ranked = steps.sort(descending=True).values
     events = max(1, round(len(ranked) * EVENT_SHARE))
     if events >= len(ranked):
