@@ -207,6 +207,6 @@ def test_the_apps_learner_hands_the_model_its_source_picture(qapp):
     picture = _big_picture()
     mailbox.put(Frame(picture, 0.0, 0))
     worker.on_snippet_ready()
-    worker.finish()
+    worker.model.stop_background_learning()  # not finish(): it quits this thread's loop
     assert len(worker.model.steady_view.given) == 1
     assert worker.model.steady_view.given[0] is picture
