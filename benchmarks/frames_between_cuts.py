@@ -30,8 +30,8 @@ from streamer_core.sources import SnippetSampler, VideoFileSource, preprocess_fr
 
 
 def read_intervals(video: Path, cuts: list[float], convolutions: tuple) -> list[tuple]:
-    """(holds a cut, largest step's share, peak, the input's time) for every interval
-    between two inputs."""
+    """(holds a cut, largest step's share, peak, called a cut by the model's rule, the
+    input's time) for every interval between two inputs."""
     frames, sampler, rows = FramesBetween(), SnippetSampler(0.5), []
     last_input = None
     with VideoFileSource(video) as source:
@@ -44,7 +44,8 @@ def read_intervals(video: Path, cuts: list[float], convolutions: tuple) -> list[
             reading = frames.read(convolutions)
             if reading is not None and last_input is not None:
                 holds_cut = any(last_input < cut <= frame.timestamp for cut in cuts)
-                rows.append((holds_cut, reading.share, reading.peak, frame.timestamp))
+                rows.append((holds_cut, reading.share, reading.peak, reading.is_cut,
+                             frame.timestamp))
             last_input = frame.timestamp
     return rows
 
@@ -78,13 +79,13 @@ def main() -> None:
         peaks = [r[2] for r in held]
         print(f"{name} with share >= {CUT_SHARE}: {len(held)}; their peak "
               f"{min(peaks, default=math.nan):.3f} to {max(peaks, default=math.nan):.3f}")
-    called = [r for r in rows if r[1] >= CUT_SHARE and r[2] < SAME_VIEW_PEAK]
+    called = [r for r in rows if r[3]]
     hits = sum(r[0] for r in called)
     print(f"\nthe rule (share >= {CUT_SHARE}, peak < {SAME_VIEW_PEAK}): {len(called)} intervals "
           f"called cuts, {hits} of them hold one (precision {hits / max(1, len(called)):.2f}); "
           f"{hits} of {len(cut_rows)} cuts (recall {hits / max(1, len(cut_rows)):.2f})")
-    wrong = [r for r in rows if r[0] != (r[1] >= CUT_SHARE and r[2] < SAME_VIEW_PEAK)]
-    for holds_cut, share, peak, time, seed in wrong:
+    wrong = [r for r in rows if r[0] != r[3]]
+    for holds_cut, share, peak, _, time, seed in wrong:
         print(f"  montage {seed} at {time:.1f} s: {'a cut missed' if holds_cut else 'no cut'}"
               f" (share {share:.2f}, peak {peak:.3f})")
 

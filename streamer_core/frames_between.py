@@ -46,6 +46,12 @@ class IntervalReading(NamedTuple):
     peak: float
     """The phase correlation's peak between the two frames of that step (1: one view)"""
 
+    @property
+    def is_cut(self) -> bool:
+        """The change happened from one frame to the next (CUT_SHARE) between two frames
+        that do not show one view (SAME_VIEW_PEAK)."""
+        return self.share >= CUT_SHARE and self.peak < SAME_VIEW_PEAK
+
 
 class FramesBetween:
     """The source frames between the last input and the next one, model-sized, kept until
@@ -87,13 +93,11 @@ class FramesBetween:
         self._complete = True
 
     def shows_a_cut(self, convolutions: Sequence[nn.Conv2d]) -> bool:
-        """Whether the change from the last input to this one happened from one frame to
-        the next (CUT_SHARE, read by `convolutions`: layer 0's first blocks) between two
-        frames that do not show one view (SAME_VIEW_PEAK). False with fewer than
-        MIN_STEPS steps that changed anything."""
+        """Whether the interval from the last input to this one, read by `convolutions`
+        (layer 0's first blocks), holds a cut (IntervalReading.is_cut). False with fewer
+        than MIN_STEPS steps that changed anything."""
         reading = self.read(convolutions)
-        return (reading is not None and reading.share >= CUT_SHARE
-                and reading.peak < SAME_VIEW_PEAK)
+        return reading is not None and reading.is_cut
 
     def read(self, convolutions: Sequence[nn.Conv2d]) -> IntervalReading | None:
         """How the interval's change spread; None with fewer than MIN_STEPS steps that
