@@ -1,0 +1,121 @@
+"""A montage of whole clips, each played from its start to its end, in a seeded order, with
+its cuts as ground truth: for footage too short to re-cut (`streamer-studio bench --clips`
+cuts shots of a few seconds from random places, which needs clips of a minute or more).
+
+    .venv/bin/python benchmarks/whole_clips_montage.py OUT.avi --seed 0 \
+        --clip motion.mov --clip cityCC0.mpg:cut=4.64:moving ...
+
+Each --clip is a video, optionally with `:cut=S` (a cut inside the clip, S seconds from its
+start; repeatable) and `:moving` (the camera moves all through it: scored as
+`moving_camera`, where layer 0's precision is reported). Every clip is played `--rounds`
+times, shuffled each round, never the same clip twice in a row. Writes OUT.avi (25 fps)
+and OUT.json: layer 0 the shots (every cut), layer 1 the clips (a cut to another clip),
+in the hierarchy format `streamer-studio evaluate` takes. Session forty-one of
+docs/quality.md made its montages this way from clips in Debian's packages.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from app.cli.montage import open_montage_writer, two_level_truth
+
+FPS = 25.0
+SIZE = (480, 320)
+BLACK = 3.0
+"""A frame darker than this on average is a clip's black lead-in or tail: left out"""
+
+
+@dataclass
+class Clip:
+    path: Path
+    cuts: list[float] = field(default_factory=list)
+    moving: bool = False
+
+    @classmethod
+    def parse(cls, spec: str) -> Clip:
+        path, *options = spec.split(":")
+        clip = cls(Path(path))
+        for option in options:
+            if option == "moving":
+                clip.moving = True
+            elif option.startswith("cut="):
+                clip.cuts.append(float(option.removeprefix("cut=")))
+            else:
+                raise argparse.ArgumentTypeError(f"{spec}: unknown option {option!r}")
+        return clip
+
+
+def read_frames(path: Path) -> tuple[list[np.ndarray], float]:
+    """The clip's frames but black ones, and its frame rate."""
+    capture = cv2.VideoCapture(str(path))
+    fps = capture.get(cv2.CAP_PROP_FPS) or FPS
+    frames = []
+    while True:
+        ok, frame = capture.read()
+        if not ok:
+            break
+        if frame.mean() >= BLACK:
+            frames.append(frame)
+    capture.release()
+    if not frames:
+        raise SystemExit(f"{path}: no frame could be read")
+    return frames, fps
+
+
+def play_order(clips: list[Clip], rounds: int, seed: int) -> list[Clip]:
+    rng = np.random.default_rng([seed, 41])
+    order: list[Clip] = []
+    for _ in range(rounds):
+        shuffled = list(clips)
+        while True:
+            rng.shuffle(shuffled)
+            if not order or shuffled[0] is not order[-1] or len(clips) == 1:
+                break
+        order += shuffled
+    return order
+
+
+def build(clips: list[Clip], out: Path, rounds: int, seed: int) -> dict:
+    writer = open_montage_writer(out, FPS, SIZE)
+    shots, takes, moving = [], [], []
+    written = 0
+    for clip in play_order(clips, rounds, seed):
+        frames, fps = read_frames(clip.path)
+        start = written / FPS
+        for i in range(round(len(frames) / fps * FPS)):  # resampled to FPS by time
+            writer.write(cv2.resize(frames[min(int(i / FPS * fps), len(frames) - 1)], SIZE))
+            written += 1
+        end = written / FPS
+        bounds = [start, *(start + cut for cut in sorted(clip.cuts)), end]
+        shots += [(a, b, clip.path.name) for a, b in zip(bounds, bounds[1:])]
+        takes.append((start, end, clip.path.name))
+        if clip.moving:
+            moving.append([start, end])
+    writer.release()
+    doc = two_level_truth(out.name, written / FPS, shots, takes, ("shots", "clips"))
+    doc["moving_camera"] = moving
+    return doc
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("out", type=Path, help="the montage, OUT.avi (its truth: OUT.json)")
+    parser.add_argument("--clip", type=Clip.parse, action="append", required=True,
+                        metavar="VIDEO[:cut=S][:moving]")
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--seed", type=int, default=0)
+    args = parser.parse_args()
+    doc = build(args.clip, args.out, args.rounds, args.seed)
+    args.out.with_suffix(".json").write_text(json.dumps(doc, indent=1))
+    print(f"{args.out}: {doc['duration']:.1f} s, {len(doc['layers'][0]['annots'])} shots")
+
+
+if __name__ == "__main__":
+    main()
