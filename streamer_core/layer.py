@@ -71,7 +71,8 @@ REGION_CHANGE_FACTOR = 3.0
 """A region changed when its step is this many times its usual (median) step"""
 SPREAD_SHARE = 0.3
 """settle_ratio: a change of this share of the picture or more, spread over it
-(SPREAD_FOCUS), also waits for the picture to settle: a hand-held camera moving"""
+(SPREAD_FOCUS), also waits for the picture to settle: a hand-held camera moving; and
+frames_between asks the frames whether it was a cut (`_spread_change`)"""
 SPREAD_FOCUS = 0.6
 """A change is spread when the eighth of the regions that changed most carry less than
 this share of it; someone entering a still view carried 0.74 and more on vtest.avi"""
@@ -627,15 +628,15 @@ class StreamerLayer(nn.Module):
                 and self.picture.stands_out(CUT_STANDS_OUT))
 
     def _cut_between_frames(self) -> bool:
-        """Whether this input's change of most of the picture happened from one source
-        frame to the next, between frames that do not show one view (frames_between): a
-        cut, which ends the event above whatever its size, even below the pooled limit,
-        where motion (a face turning in a close-up) steps as much from input to input but
-        over all the frames between."""
+        """Whether this input's change of most of the picture, or one spread all over it,
+        happened from one source frame to the next, between frames that do not show one
+        view (frames_between): a cut, which ends the event above whatever its size, even
+        below the pooled limit, where motion (a face turning in a close-up) steps as much
+        from input to input but over all the frames between."""
         share = self.picture.share
         if (self.frames_between is None or not self._reads_picture or share is None
-                or share < self.args.new_scene_share or self.above is None
-                or self.args.upper_demarcation != ESCALATE):
+                or not (share >= self.args.new_scene_share or self._spread_change())
+                or self.above is None or self.args.upper_demarcation != ESCALATE):
             return False
         return self.frames_between.shows_a_cut(self.f.encoder.first_convolutions())
 
@@ -821,9 +822,17 @@ class StreamerLayer(nn.Module):
             return False
         if new_scene:
             return not picture.stands_out(CUT_STANDS_OUT)
-        spread = (picture.share >= SPREAD_SHARE and picture.focus is not None
-                  and picture.focus < SPREAD_FOCUS)
-        return picture.share >= self.args.new_scene_share or spread
+        return picture.share >= self.args.new_scene_share or self._spread_change()
+
+    def _spread_change(self) -> bool:
+        """Whether this input's change is spread all over the picture: SPREAD_SHARE of its
+        regions or more, the eighth that changed most carrying under SPREAD_FOCUS of it. A
+        hand-held camera moving, or a cut between two views of one colour, which changed
+        0.41 and 0.47 of the regions with that eighth carrying a quarter (something moving
+        on a flat wall carried 0.85; docs/quality.md, session forty-one)."""
+        picture = self.picture
+        return (picture.share is not None and picture.share >= SPREAD_SHARE
+                and picture.focus is not None and picture.focus < SPREAD_FOCUS)
 
     def _step_jumped(self) -> bool:
         """Whether this input's step jumped (STEP_JUMPS) rather than grew over the last ones

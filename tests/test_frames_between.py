@@ -243,3 +243,31 @@ def test_a_cut_the_frames_show_is_a_boundary_even_below_the_pooled_limit(monkeyp
     layer_zero = [r for step in reports for r in step if r.layer == 0]
     assert [r.step for r in layer_zero if r.boundary] == [cut_at]
     assert model.layers()[0].last_new_scene == cut_at
+
+
+def test_the_frames_are_asked_at_a_change_spread_over_the_picture_not_only_at_most_of_it():
+    """A cut between two views of one colour changed under half of the picture's regions,
+    spread all over it (docs/quality.md, session forty-one): the frames between are asked
+    there; at a change of as many regions carried by a few of them (something moving on a
+    flat wall), or of too few regions, they are not."""
+    from streamer_core.layer import SPREAD_FOCUS, SPREAD_SHARE
+    from streamer_core.model import StreamerModel
+
+    args, _ = preset_arguments("live")
+    args.first_blocks = "drawn"
+    model = StreamerModel(args)
+    model(preprocess_frame(_scene(1)))
+    layer = model.layers()[0]
+    layer.create_parent(True)
+    layer.frames_between = _interval([_scene(1, 0), _scene(1, 1), _scene(1, 2),
+                                      _scene(2, 0), _scene(2, 1), _scene(2, 2)])
+    assert SPREAD_SHARE < 0.41 < args.new_scene_share
+    layer.picture.share, layer.picture.focus = 0.41, 0.25
+    assert layer._cut_between_frames()
+    layer.picture.focus = SPREAD_FOCUS + 0.25
+    assert not layer._cut_between_frames()
+    layer.picture.share, layer.picture.focus = SPREAD_SHARE - 0.05, 0.25
+    assert not layer._cut_between_frames()
+    layer.picture.share = args.new_scene_share  # most of the picture: asked however focused
+    layer.picture.focus = SPREAD_FOCUS + 0.25
+    assert layer._cut_between_frames()
