@@ -97,7 +97,7 @@ def build(clips: list[Clip], out: Path, rounds: int, seed: int) -> dict:
         shots += [(a, b, clip.path.name) for a, b in zip(bounds, bounds[1:])]
         takes.append((start, end, clip.path.name))
         if clip.moving:
-            moving.append([start, end])
+            moving.append([round(start, 3), round(end, 3)])
     writer.release()
     doc = two_level_truth(out.name, written / FPS, shots, takes, ("shots", "clips"))
     doc["moving_camera"] = moving

@@ -43,7 +43,7 @@ def test_every_clip_plays_whole_with_its_cuts_and_its_moving_camera(tmp_path):
         == round(7.2 * FPS)
 
 
-def test_the_order_is_seeded_and_never_repeats_a_clip_at_a_round_change(tmp_path):
+def test_the_order_is_seeded_and_never_repeats_a_clip_at_a_round_change():
     clips = [Clip(Path(name)) for name in "abcd"]
     for seed in range(20):
         order = [c.path.name for c in play_order(clips, rounds=3, seed=seed)]
