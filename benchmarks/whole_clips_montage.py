@@ -53,7 +53,7 @@ class Clip:
 
 
 def read_frames(path: Path) -> tuple[list[np.ndarray], float]:
-    """The clip's frames but black ones, and its frame rate."""
+    """The clip's frames but black ones, at the montage's SIZE, and its frame rate."""
     capture = cv2.VideoCapture(str(path))
     fps = capture.get(cv2.CAP_PROP_FPS) or FPS
     frames = []
@@ -62,7 +62,7 @@ def read_frames(path: Path) -> tuple[list[np.ndarray], float]:
         if not ok:
             break
         if frame.mean() >= BLACK:
-            frames.append(frame)
+            frames.append(cv2.resize(frame, SIZE))
     capture.release()
     if not frames:
         raise SystemExit(f"{path}: no frame could be read")
@@ -86,11 +86,12 @@ def build(clips: list[Clip], out: Path, rounds: int, seed: int) -> dict:
     writer = open_montage_writer(out, FPS, SIZE)
     shots, takes, moving = [], [], []
     written = 0
+    read = {clip.path: read_frames(clip.path) for clip in clips}  # each clip decoded once
     for clip in play_order(clips, rounds, seed):
-        frames, fps = read_frames(clip.path)
+        frames, fps = read[clip.path]
         start = written / FPS
         for i in range(round(len(frames) / fps * FPS)):  # resampled to FPS by time
-            writer.write(cv2.resize(frames[min(int(i / FPS * fps), len(frames) - 1)], SIZE))
+            writer.write(frames[min(int(i / FPS * fps), len(frames) - 1)])
             written += 1
         end = written / FPS
         bounds = [start, *(start + cut for cut in sorted(clip.cuts)), end]
