@@ -54,5 +54,28 @@ def test_the_order_is_seeded_and_never_repeats_a_clip_at_a_round_change():
 
 def test_a_clip_option_it_does_not_know_is_refused():
     assert Clip.parse("x.mov:cut=4.64:moving") == Clip(Path("x.mov"), [4.64], True)
+    assert Clip.parse("x.mov:event=1:event=2.5").events == [1.0, 2.5]
     with pytest.raises(argparse.ArgumentTypeError, match="unknown option"):
         Clip.parse("x.mov:fast")
+
+
+def test_events_inside_a_shot_make_a_finer_layer_of_cuts_and_events(tmp_path):
+    desk = Clip(_clip(tmp_path / "desk.avi", 2.0, 10.0, 200), events=[0.5, 1.5])
+    street = Clip(_clip(tmp_path / "street.avi", 1.0, 10.0, 80))
+    doc = build([desk, street], tmp_path / "m.avi", rounds=1, seed=0)
+
+    assert [layer["name"] for layer in doc["layers"]] == ["cuts and events", "shots", "clips"]
+    events, shots, _ = (layer["annots"] for layer in doc["layers"])
+    assert len(shots) == 2
+    desk_start = next(s["start"] for s in shots if s["action"] == "desk.avi")
+    starts = [e["start"] for e in events]
+    assert starts == pytest.approx(sorted([0.0, desk_start + 0.5, desk_start + 1.5,
+                                           2.0 if desk_start == 0 else 1.0]))
+    assert events[-1]["end"] == shots[-1]["end"]
+
+
+def test_a_cut_or_event_outside_its_clip_is_refused_before_anything_is_written(tmp_path):
+    desk = Clip(_clip(tmp_path / "desk.avi", 2.0, 10.0, 200), events=[2.5])
+    with pytest.raises(SystemExit, match="outside its 2.00 s"):
+        build([desk], tmp_path / "m.avi", rounds=1, seed=0)
+    assert not (tmp_path / "m.avi").exists()
