@@ -10,11 +10,14 @@ on each pass and frozen, and the uniform chance level of the last pass (as many 
 any phase); then the mean of each column over the seeds and whether the goal holds.
 
 Streams: `vtest` (OpenCV's still street camera, scored against the hand annotation of
-people entering and leaving, app/cli/still_camera.py) or a synthetic spec
-(`synthetic:SEED:SECONDS`, scored against its object visits).
+people entering and leaving, app/cli/still_camera.py), a synthetic spec
+(`synthetic:SEED:SECONDS`, scored against its object visits), or a video file with its
+truth beside it (NAME.json, as benchmarks/whole_clips_montage.py writes it: scored
+against its first layer, there the cuts and events).
 
     .venv/bin/python benchmarks/learning_pays.py --seeds 0 1 2
     .venv/bin/python benchmarks/learning_pays.py --streams synthetic:119:120 --passes 8 --seeds 0
+    .venv/bin/python benchmarks/learning_pays.py --streams u6.avi --seeds 0   # u6.json beside it
 """
 
 from __future__ import annotations
@@ -29,12 +32,16 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from app.cli.errors import CliError  # noqa: E402
+from app.cli.evaluate import read_truth  # noqa: E402
 from app.cli.model_setup import new_model  # noqa: E402
 from app.cli.pipeline import Segmenter, segment_video  # noqa: E402
 from app.cli.still_camera import VTEST, still_camera_truth  # noqa: E402
 from streamer_core.evaluation import (  # noqa: E402
     BoundaryScore,
+    HierarchyFormatError,
     boundary_scores,
+    check_hierarchy,
     layer_boundaries,
     uniform_chance,
 )
@@ -67,8 +74,18 @@ def open_stream(spec: str) -> FrameSource:
     return source
 
 
+def truth_beside(video: str) -> Path:
+    """Where a video file's truth lies: NAME.json beside it."""
+    return Path(video).with_suffix(".json")
+
+
 def truth_of(spec: str) -> dict:
-    return still_camera_truth() if spec == "vtest" else open_stream(spec).ground_truth()
+    if spec == "vtest":
+        return still_camera_truth()
+    source = open_stream(spec)
+    if isinstance(source, SyntheticSource):
+        return source.ground_truth()
+    return read_truth(str(truth_beside(spec)))
 
 
 def hierarchies(spec: str, seed: int, passes: int, learn: bool) -> list[dict]:
@@ -124,7 +141,8 @@ def _opened(spec: str, parser: argparse.ArgumentParser) -> FrameSource:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--streams", nargs="+", default=["vtest", "synthetic:119:120"],
-                        help="vtest or synthetic:SEED:SECONDS (default: both of these)")
+                        help="vtest, synthetic:SEED:SECONDS or a video with NAME.json beside "
+                             "it (default: the first two)")
     parser.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2])
     parser.add_argument("--passes", type=int, default=3)
     parser.add_argument("--threads", type=int, default=1)
@@ -132,9 +150,16 @@ def main(argv: list[str] | None = None) -> int:
     if args.passes < 1:
         parser.error("--passes must be at least 1")
     for spec in args.streams:
-        if spec != "vtest" and not isinstance(_opened(spec, parser), SyntheticSource):
-            parser.error(f"{spec}: a stream here is vtest or synthetic:SEED:SECONDS "
-                         "(the streams with a truth to score against)")
+        if spec == "vtest" or isinstance(_opened(spec, parser), SyntheticSource):
+            continue
+        truth = truth_beside(spec)
+        if not truth.is_file():
+            parser.error(f"{spec}: a stream here is vtest, synthetic:SEED:SECONDS or a video "
+                         f"with its truth beside it ({truth.name} is missing)")
+        try:
+            check_hierarchy(read_truth(str(truth)), str(truth))
+        except (CliError, HierarchyFormatError) as err:
+            parser.error(str(err))
     if "vtest" in args.streams and not VTEST.is_file():
         parser.error(f"{VTEST} is missing (Debian package opencv-doc)")
     torch.set_num_threads(args.threads)

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
 
+import cv2
+import numpy as np
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from benchmarks.learning_pays import Run, hierarchies, main, report  # noqa: E402
+from app.cli.montage import truth_doc  # noqa: E402
+from benchmarks.learning_pays import Run, hierarchies, main, report, truth_of  # noqa: E402
 from streamer_core.evaluation import BoundaryScore  # noqa: E402
 
 
@@ -45,7 +49,8 @@ def test_each_pass_is_a_stream_of_its_own_and_the_frozen_model_repeats_itself(ca
 
 @pytest.mark.parametrize(("arguments", "message"), [
     (["--streams", "synthetic:5:6", "--passes", "0"], "at least 1"),
-    (["--streams", "CLIP"], "vtest or synthetic"),  # a video without a truth
+    (["--streams", "CLIP"], "clip.json is missing"),  # a video without a truth
+    (["--streams", "CLIP", "TRUTH"], "no 'layers' list"),  # a truth that is no hierarchy
     (["--streams", "missing.avi"], "not found"),
     (["--streams", "synthetic:x"], "synthetic:x"),
 ])
@@ -53,6 +58,24 @@ def test_what_it_cannot_score_is_refused_with_the_reason(capsys, tmp_path, argum
                                                          message):
     clip = tmp_path / "clip.avi"
     clip.write_bytes(b"not decoded before the check")
+    if "TRUTH" in arguments:
+        (tmp_path / "clip.json").write_text('{"events": []}')
+        arguments = arguments[:-1]
     with pytest.raises(SystemExit) as exit_:
         main([str(clip) if a == "CLIP" else a for a in arguments])
     assert exit_.value.code == 2 and message in capsys.readouterr().err
+
+
+def test_a_video_is_scored_against_the_first_layer_of_the_truth_beside_it(capsys, tmp_path):
+    video = tmp_path / "desk.avi"
+    writer = cv2.VideoWriter(str(video), cv2.VideoWriter_fourcc(*"MJPG"), 10.0, (64, 48))
+    for colour in [40] * 30 + [220] * 30:  # a cut 3 s in
+        writer.write(np.full((48, 64, 3), colour, np.uint8))
+    writer.release()
+    truth = truth_doc("desk.avi", 6.0, [("cuts and events", [(0.0, 3.0, "a"), (3.0, 6.0, "b")])])
+    (tmp_path / "desk.json").write_text(json.dumps(truth))
+
+    assert main(["--streams", str(video), "--seeds", "0", "--passes", "1"]) == 0
+    out = capsys.readouterr().out
+    assert f"{video}: layer 0" in out and out.count("\n0 | ") == 1
+    assert truth_of(str(video)) == truth
