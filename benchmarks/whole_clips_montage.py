@@ -107,8 +107,8 @@ def build(clips: list[Clip], out: Path, rounds: int, seed: int) -> dict:
         end = written / FPS
         bounds = [start, *(start + cut for cut in sorted(clip.cuts)), end]
         shots += [(a, b, clip.path.name) for a, b in zip(bounds, bounds[1:])]
-        bounds = sorted({*bounds, *(start + event for event in clip.events)})
-        events += [(a, b, clip.path.name) for a, b in zip(bounds, bounds[1:])]
+        marks = sorted({*bounds, *(start + event for event in clip.events)})
+        events += [(a, b, clip.path.name) for a, b in zip(marks, marks[1:])]
         takes.append((start, end, clip.path.name))
         if clip.moving:
             moving.append([round(start, 3), round(end, 3)])
