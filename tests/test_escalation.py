@@ -13,7 +13,8 @@ from core_helpers import run, scene_frames, small_model
 from streamer_core import EventDemarcation, StreamerModelArguments
 from streamer_core.checkpoint import load_checkpoint, save_checkpoint
 from streamer_core.escalation import MIN_BOUNDARIES, Escalation, split_level
-from streamer_core.layer import PICTURE_HISTORY, PictureChange, StreamerLayer
+from streamer_core.layer import StreamerLayer
+from streamer_core.picture_change import PICTURE_HISTORY, PictureChange
 from streamer_core.presets import preset_arguments
 
 

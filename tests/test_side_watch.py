@@ -9,7 +9,8 @@ from test_feature_signal import textured_background, view
 from core_helpers import small_model
 from streamer_core import StreamerModelArguments
 from streamer_core.checkpoint import load_checkpoint, save_checkpoint
-from streamer_core.layer import SIDE_VIEW_MOVED, PictureChange
+from streamer_core.layer import SIDE_VIEW_MOVED
+from streamer_core.picture_change import PictureChange
 from streamer_core.presets import preset_arguments
 from streamer_core.side_watch import (
     SIDE_ALONE,

@@ -112,7 +112,7 @@ class SessionHistory:
         if report.layer == 0 and report.step < self.latest_step:
             # The model's clock went back without a clear(): a new stream. Start over.
             # Only layer 0 reports every input in order: layer 1 hears of a new scene
-            # 1.5 s late (streamer_core.layer.SCENE_LOOKAHEAD), at the scene's own step.
+            # 1.5 s late (streamer_core.pending_scene.SCENE_LOOKAHEAD), at the scene's own step.
             self.clear()
         history = self._layer(report.layer, report.time)
         signal = _finite_or_nan(report.signal)
