@@ -18,6 +18,10 @@ against its first layer, there the cuts and events).
     .venv/bin/python benchmarks/learning_pays.py --seeds 0 1 2
     .venv/bin/python benchmarks/learning_pays.py --streams synthetic:119:120 --passes 8 --seeds 0
     .venv/bin/python benchmarks/learning_pays.py --streams u6.avi --seeds 0   # u6.json beside it
+    .venv/bin/python benchmarks/learning_pays.py --streams u6.avi --set block_lr=1e-12  # a variant
+
+`--set KEY=VALUE` (as `segment` takes it) changes the `live` settings of every model, the
+learning ones and the frozen one alike.
 """
 
 from __future__ import annotations
@@ -34,7 +38,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from app.cli.errors import CliError  # noqa: E402
 from app.cli.evaluate import read_truth  # noqa: E402
-from app.cli.model_setup import new_model  # noqa: E402
+from app.cli.model_setup import model_arguments, new_model  # noqa: E402
 from app.cli.pipeline import Segmenter, segment_video  # noqa: E402
 from app.cli.still_camera import VTEST, still_camera_truth  # noqa: E402
 from streamer_core.evaluation import (  # noqa: E402
@@ -88,9 +92,10 @@ def truth_of(spec: str) -> dict:
     return read_truth(str(truth_beside(spec)))
 
 
-def hierarchies(spec: str, seed: int, passes: int, learn: bool) -> list[dict]:
-    """The hierarchy of each pass of one new model over the stream."""
-    model, optimizer = new_model("live", [], seed=seed)
+def hierarchies(spec: str, seed: int, passes: int, learn: bool,
+                settings: list[str] | None = None) -> list[dict]:
+    """The hierarchy of each pass of one new model over the stream (`settings`: --set)."""
+    model, optimizer = new_model("live", settings or [], seed=seed)
     segmenter = Segmenter(model, optimizer, learn=learn)
     return [segment_video(segmenter, open_stream(spec), video=number, reset_model=True
                           ).hierarchy for number in range(passes)]
@@ -101,10 +106,10 @@ def score(hierarchy: dict, truth: dict) -> BoundaryScore:
                            layer_boundaries(truth, LAYER), TOLERANCE)
 
 
-def measure(spec: str, seed: int, passes: int) -> Run:
+def measure(spec: str, seed: int, passes: int, settings: list[str] | None = None) -> Run:
     truth = truth_of(spec)
-    learned = hierarchies(spec, seed, passes, learn=True)
-    frozen = hierarchies(spec, seed, 1, learn=False)[0]
+    learned = hierarchies(spec, seed, passes, learn=True, settings=settings)
+    frozen = hierarchies(spec, seed, 1, learn=False, settings=settings)[0]
     chance = next(row["f1"] for row in uniform_chance(learned[-1], truth, TOLERANCE)
                   if row["pred_layer"] == LAYER and row["gt_layer"] == LAYER)
     return Run([score(h, truth) for h in learned], score(frozen, truth), chance)
@@ -146,9 +151,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2])
     parser.add_argument("--passes", type=int, default=3)
     parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--set", dest="settings", action="append", default=[],
+                        metavar="KEY=VALUE", help="change a `live` setting of every model "
+                        "(as segment's --set); repeatable")
     args = parser.parse_args(argv)
     if args.passes < 1:
         parser.error("--passes must be at least 1")
+    try:
+        model_arguments("live", args.settings)
+    except CliError as err:
+        parser.error(str(err))
     for spec in args.streams:
         if spec == "vtest" or isinstance(_opened(spec, parser), SyntheticSource):
             continue
@@ -164,7 +176,8 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"{VTEST} is missing (Debian package opencv-doc)")
     torch.set_num_threads(args.threads)
     for spec in args.streams:
-        report(spec, {seed: measure(spec, seed, args.passes) for seed in args.seeds})
+        report(spec, {seed: measure(spec, seed, args.passes, args.settings)
+                      for seed in args.seeds})
     return 0
 
 

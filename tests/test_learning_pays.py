@@ -12,6 +12,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+import benchmarks.learning_pays as learning_pays  # noqa: E402
 from app.cli.montage import truth_doc  # noqa: E402
 from benchmarks.learning_pays import Run, hierarchies, main, report, truth_of  # noqa: E402
 from streamer_core.evaluation import BoundaryScore  # noqa: E402
@@ -53,6 +54,8 @@ def test_each_pass_is_a_stream_of_its_own_and_the_frozen_model_repeats_itself(ca
     (["--streams", "CLIP", "TRUTH"], "no 'layers' list"),  # a truth that is no hierarchy
     (["--streams", "missing.avi"], "not found"),
     (["--streams", "synthetic:x"], "synthetic:x"),
+    (["--streams", "synthetic:5:6", "--set", "block_lr=0"], "block_lr must be between"),
+    (["--streams", "synthetic:5:6", "--set", "no_such=1"], "unknown setting 'no_such'"),
 ])
 def test_what_it_cannot_score_is_refused_with_the_reason(capsys, tmp_path, arguments,
                                                          message):
@@ -79,3 +82,18 @@ def test_a_video_is_scored_against_the_first_layer_of_the_truth_beside_it(capsys
     out = capsys.readouterr().out
     assert f"{video}: layer 0" in out and out.count("\n0 | ") == 1
     assert truth_of(str(video)) == truth
+
+
+def test_set_changes_the_learning_models_and_the_frozen_one_alike(capsys, monkeypatch):
+    made = []
+
+    def recording(preset, assignments, **kwargs):
+        made.append((preset, list(assignments)))
+        return new_model(preset, assignments, **kwargs)
+
+    new_model = learning_pays.new_model
+    monkeypatch.setattr(learning_pays, "new_model", recording)
+    assert main(["--streams", "synthetic:5:4", "--seeds", "0", "--passes", "2",
+                 "--set", "block_lr=1e-12", "--set", "z_threshold=2.5"]) == 0
+    assert made == [("live", ["block_lr=1e-12", "z_threshold=2.5"])] * 2  # learning, frozen
+    assert "pass 2 | frozen" in capsys.readouterr().out
