@@ -119,9 +119,10 @@ def cell(s: BoundaryScore) -> str:
     return f"{s.f1:.2f} (P {s.precision:.2f} R {s.recall:.2f})"
 
 
-def report(spec: str, runs: dict[int, Run]) -> None:
+def report(spec: str, runs: dict[int, Run], settings: list[str] | None = None) -> None:
     count = len(next(iter(runs.values())).passes)
-    print(f"\n{spec}: layer {LAYER}, boundary F1 at +-{TOLERANCE:g} s")
+    variant = f", live with {' '.join(settings)}" if settings else ""
+    print(f"\n{spec}: layer {LAYER}, boundary F1 at +-{TOLERANCE:g} s{variant}")
     print("seed | " + " | ".join(f"pass {n + 1}" for n in range(count))
           + " | frozen | uniform (last pass)")
     for seed, run in runs.items():
@@ -177,7 +178,7 @@ def main(argv: list[str] | None = None) -> int:
     torch.set_num_threads(args.threads)
     for spec in args.streams:
         report(spec, {seed: measure(spec, seed, args.passes, args.settings)
-                      for seed in args.seeds})
+                      for seed in args.seeds}, args.settings)
     return 0
 
 

@@ -96,4 +96,5 @@ def test_set_changes_the_learning_models_and_the_frozen_one_alike(capsys, monkey
     assert main(["--streams", "synthetic:5:4", "--seeds", "0", "--passes", "2",
                  "--set", "block_lr=1e-12", "--set", "z_threshold=2.5"]) == 0
     assert made == [("live", ["block_lr=1e-12", "z_threshold=2.5"])] * 2  # learning, frozen
-    assert "pass 2 | frozen" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "live with block_lr=1e-12 z_threshold=2.5" in out and "pass 2 | frozen" in out
