@@ -85,13 +85,12 @@ def test_a_video_is_scored_against_the_first_layer_of_the_truth_beside_it(capsys
 
 
 def test_set_changes_the_learning_models_and_the_frozen_one_alike(capsys, monkeypatch):
-    made = []
+    made, new_model = [], learning_pays.new_model
 
     def recording(preset, assignments, **kwargs):
         made.append((preset, list(assignments)))
         return new_model(preset, assignments, **kwargs)
 
-    new_model = learning_pays.new_model
     monkeypatch.setattr(learning_pays, "new_model", recording)
     assert main(["--streams", "synthetic:5:4", "--seeds", "0", "--passes", "2",
                  "--set", "block_lr=1e-12", "--set", "z_threshold=2.5"]) == 0
