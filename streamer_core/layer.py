@@ -203,7 +203,8 @@ class StreamerLayer(nn.Module):
         self.picture = PictureChange()  # features: how much of the picture's error changed
         self.sides = SideWatch(args)  # features: someone entering or leaving at the sides
         self.frames_between: FramesBetween | None = None  # the model's, under frames_between
-        self.block_learner = (SparseChangeLearner(self.f.encoder, args.block_lr)
+        self.block_learner = (SparseChangeLearner(self.f.encoder, args.block_lr,
+                                                  hold_at_margin=args.block_hold_at_margin)
                               if layer_num == 0 and args.block_objective == SPARSE_CHANGE
                               and self.f.has_encoder else None)
         self.reset_layer()

@@ -65,6 +65,9 @@ def preset_arguments(name: str) -> tuple[StreamerModelArguments, StreamerOptimiz
         # twenty-three): at 1e-3 a session's own learning cost a little against the same
         # model frozen; at 1e-4, on streams built after the choice, the third pass scored
         # at least the first on every run and above the frozen model on average.
+        # A window already sparse enough moves them no further (block_hold_at_margin,
+        # session forty-four): Adam's momentum carried them on where nothing was left to
+        # learn, and a replayed stream lost boundaries on its later passes.
         # Upper layers escalate: a layer-0 boundary ends the layer-1 event when half the
         # picture's error or more changed (new_scene_share; 8 x 8 regions, each against
         # its usual step, this input and the last against one prediction, see
@@ -102,7 +105,8 @@ def preset_arguments(name: str) -> tuple[StreamerModelArguments, StreamerOptimiz
             distance_mode="similarity", force_base_dist=False, lr=1e-4,
             z_threshold=2.0, min_event_length=4, min_window=5, signal_regions=8,
             signal_space="features", restless_ratio=3.0, side_z_threshold=2.5, settle_ratio=1.4,
-            block_objective="sparse_change", block_lr=1e-4, first_blocks="learned",
+            block_objective="sparse_change", block_lr=1e-4, block_hold_at_margin=True,
+            first_blocks="learned",
             steady_light=True, steady_view=True, frames_between=True,
             upper_demarcation="escalate", escalation_ratio=2.0, new_scene_share=0.5,
             keep_events=True, event_representation="motion")

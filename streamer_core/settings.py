@@ -222,6 +222,14 @@ SETTINGS: tuple[Setting, ...] = (
             "convolution blocks' own learning (lower for blocks that start learned).",
             low=0.0, above=True, high=1.0, step=1e-4, decimals=5,
             when={"block_objective": (SPARSE_CHANGE,)}),
+    # Off as it was: Adam steps on every window, and past the margin its momentum carried
+    # the blocks on, about ten times as far as the windows that taught them; a replayed
+    # stream then lost boundaries on its later passes (docs/quality.md, session
+    # forty-four); `live` has it on.
+    Setting("block_hold_at_margin", bool, False, "Blocks hold at the margin",
+            "Layer 0 under sparse change: a window whose changes are already sparse enough "
+            "moves its first blocks no further (live); off: Adam's momentum carries them on.",
+            when={"block_objective": (SPARSE_CHANGE,)}),
     # "drawn" is the spec. Drawn blocks are restless, and a fresh model missed most
     # events of its first minute (docs/quality.md, session twenty-two); `live` has "learned".
     Setting("first_blocks", str, DRAWN, "First blocks start",

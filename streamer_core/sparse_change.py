@@ -11,7 +11,10 @@ they stand MARGIN times above it. Pushed further, whatever still changed became 
 without a margin a long session lost what it gained (round sixteen), and with 20 an object
 moved in a hand was marked (round eighteen). On object visits and a still street camera a
 model that has learned then marks more of them (docs/quality.md, rounds fifteen to
-eighteen). `live` learns this way since round eighteen.
+eighteen). `live` learns this way since round eighteen, and since session forty-four a
+window already past the margin no longer moves the blocks on Adam's momentum
+(`block_hold_at_margin`): that carried them on over a stream seen again, costing its later
+passes boundaries.
 """
 
 from __future__ import annotations
@@ -83,7 +86,7 @@ class SparseChangeLearner:
     repeatable, whatever the thread's speed."""
 
     def __init__(self, encoder: CNNEncoder, learning_rate: float = LEARNING_RATE,
-                 background: bool = True):
+                 background: bool = True, hold_at_margin: bool = False):
         self.encoder = encoder
         self.training_copy = nn.ModuleList(
             copy.deepcopy(conv) for conv in encoder.first_convolutions())
@@ -95,6 +98,8 @@ class SparseChangeLearner:
         """The loss the learning handed over last ended on"""
         self.windows: torch.Generator | None = None
         """Draws the windows; None: torch's global RNG, which differs from run to run"""
+        self.hold_at_margin = hold_at_margin
+        """The setting block_hold_at_margin: no step on a window already past the margin"""
         self.background = background
         """False: learn inside `learn`, holding the stream up (the same result; what
         benchmarks/live_pace.py compares)"""
@@ -217,17 +222,19 @@ class SparseChangeLearner:
                 window = inputs[first:first + WINDOW]
                 ratio = sparseness_ratio(descriptor_of(through_blocks(self.training_copy, window)))
                 value = ratio.item()
+                loss = max(value, floor)
                 self.optim.zero_grad()
                 if value < floor:
                     # Past the margin the loss is flat: the gradient is zero without a
-                    # backward pass (most windows once learned), and Adam still steps on
-                    # its momentum.
+                    # backward pass (most windows once learned). Adam would still step
+                    # on its momentum, unless the blocks hold there.
+                    if self.hold_at_margin:
+                        continue
                     for p in self.training_copy.parameters():
                         p.grad = torch.zeros_like(p)
                 else:
                     ratio.backward()  # sparseness_loss's gradient above the margin
                 self.optim.step()
-                loss = max(value, floor)
             ended = [p.detach() for p in self.training_copy.parameters()]
             self.learned = LearnedChange([e - s for e, s in zip(ended, start)], loss)
         except BaseException as failure:  # noqa: BLE001 - raised again by `wait`

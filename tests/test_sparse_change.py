@@ -10,6 +10,7 @@ from core_helpers import run, scene_frames, small_model
 from streamer_core import sparse_change
 from streamer_core.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
 from streamer_core.networks import CNNEncoder, descriptor_of
+from streamer_core.presets import preset_arguments
 from streamer_core.sparse_change import (
     LEARNING_RATE,
     MARGIN,
@@ -276,3 +277,31 @@ def test_block_lr_reaches_the_learner_and_a_checkpoint_keeps_it(tmp_path):
     assert loaded.args.block_lr == 2e-4
     assert [g["lr"] for g in loaded.streamer.block_learner.optim.param_groups] == [2e-4]
     assert sparse_model("sparse_change")[0].streamer.block_learner.learning_rate == LEARNING_RATE
+
+
+@pytest.mark.parametrize("hold", [False, True])
+def test_blocks_that_hold_at_the_margin_stay_where_a_window_past_it_finds_them(
+        monkeypatch, hold):
+    """block_hold_at_margin: once Adam has momentum, windows already sparse enough move the
+    blocks only when they do not hold."""
+    torch.manual_seed(0)
+    learner = SparseChangeLearner(CNNEncoder(16), background=False, hold_at_margin=hold)
+    learner.seed_windows(0)
+    monkeypatch.setattr(sparse_change, "MARGIN", 1000.0)  # every window teaches: momentum
+    for x in scene_frames(WINDOW, seed=3, scene_length=8):
+        learner.remember(x)
+    learner.hand_over()
+    monkeypatch.setattr(sparse_change, "MARGIN", 1.0)  # every window is past it
+    assert learner.learn() is True
+    moved = sum(c.abs().sum().item() for c in learner.learned.change)
+    assert learner.learned.loss == 0.0  # -log(1.0): at the margin
+    assert (moved == 0.0) == hold
+
+
+def test_block_hold_at_margin_reaches_the_learner_and_live_has_it():
+    model, _ = small_model(block_objective="sparse_change", demarcation_mode="change",
+                           signal_space="features", max_layers=1, block_hold_at_margin=True)
+    assert model.streamer.block_learner.hold_at_margin
+    assert not sparse_model("sparse_change")[0].streamer.block_learner.hold_at_margin
+    assert preset_arguments("live")[0].block_hold_at_margin
+    assert not preset_arguments("paper")[0].block_hold_at_margin
