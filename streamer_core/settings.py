@@ -226,7 +226,7 @@ SETTINGS: tuple[Setting, ...] = (
     # the blocks on, about ten times as far as the windows that taught them; a replayed
     # stream then lost boundaries on its later passes (docs/quality.md, session
     # forty-four); `live` has it on.
-    Setting("block_hold_at_margin", bool, False, "Blocks hold at the margin",
+    Setting("block_hold_at_margin", bool, False, "First blocks hold",
             "Layer 0 under sparse change: a window whose changes are already sparse enough "
             "moves its first blocks no further (live); off: Adam's momentum carries them on.",
             when={"block_objective": (SPARSE_CHANGE,)}),
