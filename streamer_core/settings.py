@@ -223,7 +223,7 @@ SETTINGS: tuple[Setting, ...] = (
             low=0.0, above=True, high=1.0, step=1e-4, decimals=5,
             when={"block_objective": (SPARSE_CHANGE,)}),
     # Off as it was: Adam steps on every window, and past the margin its momentum carried
-    # the blocks on, about ten times as far as the windows that taught them; a replayed
+    # the blocks on, several times as far as the windows that taught them; a replayed
     # stream then lost boundaries on its later passes (docs/quality.md, session
     # forty-four); `live` has it on.
     Setting("block_hold_at_margin", bool, False, "First blocks hold",
