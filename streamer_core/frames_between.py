@@ -6,7 +6,8 @@ between tell them apart: a cut happens from one frame to the next, motion spread
 of them. Read in layer 0's own features (its first blocks, pooled over the picture, as
 the boundaries are: networks.descriptor_of), the largest frame-to-frame step of a cut
 holds most of the step over the interval; of motion, a small share. A hand-held camera's
-jerk can hold as much; then the two frames still show one view, moved, and a cut's do not.
+jerk can hold as much; then the two frames still show one view, moved, and a cut's do not,
+though the frames on either side of them do.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import NamedTuple
 
+import numpy as np
 import torch
 import torch.nn as nn
 
@@ -28,6 +30,14 @@ SAME_VIEW_PEAK = 0.25
 step from which they show one view, moved: a jerk of a hand-held camera peaked at 0.34 and
 more, the cuts at 0.12 and less, two close-ups of one face included (montages 95-97 and
 110, docs/quality.md session thirty-nine)"""
+APART_RATIO = 0.5
+"""The two frames of a cut show one view at most this share as well as the interval's other
+pairs of frames do (the median of their phase-correlation peaks): within a shot those
+peaked at 0.22 to 0.99 where a cut's two frames peaked at 0.04 to 0.12, at most 0.45 of
+the others (montages 110 and u6). Where no pair of frames shows one view (a jittering
+camera over a flat wall, turbid water) a low peak tells nothing: objects coming and going
+in the synthetic scene peaked at 0.9 to 1.7 times the others and were taken for cuts that
+ended the layer-1 event (docs/quality.md, session forty-five)"""
 MIN_STEPS = 3
 """Fewer frame-to-frame steps in an interval (a source under 6 pictures a second, or one
 repeating its frames) tell a cut from motion no better than the inputs alone"""
@@ -45,12 +55,16 @@ class IntervalReading(NamedTuple):
     """That step's share of all the interval's steps"""
     peak: float
     """The phase correlation's peak between the two frames of that step (1: one view)"""
+    others_peak: float | None = None
+    """The median peak of the interval's other pairs of consecutive frames (None: none)"""
 
     @property
     def is_cut(self) -> bool:
         """The change happened from one frame to the next (CUT_SHARE) between two frames
-        that do not show one view (SAME_VIEW_PEAK)."""
-        return self.share >= CUT_SHARE and self.peak < SAME_VIEW_PEAK
+        that do not show one view (SAME_VIEW_PEAK), clearly less so than the other frames
+        of the interval do (APART_RATIO)."""
+        return (self.share >= CUT_SHARE and self.peak < SAME_VIEW_PEAK
+                and (self.others_peak is None or self.peak < APART_RATIO * self.others_peak))
 
 
 class FramesBetween:
@@ -112,8 +126,11 @@ class FramesBetween:
         if len(moved) < MIN_STEPS:
             return None
         at = int(steps.argmax())
-        peak = phase_shift(_grey(frames[at]), _grey(frames[at + 1]))[2]
-        return IntervalReading(at, float(moved.max() / moved.sum()), peak)
+        greys = [_grey(frame) for frame in frames]
+        peaks = [phase_shift(before, after)[2] for before, after in zip(greys, greys[1:])]
+        others = peaks[:at] + peaks[at + 1:]
+        return IntervalReading(at, float(moved.max() / moved.sum()), peaks[at],
+                               float(np.median(others)) if others else None)
 
 
 def _grey(x: torch.Tensor) -> torch.Tensor:

@@ -6,6 +6,7 @@ import torch
 
 from app.gui.workers.mailbox import LatestMailbox
 from streamer_core.frames_between import (
+    APART_RATIO,
     CUT_SHARE,
     MAX_FRAMES,
     MIN_STEPS,
@@ -49,6 +50,7 @@ def test_a_cut_holds_most_of_the_step_and_motion_spreads_it():
     reading = cut.read(_blocks())
     assert reading.largest_at == 2 and reading.share >= CUT_SHARE
     assert reading.peak < SAME_VIEW_PEAK and reading.is_cut and cut.shows_a_cut(_blocks())
+    assert reading.peak < APART_RATIO * reading.others_peak  # the frames around it do
     moving = _interval([_scene(1, offset) for offset in range(0, 60, 10)])
     assert moving.read(_blocks()).share < CUT_SHARE
     assert not moving.shows_a_cut(_blocks())
@@ -60,6 +62,27 @@ def test_a_jerk_of_the_camera_holds_the_step_but_shows_one_view():
     reading = jerk.read(_blocks())
     assert reading.largest_at == 2 and reading.share >= CUT_SHARE
     assert reading.peak >= SAME_VIEW_PEAK and not jerk.shows_a_cut(_blocks())
+
+
+def _noisy_wall(seed: int, with_object: bool) -> np.ndarray:
+    """A flat grey wall under heavy sensor noise, drawn anew for every frame; with a
+    magenta object in front of it."""
+    rng = np.random.default_rng(seed)
+    wall = np.full((128, 128, 3), 120.0) + rng.normal(0.0, 30.0, (128, 128, 3))
+    if with_object:
+        wall[40:90, 40:90] = (230, 40, 200)
+    return np.clip(wall, 0, 255).astype(np.uint8)
+
+
+def test_where_no_two_frames_show_one_view_a_sudden_step_is_no_cut():
+    popped = _interval([_noisy_wall(seed, with_object=seed >= 3) for seed in range(6)])
+    reading = popped.read(_blocks())
+    # From one frame to the next, between two frames that peak low: a cut by those alone.
+    assert reading.largest_at == 2 and reading.share >= CUT_SHARE
+    assert reading.peak < SAME_VIEW_PEAK
+    # But the frames on either side of them show one view no better: the noise, not a cut.
+    assert reading.peak >= APART_RATIO * reading.others_peak
+    assert not reading.is_cut and not popped.shows_a_cut(_blocks())
 
 
 def test_too_few_frames_between_tell_nothing():
