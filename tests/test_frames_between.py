@@ -66,11 +66,15 @@ def test_a_jerk_of_the_camera_holds_the_step_but_shows_one_view():
 
 def _noisy_wall(seed: int, with_object: bool) -> np.ndarray:
     """A flat grey wall under heavy sensor noise, drawn anew for every frame; with a
-    magenta object in front of it."""
-    rng = np.random.default_rng(seed)
-    wall = np.full((128, 128, 3), 120.0) + rng.normal(0.0, 30.0, (128, 128, 3))
+    magenta ball in front of it, its edge soft (no detail of its own that phase
+    correlation could hold on to)."""
+    wall = np.full((128, 128, 3), 120.0)
     if with_object:
-        wall[40:90, 40:90] = (230, 40, 200)
+        ball = np.zeros((128, 128), np.float32)
+        cv2.circle(ball, (64, 64), 36, 1.0, -1)
+        ball = cv2.GaussianBlur(ball, (0, 0), 8)[..., None]
+        wall = wall * (1.0 - ball) + np.array([230.0, 40.0, 200.0]) * ball
+    wall += np.random.default_rng(seed).normal(0.0, 30.0, wall.shape)
     return np.clip(wall, 0, 255).astype(np.uint8)
 
 
