@@ -20,7 +20,7 @@ import torch
 import torch.nn as nn
 
 from .networks import descriptor_of, descriptor_steps, through_blocks
-from .steady_view import phase_shift
+from .steady_view import consecutive_peaks
 
 CUT_SHARE = 0.4
 """The largest frame-to-frame step holds this share of the interval's steps or more: the
@@ -128,8 +128,7 @@ class FramesBetween:
         if len(moved) < MIN_STEPS:
             return None
         at = int(steps.argmax())
-        greys = [_grey(frame) for frame in frames]
-        peaks = [phase_shift(before, after)[2] for before, after in zip(greys, greys[1:])]
+        peaks = consecutive_peaks([_grey(frame) for frame in frames])
         others = peaks[:at] + peaks[at + 1:]
         return IntervalReading(at, float(moved.max() / moved.sum()), peaks[at],
                                float(np.median(others)) if others else None)

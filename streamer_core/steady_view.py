@@ -28,6 +28,8 @@ thirty-four).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import cv2
 import numpy as np
 import torch
@@ -92,6 +94,18 @@ def phase_shift(before: torch.Tensor, after: torch.Tensor) -> tuple[float, float
     height, width = before.shape
     window = _hann(height, width).to(before)
     return spectra_shift(spectrum(before, window), spectrum(after, window), height, width)
+
+
+def consecutive_peaks(greys: Sequence[torch.Tensor]) -> list[float]:
+    """phase_shift's peak between each picture [H, W] of `greys` and the next, each
+    picture's spectrum taken once."""
+    if len(greys) < 2:
+        return []
+    height, width = greys[0].shape
+    window = _hann(height, width).to(greys[0])
+    spectra = [spectrum(grey, window) for grey in greys]
+    return [spectra_shift(before, after, height, width)[2]
+            for before, after in zip(spectra, spectra[1:])]
 
 
 def moved_back(x: torch.Tensor, dy: float, dx: float) -> torch.Tensor:
