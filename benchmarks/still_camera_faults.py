@@ -138,6 +138,7 @@ def segment(video: Path, seed: int) -> dict:
     source = VideoFileSource(video)
     with source:
         segmenter.run(source)
+    segmenter.end_stream()
     return segmenter.hierarchy(VTEST.name)
 
 

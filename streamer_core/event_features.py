@@ -153,16 +153,23 @@ class EventFeatures:
         this step closed: layer -> representation [1, C] (None: the event had no input).
         The input itself starts the new event of every layer that marked a boundary.
         `layer_0_features`: what layer 0's events keep instead (`motion`'s moving ones)."""
-        closed = {}
-        for report in reports:
-            if report.boundary:
-                closed[report.layer] = self.current(report.layer)  # None: a new layer's
-                self.open.pop(report.layer, None)
+        closed = self.close(reports)
         for layer in range(num_layers):
             if layer not in self.open:
                 self.open[layer] = OpenEvent(self.most_inputs)
             kept = features if layer > 0 or layer_0_features is None else layer_0_features
             self.open[layer].add(kept.detach())
+        return closed
+
+    def close(self, reports: Iterable[LayerStep]) -> dict[int, torch.Tensor | None]:
+        """Ends the open event of every layer that marked a boundary in `reports` -> layer ->
+        its representation (None: the event had no input). The next input starts the new
+        one; at a stream's end none comes, and the new event has none (StreamerModel.end_stream)."""
+        closed = {}
+        for report in reports:
+            if report.boundary:
+                closed[report.layer] = self.current(report.layer)  # None: a new layer's
+                self.open.pop(report.layer, None)
         return closed
 
     def current(self, layer: int) -> torch.Tensor | None:

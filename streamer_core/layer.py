@@ -636,9 +636,19 @@ class StreamerLayer(nn.Module):
             self.pending = pending
             return []
         self.pending = None
-        arrival = pending.arrival
-        if not pending.stays():
-            arrival = replace(arrival, escalated=False)
+        return self._send_pending(pending, pending.stays())
+
+    def end_stream(self) -> list[LayerStep]:
+        """The stream ended: the boundary still waiting (PendingArrival) goes up now, ending
+        the event above only if the inputs since it said the new picture stayed; fewer than
+        SCENE_SETTLES of them tell nothing (PendingArrival.seen_enough)."""
+        pending, self.pending = self.pending, None
+        if pending is None:
+            return []
+        return self._send_pending(pending, pending.seen_enough() and pending.stays())
+
+    def _send_pending(self, pending: PendingArrival, stayed: bool) -> list[LayerStep]:
+        arrival = pending.arrival if stayed else replace(pending.arrival, escalated=False)
         return self.above(pending.representation, pending.step, arrival)
 
     def _holds_back(self, new_scene: bool) -> bool:

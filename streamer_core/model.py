@@ -224,6 +224,19 @@ class StreamerModel(nn.Module):
                     report.representation = closed[report.layer]
         return reports
 
+    def end_stream(self) -> list[LayerStep]:
+        """The stream ended: what layer 0 still held back from the layers above goes up
+        (StreamerLayer.end_stream), so the hierarchy holds every boundary it marked. Learns
+        nothing from it (no graph is built)."""
+        with torch.no_grad():
+            reports = self.streamer.end_stream()
+        if self.event_features is not None:
+            closed = self.event_features.close(reports)
+            for report in reports:
+                if report.boundary:
+                    report.representation = closed[report.layer]
+        return reports
+
     def _events_closed_by(self, x: torch.Tensor, reports: list[LayerStep]
                           ) -> dict[int, torch.Tensor | None]:
         """The events this input closed, with their features (event_features)."""

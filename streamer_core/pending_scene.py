@@ -45,8 +45,8 @@ class PendingArrival(NamedTuple):
     """A layer-0 boundary that would end the layer-1 event, waiting SCENE_LOOKAHEAD inputs
     to see whether the new picture stays and the old one does not come back; its layer-0
     boundary already stands. Layer 1 then hears of it with its own time, 1.5 s late. Not
-    kept in checkpoints, like HeldBoundary; one still waiting when the stream ends never
-    reaches layer 1 (its layer-0 boundary stands)."""
+    kept in checkpoints, like HeldBoundary; one still waiting when the stream ends goes up
+    then (StreamerLayer.end_stream)."""
 
     representation: torch.Tensor
     """The event it closed, as it is sent up"""
@@ -77,6 +77,11 @@ class PendingArrival(NamedTuple):
             return all(CUT_STANDS_OUT * size <= self.arrival.surprise
                        for size in self.later_steps[:SCENE_SETTLES])
         return self._steps_stayed() or self._view_stayed()
+
+    def seen_enough(self) -> bool:
+        """Whether enough inputs came since the change for stays() to tell (at a stream's
+        end fewer may have): the SCENE_SETTLES over which the new picture must stay."""
+        return len(self.later_steps) >= SCENE_SETTLES
 
     def _steps_stayed(self) -> bool:
         return all(size < SCENE_STAYS * self.arrival.surprise

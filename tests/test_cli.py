@@ -18,7 +18,7 @@ from app.cli.errors import CliError
 from app.cli.model_setup import new_model
 from app.cli.montage import build_montage
 from app.cli.overrides import convert, split_overrides
-from streamer_core import StreamerModelArguments, StreamerOptimizerArguments
+from streamer_core import StreamerModel, StreamerModelArguments, StreamerOptimizerArguments
 from streamer_core.checkpoint import load_checkpoint
 from streamer_core.hierarchy import boundaries_from_json
 from streamer_core.sources import SyntheticSource
@@ -129,6 +129,23 @@ def test_video_files_as_one_stream_and_one_by_one(tmp_path, capsys):
     docs = {p.name: json.loads(p.read_text()) for p in out.iterdir()}
     assert sorted(docs) == ["clip0.json", "clip1.json"]
     assert all(d["duration"] == pytest.approx(2.0) for d in docs.values())
+
+
+def test_the_stream_ends_after_its_last_video_not_between_them(tmp_path, monkeypatch):
+    """What layer 0 still held back goes up where the stream ends (StreamerModel.end_stream):
+    after the last video of one stream, after each one with --reset-per-video."""
+    ends = []
+    end_stream = StreamerModel.end_stream
+    monkeypatch.setattr(StreamerModel, "end_stream",
+                        lambda model: ends.append(model.base_counter) or end_stream(model))
+    clips = [str(write_video(tmp_path / f"clip{i}.avi", frames=20, fps=10.0)) for i in range(2)]
+    settings = [*SMALL_MODEL, "--snippet", "1.0", "--quiet"]
+    assert main(["segment", *clips, *settings, "--out", str(tmp_path / "one.json")]) == 0
+    assert ends and set(ends) == {4}  # 2 inputs a video: none at the junction
+    ends.clear()
+    assert main(["segment", *clips, *settings, "--reset-per-video",
+                 "--out", str(tmp_path / "results")]) == 0
+    assert ends[:2] == [2, 2]
 
 
 def test_segment_a_live_mjpeg_stream(tmp_path):

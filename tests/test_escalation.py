@@ -473,13 +473,14 @@ def _marked_with_a_new_scene_at_input_12(monkeypatch, size_before: float,
                                          size_after: float = 0.01, moved_after: float = 0.1,
                                          new_scene_at: int | None = 12,
                                          view_of: Callable[[int], np.ndarray] | None = None,
-                                         **settings):
+                                         inputs: int = 20, **settings):
     """Layer 0's and layer 1's boundaries (inputs) on a still street where input 12 is a
     new scene by its share and size (0.09; `new_scene_at`, None: no input is one, by
     size), and no other input is; most of the picture
     changed at each input, by 0.09 up to input 12 and by `size_after` after it. What is
     in view (Readings.seen) changes at input 12 and then moves `moved_after` of that
-    change back and forth, across it, or is `view_of` each input."""
+    change back and forth, across it, or is `view_of` each input. The stream ends after
+    `inputs` (StreamerModel.end_stream)."""
     def picture_step(self, regions, last):
         changing = layer.last_base_counter <= 12
         self.share, self.focus, self.size_before = 0.8, 0.5, size_before
@@ -503,7 +504,7 @@ def _marked_with_a_new_scene_at_input_12(monkeypatch, size_before: float,
     layer = model.streamer
     monkeypatch.setattr(layer, "_new_scene", lambda step, size, level: step == new_scene_at)
     with torch.no_grad():
-        reports = run(model, None, still_street(20))
+        reports = run(model, None, still_street(inputs)) + model.end_stream()
     return ([r.step for r in reports if r.layer == 0 and r.boundary],
             [r.step for r in reports if r.layer == 1 and r.boundary])
 
@@ -549,6 +550,25 @@ def test_a_new_scene_ends_the_event_above_only_if_the_new_picture_stays(
                                                          size_after=size_after,
                                                          moved_after=moved_after,
                                                          settle_ratio=1.4)
+    assert marked == [12]
+    assert above == above_at
+
+
+@pytest.mark.parametrize("inputs, size_after, moved_after, above_at", [
+    (15, 0.01, 0.1, [12]),  # two inputs after it (a second) showed the new picture stay
+    (14, 0.01, 0.1, []),  # one input after it: too little to tell by
+    (15, 0.2, 1.5, []),  # two, and the picture moved on as much again: a hand passing
+])
+def test_a_new_scene_in_the_last_second_of_a_stream_ends_the_event_above_at_its_end(
+        monkeypatch, inputs, size_after, moved_after, above_at):
+    """A change that would end the layer-1 event waits SCENE_LOOKAHEAD inputs to see the
+    new picture stay; when the stream ends before, it is decided with the inputs that came,
+    so the exported hierarchy holds the last scene."""
+    monkeypatch.setattr(EventDemarcation, "__call__", _scripted_steps({11: 0.1}))
+    marked, above = _marked_with_a_new_scene_at_input_12(monkeypatch, size_before=0.01,
+                                                         size_after=size_after,
+                                                         moved_after=moved_after,
+                                                         settle_ratio=1.4, inputs=inputs)
     assert marked == [12]
     assert above == above_at
 

@@ -215,6 +215,7 @@ def score_run(name: str, source: FrameSource, truth: dict, preset: str,
     started = time.monotonic()
     with source:
         segmenter.run(source)
+    segmenter.end_stream()
     elapsed = time.monotonic() - started
     segmenter.show_progress(final=True)
     predicted = segmenter.hierarchy(source.description)

@@ -104,9 +104,20 @@ class Segmenter:
         if self.guard is not None and self.guard.diverged:
             self.warn(self.guard.diverged)
         self.learning.observe(reports, self._optimizer_steps(), self.model.first_blocks_loss())
+        self.steps += 1
+        self._note(reports, video)
+        return reports
+
+    def end_stream(self, video: int = 0) -> None:
+        """The stream is over: the boundaries the model still held back join the hierarchy
+        (StreamerModel.end_stream). Again, or before any input, it does nothing."""
+        with self.atomic():
+            self._note(self.model.end_stream(), video)
+
+    def _note(self, reports: list[LayerStep], video: int) -> None:
+        """Counts, keeps and traces what the layers marked."""
         if self.representations is not None:
             self.representations.observe(reports)
-        self.steps += 1
         for report in reports:
             while len(self.boundaries) <= report.layer:
                 self.boundaries.append(0)
@@ -116,7 +127,6 @@ class Segmenter:
                 self.trace.write(json.dumps(trace_row(
                     video, r.step, r.time, r.layer, r.signal, r.threshold, r.boundary,
                     loss=r.loss)) + "\n")
-        return reports
 
     def run(self, source: FrameSource, video: int = 0) -> None:
         """Until the source dies or max_steps is reached."""
@@ -196,16 +206,20 @@ class VideoResult:
 
 
 def segment_video(segmenter: Segmenter, source: FrameSource, *, video: int = 0,
-                  reset_model: bool = True) -> VideoResult:
+                  reset_model: bool = True, ends_stream: bool = True) -> VideoResult:
     """One source through the model, opened and closed here: the per-video work that the
     one-stream CLI, the manifest batch (one process, a shard, a torchrun rank) and the app's
     file mode share. Without `reset_model` the model goes on with the stream it was in
-    (several videos as one stream); the hierarchy is then that of the whole stream."""
+    (several videos as one stream); the hierarchy is then that of the whole stream. Unless
+    the next video goes on with it (`ends_stream` False), the stream ends with this video
+    (Segmenter.end_stream)."""
     steps_before = segmenter.steps
     segmenter.start_video(reset_model=reset_model)
     with reader_for(source) as frames:
         segmenter.run(frames, video=video)
         ended_early = (frames.end_reason or source.description) if frames.ended_early else None
+    if ends_stream:
+        segmenter.end_stream(video)
     steps = segmenter.steps - steps_before
     hierarchy = (segmenter.hierarchy(source.description)
                  if segmenter.model.base_counter > 0 else None)

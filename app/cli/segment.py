@@ -353,7 +353,8 @@ def feed(segmenter: Segmenter, sources: list[FrameSource], per_video: bool) -> O
             names.append(source.description)
             unfinished = source
             result = segment_video(segmenter, source, video=number,
-                                   reset_model=number == 0 or per_video)
+                                   reset_model=number == 0 or per_video,
+                                   ends_stream=per_video or number == len(sources) - 1)
             unfinished = None
             if result.ended_early:
                 outcome.ended_early.append(result.ended_early)
@@ -365,6 +366,7 @@ def feed(segmenter: Segmenter, sources: list[FrameSource], per_video: bool) -> O
     except SourceError as err:
         outcome.failure = CliError(str(err))
     if segmenter.steps:
+        segmenter.end_stream()  # stopped early, the stream ends here (done again: nothing)
         segmenter.show_progress(final=True)
     if not per_video and segmenter.steps:
         outcome.results.append(("", segmenter.hierarchy(" + ".join(names))))
