@@ -79,9 +79,10 @@ class PendingArrival(NamedTuple):
         return self._steps_stayed() or self._view_stayed()
 
     def seen_enough(self) -> bool:
-        """Whether enough inputs came since the change for stays() to tell (at a stream's
-        end fewer may have): the SCENE_SETTLES over which the new picture must stay."""
-        return len(self.later_steps) >= SCENE_SETTLES
+        """Whether any input came since the change for stays() to tell by: at a stream's
+        end fewer than SCENE_LOOKAHEAD may have (a scene change 119.0 s into synthetic
+        stream 165, which ends at 120 s, had one)."""
+        return bool(self.later_steps)
 
     def _steps_stayed(self) -> bool:
         return all(size < SCENE_STAYS * self.arrival.surprise

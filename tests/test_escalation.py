@@ -13,7 +13,7 @@ from core_helpers import run, scene_frames, small_model
 from streamer_core import EventDemarcation, StreamerModelArguments
 from streamer_core.checkpoint import load_checkpoint, save_checkpoint
 from streamer_core.escalation import MIN_BOUNDARIES, Escalation, split_level
-from streamer_core.layer import StreamerLayer
+from streamer_core.layer import IN_ONE_PLACE, StreamerLayer
 from streamer_core.picture_change import PICTURE_HISTORY, PictureChange
 from streamer_core.presets import preset_arguments
 
@@ -331,6 +331,22 @@ def test_layer_0_on_features_escalates_by_the_share_of_the_picture():
     assert not paper.streamer._reads_picture  # its layers escalate by the split
 
 
+@pytest.mark.parametrize("focus, new_scene", [
+    (0.3, True),  # the change spread over the picture, as at a cut
+    (0.74, True),
+    (IN_ONE_PLACE, False),  # an eighth of the regions carry most of it: something came in
+    (0.9, False),
+])
+def test_a_change_in_one_place_is_no_new_scene_however_many_regions_it_lifted(
+        focus, new_scene):
+    """On a jittering camera a big object popping in lifts most regions past three times
+    their usual step (share 0.56), but an eighth of them carry most of the change."""
+    _, layer = _picture_layer()
+    layer.picture.share, layer.picture.focus = 0.9, focus
+    assert layer._new_scene(10, 0.3, None) == new_scene
+    assert layer._record_boundary(5.0, 0.3, 10).escalated == new_scene
+
+
 def test_a_shaking_camera_changes_all_of_the_picture_but_little():
     """Once layer 0's boundaries fall into two classes of size, a change of the whole
     picture escalates only if it is a big one."""
@@ -556,8 +572,10 @@ def test_a_new_scene_ends_the_event_above_only_if_the_new_picture_stays(
 
 @pytest.mark.parametrize("inputs, size_after, moved_after, above_at", [
     (15, 0.01, 0.1, [12]),  # two inputs after it (a second) showed the new picture stay
-    (14, 0.01, 0.1, []),  # one input after it: too little to tell by
+    (14, 0.01, 0.1, [12]),  # one did
+    (13, 0.01, 0.1, []),  # none came: nothing to tell by
     (15, 0.2, 1.5, []),  # two, and the picture moved on as much again: a hand passing
+    (14, 0.2, 1.5, []),  # one did
 ])
 def test_a_new_scene_in_the_last_second_of_a_stream_ends_the_event_above_at_its_end(
         monkeypatch, inputs, size_after, moved_after, above_at):
