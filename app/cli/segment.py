@@ -361,12 +361,14 @@ def feed(segmenter: Segmenter, sources: list[FrameSource], per_video: bool) -> O
             if per_video and result.hierarchy is not None:
                 outcome.results.append((output_name(source, used), result.hierarchy))
     except KeyboardInterrupt as interrupt:
-        outcome.interrupted = (interrupt if isinstance(interrupt, Interrupted)
-                               else Interrupted(signal.SIGINT))
+        outcome.interrupted = as_interrupted(interrupt)
     except SourceError as err:
         outcome.failure = CliError(str(err))
     if segmenter.steps:
-        segmenter.end_stream()  # stopped early, the stream ends here (done again: nothing)
+        try:  # stopped early, the stream ends here (where it ended already, nothing happens)
+            segmenter.end_stream()
+        except KeyboardInterrupt as interrupt:  # raised as its block ended: its work is done
+            outcome.interrupted = outcome.interrupted or as_interrupted(interrupt)
         segmenter.show_progress(final=True)
     if not per_video and segmenter.steps:
         outcome.results.append(("", segmenter.hierarchy(" + ".join(names))))
@@ -374,6 +376,11 @@ def feed(segmenter: Segmenter, sources: list[FrameSource], per_video: bool) -> O
         outcome.results.append((output_name(unfinished, used),
                                 segmenter.hierarchy(unfinished.description)))
     return outcome
+
+
+def as_interrupted(interrupt: KeyboardInterrupt) -> Interrupted:
+    """A signal held until a step ended is Interrupted; a bare KeyboardInterrupt is Ctrl-C."""
+    return interrupt if isinstance(interrupt, Interrupted) else Interrupted(signal.SIGINT)
 
 
 def write_results(results: list[tuple[str, dict]], out: str | None,
