@@ -77,9 +77,9 @@ IN_ONE_PLACE = 0.75
 happened in one place, however many other regions it lifted past their usual step: not
 "most of the picture changed". On the synthetic scene's jittering camera a big object
 popping in lifted 56 % of the regions and carried 0.88 in an eighth (stream 151, a false
-layer-1 scene); the cuts of montages 151-153 carried 0.19 to 0.53, the synthetic scene
-changes 0.26 to 0.60, someone entering vtest.avi's view 0.74 and more (docs/quality.md,
-session forty-six)"""
+layer-1 scene); 77 cuts on montages 95 and 151-153 carried 0.19 to 0.54, 17 synthetic
+scene changes 0.17 to 0.60, someone entering vtest.avi's view 0.74 and more
+(docs/quality.md, session forty-six)"""
 STEP_JUMPS = 1.5
 """settle_ratio: a boundary that would wait for the picture to settle must come with a step
 this many times the larger of the two steps before it; one that grew over them is dropped,
