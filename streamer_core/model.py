@@ -218,10 +218,7 @@ class StreamerModel(nn.Module):
         reports = self.streamer(x, base_counter=self.base_counter)
         self.base_counter += 1
         if self.event_features is not None:  # the reports carry these representations
-            closed = self._events_closed_by(x, reports)
-            for report in reports:
-                if report.boundary:
-                    report.representation = closed[report.layer]
+            _carry(reports, self._events_closed_by(x, reports))
         return reports
 
     def end_stream(self) -> list[LayerStep]:
@@ -231,10 +228,7 @@ class StreamerModel(nn.Module):
         with torch.no_grad():
             reports = self.streamer.end_stream()
         if self.event_features is not None:
-            closed = self.event_features.close(reports)
-            for report in reports:
-                if report.boundary:
-                    report.representation = closed[report.layer]
+            _carry(reports, self.event_features.close(reports))
         return reports
 
     def _events_closed_by(self, x: torch.Tensor, reports: list[LayerStep]
@@ -346,6 +340,13 @@ class StreamerModel(nn.Module):
             layer.demarcation = new
             layer.escalation.ratio = self.args.escalation_ratio
             layer.sides.retune(layer.args)
+
+
+def _carry(reports: list[LayerStep], closed: dict[int, torch.Tensor | None]) -> None:
+    """Each boundary's report carries the event it closed as event_features read it."""
+    for report in reports:
+        if report.boundary:
+            report.representation = closed[report.layer]
 
 
 def layer_arguments(args: StreamerModelArguments, reps_fn) -> StreamerLayerArguments:

@@ -366,7 +366,7 @@ def feed(segmenter: Segmenter, sources: list[FrameSource], per_video: bool) -> O
         outcome.failure = CliError(str(err))
     if segmenter.steps:
         try:  # stopped early, the stream ends here (where it ended already, nothing happens)
-            segmenter.end_stream()
+            segmenter.end_stream(video=len(names) - 1)
         except KeyboardInterrupt as interrupt:  # raised as its block ended: its work is done
             outcome.interrupted = outcome.interrupted or as_interrupted(interrupt)
         segmenter.show_progress(final=True)
