@@ -7,12 +7,15 @@ from gui_helpers import (
     assert_responsive,
     open_window,
     pause_and_wait_for_the_reader,
+    quiesce,
     wait_steps,
 )
 from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
 from PySide6.QtGui import QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import QApplication
 from source_helpers import MjpegServer, write_video
+
+from streamer_core import LayerStep, StreamerModel
 
 
 def test_window_opens_and_frames_flow_from_the_synthetic_scene(qtbot, tmp_path):
@@ -59,6 +62,29 @@ def test_frames_flow_from_a_file_until_it_ends_then_the_app_stays_usable(qtbot, 
     qtbot.waitUntil(lambda: window.session.run_state == "running", timeout=10_000)
     # Counted from before Start: the replay's steps may all land before this line.
     qtbot.waitUntil(lambda: window.session.total_steps > steps, timeout=SLOW)
+
+
+def test_a_file_played_to_its_end_ends_the_stream_for_the_model(qtbot, tmp_path, monkeypatch):
+    """A scene change in a video's last 1.5 s waits for inputs that never come; when the
+    file ends, the model decides it (StreamerModel.end_stream) and the timeline shows the
+    layer-1 boundary it gives, without counting a step. Here the end gives a scripted one."""
+    ends: list[int] = []  # the model's input count at each end
+
+    def scripted_end(model: StreamerModel) -> list[LayerStep]:
+        ends.append(model.base_counter)
+        step = model.base_counter - 2
+        return [LayerStep(1, step, step * model.args.snippet_size, 0.9, None, True)]
+    monkeypatch.setattr(StreamerModel, "end_stream", scripted_end)
+    clip = write_video(tmp_path / "clip.avi", frames=25, fps=10.0)
+    window = open_window(qtbot, tmp_path, str(clip), follow_learner=True)
+    qtbot.waitUntil(lambda: window.session.run_state == "stopped", timeout=SLOW)
+    qtbot.waitUntil(lambda: bool(ends), timeout=SLOW)
+    quiesce(qtbot, window)
+    assert ends == [window.session.total_steps]  # once, after the file's last input
+    layer_one = window.history.layers[1]
+    qtbot.waitUntil(lambda: len(layer_one.boundaries) > 0, timeout=10_000)
+    assert layer_one.boundaries["time"][-1] == (ends[0] - 2) * window.learner.snippet_size
+    assert len(window.history.layers[0].steps) == window.session.total_steps
 
 
 def test_a_network_camera_that_stops_leaves_the_app_responsive_with_a_message(qtbot, tmp_path):

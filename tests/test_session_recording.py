@@ -128,3 +128,19 @@ def test_a_folder_that_cannot_be_written_stops_the_recorder_with_the_reason(tmp_
     recorder.close()
     assert "No such file or directory" in recorder.error
     assert recorder.add_input(np.zeros((48, 64, 3), np.uint8), []) is False
+
+
+def test_reports_of_the_stream_end_are_traced_without_a_frame(tmp_path):
+    """The stream's end brings layer 1's late boundary and the event it closed, but no
+    picture: trace rows and a keyframe, and the recorded video keeps one frame per input."""
+    recorder = SessionRecorder(new_session_folder(tmp_path), snippet_size=0.5)
+    image = np.zeros((48, 64, 3), np.uint8)
+    assert recorder.add_input(image, [LayerStep(0, 0, 0.0, 0.1, 0.2, False)])
+    late = LayerStep(1, 0, 0.0, 0.9, None, True)
+    closed = Keyframe(1, 0, 0.0, 0.5, 0.0, encode_jpeg(image[:8, :8]))
+    assert recorder.add_reports([late], [closed])
+    recorder.close()
+    rows = [json.loads(line) for line in (recorder.folder / TRACE_NAME).read_text().splitlines()]
+    assert [(row["layer"], row["boundary"]) for row in rows] == [(0, False), (1, True)]
+    assert recorder.frames == 1 and recorded_frames(recorder.folder) == 1
+    assert [k.layer for k in read_keyframes(recorder.folder)] == [1]

@@ -81,7 +81,8 @@ def read_keyframes(folder: Path) -> list[Keyframe]:
 
 @dataclass(frozen=True)
 class _Input:
-    image: np.ndarray
+    image: np.ndarray | None
+    """None: reports of no input of their own (the stream's end)"""
     reports: Sequence[LayerStep]
     keyframes: Sequence[Keyframe]
 
@@ -118,14 +119,23 @@ class SessionRecorder:
                   keyframes: Sequence[Keyframe] = ()) -> bool:
         """Queues one model input (its frame, reports and closed events); False if it was
         dropped (the writer is behind, or the recorder closed)."""
+        return self._queue_input(_Input(image, list(reports), list(keyframes)))
+
+    def _queue_input(self, item: _Input) -> bool:
         if self._closed.is_set() or self.error:
             return False
         try:
-            self._queue.put_nowait(_Input(image, list(reports), list(keyframes)))
+            self._queue.put_nowait(item)
         except queue.Full:
             self.dropped += 1
             return False
         return True
+
+    def add_reports(self, reports: Sequence[LayerStep],
+                    keyframes: Sequence[Keyframe] = ()) -> bool:
+        """Queues reports that came with no frame (StreamerModel.end_stream): their trace
+        rows and the events they closed; False if they were dropped."""
+        return self._queue_input(_Input(None, list(reports), list(keyframes)))
 
     def set_hierarchy(self, doc: dict) -> None:
         """The hierarchy JSON to write at the next flush (only the newest is kept)."""
@@ -174,7 +184,19 @@ class SessionRecorder:
             self._trace.close()
 
     def _write(self, item: _Input) -> None:
-        image = item.image
+        if item.image is not None:
+            self._write_frame(item.image, item.reports)
+        lines = "".join(json.dumps(trace_row(0, r.step, r.time, r.layer, r.signal,
+                                             r.threshold, r.boundary, loss=r.loss)) + "\n"
+                        for r in item.reports)
+        self._trace.write(lines)
+        self._written["trace"] += len(lines)
+        for keyframe in item.keyframes:
+            (self.folder / KEYFRAMES_DIR / keyframe_file_name(keyframe)).write_bytes(
+                keyframe.jpeg)
+            self._written["keyframes"] += len(keyframe.jpeg)
+
+    def _write_frame(self, image: np.ndarray, reports: Sequence[LayerStep]) -> None:
         if self._video_size is None:
             height, width = image.shape[:2]
             scale = min(1.0, MAX_VIDEO_WIDTH / width)
@@ -187,17 +209,8 @@ class SessionRecorder:
             self._video.write(jpeg.tobytes())
             self._written["video"] += len(jpeg)
             self.frames += 1
-            if self._first_time is None and item.reports:
-                self._first_time = item.reports[0].time
-        lines = "".join(json.dumps(trace_row(0, r.step, r.time, r.layer, r.signal,
-                                             r.threshold, r.boundary, loss=r.loss)) + "\n"
-                        for r in item.reports)
-        self._trace.write(lines)
-        self._written["trace"] += len(lines)
-        for keyframe in item.keyframes:
-            (self.folder / KEYFRAMES_DIR / keyframe_file_name(keyframe)).write_bytes(
-                keyframe.jpeg)
-            self._written["keyframes"] += len(keyframe.jpeg)
+            if self._first_time is None and reports:
+                self._first_time = reports[0].time
 
     def _flush(self) -> None:
         """Hands the appended files to the OS (they then survive the process) and

@@ -152,11 +152,13 @@ class LearnerController(QObject):
         self.events.add_all(result.events)
         if result.prediction is not None:
             self.prediction = result.prediction
-        self.learning.observe(result.reports, result.optimizer_steps, result.first_blocks_loss)
         now = time.monotonic()
         for report in result.reports:
             if report.boundary:
                 self.boundary_wall[report.layer] = now
+        if result.stream_end:  # boundaries decided at the end, not an input: no step
+            return
+        self.learning.observe(result.reports, result.optimizer_steps, result.first_blocks_loss)
         self.session.count_step(result.seconds, result.num_layers, result.optimizer_steps)
         self.step_rate.tick(now)
         if result.diverged:

@@ -75,6 +75,7 @@ class SourceController(QObject):
     note = Signal(str, int)  # a passing status-bar note, milliseconds
     cameras_found = Signal(object)  # list[CameraDevice]: the cameras that answered
     choice_refused = Signal()  # a chosen source did not open: show the one playing again
+    stream_ended = Signal()  # a video played to its end (a camera or stream is reopened)
 
     def __init__(self, session: SessionStatus, snippets: LatestMailbox[Frame],
                  snippet_ready: Callable[[], None], parent: QObject | None = None, *,
@@ -253,6 +254,7 @@ class SourceController(QObject):
             self._begin_reconnect(spec, info.description, reason)
             return
         self.session.set_run_state(RunState.STOPPED)
+        self.stream_ended.emit()
         text = (f"{reason}. The model is kept; press Start to open the source again, or "
                 "choose another one.")
         self.status.emit(f"Ended: {reason}", "")

@@ -194,6 +194,7 @@ class MainWindow(QMainWindow):
         learner.new_scene_share.connect(self.timeline.set_new_scene_share)
         learner.loss_modes.connect(self.learning_dock.view.set_loss_modes)
         sources.opened.connect(self._source_opened)
+        sources.stream_ended.connect(learner.requests.end_stream)
         sources.status.connect(c.set_source_status)
         sources.banner.connect(self.video.set_banner)
         sources.picture_cleared.connect(self.video.clear_frame)

@@ -62,6 +62,8 @@ class StepResult:
     """What layer 0 expected of this input, when a preview was due"""
     first_blocks_loss: float | None = None
     """Layer 0's first blocks' own loss (block_objective "sparse_change"), the latest"""
+    stream_end: bool = False
+    """The reports of the stream's end (StreamerModel.end_stream): no input, no step"""
 
 
 @dataclass(frozen=True)
@@ -89,6 +91,7 @@ class LearnerRequests(QObject):
     export_hierarchy = Signal(str, str)  # path, file name written into the JSON
     hierarchy = Signal(str, str)  # a tag, the file name: the doc comes back, hierarchy_ready
     recording = Signal(object)  # a SessionRecorder to feed, or None to stop
+    end_stream = Signal()  # the video played to its end: decide what layer 0 held back
     finish = Signal()  # closing: after the requests queued before it, the thread ends
 
     def connect_to(self, worker: LearnerWorker) -> None:
@@ -102,6 +105,7 @@ class LearnerRequests(QObject):
         self.export_hierarchy.connect(worker.export_hierarchy, queued)
         self.hierarchy.connect(worker.send_hierarchy, queued)
         self.recording.connect(worker.set_recorder, queued)
+        self.end_stream.connect(worker.end_stream, queued)
         self.finish.connect(worker.finish, queued)
 
 
@@ -150,6 +154,7 @@ class LearnerWorker(QObject):
         self.rejected_frames = 0
         """Frames that could not become a model input (skipped, not fatal)"""
         self._last_taken: int | None = None  # the index of the last snippet learned from
+        self._last_picture: np.ndarray | None = None  # its thumbnail (the stream's end's)
 
     def request_stop(self) -> None:
         """Thread-safe: the step in flight is abandoned, an autosave in flight cancelled,
@@ -249,6 +254,7 @@ class LearnerWorker(QObject):
                              f"The model failed on a frame: {err}\n\nSave the model if you "
                              "want to keep it, then reset or load one to continue.")
             return
+        self._last_picture = picture
         closed, open_keyframes = self.keyframes.observe(reports, picture)
         # Against the input as layer 0 took it: its light and view held steady (live).
         prediction = (self.preview.frame(expected, self.model.input_seen, reports[0].time)
@@ -264,6 +270,30 @@ class LearnerWorker(QObject):
             first_blocks_loss=self.model.first_blocks_loss()))
         if self.recorder is not None:
             self._record(rgb, reports, closed)
+
+    @Slot()
+    def end_stream(self) -> None:
+        """The video played to its end: the boundary layer 0 still held back (a new scene
+        waits 1.5 s to be seen staying) reaches the layers above now, as `segment` does
+        after a file's last frame. Its reports come as a StepResult of no input of its own."""
+        if self._stop.is_set() or self.model is None or self._halted:
+            return
+        started = time.perf_counter()
+        reports = self.model.end_stream()
+        if not reports or self._last_picture is None:
+            return
+        closed, open_keyframes = self.keyframes.observe(reports, self._last_picture)
+        self.stepped.emit(StepResult(
+            reports=reports, frame_index=-1, seconds=time.perf_counter() - started,
+            num_layers=self.model.get_num_layers(),
+            optimizer_steps=self.optimizer.optimizer_steps,
+            base_counter=self.model.base_counter, skipped=self.snippets.skipped,
+            keyframes=closed, open_keyframes=open_keyframes,
+            events=remembered_events(self.model, reports), stream_end=True))
+        if self.recorder is not None:
+            self.recorder.add_reports(reports, closed)
+            self._hierarchy_sent = time.monotonic()
+            self.recorder.set_hierarchy(self._hierarchy(VIDEO_NAME))
 
     def _record(self, image: np.ndarray, reports: list[LayerStep], closed: list[Keyframe]) -> None:
         self.recorder.add_input(image, reports, closed)
