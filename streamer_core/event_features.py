@@ -21,6 +21,7 @@ went through it; the layers above, whose events are scenes, keep what was in vie
 from __future__ import annotations
 
 import copy
+from collections import deque
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
@@ -28,6 +29,7 @@ import torch
 import torch.nn as nn
 
 from .networks import first_block_of, prevailing_in, prevailing_of
+from .pending_scene import SCENE_LOOKAHEAD
 
 if TYPE_CHECKING:  # the layer's settings name this module's choices
     from .layer import LayerStep
@@ -49,6 +51,10 @@ at 5 % and 10 % the synthetic scene's objects were found by their colour less of
 MOST_INPUTS = 4096
 """Inputs kept per open event (34 min at 2 inputs/s); beyond, every other one is dropped
 and only every other one after it kept, and so on"""
+
+LATE_INPUTS = SCENE_LOOKAHEAD + 1
+"""The newest inputs an open event holds apart: a new scene reaches layer 1 this many
+inputs late at most (pending_scene.SCENE_LOOKAHEAD, or at the stream's end)"""
 
 
 class FrozenFirstBlock:
@@ -113,15 +119,24 @@ def moving_in(block: torch.Tensor, before: torch.Tensor | None, in_view: torch.T
 
 
 class OpenEvent:
-    """The inputs of one layer's open event: every `stride`-th one, at most `most`."""
+    """The inputs of one layer's open event: every `stride`-th one, at most `most`. The
+    newest `late` of them are held apart until older: a boundary that reaches its layer
+    late (a new scene, pending_scene) hands them to the event it starts (`split_off`)."""
 
-    def __init__(self, most: int) -> None:
+    def __init__(self, most: int, late: int = LATE_INPUTS) -> None:
         self.most = most
+        self.late = late
         self.inputs: list[torch.Tensor] = []
+        self.newest: deque[torch.Tensor] = deque()
         self.stride = 1
         self.seen = 0
 
     def add(self, features: torch.Tensor) -> None:
+        self.newest.append(features)
+        if len(self.newest) > self.late:
+            self._keep(self.newest.popleft())
+
+    def _keep(self, features: torch.Tensor) -> None:
         if self.seen % self.stride == 0:
             self.inputs.append(features)
             if len(self.inputs) > self.most:  # evenly thinned: the median stays the whole's
@@ -129,10 +144,19 @@ class OpenEvent:
                 self.stride *= 2
         self.seen += 1
 
+    def split_off(self, count: int) -> OpenEvent:
+        """Takes the newest `count` inputs (as many as are held apart) into a new event."""
+        after = OpenEvent(self.most, self.late)
+        for _ in range(min(count, len(self.newest))):
+            after.newest.appendleft(self.newest.pop())
+        return after
+
     def median(self) -> torch.Tensor | None:
-        if not self.inputs:
+        inputs = [*self.inputs, *(features for i, features in enumerate(self.newest)
+                                  if (self.seen + i) % self.stride == 0)]  # as `_keep` will
+        if not inputs:
             return None
-        return torch.cat(self.inputs).median(dim=0, keepdim=True).values
+        return torch.cat(inputs).median(dim=0, keepdim=True).values
 
 
 class EventFeatures:
@@ -153,7 +177,9 @@ class EventFeatures:
         this step closed: layer -> representation [1, C] (None: the event had no input).
         The input itself starts the new event of every layer that marked a boundary.
         `layer_0_features`: what layer 0's events keep instead (`motion`'s moving ones)."""
-        closed = self.close(reports)
+        reports = list(reports)
+        step = next((r.step for r in reports if r.layer == 0), None)
+        closed = self.close(reports, step)
         for layer in range(num_layers):
             if layer not in self.open:
                 self.open[layer] = OpenEvent(self.most_inputs)
@@ -161,15 +187,21 @@ class EventFeatures:
             self.open[layer].add(kept.detach())
         return closed
 
-    def close(self, reports: Iterable[LayerStep]) -> dict[int, torch.Tensor | None]:
+    def close(self, reports: Iterable[LayerStep], step: int | None = None
+              ) -> dict[int, torch.Tensor | None]:
         """Ends the open event of every layer that marked a boundary in `reports` -> layer ->
-        its representation (None: the event had no input). The next input starts the new
-        one; at a stream's end none comes, and the new event has none (StreamerModel.end_stream)."""
+        its representation (None: the event had no input). `step`: the input that comes
+        next (None: the boundaries' own). The inputs since a boundary that arrived late
+        start the new event; with none, the next input starts it."""
         closed = {}
         for report in reports:
             if report.boundary:
-                closed[report.layer] = self.current(report.layer)  # None: a new layer's
-                self.open.pop(report.layer, None)
+                event = self.open.pop(report.layer, None)
+                late = 0 if step is None else step - report.step
+                after = event.split_off(late) if event is not None and late > 0 else None
+                closed[report.layer] = event.median() if event is not None else None
+                if after is not None and after.newest:
+                    self.open[report.layer] = after
         return closed
 
     def current(self, layer: int) -> torch.Tensor | None:

@@ -228,7 +228,7 @@ class StreamerModel(nn.Module):
         with torch.no_grad():
             reports = self.streamer.end_stream()
         if self.event_features is not None:
-            _carry(reports, self.event_features.close(reports))
+            _carry(reports, self.event_features.close(reports, self.base_counter))
         return reports
 
     def _events_closed_by(self, x: torch.Tensor, reports: list[LayerStep]

@@ -37,6 +37,27 @@ def test_an_event_is_the_median_of_its_inputs_and_the_boundary_input_starts_the_
     assert tracker.observe(torch.tensor([[1.0]]), _step(True, True), 1) == {0: None, 1: None}
 
 
+def test_a_boundary_that_arrives_late_starts_its_event_at_its_own_input():
+    """A new scene reaches layer 1 three inputs after the change (pending_scene): the
+    inputs since the change are the new scene's, not the old one's. At the stream's end
+    the new event has what came since the change."""
+    def at(step: int, layer_1: LayerStep | None = None) -> list[LayerStep]:
+        return [LayerStep(0, step, step * 0.5, 0.5, 0.4, False), *filter(None, [layer_1])]
+    tracker = EventFeatures()
+    for step, value in enumerate((1.0, 1.0, 1.0, 7.0, 7.0, 7.0)):  # the change at input 3
+        tracker.observe(torch.tensor([[value]]), at(step), 2)
+    change = LayerStep(1, 3, 1.5, 0.9, None, True)
+    closed = tracker.observe(torch.tensor([[7.0]]), at(6, change), 2)
+    assert closed[1].tolist() == [[1.0]]  # the old scene's inputs only (else 1, 1, 1, 7, 7, 7)
+    assert tracker.current(1).tolist() == [[7.0]]
+    assert len(tracker.open[1].newest) == 4  # inputs 3-6
+    for step in (7, 8):
+        tracker.observe(torch.tensor([[2.0]]), at(step), 2)
+    closed = tracker.close([LayerStep(1, 7, 3.5, 0.9, None, True)], step=9)
+    assert closed[1].tolist() == [[7.0]]
+    assert tracker.current(1).tolist() == [[2.0]]  # inputs 7 and 8, not none
+
+
 def test_long_events_keep_a_bounded_sample():
     tracker = EventFeatures(most_inputs=8)
     for value in range(100):
