@@ -87,6 +87,22 @@ def test_a_file_played_to_its_end_ends_the_stream_for_the_model(qtbot, tmp_path,
     assert len(window.history.layers[0].steps) == window.session.total_steps
 
 
+def test_stopping_a_source_ends_the_stream_and_pausing_does_not(qtbot, tmp_path, monkeypatch):
+    """Start after Stop plays a file from its beginning and a camera after a gap, so what
+    layer 0 held back is decided at Stop, with what came; a pause goes on where it was."""
+    ends: list[int] = []
+    monkeypatch.setattr(StreamerModel, "end_stream",
+                        lambda model: ends.append(model.base_counter) or [])
+    window = open_window(qtbot, tmp_path, "synthetic")
+    wait_steps(qtbot, window, 2)
+    window.action_pause.trigger()
+    qtbot.waitUntil(lambda: window.session.run_state == "paused", timeout=10_000)
+    window.action_start.trigger()
+    qtbot.waitUntil(lambda: window.session.run_state == "running", timeout=10_000)
+    quiesce(qtbot, window)
+    assert len(ends) == 1 and window.session.run_state == "stopped"
+
+
 def test_a_network_camera_that_stops_leaves_the_app_responsive_with_a_message(qtbot, tmp_path):
     with MjpegServer(frames=100_000, fps=15.0) as server:
         window = open_window(qtbot, tmp_path, "synthetic")

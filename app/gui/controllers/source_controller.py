@@ -75,7 +75,7 @@ class SourceController(QObject):
     note = Signal(str, int)  # a passing status-bar note, milliseconds
     cameras_found = Signal(object)  # list[CameraDevice]: the cameras that answered
     choice_refused = Signal()  # a chosen source did not open: show the one playing again
-    stream_ended = Signal()  # a video played to its end (a camera or stream is reopened)
+    stream_ended = Signal()  # a video played to its end, or the user stopped the source
 
     def __init__(self, session: SessionStatus, snippets: LatestMailbox[Frame],
                  snippet_ready: Callable[[], None], parent: QObject | None = None, *,
@@ -370,6 +370,8 @@ class SourceController(QObject):
         self._retire(self.pending)
         self._retire(self.capture)
         self.session.set_run_state(RunState.STOPPED)
+        # Start plays a file from its beginning, a camera after a gap: not what came next.
+        self.stream_ended.emit()
         self.picture_cleared.emit("Stopped. Press Start to continue, or choose a source.")
         self.status.emit("Stopped", "")
 

@@ -91,7 +91,7 @@ class LearnerRequests(QObject):
     export_hierarchy = Signal(str, str)  # path, file name written into the JSON
     hierarchy = Signal(str, str)  # a tag, the file name: the doc comes back, hierarchy_ready
     recording = Signal(object)  # a SessionRecorder to feed, or None to stop
-    end_stream = Signal()  # the video played to its end: decide what layer 0 held back
+    end_stream = Signal()  # a video ended or the source was stopped: decide what is held
     finish = Signal()  # closing: after the requests queued before it, the thread ends
 
     def connect_to(self, worker: LearnerWorker) -> None:
@@ -273,9 +273,10 @@ class LearnerWorker(QObject):
 
     @Slot()
     def end_stream(self) -> None:
-        """The video played to its end: the boundary layer 0 still held back (a new scene
-        waits 1.5 s to be seen staying) reaches the layers above now, as `segment` does
-        after a file's last frame. Its reports come as a StepResult of no input of its own."""
+        """The stream ended (a video played to its end, or the user stopped the source):
+        the boundary layer 0 still held back (a new scene waits 1.5 s to be seen staying)
+        reaches the layers above now, as `segment` does after a file's last frame or an
+        interrupt. Its reports come as a StepResult of no input of its own."""
         if self._stop.is_set() or self.model is None or self._halted:
             return
         started = time.perf_counter()
