@@ -145,7 +145,8 @@ class OpenEvent:
         self.seen += 1
 
     def split_off(self, count: int) -> OpenEvent:
-        """Takes the newest `count` inputs (as many as are held apart) into a new event."""
+        """Takes the newest `count` inputs (as many as are held apart; none for 0 or
+        fewer) into a new event."""
         after = OpenEvent(self.most, self.late)
         for _ in range(min(count, len(self.newest))):
             after.newest.appendleft(self.newest.pop())
@@ -195,13 +196,14 @@ class EventFeatures:
         start the new event; with none, the next input starts it."""
         closed = {}
         for report in reports:
-            if report.boundary:
-                event = self.open.pop(report.layer, None)
-                late = 0 if step is None else step - report.step
-                after = event.split_off(late) if event is not None and late > 0 else None
-                closed[report.layer] = event.median() if event is not None else None
-                if after is not None and after.newest:
+            if not report.boundary:
+                continue
+            event = self.open.pop(report.layer, None)
+            if event is not None and step is not None:
+                after = event.split_off(step - report.step)
+                if after.newest:
                     self.open[report.layer] = after
+            closed[report.layer] = event.median() if event is not None else None
         return closed
 
     def current(self, layer: int) -> torch.Tensor | None:

@@ -255,21 +255,16 @@ class LearnerWorker(QObject):
                              "want to keep it, then reset or load one to continue.")
             return
         self._last_picture = picture
-        closed, open_keyframes = self.keyframes.observe(reports, picture)
         # Against the input as layer 0 took it: its light and view held steady (live).
         prediction = (self.preview.frame(expected, self.model.input_seen, reports[0].time)
                       if expected is not None else None)
-        self.stepped.emit(StepResult(
-            reports=reports, frame_index=frame.index,
-            seconds=time.perf_counter() - started, num_layers=self.model.get_num_layers(),
-            optimizer_steps=self.optimizer.optimizer_steps,
-            base_counter=self.model.base_counter, skipped=self.snippets.skipped,
-            keyframes=closed, open_keyframes=open_keyframes,
-            diverged=(self.guard.diverged or "") if self.learning else "",
-            events=remembered_events(self.model, reports), prediction=prediction,
-            first_blocks_loss=self.model.first_blocks_loss()))
+        result = self._result(reports, picture, started, frame_index=frame.index,
+                              diverged=(self.guard.diverged or "") if self.learning else "",
+                              prediction=prediction,
+                              first_blocks_loss=self.model.first_blocks_loss())
+        self.stepped.emit(result)
         if self.recorder is not None:
-            self._record(rgb, reports, closed)
+            self._record(rgb, reports, result.keyframes)
 
     @Slot()
     def end_stream(self) -> None:
@@ -283,18 +278,27 @@ class LearnerWorker(QObject):
         reports = self.model.end_stream()
         if not reports or self._last_picture is None:
             return
-        closed, open_keyframes = self.keyframes.observe(reports, self._last_picture)
-        self.stepped.emit(StepResult(
-            reports=reports, frame_index=-1, seconds=time.perf_counter() - started,
+        result = self._result(reports, self._last_picture, started, frame_index=-1,
+                              stream_end=True)
+        self.stepped.emit(result)
+        if self.recorder is not None:
+            self.recorder.add_reports(reports, result.keyframes)
+            self._hierarchy_sent = time.monotonic()
+            self.recorder.set_hierarchy(self._hierarchy(VIDEO_NAME))
+
+    def _result(self, reports: list[LayerStep], picture: np.ndarray, started: float,
+                **details) -> StepResult:
+        """What the GUI thread hears of these reports: with the events they closed (their
+        pictures, `picture` offered to each layer's open event, and representations) and
+        the model's counts; `details` are the StepResult fields of an input's own."""
+        closed, open_keyframes = self.keyframes.observe(reports, picture)
+        return StepResult(
+            reports=reports, seconds=time.perf_counter() - started,
             num_layers=self.model.get_num_layers(),
             optimizer_steps=self.optimizer.optimizer_steps,
             base_counter=self.model.base_counter, skipped=self.snippets.skipped,
             keyframes=closed, open_keyframes=open_keyframes,
-            events=remembered_events(self.model, reports), stream_end=True))
-        if self.recorder is not None:
-            self.recorder.add_reports(reports, closed)
-            self._hierarchy_sent = time.monotonic()
-            self.recorder.set_hierarchy(self._hierarchy(VIDEO_NAME))
+            events=remembered_events(self.model, reports), **details)
 
     def _record(self, image: np.ndarray, reports: list[LayerStep], closed: list[Keyframe]) -> None:
         self.recorder.add_input(image, reports, closed)
