@@ -164,8 +164,11 @@ class LearnerWorker(QObject):
     @Slot()
     def finish(self) -> None:
         """Queued after everything the window asked before closing, so a save the user
-        asked for just before quitting is written, then the thread's loop ends."""
+        asked for just before quitting is written, then the thread's loop ends. Closing
+        ends the stream too: a recorded session gets what layer 0 still held back."""
         if self.model is not None:
+            if self.recorder is not None:
+                self._end_stream()  # nobody is left to show it: only the recording
             self.model.stop_background_learning()  # no thread of its own outlives this one
         thread = self.thread()
         if thread is not None:
@@ -272,19 +275,28 @@ class LearnerWorker(QObject):
         the boundary layer 0 still held back (a new scene waits 1.5 s to be seen staying)
         reaches the layers above now, as `segment` does after a file's last frame or an
         interrupt. Its reports come as a StepResult of no input of its own."""
-        if self._stop.is_set() or self.model is None or self._halted:
+        if self._stop.is_set():
             return
+        result = self._end_stream()
+        if result is not None:
+            self.stepped.emit(result)
+
+    def _end_stream(self) -> StepResult | None:
+        """Ends the model's stream and records its reports; what the GUI thread hears of
+        them, None when there were none."""
+        if self.model is None or self._halted:
+            return None
         started = time.perf_counter()
         reports = self.model.end_stream()
         if not reports or self._last_picture is None:
-            return
+            return None
         result = self._result(reports, self._last_picture, started, frame_index=-1,
                               stream_end=True)
-        self.stepped.emit(result)
         if self.recorder is not None:
             self.recorder.add_reports(reports, result.keyframes)
             self._hierarchy_sent = time.monotonic()
             self.recorder.set_hierarchy(self._hierarchy(VIDEO_NAME))
+        return result
 
     def _result(self, reports: list[LayerStep], picture: np.ndarray, started: float,
                 **details) -> StepResult:
