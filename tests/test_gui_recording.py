@@ -3,9 +3,16 @@
 import json
 
 import cv2
+import pytest
 from gui_helpers import SLOW, open_window, wait_steps
 
-from app.session.recorder import CHECKPOINT_NAME, SESSION_NAME, TRACE_NAME, VIDEO_NAME
+from app.session.recorder import (
+    CHECKPOINT_NAME,
+    HIERARCHY_NAME,
+    SESSION_NAME,
+    TRACE_NAME,
+    VIDEO_NAME,
+)
 from streamer_core import LayerStep, StreamerModel
 
 SOURCE = "synthetic:2:600"
@@ -51,15 +58,18 @@ def test_a_new_model_starts_a_new_session_folder(qtbot, tmp_path):
         [first.name, window.recording.recorder.folder.name])
 
 
-def test_closing_the_window_ends_the_recorded_stream(qtbot, tmp_path, monkeypatch):
+@pytest.mark.parametrize("held_back", [True, False])
+def test_closing_the_window_ends_the_recorded_stream(qtbot, tmp_path, monkeypatch, held_back):
     """Closing ends the stream as Stop does: what layer 0 still held back reaches the
-    recording (here a scripted layer-1 boundary from StreamerModel.end_stream)."""
+    recording (here a scripted layer-1 boundary from StreamerModel.end_stream), and the
+    recorded hierarchy reaches the last input whether or not anything was held back."""
     ends: list[int] = []  # the model's input count at each end
 
     def scripted_end(model: StreamerModel) -> list[LayerStep]:
         ends.append(model.base_counter)
         step = model.base_counter - 2
-        return [LayerStep(1, step, step * model.args.snippet_size, 0.9, None, True)]
+        return [LayerStep(1, step, step * model.args.snippet_size, 0.9, None, True)
+                ] if held_back else []
     monkeypatch.setattr(StreamerModel, "end_stream", scripted_end)
     window = open_window(qtbot, tmp_path, SOURCE, recordings_folder=str(tmp_path / "rec"),
                          record_session=True)
@@ -68,7 +78,10 @@ def test_closing_the_window_ends_the_recorded_stream(qtbot, tmp_path, monkeypatc
     window.close()
     assert len(ends) == 1
     rows = [json.loads(line) for line in (folder / TRACE_NAME).read_text().splitlines()]
-    assert {"layer": 1, "step": ends[0] - 2, "boundary": True}.items() <= rows[-1].items()
+    end_row = {"layer": 1, "step": ends[0] - 2, "boundary": True}.items() <= rows[-1].items()
+    assert end_row == held_back
+    hierarchy = json.loads((folder / HIERARCHY_NAME).read_text())
+    assert hierarchy["duration"] == ends[0] * window.learner.snippet_size
 
 
 def test_an_unwritable_recordings_folder_is_refused_with_a_message(qtbot, tmp_path):

@@ -165,7 +165,8 @@ class LearnerWorker(QObject):
     def finish(self) -> None:
         """Queued after everything the window asked before closing, so a save the user
         asked for just before quitting is written, then the thread's loop ends. Closing
-        ends the stream too: a recorded session gets what layer 0 still held back."""
+        ends the stream too: a recorded session gets what layer 0 still held back, and
+        its hierarchy up to the last input."""
         if self.model is not None:
             if self.recorder is not None:
                 self._end_stream()  # nobody is left to show it: only the recording
@@ -282,18 +283,20 @@ class LearnerWorker(QObject):
             self.stepped.emit(result)
 
     def _end_stream(self) -> StepResult | None:
-        """Ends the model's stream and records its reports; what the GUI thread hears of
-        them, None when there were none."""
+        """Ends the model's stream and records its reports and the whole hierarchy (between
+        inputs it is written every FLUSH_SECONDS); what the GUI thread hears of the
+        reports, None when there were none."""
         if self.model is None or self._halted:
             return None
         started = time.perf_counter()
         reports = self.model.end_stream()
-        if not reports or self._last_picture is None:
-            return None
-        result = self._result(reports, self._last_picture, started, frame_index=-1,
-                              stream_end=True)
+        result = None
+        if reports and self._last_picture is not None:
+            result = self._result(reports, self._last_picture, started, frame_index=-1,
+                                  stream_end=True)
+            if self.recorder is not None:
+                self.recorder.add_reports(reports, result.keyframes)
         if self.recorder is not None:
-            self.recorder.add_reports(reports, result.keyframes)
             self._hierarchy_sent = time.monotonic()
             self.recorder.set_hierarchy(self._hierarchy(VIDEO_NAME))
         return result
