@@ -101,3 +101,18 @@ def test_a_recorder_that_cannot_write_stops_recording_with_a_message(qtbot, tmp_
     assert not window.recording.recording and not window.action_record.isChecked()
     assert window.notifier.messages[-1].title == "Recording stopped"
     assert "No space left" in window.notifier.messages[-1].text
+
+
+def test_closing_ends_the_thread_even_when_the_end_of_the_stream_fails(qtbot, tmp_path,
+                                                                        monkeypatch):
+    """The window still closes within its wait, and the failure reaches the app's hook."""
+    def failing_end(model: StreamerModel) -> list[LayerStep]:
+        raise RuntimeError("the end failed")
+    monkeypatch.setattr(StreamerModel, "end_stream", failing_end)
+    window = open_window(qtbot, tmp_path, SOURCE, recordings_folder=str(tmp_path / "rec"),
+                         record_session=True)
+    wait_steps(qtbot, window, 2)
+    with qtbot.captureExceptions() as raised:
+        window.close()
+    assert not window.threads_running()
+    assert [str(e[1]) for e in raised] == ["the end failed"]  # reported, not swallowed

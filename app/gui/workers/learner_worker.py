@@ -167,13 +167,15 @@ class LearnerWorker(QObject):
         asked for just before quitting is written, then the thread's loop ends. Closing
         ends the stream too: a recorded session gets what layer 0 still held back, and
         its hierarchy up to the last input."""
-        if self.model is not None:
-            if self.recorder is not None:
+        try:
+            if self.model is not None and self.recorder is not None:
                 self._end_stream()  # nobody is left to show it: only the recording
-            self.model.stop_background_learning()  # no thread of its own outlives this one
-        thread = self.thread()
-        if thread is not None:
-            thread.quit()
+        finally:  # whatever the end raised (the app's hook logs it), the thread ends
+            if self.model is not None:
+                self.model.stop_background_learning()  # no thread of its own outlives this
+            thread = self.thread()
+            if thread is not None:
+                thread.quit()
 
     def _pass_over_frames_between(self, frame: Frame) -> None:
         """Gives the model the frames the capture passed over before this snippet
