@@ -347,6 +347,24 @@ def test_a_change_in_one_place_is_no_new_scene_however_many_regions_it_lifted(
     assert layer._record_boundary(5.0, 0.3, 10).escalated == new_scene
 
 
+@pytest.mark.parametrize("share, focus, size_before, new_scene", [
+    (0.6, 0.5, 0.09, False),  # part of a picture that moved as much before: an object popped in
+    (0.6, 0.5, 0.02, True),  # out of a still picture (4.5 times the step before): a cut
+    (0.75, 0.5, 0.09, True),  # nearly all of the picture: a new scene even out of motion
+    (0.6, 0.25, 0.09, True),  # spread all over it: a cut out of a moving shot
+    (0.6, 0.5, None, True),  # nothing before it to tell by: as before
+])
+def test_a_change_of_part_of_a_moving_picture_is_no_new_scene(share, focus, size_before,
+                                                               new_scene):
+    """Nor a cut, though the frames between call it one: the layer-0 boundary stays."""
+    _, layer = _picture_layer()
+    picture = layer.picture
+    picture.share, picture.focus, picture.size, picture.size_before = (share, focus, 0.09,
+                                                                       size_before)
+    assert layer._new_scene(10, 0.3, None) == new_scene
+    assert layer._record_boundary(5.0, 0.3, 10, cut=True).escalated == new_scene
+
+
 def test_a_shaking_camera_changes_all_of_the_picture_but_little():
     """Once layer 0's boundaries fall into two classes of size, a change of the whole
     picture escalates only if it is a big one."""
