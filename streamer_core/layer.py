@@ -458,9 +458,9 @@ class StreamerLayer(nn.Module):
 
     def _most_of_picture_changed(self, step: int) -> bool:
         """What a new scene and a sharp change both need to end the event above: layer 0
-        escalates by the picture, most of it changed (new_scene_share) and not in one place
-        (IN_ONE_PLACE), and the last change that ended the event above is min_event_length
-        inputs back or more."""
+        escalates by the picture, most of it changed (new_scene_share), not in one place
+        (IN_ONE_PLACE) nor out of a picture already moving (`_grew_out_of_motion`), and the
+        last change that ended the event above is min_event_length inputs back or more."""
         share, focus = self.picture.share, self.picture.focus
         return (self._reads_picture and share is not None and self.above is not None
                 and self.args.upper_demarcation == ESCALATE
