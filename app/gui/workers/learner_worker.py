@@ -168,7 +168,7 @@ class LearnerWorker(QObject):
         ends the stream too: a recorded session gets what layer 0 still held back, and
         its hierarchy up to the last input."""
         try:
-            if self.model is not None and self.recorder is not None:
+            if self.recorder is not None:
                 self._end_stream()  # nobody is left to show it: only the recording
         finally:  # whatever the end raised (the app's hook logs it), the thread ends
             if self.model is not None:
@@ -296,11 +296,10 @@ class LearnerWorker(QObject):
         if reports and self._last_picture is not None:
             result = self._result(reports, self._last_picture, started, frame_index=-1,
                                   stream_end=True)
-            if self.recorder is not None:
-                self.recorder.add_reports(reports, result.keyframes)
         if self.recorder is not None:
-            self._hierarchy_sent = time.monotonic()
-            self.recorder.set_hierarchy(self._hierarchy(VIDEO_NAME))
+            if result is not None:
+                self.recorder.add_reports(reports, result.keyframes)
+            self._send_hierarchy()
         return result
 
     def _result(self, reports: list[LayerStep], picture: np.ndarray, started: float,
@@ -319,10 +318,13 @@ class LearnerWorker(QObject):
 
     def _record(self, image: np.ndarray, reports: list[LayerStep], closed: list[Keyframe]) -> None:
         self.recorder.add_input(image, reports, closed)
-        now = time.monotonic()
-        if now - self._hierarchy_sent >= FLUSH_SECONDS:
-            self._hierarchy_sent = now
-            self.recorder.set_hierarchy(self._hierarchy(VIDEO_NAME))
+        if time.monotonic() - self._hierarchy_sent >= FLUSH_SECONDS:
+            self._send_hierarchy()
+
+    def _send_hierarchy(self) -> None:
+        """The recorder's hierarchy, as the model has it now."""
+        self._hierarchy_sent = time.monotonic()
+        self.recorder.set_hierarchy(self._hierarchy(VIDEO_NAME))
 
     @Slot(object)
     def set_recorder(self, recorder: SessionRecorder | None) -> None:
