@@ -276,9 +276,11 @@ def test_the_frames_are_asked_at_a_change_spread_over_the_picture_not_only_at_mo
     """A cut between two views of one colour changed under half of the picture's regions,
     spread all over it (docs/quality.md, session forty-one): the frames between are asked
     there; at a change of as many regions carried by a few of them (something moving on a
-    flat wall), or of too few regions, they are not."""
+    flat wall), or of too few regions, they are not, unless it stood out from the step
+    before as a cut does (a cut between two close-ups of one face, session forty-nine)."""
     from streamer_core.layer import SPREAD_FOCUS, SPREAD_SHARE
     from streamer_core.model import StreamerModel
+    from streamer_core.picture_change import CUT_STANDS_OUT
 
     args, _ = preset_arguments("live")
     args.first_blocks = "drawn"
@@ -289,12 +291,16 @@ def test_the_frames_are_asked_at_a_change_spread_over_the_picture_not_only_at_mo
     layer.frames_between = _interval([_scene(1, 0), _scene(1, 1), _scene(1, 2),
                                       _scene(2, 0), _scene(2, 1), _scene(2, 2)])
     assert SPREAD_SHARE < 0.41 < args.new_scene_share
+    layer.picture.size_before, layer.picture.size = 0.01, 0.02  # no sudden step
     layer.picture.share, layer.picture.focus = 0.41, 0.25
     assert layer._cut_between_frames()
     layer.picture.focus = SPREAD_FOCUS + 0.25
     assert not layer._cut_between_frames()
+    layer.picture.size = CUT_STANDS_OUT * 0.01  # sudden: asked, though in a few regions
+    assert layer._cut_between_frames()
     layer.picture.share, layer.picture.focus = SPREAD_SHARE - 0.05, 0.25
     assert not layer._cut_between_frames()
+    layer.picture.size = 0.02
     layer.picture.share = args.new_scene_share  # most of the picture: asked however focused
     layer.picture.focus = SPREAD_FOCUS + 0.25
     assert layer._cut_between_frames()
