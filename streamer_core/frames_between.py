@@ -40,6 +40,13 @@ jittering camera over a flat wall, turbid water, a noisy webcam) a low peak tell
 nothing: objects coming and going in the synthetic scene peaked at 0.90 and 1.73 times
 the others and were taken for cuts that ended the layer-1 event (docs/quality.md,
 session forty-five)"""
+CLEAR_CUT_SHARE = 0.65
+"""A cut whose largest frame-to-frame step holds this share of the interval's steps or
+more happened from one frame to the next beyond doubt: it ends the event above even out of
+a picture already moving (layer.GREW_OUT_SHARE). A cut between two close-ups of one face,
+the face moving before it, held 0.77 (montage 204, seed 2); objects popping in or out of
+the synthetic scene's jittering view, taken for cuts, held 0.41 to 0.54 (session
+forty-nine)"""
 MIN_STEPS = 3
 """Fewer frame-to-frame steps in an interval (a source under 6 pictures a second, or one
 repeating its frames) tell a cut from motion no better than the inputs alone"""
@@ -59,6 +66,11 @@ class IntervalReading(NamedTuple):
     """The phase correlation's peak between the two frames of that step (1: one view)"""
     others_peak: float | None = None
     """The median peak of the interval's other pairs of consecutive frames (None: none)"""
+
+    @property
+    def is_clear_cut(self) -> bool:
+        """A cut whose step holds CLEAR_CUT_SHARE of the interval's steps or more."""
+        return self.is_cut and self.share >= CLEAR_CUT_SHARE
 
     @property
     def is_cut(self) -> bool:

@@ -18,7 +18,7 @@ from .deferred_backward import DeferredBackward
 from .demarcation import CHANGE, EventDemarcation
 from .encoded_frames import EncodedFrames
 from .escalation import ESCALATE, Arrival, Escalation
-from .frames_between import FramesBetween
+from .frames_between import FramesBetween, IntervalReading
 from .loss import FEATURES, StreamerLoss
 from .networks import HierarchicalPrediction, TemporalEncoding, descriptor_of
 from .pending_scene import CAME_BACK_INPUTS, SCENE_LOOKAHEAD, PendingArrival
@@ -76,13 +76,13 @@ this share of it; someone entering a still view carried 0.74 and more on vtest.a
 GREW_OUT_SHARE = 0.7
 """A change of under this share of the regions, not spread over the picture
 (GREW_OUT_FOCUS), that did not stand out CUT_STANDS_OUT times from the step before grew out
-of a picture already moving: something moving in the scene, no new scene, whatever the
-frames between say (`_grew_out_of_motion`). On the synthetic scene's jittering camera a
-large object popping in or out changed 0.34 to 0.58 of the regions at 0.33 to 2.32 times
-the step before, an eighth of them carrying 0.49 to 0.67 of it (four false layer-1 scenes,
-streams 153, 172, 174 and 192); its scene changes changed 0.75 and more, and the cuts of
-montages 151 and 153 under 0.7 of the picture stood out 4.1 to 4.7 times (session
-forty-eight)"""
+of a picture already moving: something moving in the scene, no new scene, unless the
+frames between show a clear cut (`_grew_out_of_motion`, frames_between.CLEAR_CUT_SHARE). On
+the synthetic scene's jittering camera a large object popping in or out changed 0.34 to
+0.58 of the regions at 0.33 to 2.32 times the step before, an eighth of them carrying 0.49
+to 0.67 of it (four false layer-1 scenes, streams 153, 172, 174 and 192); its scene changes
+changed 0.75 and more, and the cuts of montages 151 and 153 under 0.7 of the picture stood
+out 4.1 to 4.7 times (session forty-eight)"""
 GREW_OUT_FOCUS = 0.4
 """Out of a moving picture a cut changes all of it: u0's cut out of an underwater shot
 changed 0.41 of the regions at 2.1 times the step before, an eighth of them carrying 0.25"""
@@ -492,21 +492,23 @@ class StreamerLayer(nn.Module):
                 and self.picture.size_before is not None
                 and self.picture.stands_out(CUT_STANDS_OUT))
 
-    def _cut_between_frames(self) -> bool:
-        """Whether this input's change of most of the picture, one spread all over it or a
-        sudden one (`_sudden_change`) happened from one source frame to the next, between
-        frames that do not show one view (frames_between): a cut, a layer-0 boundary even
-        below the pooled limit, where motion (a face turning in a close-up) steps as much
-        from input to input but over all the frames between. It ends the event above
-        whatever its size, unless it grew out of a picture already moving
-        (`_grew_out_of_motion`: an object popping in or out)."""
+    def _cut_between_frames(self) -> IntervalReading | None:
+        """The frames' reading of this input's interval (None if no cut) when its change of
+        most of the picture, one spread all over it or a sudden one (`_sudden_change`)
+        happened from one source frame to the next, between frames that do not show one
+        view (frames_between): a cut, a layer-0 boundary even below the pooled limit, where
+        motion (a face turning in a close-up) steps as much from input to input but over
+        all the frames between. It ends the event above whatever its size, unless it grew
+        out of a picture already moving (`_grew_out_of_motion`: an object popping in or
+        out) and is no clear cut (IntervalReading.is_clear_cut)."""
         share = self.picture.share
         if (self.frames_between is None or not self._reads_picture or share is None
                 or not (share >= self.args.new_scene_share or self._spread_change()
                         or self._sudden_change())
                 or self.above is None or self.args.upper_demarcation != ESCALATE):
-            return False
-        return self.frames_between.shows_a_cut(self.f.encoder.first_convolutions())
+            return None
+        reading = self.frames_between.read(self.f.encoder.first_convolutions())
+        return reading if reading is not None and reading.is_cut else None
 
     def _new_scene_now(self, step: int) -> bool:
         """Whether this input's picture change ends the event above, its size told against
@@ -517,20 +519,23 @@ class StreamerLayer(nn.Module):
 
     def _record_boundary(self, time: float, surprise: float, step: int,
                          may_be_new_scene: bool = True,
-                         held: HeldBoundary | None = None, cut: bool = False) -> Arrival:
+                         held: HeldBoundary | None = None,
+                         cut: IntervalReading | None = None) -> Arrival:
         """Notes a boundary of this layer; returns what it tells the layer above. Layer 0
         reading the picture decides by how much of it changed and by how much (above),
         unless the change cannot be a new scene (`may_be_new_scene`: someone entering or
         leaving at a side, on vtest.avi some changed half of the picture's regions) or was
-        judged when it was marked (`held`, now confirmed); a `cut` is one unless it grew
-        out of a picture already moving (`_grew_out_of_motion`). The
-        layers above decide by how surprising the boundary was beside their recent ones."""
+        judged when it was marked (`held`, now confirmed); a `cut` the frames showed is
+        one unless it grew out of a picture already moving (`_grew_out_of_motion`) and is
+        no clear cut. The layers above decide by how surprising the boundary was beside
+        their recent ones."""
         self.hierarchy_boundaries.append(time)
         arrival = self.escalation(surprise)
         if not self._reads_picture:
             return arrival
-        if cut:
-            new_scene, sharp, share = not self._grew_out_of_motion(), False, self.picture.share
+        if cut is not None:
+            new_scene = cut.is_clear_cut or not self._grew_out_of_motion()
+            sharp, share = False, self.picture.share
         elif held is not None:
             new_scene, sharp, share = held.new_scene, held.sharp, held.share
         else:
@@ -581,7 +586,8 @@ class StreamerLayer(nn.Module):
         if readings.cells is not None:
             self.picture.step(readings.cells, readings.last_cells)
 
-        cut = self._cut_between_frames()
+        cut_reading = self._cut_between_frames()
+        cut = cut_reading is not None
         report, surprise, only_at_sides = self._demarcate(readings, arrival, base_counter, time,
                                                           cut)
         report.loss = -readings.signal if self.distance_mode == SIMILARITY else readings.signal
@@ -620,7 +626,8 @@ class StreamerLayer(nn.Module):
         if report.boundary:
             escalation = self._record_boundary(time, surprise, base_counter,
                                                may_be_new_scene=not only_at_sides,
-                                               held=held if confirmed else None, cut=cut)
+                                               held=held if confirmed else None,
+                                               cut=cut_reading if cut else None)
             report.representation = closing.detach().clone()
             reports += self._send_up(report.representation, base_counter, escalation,
                                      readings.seen, confirmed)

@@ -13,6 +13,7 @@ from core_helpers import run, scene_frames, small_model
 from streamer_core import EventDemarcation, StreamerModelArguments
 from streamer_core.checkpoint import load_checkpoint, save_checkpoint
 from streamer_core.escalation import MIN_BOUNDARIES, Escalation, split_level
+from streamer_core.frames_between import CLEAR_CUT_SHARE, IntervalReading
 from streamer_core.layer import IN_ONE_PLACE, StreamerLayer
 from streamer_core.picture_change import PICTURE_HISTORY, PictureChange
 from streamer_core.presets import preset_arguments
@@ -362,7 +363,23 @@ def test_a_change_of_part_of_a_moving_picture_is_no_new_scene(share, focus, size
     picture.share, picture.focus, picture.size, picture.size_before = (share, focus, 0.09,
                                                                        size_before)
     assert layer._new_scene(10, 0.3, None) == new_scene
-    assert layer._record_boundary(5.0, 0.3, 10, cut=True).escalated == new_scene
+    popped = IntervalReading(largest_at=2, share=0.5, peak=0.14, others_peak=0.6)
+    assert popped.is_cut and not popped.is_clear_cut  # as an object popping in read
+    assert layer._record_boundary(5.0, 0.3, 10, cut=popped).escalated == new_scene
+
+
+def test_a_clear_cut_out_of_a_moving_picture_ends_the_event_above():
+    """A cut between two close-ups of one face, the face moving before it, changed part
+    of a moving picture as an object popping in does; its frames tell it apart: one
+    frame-to-frame step holds most of the interval's change (montage 204, seed 2)."""
+    _, layer = _picture_layer()
+    picture = layer.picture
+    picture.share, picture.focus, picture.size, picture.size_before = 0.58, 0.5, 0.067, 0.031
+    assert layer._grew_out_of_motion()
+    clear = IntervalReading(largest_at=3, share=CLEAR_CUT_SHARE + 0.1, peak=0.07,
+                            others_peak=0.45)
+    assert clear.is_clear_cut
+    assert layer._record_boundary(5.0, 0.3, 10, cut=clear).escalated
 
 
 def test_a_shaking_camera_changes_all_of_the_picture_but_little():

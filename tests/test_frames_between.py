@@ -12,6 +12,7 @@ from streamer_core.frames_between import (
     MIN_STEPS,
     SAME_VIEW_PEAK,
     FramesBetween,
+    IntervalReading,
 )
 from streamer_core.networks import CNNEncoder
 from streamer_core.presets import preset_arguments
@@ -263,8 +264,10 @@ def test_a_cut_the_frames_show_is_a_boundary_even_below_the_pooled_limit(monkeyp
     args.first_blocks = "drawn"
     model = StreamerModel(args)
     cut_at = 12
+    cut = IntervalReading(largest_at=3, share=0.7, peak=0.05, others_peak=0.5)
     monkeypatch.setattr(StreamerLayer, "_cut_between_frames",
-                        lambda layer: layer.layer_num == 0 and model.base_counter == cut_at)
+                        lambda layer: cut if layer.layer_num == 0
+                        and model.base_counter == cut_at else None)
     x = preprocess_frame(_scene(1))
     reports = [model(x + 0.01 * torch.randn_like(x)) for _ in range(cut_at + 1)]
     layer_zero = [r for step in reports for r in step if r.layer == 0]
