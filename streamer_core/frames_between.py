@@ -120,12 +120,12 @@ class FramesBetween:
         self._between = []
         self._complete = True
 
-    def shows_a_cut(self, convolutions: Sequence[nn.Conv2d]) -> bool:
-        """Whether the interval from the last input to this one, read by `convolutions`
-        (layer 0's first blocks), holds a cut (IntervalReading.is_cut). False with fewer
-        than MIN_STEPS steps that changed anything."""
+    def cut_reading(self, convolutions: Sequence[nn.Conv2d]) -> IntervalReading | None:
+        """The reading of the interval from the last input to this one, read by
+        `convolutions` (layer 0's first blocks), if it holds a cut (IntervalReading.is_cut);
+        None if not, or with fewer than MIN_STEPS steps that changed anything."""
         reading = self.read(convolutions)
-        return reading is not None and reading.is_cut
+        return reading if reading is not None and reading.is_cut else None
 
     def read(self, convolutions: Sequence[nn.Conv2d]) -> IntervalReading | None:
         """How the interval's change spread; None with fewer than MIN_STEPS steps that

@@ -507,8 +507,7 @@ class StreamerLayer(nn.Module):
                         or self._sudden_change())
                 or self.above is None or self.args.upper_demarcation != ESCALATE):
             return None
-        reading = self.frames_between.read(self.f.encoder.first_convolutions())
-        return reading if reading is not None and reading.is_cut else None
+        return self.frames_between.cut_reading(self.f.encoder.first_convolutions())
 
     def _new_scene_now(self, step: int) -> bool:
         """Whether this input's picture change ends the event above, its size told against

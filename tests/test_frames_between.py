@@ -50,11 +50,11 @@ def test_a_cut_holds_most_of_the_step_and_motion_spreads_it():
                      _scene(2, 0), _scene(2, 1), _scene(2, 2)])
     reading = cut.read(_blocks())
     assert reading.largest_at == 2 and reading.share >= CUT_SHARE
-    assert reading.peak < SAME_VIEW_PEAK and reading.is_cut and cut.shows_a_cut(_blocks())
+    assert reading.peak < SAME_VIEW_PEAK and reading.is_cut and cut.cut_reading(_blocks())
     assert reading.peak < APART_RATIO * reading.others_peak  # the frames around it do
     moving = _interval([_scene(1, offset) for offset in range(0, 60, 10)])
     assert moving.read(_blocks()).share < CUT_SHARE
-    assert not moving.shows_a_cut(_blocks())
+    assert not moving.cut_reading(_blocks())
 
 
 def test_a_jerk_of_the_camera_holds_the_step_but_shows_one_view():
@@ -62,7 +62,7 @@ def test_a_jerk_of_the_camera_holds_the_step_but_shows_one_view():
                       _scene(1, 42)])
     reading = jerk.read(_blocks())
     assert reading.largest_at == 2 and reading.share >= CUT_SHARE
-    assert reading.peak >= SAME_VIEW_PEAK and not jerk.shows_a_cut(_blocks())
+    assert reading.peak >= SAME_VIEW_PEAK and not jerk.cut_reading(_blocks())
 
 
 def _noisy_wall(seed: int, with_object: bool) -> np.ndarray:
@@ -87,13 +87,13 @@ def test_where_no_two_frames_show_one_view_a_sudden_step_is_no_cut():
     assert reading.peak < SAME_VIEW_PEAK
     # But the frames on either side of them show one view no better: the noise, not a cut.
     assert reading.peak >= APART_RATIO * reading.others_peak
-    assert not reading.is_cut and not popped.shows_a_cut(_blocks())
+    assert not reading.is_cut and not popped.cut_reading(_blocks())
 
 
 def test_too_few_frames_between_tell_nothing():
     pictures = [_scene(1, offset) for offset in range(MIN_STEPS - 1)] + [_scene(2)]
     assert _interval(pictures).read(_blocks()) is None
-    assert not _interval(pictures).shows_a_cut(_blocks())
+    assert not _interval(pictures).cut_reading(_blocks())
     first = FramesBetween()
     first.take_input(preprocess_frame(_scene(1)))  # the stream's first input: no interval
     assert first.read(_blocks()) is None
