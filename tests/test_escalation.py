@@ -357,14 +357,15 @@ def test_a_change_in_one_place_is_no_new_scene_however_many_regions_it_lifted(
 ])
 def test_a_change_of_part_of_a_moving_picture_is_no_new_scene(share, focus, size_before,
                                                                new_scene):
-    """Nor a cut, though the frames between call it one: the layer-0 boundary stays."""
+    """Nor a cut, though the frames between call it one (not a clear one, as an object
+    popping in reads): the layer-0 boundary stays."""
     _, layer = _picture_layer()
     picture = layer.picture
     picture.share, picture.focus, picture.size, picture.size_before = (share, focus, 0.09,
                                                                        size_before)
     assert layer._new_scene(10, 0.3, None) == new_scene
     popped = IntervalReading(largest_at=2, share=0.5, peak=0.14, others_peak=0.6)
-    assert popped.is_cut and not popped.is_clear_cut  # as an object popping in read
+    assert popped.is_cut and not popped.is_clear_cut
     assert layer._record_boundary(5.0, 0.3, 10, cut=popped).escalated == new_scene
 
 
