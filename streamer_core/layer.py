@@ -163,6 +163,10 @@ class HeldBoundary(NamedTuple):
     """Judged when it was marked: a sudden change below the upper class of size
     (StreamerLayer._sharp_change); if it is confirmed, it ends the event above too, once
     the picture stays (PendingArrival)"""
+    spread_change: float | None = None
+    """A change spread all over the picture (StreamerLayer._spread_change: a camera
+    moving, or a cut between two views of one colour): the picture's change
+    (PictureChange.size), which the next step must fall below too"""
 
 
 @dataclass
@@ -605,7 +609,9 @@ class StreamerLayer(nn.Module):
                 self.held = HeldBoundary(self.demarcation.last_value, surprise,
                                          closing.detach().clone(), new_scene,
                                          self.picture.share, sharp=not new_scene
-                                         and self._sharp_change(base_counter))
+                                         and self._sharp_change(base_counter),
+                                         spread_change=self.picture.size
+                                         if self._spread_change() else None)
         elif held is not None and not report.boundary and self._settled(held):
             report.boundary = confirmed = True  # the prediction started over at the held input
             closing, surprise = held.representation, held.surprise
@@ -752,15 +758,19 @@ class StreamerLayer(nn.Module):
         """Whether the picture settled after the held boundary: this step, against the
         prediction made from the held input on, is settle_ratio times smaller (a quiet
         cut's, against the prediction that missed it: QUIET_CUT_SETTLE; out of a moving
-        picture the picture's own step CUT_STANDS_OUT times smaller too). Without a step
+        picture the picture's own step CUT_STANDS_OUT times smaller too; after a change
+        spread all over the picture, smaller at all: a hand-held camera turning makes the
+        prediction's step fall while the picture goes on changing as much). Without a step
         (new weights and nothing to go on from) the boundary stands, as before."""
         step = self.demarcation.last_value
         ratio = QUIET_CUT_SETTLE if held.quiet else self.args.settle_ratio
         settled = step is None or held.step >= ratio * step
+        size = self.picture.size  # 0: the same frame again, which tells nothing
         if held.moving_change is not None:  # the picture's own step must fall as after a cut
-            size = self.picture.size  # 0: the same frame again, which tells nothing
             settled = (settled and size is not None
                        and 0 < CUT_STANDS_OUT * size <= held.moving_change)
+        if held.spread_change is not None and size:  # a camera that goes on moving
+            settled = settled and size < held.spread_change
         return settled
 
     def _remember_input(self, x: torch.Tensor) -> None:

@@ -454,6 +454,34 @@ def test_a_picture_wide_change_waits_for_the_picture_to_settle(monkeypatch, sett
     assert layer.hierarchy_boundaries[1:] == [s * layer.args.snippet_size for s in marked]
 
 
+@pytest.mark.parametrize("size_after, marked_at", [
+    (0.03, 13),  # the picture's own change fell too: the held boundary stands
+    (0.07, None),  # it grew: a hand-held camera going on moving, no boundary
+])
+def test_a_change_spread_over_the_picture_settles_only_if_the_picture_does(
+        monkeypatch, size_after, marked_at):
+    """A hand-held camera turning: the step against the prediction fell at the next input
+    as after a cut, but the picture itself changed more than at the held input (montage
+    203, seed 1, 118.0 s; whole clips u0 and u1)."""
+    monkeypatch.setattr(EventDemarcation, "__call__", _scripted_steps({11: 0.1, 12: 0.02}))
+    calls = iter(range(10**6))
+
+    def spread(self, regions, last):  # all over the picture; call 11 is the held input
+        i = next(calls)
+        self.share, self.focus = 0.6, 0.45
+        self.size = {11: 0.05, 12: size_after}.get(i, 0.01)
+    monkeypatch.setattr(PictureChange, "step", spread)
+    model, _ = small_model(signal_space="features", demarcation_mode="change",
+                           upper_demarcation="escalate", init_layers=2, max_layers=2,
+                           signal_regions=8, settle_ratio=1.5)
+    layer = model.streamer
+    monkeypatch.setattr(layer, "_new_scene", lambda step, size, level: False)
+    with torch.no_grad():
+        reports = run(model, None, still_street(20))
+    marked = [r.step for r in reports if r.layer == 0 and r.boundary]
+    assert marked == ([] if marked_at is None else [marked_at])
+
+
 def test_focus_tells_a_change_in_one_place_from_one_all_over_the_picture():
     picture = PictureChange()
     calm = [0.5] * 64
