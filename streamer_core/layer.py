@@ -164,9 +164,10 @@ class HeldBoundary(NamedTuple):
     (StreamerLayer._sharp_change); if it is confirmed, it ends the event above too, once
     the picture stays (PendingArrival)"""
     spread_change: float | None = None
-    """A change spread all over the picture (StreamerLayer._spread_change: a camera
-    moving, or a cut between two views of one colour): the picture's change
-    (PictureChange.size), which the next step must fall below too"""
+    """A change spread all over the picture less than a new scene's
+    (StreamerLayer._spread_change: a camera moving, or a cut between two views of one
+    colour): the picture's change (PictureChange.size), which the next step must fall
+    below too"""
 
 
 @dataclass
@@ -611,7 +612,8 @@ class StreamerLayer(nn.Module):
                                          self.picture.share, sharp=not new_scene
                                          and self._sharp_change(base_counter),
                                          spread_change=self.picture.size
-                                         if self._spread_change() else None)
+                                         if self._spread_change() and not new_scene
+                                         else None)
         elif held is not None and not report.boundary and self._settled(held):
             report.boundary = confirmed = True  # the prediction started over at the held input
             closing, surprise = held.representation, held.surprise
