@@ -284,6 +284,7 @@ class StreamerLayer(nn.Module):
         self.last_new_scene = -(10**9)  # input of the last boundary that ended the event above
         self.held: HeldBoundary | None = None  # see settle_ratio
         self.pending: PendingArrival | None = None  # see pending_scene.SCENE_STAYS
+        self.interval: IntervalReading | None = None  # this input's, see _read_between_frames
         self.representation: torch.Tensor | None = None
         self.context: torch.Tensor | None = None
         self.predicted_from: list[torch.Tensor] = []  # the inputs behind `context`
@@ -465,14 +466,17 @@ class StreamerLayer(nn.Module):
     def _most_of_picture_changed(self, step: int) -> bool:
         """What a new scene and a sharp change both need to end the event above: layer 0
         escalates by the picture, most of it changed (new_scene_share), not in one place
-        (IN_ONE_PLACE) nor out of a picture already moving (`_grew_out_of_motion`), and the
-        last change that ended the event above is min_event_length inputs back or more."""
+        (IN_ONE_PLACE) nor out of a picture already moving (`_grew_out_of_motion`) nor
+        spread over the frames between (IntervalReading.is_gradual: a face turning in a
+        close-up), and the last change that ended the event above is min_event_length
+        inputs back or more."""
         share, focus = self.picture.share, self.picture.focus
         return (self._reads_picture and share is not None and self.above is not None
                 and self.args.upper_demarcation == ESCALATE
                 and share >= self.args.new_scene_share
                 and (focus is None or focus < IN_ONE_PLACE)
                 and not self._grew_out_of_motion()
+                and not (self.interval is not None and self.interval.is_gradual)
                 and step - self.last_new_scene >= self.args.min_event_length)
 
     def _grew_out_of_motion(self) -> bool:
@@ -497,22 +501,24 @@ class StreamerLayer(nn.Module):
                 and self.picture.size_before is not None
                 and self.picture.stands_out(CUT_STANDS_OUT))
 
-    def _cut_between_frames(self) -> IntervalReading | None:
-        """The frames' reading of this input's interval (None if no cut) when its change of
-        most of the picture, one spread all over it or a sudden one (`_sudden_change`)
-        happened from one source frame to the next, between frames that do not show one
-        view (frames_between): a cut, a layer-0 boundary even below the pooled limit, where
-        motion (a face turning in a close-up) steps as much from input to input but over
-        all the frames between. It ends the event above whatever its size, unless it grew
-        out of a picture already moving (`_grew_out_of_motion`: an object popping in or
-        out) and is no clear cut (IntervalReading.is_clear_cut)."""
+    def _read_between_frames(self) -> IntervalReading | None:
+        """The frames' reading of this input's interval (None: not asked, or unreadable)
+        at a change of most of the picture, one spread all over it or a sudden one
+        (`_sudden_change`). If it happened from one source frame to the next, between
+        frames that do not show one view (IntervalReading.is_cut), it is a cut: a layer-0
+        boundary even below the pooled limit, where motion (a face turning in a close-up)
+        steps as much from input to input but over all the frames between. A cut ends the
+        event above whatever its size, unless it grew out of a picture already moving
+        (`_grew_out_of_motion`: an object popping in or out) and is no clear cut
+        (IntervalReading.is_clear_cut); a change spread over the frames
+        (IntervalReading.is_gradual) never does (`_most_of_picture_changed`)."""
         share = self.picture.share
         if (self.frames_between is None or not self._reads_picture or share is None
                 or not (share >= self.args.new_scene_share or self._spread_change()
                         or self._sudden_change())
                 or self.above is None or self.args.upper_demarcation != ESCALATE):
             return None
-        return self.frames_between.cut_reading(self.f.encoder.first_convolutions())
+        return self.frames_between.read(self.f.encoder.first_convolutions())
 
     def _new_scene_now(self, step: int) -> bool:
         """Whether this input's picture change ends the event above, its size told against
@@ -556,6 +562,7 @@ class StreamerLayer(nn.Module):
                 arrival: Arrival | None = None) -> list[LayerStep]:
         """`arrival`: what the layer below's boundary that sent `x` tells this layer."""
         self.create_parent(self._ready_to_grow())
+        self.interval = None
         if self.block_learner is not None:
             self.block_learner.remember(x)
         self.x_size = base_counter - self.last_base_counter
@@ -590,8 +597,8 @@ class StreamerLayer(nn.Module):
         if readings.cells is not None:
             self.picture.step(readings.cells, readings.last_cells)
 
-        cut_reading = self._cut_between_frames()
-        cut = cut_reading is not None
+        self.interval = self._read_between_frames()
+        cut = self.interval is not None and self.interval.is_cut
         report, surprise, only_at_sides = self._demarcate(readings, arrival, base_counter, time,
                                                           cut)
         report.loss = -readings.signal if self.distance_mode == SIMILARITY else readings.signal
@@ -634,7 +641,7 @@ class StreamerLayer(nn.Module):
             escalation = self._record_boundary(time, surprise, base_counter,
                                                may_be_new_scene=not only_at_sides,
                                                held=held if confirmed else None,
-                                               cut=cut_reading if cut else None)
+                                               cut=self.interval if cut else None)
             report.representation = closing.detach().clone()
             reports += self._send_up(report.representation, base_counter, escalation,
                                      readings.seen, confirmed)

@@ -13,7 +13,7 @@ from core_helpers import run, scene_frames, small_model
 from streamer_core import EventDemarcation, StreamerModelArguments
 from streamer_core.checkpoint import load_checkpoint, save_checkpoint
 from streamer_core.escalation import MIN_BOUNDARIES, Escalation, split_level
-from streamer_core.frames_between import CLEAR_CUT_SHARE, IntervalReading
+from streamer_core.frames_between import CLEAR_CUT_SHARE, CUT_SHARE, IntervalReading
 from streamer_core.layer import IN_ONE_PLACE, StreamerLayer
 from streamer_core.picture_change import PICTURE_HISTORY, PictureChange
 from streamer_core.presets import preset_arguments
@@ -344,6 +344,25 @@ def test_a_change_in_one_place_is_no_new_scene_however_many_regions_it_lifted(
     their usual step (share 0.56), but an eighth of them carry most of the change."""
     _, layer = _picture_layer()
     layer.picture.share, layer.picture.focus = 0.9, focus
+    assert layer._new_scene(10, 0.3, None) == new_scene
+    assert layer._record_boundary(5.0, 0.3, 10).escalated == new_scene
+
+
+@pytest.mark.parametrize("largest_share, new_scene", [
+    (None, True),  # the frames not read (or unreadable): the picture decides, as before
+    (CUT_SHARE, True),  # one frame-to-frame step held that much of the change: a cut's
+    (CUT_SHARE - 0.05, False),  # spread over the frames: a close-up's face turning
+])
+def test_a_change_the_frames_between_spread_out_is_no_new_scene(largest_share, new_scene):
+    """Most of the picture changed, spread all over it, out of a still picture: a new
+    scene by the picture alone. The frames between tell how it came: from one frame to
+    the next (a cut) or over all of them (motion; montage 208, seed 0, 290.5 s)."""
+    _, layer = _picture_layer()
+    picture = layer.picture
+    picture.share, picture.focus, picture.size, picture.size_before = 0.8, 0.5, 0.09, 0.01
+    if largest_share is not None:
+        layer.interval = IntervalReading(largest_at=2, share=largest_share, peak=0.3,
+                                         others_peak=0.5)
     assert layer._new_scene(10, 0.3, None) == new_scene
     assert layer._record_boundary(5.0, 0.3, 10).escalated == new_scene
 

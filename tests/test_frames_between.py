@@ -50,11 +50,11 @@ def test_a_cut_holds_most_of_the_step_and_motion_spreads_it():
                      _scene(2, 0), _scene(2, 1), _scene(2, 2)])
     reading = cut.read(_blocks())
     assert reading.largest_at == 2 and reading.share >= CUT_SHARE
-    assert reading.peak < SAME_VIEW_PEAK and reading.is_cut and cut.cut_reading(_blocks())
+    assert reading.peak < SAME_VIEW_PEAK and reading.is_cut and not reading.is_gradual
     assert reading.peak < APART_RATIO * reading.others_peak  # the frames around it do
     moving = _interval([_scene(1, offset) for offset in range(0, 60, 10)])
-    assert moving.read(_blocks()).share < CUT_SHARE
-    assert not moving.cut_reading(_blocks())
+    spread = moving.read(_blocks())
+    assert spread.share < CUT_SHARE and spread.is_gradual and not spread.is_cut
 
 
 def test_a_jerk_of_the_camera_holds_the_step_but_shows_one_view():
@@ -62,7 +62,7 @@ def test_a_jerk_of_the_camera_holds_the_step_but_shows_one_view():
                       _scene(1, 42)])
     reading = jerk.read(_blocks())
     assert reading.largest_at == 2 and reading.share >= CUT_SHARE
-    assert reading.peak >= SAME_VIEW_PEAK and not jerk.cut_reading(_blocks())
+    assert reading.peak >= SAME_VIEW_PEAK and not reading.is_cut
 
 
 def _noisy_wall(seed: int, with_object: bool) -> np.ndarray:
@@ -87,13 +87,12 @@ def test_where_no_two_frames_show_one_view_a_sudden_step_is_no_cut():
     assert reading.peak < SAME_VIEW_PEAK
     # But the frames on either side of them show one view no better: the noise, not a cut.
     assert reading.peak >= APART_RATIO * reading.others_peak
-    assert not reading.is_cut and not popped.cut_reading(_blocks())
+    assert not reading.is_cut
 
 
 def test_too_few_frames_between_tell_nothing():
     pictures = [_scene(1, offset) for offset in range(MIN_STEPS - 1)] + [_scene(2)]
     assert _interval(pictures).read(_blocks()) is None
-    assert not _interval(pictures).cut_reading(_blocks())
     first = FramesBetween()
     first.take_input(preprocess_frame(_scene(1)))  # the stream's first input: no interval
     assert first.read(_blocks()) is None
@@ -265,7 +264,7 @@ def test_a_cut_the_frames_show_is_a_boundary_even_below_the_pooled_limit(monkeyp
     model = StreamerModel(args)
     cut_at = 12
     cut = IntervalReading(largest_at=3, share=0.7, peak=0.05, others_peak=0.5)
-    monkeypatch.setattr(StreamerLayer, "_cut_between_frames",
+    monkeypatch.setattr(StreamerLayer, "_read_between_frames",
                         lambda layer: cut if layer.layer_num == 0
                         and model.base_counter == cut_at else None)
     x = preprocess_frame(_scene(1))
@@ -296,14 +295,14 @@ def test_the_frames_are_asked_at_a_change_spread_over_the_picture_not_only_at_mo
     assert SPREAD_SHARE < 0.41 < args.new_scene_share
     layer.picture.size_before, layer.picture.size = 0.01, 0.02  # no sudden step
     layer.picture.share, layer.picture.focus = 0.41, 0.25
-    assert layer._cut_between_frames()
+    assert layer._read_between_frames()
     layer.picture.focus = SPREAD_FOCUS + 0.25
-    assert not layer._cut_between_frames()
+    assert not layer._read_between_frames()
     layer.picture.size = CUT_STANDS_OUT * 0.01  # sudden: asked, though in a few regions
-    assert layer._cut_between_frames()
+    assert layer._read_between_frames()
     layer.picture.share, layer.picture.focus = SPREAD_SHARE - 0.05, 0.25
-    assert not layer._cut_between_frames()
+    assert not layer._read_between_frames()
     layer.picture.size = 0.02
     layer.picture.share = args.new_scene_share  # most of the picture: asked however focused
     layer.picture.focus = SPREAD_FOCUS + 0.25
-    assert layer._cut_between_frames()
+    assert layer._read_between_frames()
