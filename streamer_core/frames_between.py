@@ -71,9 +71,10 @@ class IntervalReading(NamedTuple):
     def is_gradual(self) -> bool:
         """The change spread over the frames between: no one step held CUT_SHARE of it.
         Motion, whatever its size (a close-up's face turning, a hand-held camera); at the
-        escalations of montages 95, 151, 153, 201, 203, 204, 208 and whole clips u0 and u1
-        the true cuts' largest step held 0.41-0.98 of the interval's change (one of 289 held
-        0.26), fifteen of seventeen false ones 0.23-0.38 (session fifty)."""
+        escalations of montages 95, 151, 153, 201, 203, 204, 208, whole clips u0 and u1 and
+        five synthetic streams the largest step held 0.41-0.98 of the interval's change at
+        the true cuts and scene changes (one of 289 held 0.26), 0.23-0.38 at fifteen of
+        the seventeen false ones (docs/quality.md, session fifty)."""
         return self.share < CUT_SHARE
 
     @property
