@@ -442,6 +442,18 @@ def _scripted_steps(marks: dict[int, float], calm: float = 0.01, limit: float = 
     return call
 
 
+def _still_street_without_new_scenes(monkeypatch, settle_ratio: float):
+    """The reports of layers 0 and 1 over a still street of 20 inputs, with no input a new
+    scene (`_new_scene`), and layer 0; the caller scripts the steps and the picture."""
+    model, _ = small_model(signal_space="features", demarcation_mode="change",
+                           upper_demarcation="escalate", init_layers=2, max_layers=2,
+                           signal_regions=8, settle_ratio=settle_ratio)
+    layer = model.streamer
+    monkeypatch.setattr(layer, "_new_scene", lambda step, size, level: False)
+    with torch.no_grad():
+        return run(model, None, still_street(20)), layer
+
+
 @pytest.mark.parametrize("settle_ratio, after, marked_at, steps_before", [
     (0.0, 0.04, 12, {}),  # off: marked where the step was, as before
     (1.5, 0.02, 13, {}),  # the picture settled (0.1 >= 1.5 x 0.02): marked one input later
@@ -459,13 +471,7 @@ def test_a_picture_wide_change_waits_for_the_picture_to_settle(monkeypatch, sett
                         _scripted_steps({**steps_before, 11: 0.1, 12: after}))
     monkeypatch.setattr(PictureChange, "step",
                         lambda self, regions, last: setattr(self, "share", 0.8))
-    model, _ = small_model(signal_space="features", demarcation_mode="change",
-                           upper_demarcation="escalate", init_layers=2, max_layers=2,
-                           signal_regions=8, settle_ratio=settle_ratio)
-    layer = model.streamer
-    monkeypatch.setattr(layer, "_new_scene", lambda step, size, level: False)
-    with torch.no_grad():
-        reports = run(model, None, still_street(20))
+    reports, layer = _still_street_without_new_scenes(monkeypatch, settle_ratio)
     marked = [r.step for r in reports if r.layer == 0 and r.boundary]
     assert marked == ([] if marked_at is None else [marked_at])
     sent_up = [r.step for r in reports if r.layer == 1 and r.step > 1]
@@ -490,13 +496,7 @@ def test_a_change_spread_over_the_picture_settles_only_if_the_picture_does(
         self.share, self.focus = 0.6, 0.45
         self.size = {11: 0.05, 12: size_after}.get(i, 0.01)
     monkeypatch.setattr(PictureChange, "step", spread)
-    model, _ = small_model(signal_space="features", demarcation_mode="change",
-                           upper_demarcation="escalate", init_layers=2, max_layers=2,
-                           signal_regions=8, settle_ratio=1.5)
-    layer = model.streamer
-    monkeypatch.setattr(layer, "_new_scene", lambda step, size, level: False)
-    with torch.no_grad():
-        reports = run(model, None, still_street(20))
+    reports, _ = _still_street_without_new_scenes(monkeypatch, settle_ratio=1.5)
     marked = [r.step for r in reports if r.layer == 0 and r.boundary]
     assert marked == ([] if marked_at is None else [marked_at])
 
