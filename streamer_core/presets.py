@@ -19,9 +19,10 @@ def preset_arguments(name: str) -> tuple[StreamerModelArguments, StreamerOptimiz
             distance_mode="similarity", force_base_dist=False, lr=1e-4)
         return model, StreamerOptimizerArguments(alpha=3, max_layers=3, optimize_every=100)
     if name == "live":
-        # Layers within the first minutes of a session: layer 1 after 6 s (a scene change
-        # in the first half minute, before it existed, was lost to it), layer 2 after 12
-        # layer-1 inputs (1 to 2 minutes on the montages: changes of video above cuts).
+        # Layers within the first minutes of a session: layer 1 after 3 s, before layer 0
+        # can mark its first boundary (min_window steps; a scene change before layer 1
+        # existed was lost to it, session fifty-one), layer 2 after 7 layer-1 inputs
+        # (within a minute on the montages: changes of video above cuts).
         # A 256-d embedding quarters the encoder's largest matrix
         # (65536 x D) so that a laptop CPU keeps up with 2 inputs/s; 10 buffered inputs
         # (5 s) halve the attention cost.
@@ -102,7 +103,7 @@ def preset_arguments(name: str) -> tuple[StreamerModelArguments, StreamerOptimiz
         # of its pictures show (event_representation "motion"): on a still camera every
         # event shows the same view.
         model = StreamerModelArguments(
-            feature_dim=256, snippet_size=0.5, max_layers=3, evolve_every=10,
+            feature_dim=256, snippet_size=0.5, max_layers=3, evolve_every=5,
             buffer_size=10, force_fixed_buffer=False, demarcation_mode="change",
             window_size=80, modifier=1.0, modifier_type="multiply",
             distance_mode="similarity", force_base_dist=False, lr=1e-4,

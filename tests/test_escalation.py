@@ -170,6 +170,21 @@ def test_live_escalates_and_paper_keeps_the_spec():
     assert "upper_demarcation" not in StreamerModelArguments().reference_dict()
 
 
+def test_live_builds_layer_1_before_layer_0_can_end_its_first_event():
+    """A cut in a session's first seconds ends layer 1's event too: layer 1 exists once
+    layer 0's limit has the `min_window` steps it needs to mark anything (montage 204 lost
+    a cut at 4 s to a layer 1 built at 6 s; docs/quality.md, session fifty-one)."""
+    live = preset_arguments("live")[0]
+    model, _ = small_model(demarcation_mode="change", evolve_every=live.evolve_every,
+                           min_window=live.min_window, min_event_length=live.min_event_length,
+                           window_size=live.window_size)
+    with torch.no_grad():
+        for x in scene_frames(3 * live.min_window):
+            if model(x)[0].threshold is not None:  # layer 0's first input it could mark
+                break
+    assert model.get_num_layers() >= 2
+
+
 def test_a_checkpoint_from_before_escalation_loads_with_the_spec_rule(tmp_path):
     model, optimizer = _escalating_model()
     run(model, optimizer, scene_frames(12))
