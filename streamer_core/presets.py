@@ -21,8 +21,8 @@ def preset_arguments(name: str) -> tuple[StreamerModelArguments, StreamerOptimiz
     if name == "live":
         # Layers within the first minutes of a session: layer 1 after 3 s, before layer 0
         # can mark its first boundary (min_window steps; a scene change before layer 1
-        # existed was lost to it, session fifty-one), layer 2 after 7 layer-1 inputs
-        # (within a minute on the montages: changes of video above cuts).
+        # existed was lost to it, session fifty-one), layer 2 at layer 1's 7th input, that
+        # is layer 0's seventh boundary (changes of video above cuts).
         # A 256-d embedding quarters the encoder's largest matrix
         # (65536 x D) so that a laptop CPU keeps up with 2 inputs/s; 10 buffered inputs
         # (5 s) halve the attention cost.

@@ -182,6 +182,8 @@ def test_live_builds_layer_1_before_layer_0_can_end_its_first_event():
         for x in scene_frames(3 * live.min_window):
             if model(x)[0].threshold is not None:  # layer 0's first input it could mark
                 break
+        else:
+            pytest.fail("layer 0 never had a limit to mark a boundary by")
     assert model.get_num_layers() >= 2
 
 
