@@ -86,10 +86,11 @@ def preset_arguments(name: str) -> tuple[StreamerModelArguments, StreamerOptimiz
         # below the pooled limit or within min_event_length, not held back, and the end
         # of the layer-1 event whatever its size (frames_between, session thirty-nine: a
         # cut between two close-ups of one film steps no more from input to input than a
-        # face moving in one). A change of under 0.7 of the picture, in part of it, that
-        # grew out of a picture already moving (not 3 times the step before) is no new
-        # scene, whatever the frames between say (an object popping in or out of a
-        # jittering view; GREW_OUT_SHARE, session forty-eight). A layer-1 boundary ends
+        # face moving in one). A change of under 0.7 of the picture (0.6 where the frames
+        # between call it a cut), in part of it, that grew out of a picture already moving
+        # (not 3 times the step before) is no new scene unless the frames show a clear cut
+        # (an object popping in or out of a jittering view; GREW_OUT_SHARE,
+        # CUT_GREW_OUT_SHARE, CLEAR_CUT_SHARE; sessions 48, 49, 52). A layer-1 boundary ends
         # the layer-2 event when its change was in the upper class of layer 1's recent
         # ones (escalation), the classes at least 2 times apart (escalation_ratio; at 2.5
         # layer 2 heard few changes of video on montages where layer 1's cuts and video

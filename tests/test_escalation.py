@@ -14,7 +14,7 @@ from streamer_core import EventDemarcation, StreamerModelArguments
 from streamer_core.checkpoint import load_checkpoint, save_checkpoint
 from streamer_core.escalation import MIN_BOUNDARIES, Escalation, split_level
 from streamer_core.frames_between import CLEAR_CUT_SHARE, CUT_SHARE, IntervalReading
-from streamer_core.layer import IN_ONE_PLACE, StreamerLayer
+from streamer_core.layer import CUT_GREW_OUT_SHARE, IN_ONE_PLACE, StreamerLayer
 from streamer_core.picture_change import PICTURE_HISTORY, PictureChange
 from streamer_core.presets import preset_arguments
 
@@ -385,11 +385,11 @@ def test_a_change_the_frames_between_spread_out_is_no_new_scene(largest_share, n
 
 
 @pytest.mark.parametrize("share, focus, size_before, new_scene", [
-    (0.6, 0.5, 0.09, False),  # part of a picture that moved as much before: an object popped in
-    (0.6, 0.5, 0.02, True),  # out of a still picture (4.5 times the step before): a cut
+    (0.56, 0.5, 0.09, False),  # part of a picture that moved as much before: an object popped in
+    (0.56, 0.5, 0.02, True),  # out of a still picture (4.5 times the step before): a cut
     (0.75, 0.5, 0.09, True),  # nearly all of the picture: a new scene even out of motion
-    (0.6, 0.25, 0.09, True),  # spread all over it: a cut out of a moving shot
-    (0.6, 0.5, None, True),  # nothing before it to tell by: as before
+    (0.56, 0.25, 0.09, True),  # spread all over it: a cut out of a moving shot
+    (0.56, 0.5, None, True),  # nothing before it to tell by: as before
 ])
 def test_a_change_of_part_of_a_moving_picture_is_no_new_scene(share, focus, size_before,
                                                                new_scene):
@@ -417,6 +417,27 @@ def test_a_clear_cut_out_of_a_moving_picture_ends_the_event_above():
                             others_peak=0.45)
     assert clear.is_clear_cut
     assert layer._record_boundary(5.0, 0.3, 10, cut=clear).escalated
+
+
+def test_a_cut_of_most_of_a_moving_picture_ends_the_event_above():
+    """A cut between two close-ups of one face, the face moving before it, that the frames
+    call a cut but no clear one, ends the event above once it changed most of the picture
+    (CUT_GREW_OUT_SHARE; montages 212 and 216); the same change without the frames' verdict
+    grew out of the moving picture (GREW_OUT_SHARE), and so does a cut of a little less of
+    it (an object popping into a jittering view)."""
+    _, layer = _picture_layer()
+    picture = layer.picture
+    picture.share, picture.focus, picture.size, picture.size_before = (
+        CUT_GREW_OUT_SHARE + 0.02, 0.6, 0.067, 0.046)
+    cut = IntervalReading(largest_at=2, share=0.49, peak=0.1, others_peak=0.49)
+    assert cut.is_cut and not cut.is_clear_cut
+    assert not layer._new_scene(10, 0.3, None)
+    assert layer._record_boundary(5.0, 0.3, 10, cut=cut).escalated
+
+    _, layer = _picture_layer()
+    layer.picture.share, layer.picture.focus, layer.picture.size, layer.picture.size_before = (
+        CUT_GREW_OUT_SHARE - 0.02, 0.6, 0.067, 0.046)
+    assert not layer._record_boundary(5.0, 0.3, 10, cut=cut).escalated
 
 
 def test_a_shaking_camera_changes_all_of_the_picture_but_little():
