@@ -57,6 +57,17 @@ def test_a_cut_holds_most_of_the_step_and_motion_spreads_it():
     assert spread.share < CUT_SHARE and spread.is_gradual and not spread.is_cut
 
 
+def test_a_step_between_two_views_is_not_gradual_though_it_holds_little():
+    """Between two rooms of a like mix of colours, in a jittering, noisy view, the step
+    holds a third of the interval's change; its two frames show two views where the others
+    show one, so the frames do not call it motion (nor a cut). A face turning holds as
+    little, its frames showing one view as the others do (stream 217 and montage 213)."""
+    two_rooms = IntervalReading(largest_at=3, share=0.33, peak=0.13, others_peak=0.40)
+    assert two_rooms.shows_two_views and not two_rooms.is_gradual and not two_rooms.is_cut
+    turning = IntervalReading(largest_at=2, share=0.31, peak=0.49, others_peak=0.50)
+    assert not turning.shows_two_views and turning.is_gradual
+
+
 def test_a_jerk_of_the_camera_holds_the_step_but_shows_one_view():
     jerk = _interval([_scene(1, 0), _scene(1, 1), _scene(1, 2), _scene(1, 40), _scene(1, 41),
                       _scene(1, 42)])
