@@ -419,25 +419,22 @@ def test_a_clear_cut_out_of_a_moving_picture_ends_the_event_above():
     assert layer._record_boundary(5.0, 0.3, 10, cut=clear).escalated
 
 
-def test_a_cut_of_most_of_a_moving_picture_ends_the_event_above():
+@pytest.mark.parametrize("share, new_scene", [
+    (CUT_GREW_OUT_SHARE + 0.02, True),  # a cut between two close-ups (montages 212, 216)
+    (CUT_GREW_OUT_SHARE - 0.02, False),  # an object popping into a jittering view
+])
+def test_a_cut_of_most_of_a_moving_picture_ends_the_event_above(share, new_scene):
     """A cut between two close-ups of one face, the face moving before it, that the frames
     call a cut but no clear one, ends the event above once it changed most of the picture
-    (CUT_GREW_OUT_SHARE; montages 212 and 216); the same change without the frames' verdict
-    grew out of the moving picture (GREW_OUT_SHARE), and so does a cut of a little less of
-    it (an object popping into a jittering view)."""
+    (CUT_GREW_OUT_SHARE); the same change without the frames' verdict grew out of the
+    moving picture (GREW_OUT_SHARE), and so does a cut of a little less of it."""
     _, layer = _picture_layer()
     picture = layer.picture
-    picture.share, picture.focus, picture.size, picture.size_before = (
-        CUT_GREW_OUT_SHARE + 0.02, 0.6, 0.067, 0.046)
+    picture.share, picture.focus, picture.size, picture.size_before = share, 0.6, 0.067, 0.046
     cut = IntervalReading(largest_at=2, share=0.49, peak=0.1, others_peak=0.49)
     assert cut.is_cut and not cut.is_clear_cut
     assert not layer._new_scene(10, 0.3, None)
-    assert layer._record_boundary(5.0, 0.3, 10, cut=cut).escalated
-
-    _, layer = _picture_layer()
-    layer.picture.share, layer.picture.focus, layer.picture.size, layer.picture.size_before = (
-        CUT_GREW_OUT_SHARE - 0.02, 0.6, 0.067, 0.046)
-    assert not layer._record_boundary(5.0, 0.3, 10, cut=cut).escalated
+    assert layer._record_boundary(5.0, 0.3, 10, cut=cut).escalated == new_scene
 
 
 def test_a_shaking_camera_changes_all_of_the_picture_but_little():
