@@ -79,8 +79,12 @@ class IntervalReading(NamedTuple):
         scene, between two rooms of a like mix of colours, held 0.33 of its jittering,
         noisy interval, its two frames peaking at 0.13 against the others' 0.40 (stream
         217, seed 0); the face turning in a close-up peaked at 0.49-0.57 as the other
-        frames did (montage 213, seed 2; session fifty-two)."""
-        return self.share < CUT_SHARE and not self.shows_two_views
+        frames did (montage 213, seed 2; session fifty-two). Nor where no other pair of
+        frames shows one view (`others_show_one_view`): their steps are then jitter and
+        noise as much as motion, and dilute a cut's share (a scene change of stream 224,
+        seed 1, held 0.39, the other frames peaking at 0.15; session fifty-three)."""
+        return (self.share < CUT_SHARE and not self.shows_two_views
+                and self.others_show_one_view)
 
     @property
     def is_clear_cut(self) -> bool:
@@ -93,6 +97,15 @@ class IntervalReading(NamedTuple):
         that do not show one view (SAME_VIEW_PEAK), clearly less so than the other frames
         of the interval do (APART_RATIO)."""
         return self.share >= CUT_SHARE and self.shows_two_views
+
+    @property
+    def others_show_one_view(self) -> bool:
+        """The interval's other pairs of frames show one view (SAME_VIEW_PEAK), or there are
+        none: where they do not (a jittering camera over a flat wall, turbid water) the
+        frames tell little of how the change spread. The six false new scenes of session
+        fifty's probes that the spread took out (montages 153, 203, 208 and whole clip
+        u0) had others peaking at 0.31-0.39."""
+        return self.others_peak is None or self.others_peak >= SAME_VIEW_PEAK
 
     @property
     def shows_two_views(self) -> bool:

@@ -2,6 +2,7 @@
 
 import cv2
 import numpy as np
+import pytest
 import torch
 
 from app.gui.workers.mailbox import LatestMailbox
@@ -66,6 +67,21 @@ def test_a_step_between_two_views_is_not_gradual_though_it_holds_little():
     assert two_rooms.shows_two_views and not two_rooms.is_gradual and not two_rooms.is_cut
     turning = IntervalReading(largest_at=2, share=0.31, peak=0.49, others_peak=0.50)
     assert not turning.shows_two_views and turning.is_gradual
+
+
+@pytest.mark.parametrize("peak, others_peak, gradual", [
+    (0.19, 0.15, False),  # no other pair shows one view: their steps are jitter, noise
+    (0.30, SAME_VIEW_PEAK, True),
+    (0.49, 0.50, True),  # they do (a face turning in a close-up): the change spread
+    (0.30, None, True),  # no other pair to tell by: the share decides, as before
+])
+def test_the_spread_is_told_only_where_the_other_frames_show_one_view(peak, others_peak,
+                                                                      gradual):
+    """A scene change of the jittering synthetic view held 0.39 of its interval's change,
+    its two frames peaking at 0.19 and the others at 0.15 (stream 224, seed 1)."""
+    reading = IntervalReading(largest_at=3, share=0.39, peak=peak, others_peak=others_peak)
+    assert not reading.shows_two_views and not reading.is_cut
+    assert reading.is_gradual == gradual
 
 
 def test_a_jerk_of_the_camera_holds_the_step_but_shows_one_view():
