@@ -566,7 +566,6 @@ class StreamerLayer(nn.Module):
             share = self.picture.share
         if new_scene or sharp:
             self.last_new_scene = step
-            self.picture.new_view()
         return Arrival(surprise, new_scene or sharp, self.args.new_scene_share, share or 0.0,
                        sharp=sharp)
 

@@ -43,7 +43,6 @@ class PictureChange:
         self.size: float | None = None
         self.focus: float | None = None
         self.size_before: float | None = None  # the last input's `size`
-        self.view_steps = 0  # steps taken since the picture showed a new view (`new_view`)
 
     def step(self, regions: list[float], last_regions: list[float] | None) -> None:
         """Takes this input's regions and the last input's against the same prediction
@@ -59,20 +58,9 @@ class PictureChange:
         if total > 0:  # the eighth of the regions that changed most, sorted last
             self.focus = float(np.sort(step)[-max(1, step.size // 8):].sum() / total)
         if len(self.steps) >= PICTURE_HISTORY:
-            told_by = self.view_steps if self.view_steps >= PICTURE_HISTORY else len(self.steps)
-            usual = np.median(np.stack(list(self.steps)[-told_by:]), axis=0)
+            usual = np.median(np.stack(self.steps), axis=0)
             self.share = float(np.mean(step > REGION_CHANGE_FACTOR * usual))
         self.steps.append(step)
-        self.view_steps += 1
-
-    def new_view(self) -> None:
-        """The last step was into a new view (a new scene): once the view has taken
-        PICTURE_HISTORY steps, each region's usual step is told from its own. A region's
-        usual step in one room is not its usual in the next: after a scene change into a
-        noisier room, told from the old room's 40 s, every object entering changed half of
-        the regions or more, like a camera moving, and was held back (synthetic 218, seed
-        1, session fifty-three)."""
-        self.view_steps = 0
 
     def stands_out(self, ratio: float) -> bool:
         """Whether this change is `ratio` times the last input's or more (or nothing came
@@ -83,5 +71,4 @@ class PictureChange:
 
     def reset(self) -> None:
         self.steps.clear()
-        self.view_steps = 0
         self.share = self.size = self.focus = self.size_before = None

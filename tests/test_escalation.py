@@ -281,28 +281,6 @@ def test_picture_change_keeps_its_scale_when_every_error_shrinks():
     assert _picture_steps(0.1, 48)[-1] == pytest.approx(_picture_steps(1.0, 48)[-1])
 
 
-@pytest.mark.parametrize("new_view", [True, False])
-def test_a_new_view_tells_its_regions_usual_steps_by_its_own(new_view):
-    """After a scene change into a noisier room, each region's usual step is the new
-    room's once it has taken PICTURE_HISTORY steps; told by the old room's, every step
-    there changed most of the picture (synthetic 218, seed 1: visits held back)."""
-    g = torch.Generator().manual_seed(7)
-    picture, value, last = PictureChange(), torch.rand(64, generator=g), None
-    for noise in [0.01] * 30 + [None] + [0.05] * (PICTURE_HISTORY + 3):
-        if noise is None:  # the scene change: every region jumps
-            value = torch.rand(64, generator=g)
-        else:
-            value = value + noise * torch.randn(64, generator=g)
-        picture.step(value.tolist(), last)
-        last = value.tolist()
-        if noise is None and new_view:
-            picture.new_view()
-    if new_view:
-        assert picture.share < 0.3  # the new room's own noise
-    else:
-        assert picture.share > 0.5  # most of the picture "changed"
-
-
 def test_the_picture_does_not_change_while_a_new_event_fills_the_buffer(monkeypatch):
     """After a boundary the prediction is made again from the new event's first inputs and
     moves at each of them. Told against two predictions, a third to half of a still
@@ -357,14 +335,12 @@ def _picture_layer():
 
 def test_layer_0_on_features_escalates_by_the_share_of_the_picture():
     live, layer = _picture_layer()
-    layer.picture.share, layer.picture.view_steps = 0.49, 30
+    layer.picture.share = 0.49
     assert not layer._new_scene(10, 0.3, None)
     assert not layer._record_boundary(5.0, 0.3, 10).escalated
-    assert layer.picture.view_steps == 30  # the same view goes on
     layer.picture.share = 0.5
     arrival = layer._record_boundary(10.0, 0.3, 20)
     assert arrival.escalated
-    assert layer.picture.view_steps == 0  # a new view: its regions' usual steps are its own
     # Layer 1 shows what decided; it compares the size of the change (0.3) with its own.
     assert (arrival.decided_by, arrival.level, arrival.surprise) == (0.5, 0.5, 0.3)
     live.set_demarcation(new_scene_share=0.6)
