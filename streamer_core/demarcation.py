@@ -40,6 +40,32 @@ MAD_TO_SIGMA = 1.4826  # median absolute deviation of a normal distribution, in 
 MIN_SCALE = 1e-8  # a flat window still needs a value above it to mark a boundary
 
 
+def t_quantile(z: float, dof: int) -> float:
+    """Student's t quantile with `dof` degrees of freedom at the normal quantile `z`
+    (Cornish-Fisher expansion: within 0.025 of the tables for z up to 2 from 3 degrees of
+    freedom on, for z up to 2.6 from 5)."""
+    g1 = (z ** 3 + z) / 4
+    g2 = (5 * z ** 5 + 16 * z ** 3 + 3 * z) / 96
+    g3 = (3 * z ** 7 + 19 * z ** 5 + 17 * z ** 3 - 15 * z) / 384
+    return z + g1 / dof + g2 / dof ** 2 + g3 / dof ** 3
+
+
+def few_steps_widening(count: int, full: int, z: float) -> float:
+    """How much wider a limit at `z` told from `count` steps is than one told from a full
+    window of `full`: the ratio of the two Student-t prediction intervals for the next
+    step (1.5 from 5 steps of 80, 1.07 from 20). A stream's first limits come from a
+    handful of steps; from them an object moving about the view in the first seconds was
+    marked as an event (synthetic 226 at 5.5 s, montage 205 at 3.5 s; docs/quality.md,
+    session fifty-four)."""
+    if count >= full or count < 2 or z <= 0:
+        return 1.0
+
+    def interval(n: int) -> float:
+        return t_quantile(z, n - 1) * math.sqrt(1 + 1 / n)
+
+    return interval(count) / interval(full)
+
+
 class EventDemarcation:
     """Decides, one signal value at a time, whether an event ended; `last_threshold`
     records what the value was compared with (the app draws it), `last_surprise` how far
@@ -62,7 +88,8 @@ class EventDemarcation:
                 scene that keeps being new) is one boundary, not a burst.
     change:     two-sided: a step of the signal level in either direction. The window
                 holds the recent steps |value - previous value|; a step above their
-                median + z_threshold * 1.4826 * MAD ends an event. Needed because on
+                median + z_threshold * 1.4826 * MAD ends an event (z widened while the
+                window holds fewer steps than it can: few_steps_widening). Needed because on
                 real footage the signal is mostly a per-scene level (how well the
                 model predicts that kind of scene): a cut to a scene the model predicts
                 better raises the similarity, which the one-sided rules never mark.
@@ -211,7 +238,9 @@ class EventDemarcation:
             return False
         centre, scale = self._centre_and_scale()
         if self.dem_mode == CHANGE:
-            limit = centre + self.z_threshold * scale
+            z = self.z_threshold * few_steps_widening(len(self.window), self.window_size,
+                                                      self.z_threshold)
+            limit = centre + z * scale
             usual_limit = limit
             if self.restless_ratio > 0 and any(self.unusual):  # beyond the last few, too
                 recent = list(self.window)[-RECENT_STEPS:]

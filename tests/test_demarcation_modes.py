@@ -10,7 +10,13 @@ import torch
 from core_helpers import run, scene_frames, small_model
 from streamer_core import EventDemarcation, StreamerModelArguments
 from streamer_core.checkpoint import load_checkpoint, save_checkpoint
-from streamer_core.demarcation import DEMARCATION_MODES, PAPER_MODES, PEAK_MODES
+from streamer_core.demarcation import (
+    DEMARCATION_MODES,
+    PAPER_MODES,
+    PEAK_MODES,
+    few_steps_widening,
+    t_quantile,
+)
 from streamer_core.presets import preset_arguments
 
 SIGMA = 1.4826  # MAD of a normal distribution in standard deviations
@@ -355,3 +361,51 @@ def test_restless_memory_survives_a_checkpoint():
     copy.load_state(rule.state())
     assert list(copy.unusual) == list(rule.unusual) and any(copy.unusual)
     assert feed(copy, [10.0, 13.1]) == feed(rule, [10.0, 13.1])
+
+
+@pytest.mark.parametrize("z, dof, table", [(1.96, 3, 3.182), (1.96, 4, 2.776),
+                                           (1.96, 10, 2.228), (1.645, 4, 2.132),
+                                           (2.576, 5, 4.032), (2.576, 20, 2.845)])
+def test_the_t_quantile_is_the_tables(z, dof, table):
+    assert t_quantile(z, dof) == pytest.approx(table, abs=0.025)
+
+
+def test_a_limit_told_from_few_steps_is_wider_until_the_window_is_full():
+    widening = [few_steps_widening(n, 80, 2.0) for n in (5, 10, 20, 40, 80, 200)]
+    assert widening[0] > 1.4 and widening[1] > 1.15
+    assert widening == sorted(widening, reverse=True)
+    assert widening[-2:] == [1.0, 1.0]
+
+
+def test_change_needs_a_larger_step_while_it_has_few_steps_to_tell_by():
+    """Steps 0.01 and 0.02 by turns: the usual limit is 0.015 + 2 * 1.4826 * 0.005; told
+    from 6 steps of a window of 40, z = 2 is widened."""
+    usual_limit = 0.015 + 2.0 * SIGMA * 0.005
+    few_limit = 0.015 + 2.0 * few_steps_widening(6, 40, 2.0) * SIGMA * 0.005
+    step = (usual_limit + few_limit) / 2  # beyond the usual limit, not beyond the widened
+    few = EventDemarcation("change", "distance", window_size=40, z_threshold=2.0,
+                           min_window=6)
+    full = EventDemarcation("change", "distance", window_size=6, z_threshold=2.0,
+                            min_window=6)
+    for dem in (few, full):
+        values = np.cumsum([0.0, 0.01, 0.02, 0.01, 0.02, 0.01, 0.02])
+        assert feed(dem, list(values)) == [False] * 7
+    assert few(values[-1] + step) is False
+    assert few.last_threshold == pytest.approx(values[-1] + few_limit)  # the level drawn
+    assert full(values[-1] + step) is True
+    assert full.last_threshold == pytest.approx(values[-1] + usual_limit)
+
+
+def test_live_marks_no_event_while_an_object_moves_in_a_streams_first_seconds():
+    """Synthetic stream 226: a limit from the first few steps marked an object moving
+    about the view at 5.5 s (docs/quality.md, session fifty-four)."""
+    from app.cli.model_setup import new_model
+    from app.cli.pipeline import Segmenter
+    from streamer_core.sources import SyntheticSource
+
+    model, optimizer = new_model("live", [], seed=0)
+    segmenter = Segmenter(model, optimizer, max_steps=12)  # 0 to 5.5 s
+    with SyntheticSource(226, 120.0) as source:
+        segmenter.run(source)
+    assert segmenter.steps == 12
+    assert [t for t in model.event_boundaries()[0] if t > 0] == []

@@ -7,6 +7,7 @@ import torch
 from core_helpers import run, scene_frames, small_model
 from streamer_core import EventDemarcation
 from streamer_core.checkpoint import load_checkpoint, save_checkpoint
+from streamer_core.demarcation import few_steps_widening
 from streamer_core.loss import StreamerLoss
 from streamer_core.presets import preset_arguments
 
@@ -24,9 +25,11 @@ def test_a_cut_that_keeps_the_mean_is_a_step_of_the_regions():
     assert [whole(float(np.mean(c))) for c in calm] == [False] * 5
     assert whole(float(np.mean(cut))) is False  # the mean did not move
     assert regional(float(np.mean(cut)), cut) is True
-    # The timeline shows the step and its limit: steps 0.01, 0.02, 0.01, 0.02 before.
+    # The timeline shows the step and its limit: steps 0.01, 0.02, 0.01, 0.02 before,
+    # four of the window's ten.
     assert regional.last_value == pytest.approx(0.30)
-    assert regional.last_threshold == pytest.approx(0.015 + 3.0 * 1.4826 * 0.005)
+    z = 3.0 * few_steps_widening(4, 10, 3.0)
+    assert regional.last_threshold == pytest.approx(0.015 + z * 1.4826 * 0.005)
 
 
 def test_one_region_decides_as_the_whole_signal():
