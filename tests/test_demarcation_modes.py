@@ -387,9 +387,9 @@ def test_change_needs_a_larger_step_while_it_has_few_steps_to_tell_by():
                            min_window=6)
     full = EventDemarcation("change", "distance", window_size=6, z_threshold=2.0,
                             min_window=6)
+    values = list(np.cumsum([0.0, 0.01, 0.02, 0.01, 0.02, 0.01, 0.02]))
     for dem in (few, full):
-        values = np.cumsum([0.0, 0.01, 0.02, 0.01, 0.02, 0.01, 0.02])
-        assert feed(dem, list(values)) == [False] * 7
+        assert feed(dem, values) == [False] * 7
     assert few(values[-1] + step) is False
     assert few.last_threshold == pytest.approx(values[-1] + few_limit)  # the level drawn
     assert full(values[-1] + step) is True
