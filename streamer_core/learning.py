@@ -17,17 +17,27 @@ from .optimizer import StreamerOptimizer
 def learning_step(model: StreamerModel, optimizer: StreamerOptimizer | None, x: torch.Tensor,
                   learn: bool = True, stop: threading.Event | None = None,
                   guard: DivergenceGuard | None = None,
-                  picture: np.ndarray | None = None) -> list[LayerStep]:
+                  picture: np.ndarray | None = None, behind: bool = False) -> list[LayerStep]:
     """Feeds frame `x` [1, 3, 128, 128] (made from `picture`, if given: StreamerModel.forward)
     to the model. With `learn`, its gradients are accumulated and the weights updated when
     due; without, no graph is built. A `stop` set during the forward pass abandons the
     update (the app is closing). With a `guard` (the CLI and the app both pass one), the
     update goes through it: a diverged model gets its last good weights back and
-    `guard.diverged` says what happened."""
+    `guard.diverged` says what happened.
+
+    `behind`: a live learner has newer inputs waiting. This one is then seen without
+    gradients (about 0.65 of a learning step's time on a CPU), so that every input reaches
+    the layers and their steps stay one snippet apart, and its loss still counts on the
+    update clock (StreamerOptimizer.input_not_learned). Skipped instead, inputs a second
+    or more apart were read against half-second steps, and a still camera's events were
+    lost (benchmarks/live_lag.py, docs/quality.md)."""
     x = to_device(x, model.device)  # pinned, without waiting for the GPU
-    if not learn:
+    if not learn or behind:
         with torch.no_grad():
-            return model(x, picture)
+            reports = model(x, picture)
+        if learn:
+            _count_not_learned(optimizer, guard)
+        return reports
     if optimizer is None:
         raise ValueError("learning needs an optimizer")
     reports = model(x, picture)
@@ -38,3 +48,11 @@ def learning_step(model: StreamerModel, optimizer: StreamerOptimizer | None, x: 
     else:
         optimizer.step()
     return reports
+
+
+def _count_not_learned(optimizer: StreamerOptimizer | None,
+                       guard: DivergenceGuard | None) -> None:
+    if guard is not None:
+        guard.input_not_learned()
+    elif optimizer is not None:
+        optimizer.input_not_learned()

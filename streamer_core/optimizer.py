@@ -72,6 +72,7 @@ class StreamerOptimizer:
     def _accumulate(self, layer: StreamerLayer, layers: list[StreamerLayer]) -> None:
         """Back-propagates one layer's objective into p of the layer and f of every layer."""
         if not layer.objective_ready:
+            self._count_without_gradients(layer)
             return
         num = layer.layer_num
         ts = float(layer.x_size) if self.args.hgn_timescale else 1.0
@@ -107,11 +108,13 @@ class StreamerOptimizer:
         return len(layers) - 1 if self.args.optimize_clock == "top" else 0
 
     def update_due(self) -> bool:
-        """Whether the next `step()` will update the weights (a guard copies them first)."""
+        """Whether the next `step()` or `input_not_learned()` will update the weights (a
+        guard copies them first)."""
         layers = self.model.layers()
-        clock = self._clock_layer(layers)
-        ready = 1 if layers[clock].objective_ready else 0
-        return self.step_counter[clock] + ready >= self.args.optimize_every
+        clock = layers[self._clock_layer(layers)]
+        counts = clock.objective_ready or (clock.main_objective is not None
+                                           and self._counts_losses_without_gradients())
+        return self.step_counter[clock.layer_num] + int(counts) >= self.args.optimize_every
 
     def step(self) -> bool:
         """Accumulates this input's gradients; returns True if the weights were updated."""
@@ -121,8 +124,38 @@ class StreamerOptimizer:
                                                       self.args.hgn_reach)
         for layer in layers:
             self._accumulate(layer, layers)
+        return self._update_if_due(layers)
+
+    def input_not_learned(self) -> bool:
+        """In place of `step()` for an input the model saw without gradients (a live
+        learner with newer inputs waiting, learning.learning_step's `behind`). Returns True
+        if the weights were updated."""
+        layers = self.model.layers()
+        for layer in layers:
+            self._count_without_gradients(layer)
+        return self._update_if_due(layers)
+
+    def _count_without_gradients(self, layer: StreamerLayer) -> None:
+        """A loss without gradients (an input seen behind, or the next one, whose
+        prediction was made without them) teaches nothing, but under optimize_clock "base"
+        it counts on the clock: the weights change every optimize_every layer-0 losses,
+        from the gradients of those learned from, however far behind the learner is."""
+        if layer.main_objective is None:
+            return
+        if layer.layer_num == 0 and self._counts_losses_without_gradients():
+            self.step_counter[0] += 1
+        layer.main_objective = None
+
+    def _counts_losses_without_gradients(self) -> bool:
+        """The "top" clock counts the top layer's objectives (the spec), "base" losses."""
+        return self.args.optimize_clock != "top"
+
+    def _update_if_due(self, layers: list[StreamerLayer]) -> bool:
         clock = self._clock_layer(layers)
         if self.step_counter[clock] < self.args.optimize_every:
+            return False
+        if not any(self.p_counter):  # nothing learned since the last update
+            self.reset()
             return False
         self.model.finish_gradients()
         self._scale_gradients(layers)

@@ -71,3 +71,30 @@ def test_the_learner_worker_ends_the_learning_before_its_thread_ends(qapp, monke
     worker.finish()
     assert not learner.busy and learner.learned is None
     assert thread.wait(5_000)
+
+
+def test_the_learner_worker_sees_every_waiting_snippet_and_learns_from_the_last(qapp):
+    """Behind its source, the learner takes the snippets in turn; those with others
+    waiting behind them are seen without gradients (learning_step's `behind`)."""
+    from app.gui.self_test import small_settings
+    from app.gui.workers.learner_worker import SNIPPETS_WAITING, LearnerWorker
+    from app.gui.workers.mailbox import LatestMailbox
+    from streamer_core.sources import Frame
+
+    mailbox = LatestMailbox(SNIPPETS_WAITING)
+    worker = LearnerWorker(mailbox, *small_settings().model_arguments())
+    results = []
+    worker.stepped.connect(results.append)
+    worker.start()
+    pictures = [((x[0].permute(1, 2, 0) + 1) * 127.5).to(torch.uint8).numpy()
+                for x in scene_frames(SNIPPETS_WAITING + 2, seed=3)]
+    mailbox.put(Frame(pictures[0], 0.0, 0))
+    worker.on_snippet_ready()
+    for i, picture in enumerate(pictures[1:], start=1):  # one more than the box holds
+        mailbox.put(Frame(picture, i * 0.5, i))
+    while mailbox.waiting:
+        worker.on_snippet_ready()
+    assert mailbox.skipped == 1
+    assert [r.learned for r in results] == [True] + [False] * (SNIPPETS_WAITING - 1) + [True]
+    assert worker.model.base_counter == SNIPPETS_WAITING + 1
+    worker.model.stop_background_learning()  # finish() would end this (the main) thread

@@ -262,3 +262,43 @@ def test_model_runs_on_the_device_it_was_given():
     assert model.device.type == "cpu"
     model(F.pad(torch.zeros(1, 3, 120, 128), (0, 0, 4, 4)))
     assert model.streamer.context.device.type == "cpu"
+
+
+def test_inputs_seen_behind_count_on_the_base_clock_and_the_update_uses_the_learned_ones():
+    """A live learner behind its source sees some inputs without gradients
+    (learning_step's `behind`): the weights still change every optimize_every layer-0
+    losses, from the gradients of the inputs learned from; an interval without any keeps
+    them as they were."""
+    from streamer_core.learning import learning_step
+
+    model, _ = small_model(evolve_every=100)
+    optimizer = StreamerOptimizer(model, StreamerOptimizerArguments(
+        optimize_every=3, max_layers=3, optimize_clock="base"))
+    behind = [False, False, False, True, True, True, True, True, False, False, False, True]
+    # Moved by updates only (a max_norm embedding also renormalises rows as it reads them).
+    learned = [p for name, p in model.streamer.p.named_parameters() if "pos_enc" not in name]
+    weights = [p.detach().clone() for p in learned]
+    updates, moved_between = [], []
+    for i, (x, late) in enumerate(zip(scene_frames(len(behind)), behind, strict=True)):
+        learning_step(model, optimizer, x, behind=late)
+        now = [p.detach().clone() for p in learned]
+        moved = any(not torch.equal(p, w) for p, w in zip(now, weights, strict=True))
+        if optimizer.optimizer_steps > len(updates):
+            updates.append(i)
+            assert moved, "an update from the inputs learned from moved no weight"
+        elif moved:
+            moved_between.append(i)
+        weights = now
+    # Losses: inputs 1, 2 (learned) and 3 (behind); after the update a fresh start (4),
+    # then 5, 6, 7 all behind: no update; then 8 (its prediction was made behind), 9, 10.
+    assert updates == [3, 10]
+    assert moved_between == []
+
+
+def test_inputs_seen_behind_do_not_count_on_the_specs_top_clock():
+    from streamer_core.learning import learning_step
+
+    model, optimizer = small_model(optimize_every=2, evolve_every=100)  # the "top" clock
+    for x in scene_frames(6):
+        learning_step(model, optimizer, x, behind=True)
+    assert optimizer.optimizer_steps == 0 and optimizer.step_counter == [0, 0, 0]

@@ -46,6 +46,17 @@ def test_mailbox_keeps_only_the_newest_and_counts_what_it_replaced():
     assert box.delivered == 1
 
 
+def test_a_larger_mailbox_hands_over_oldest_first_and_drops_the_oldest_when_full():
+    box = LatestMailbox(3)
+    assert [box.put(n) for n in range(5)] == [True, True, True, False, False]
+    assert box.skipped == 2 and box.waiting == 3
+    assert box.take() == 2 and box.waiting == 2  # the reader is behind by two
+    assert [box.take(), box.take(), box.take()] == [3, 4, None]
+    assert box.waiting == 0 and box.delivered == 3
+    with pytest.raises(ValueError, match="at least one"):
+        LatestMailbox(0)
+
+
 def test_mailbox_producer_can_wait_for_the_reader():
     box = LatestMailbox()
     box.put("frame")

@@ -133,6 +133,22 @@ def test_the_status_line_says_in_words_what_the_model_does():
     assert line.sentence(counters(21.0, 40, 11, 1, RunState.PAUSED)).startswith("paused")
 
 
+def test_the_status_line_tells_inputs_seen_without_learning_from_skipped_ones():
+    """A learner behind sees every snippet and learns from those with none waiting."""
+    line = StatusLine()
+
+    def seen(wall: float, steps: int, skipped: int, learned: int) -> str:
+        return line.sentence(Counters(wall, RunState.RUNNING, True, 3, steps, skipped, 0,
+                                      "camera:0", learned))
+
+    seen(0.0, 10, 0, 10)
+    assert seen(5.0, 30, 0, 29).endswith("keeping up with the camera")
+    assert seen(10.0, 50, 0, 34).endswith("too slow for the camera: learns from 60% of it")
+    # The last 10 s (from 5.0 s on): 40 snippets, 30 seen, 8 learned from.
+    assert seen(14.0, 60, 10, 37).endswith(
+        "too slow for the camera: learns from 20% of it, sees 75%")
+
+
 def stored_window(tmp_path, geometry: object) -> SettingsStore:
     qsettings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
     qsettings.setValue("window/geometry", geometry)

@@ -159,7 +159,8 @@ class LearnerController(QObject):
         if result.stream_end:  # boundaries decided at the end, not an input: no step
             return
         self.learning.observe(result.reports, result.optimizer_steps, result.first_blocks_loss)
-        self.session.count_step(result.seconds, result.num_layers, result.optimizer_steps)
+        self.session.count_step(result.seconds, result.num_layers, result.optimizer_steps,
+                                result.learned)
         self.step_rate.tick(now)
         if result.diverged:
             self.note.emit("The model diverged: its last good weights are back", 10_000)

@@ -50,6 +50,8 @@ class SessionStatus(QObject):
         self.device_name = "starting…"
         self.total_steps = 0
         """Model inputs since the app started"""
+        self.learned_steps = 0
+        """Those of them the model learned from"""
         self.num_layers = 0
         self.optimizer_steps = 0
         self.step_seconds: list[float] = []
@@ -80,9 +82,11 @@ class SessionStatus(QObject):
         shown = "paused" if state is RunState.PAUSED else "live" if info.is_live else "playing"
         return f"{info.description}  ·  {shown}  ·  model time {model_time:6.1f} s"
 
-    def count_step(self, seconds: float, num_layers: int, optimizer_steps: int) -> None:
+    def count_step(self, seconds: float, num_layers: int, optimizer_steps: int,
+                   learned: bool = True) -> None:
         self.step_seconds.append(seconds)
         del self.step_seconds[:-100]
         self.total_steps += 1
+        self.learned_steps += int(learned)
         self.num_layers = num_layers
         self.optimizer_steps = optimizer_steps

@@ -45,7 +45,7 @@ from ..presentation.guide import LEGEND_TITLE, LegendOverlay, shortcuts_html
 from ..presentation.presentation import PresentationMode
 from ..presentation.status_line import Counters, StatusLine
 from ..review.review_window import ReviewWindow
-from ..workers.learner_worker import ModelInfo
+from ..workers.learner_worker import SNIPPETS_WAITING, ModelInfo
 from ..workers.mailbox import LatestMailbox
 from ..workers.threads import join_threads
 from .controls_panel import ControlsPanel
@@ -75,7 +75,7 @@ class MainWindow(QMainWindow):
         notes = [*(notes or []), *invalid]
         self.notifier = Notifier(self, popups=popups)
         self.history = SessionHistory()
-        self.snippets: LatestMailbox[Frame] = LatestMailbox()
+        self.snippets: LatestMailbox[Frame] = LatestMailbox(SNIPPETS_WAITING)
         self.session = SessionStatus(self)
         self.learner = LearnerController(self.session, self.history, self.snippets, self)
         self.prefs = SettingsController(store, settings, self.learner, self)
@@ -447,7 +447,7 @@ class MainWindow(QMainWindow):
             time.monotonic(), self.session.run_state, self.settings.learning,
             self.session.num_layers, self.session.total_steps, self.snippets.skipped,
             self.session.optimizer_steps, info.spec if (info := self.session.source_info)
-            else self.settings.source)))
+            else self.settings.source, self.session.learned_steps)))
 
     # --- shutdown ---------------------------------------------------------------------
 

@@ -12,7 +12,8 @@ from ..controllers.session import RunState
 RECENT_SECONDS = 10.0
 """Whether the model keeps up is judged on this much recent wall time"""
 BEHIND_SHARE = 0.1
-"""More than this share of the recent snippets skipped: the model falls behind"""
+"""More than this share of the recent snippets skipped, or seen without learning from them
+(a learner behind: learner_worker.SNIPPETS_WAITING), and the model falls behind"""
 
 
 def source_word(spec: str | None) -> str:
@@ -41,6 +42,8 @@ class Counters:
     updates: int
     """Weight updates of the running model"""
     source: str | None
+    learned: int | None = None
+    """Of the steps, those learned from (None: all of them)"""
 
 
 class StatusLine:
@@ -99,9 +102,15 @@ class StatusLine:
         first = self._recent[0]
         steps, skipped = now.steps - first.steps, now.skipped - first.skipped
         source = source_word(now.source)
-        if steps + skipped == 0:
+        offered = steps + skipped
+        if offered == 0:
             return f"keeping up with {source}"
-        share = skipped / (steps + skipped)
-        if share <= BEHIND_SHARE:
+        learned = (steps if now.learned is None or first.learned is None
+                   else now.learned - first.learned)
+        seen, learned = steps / offered, learned / offered
+        if min(seen, learned if now.learning else seen) >= 1 - BEHIND_SHARE:
             return f"keeping up with {source}"
-        return f"too slow for {source}: learns from {1 - share:.0%} of it"
+        if not now.learning:
+            return f"too slow for {source}: sees {seen:.0%} of it"
+        seen_words = f", sees {seen:.0%}" if learned < seen < 1 - BEHIND_SHARE else ""
+        return f"too slow for {source}: learns from {learned:.0%} of it{seen_words}"

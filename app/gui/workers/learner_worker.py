@@ -2,8 +2,9 @@
 here, between learning steps: save, load, reset, live demarcation changes, exports.
 
 Requests arrive as queued signals (LearnerRequests), so they wait for the step in flight
-and never race it. Frames arrive through a one-slot mailbox: the learner always takes the
-newest snippet frame, and the frames it had no time for are counted, not queued.
+and never race it. Snippet frames arrive through a small mailbox (SNIPPETS_WAITING): the
+learner takes each in turn and learns from it only if none waits behind it; past that
+the oldest are dropped and counted, not queued.
 """
 
 from __future__ import annotations
@@ -38,6 +39,13 @@ from ..insight.event_memory import RememberedEvent, remembered_events
 from ..insight.prediction_preview import PredictionFrame, PredictionPreview
 from .mailbox import LatestMailbox
 
+SNIPPETS_WAITING = 4
+"""Snippets the learner may fall behind by (2 s of input at 0.5 s). Each one is seen, so
+layer 0's steps stay one snippet apart; one with others waiting behind it is not learned
+from (learning_step's `behind`: about two thirds of the time), which lets a slow learner
+catch up. Skipping to the newest instead lost a still camera's events on a learner at
+0.8 of real time (benchmarks/live_lag.py)."""
+
 
 @dataclass(frozen=True)
 class StepResult:
@@ -49,7 +57,9 @@ class StepResult:
     optimizer_steps: int
     base_counter: int
     skipped: int
-    """Snippet frames replaced in the mailbox before the learner could take them, so far"""
+    """Snippet frames dropped from the mailbox before the learner could take them, so far"""
+    learned: bool = True
+    """Whether the model learned from this input (not when paused learning, nor behind)"""
     keyframes: list[Keyframe] = field(default_factory=list)
     """The events this input closed, with their pictures"""
     open_keyframes: list[OpenKeyframe] = field(default_factory=list)
@@ -250,8 +260,9 @@ class LearnerWorker(QObject):
         self._pass_over_frames_between(frame)
         try:
             expected = self.preview.expectation(self.model)
+            behind = self.snippets.waiting > 0
             reports = learning_step(self.model, self.optimizer, x, self.learning, self._stop,
-                                    self.guard, picture=frame.image)
+                                    self.guard, picture=frame.image, behind=behind)
             if self._stop.is_set():
                 return  # closing: the step was abandoned rather than back-propagated
         except Exception as err:  # noqa: BLE001 - e.g. out of memory; the GUI must hear it
@@ -267,7 +278,8 @@ class LearnerWorker(QObject):
         result = self._result(reports, picture, started, frame_index=frame.index,
                               diverged=(self.guard.diverged or "") if self.learning else "",
                               prediction=prediction,
-                              first_blocks_loss=self.model.first_blocks_loss())
+                              first_blocks_loss=self.model.first_blocks_loss(),
+                              learned=self.learning and not behind)
         self.stepped.emit(result)
         if self.recorder is not None:
             self._record(rgb, reports, result.keyframes)
