@@ -1,20 +1,21 @@
 """A live learner slower than its source: the still camera's events as it sees them.
 
 A live camera does not wait. When a learning step takes longer than a snippet (a slow
-CPU, a busy machine), the app's learner either skipped to the newest snippet (until
-session fifty-five: the inputs it saw were then 1 s or more apart at places, and layer 0
-read the steps across those gaps against its usual half-second steps), or, now, sees
-every snippet and learns only from those with none waiting behind them
-(learning.learning_step's `behind`): a step without gradients costs less, so it catches
-up, and the weights still change every `optimize_every` inputs.
+CPU, a busy machine), the app's learner skipped to the newest snippet until session
+fifty-five: the inputs it saw were then a second or more apart at places, and layer 0
+read the steps across those gaps against its usual half-second steps. Now it sees every
+snippet of its small mailbox and learns from those app/gui/workers/learning_pace.py says
+(none waiting behind, or the one after an input learned alone); the others are seen
+without gradients (learning.learning_step's `behind`), which costs less, so it catches
+up, and their losses still count on the update clock.
 
 This replays OpenCV's still street camera (vtest.avi, scored against its hand annotation
 of people entering and leaving) as a learner of a given pace sees it: `--paces` is the
 learner's speed against real time when it learns from every input (0.63: a learning step
 takes 1/0.63 of a snippet, with +-20 % jitter); a step without gradients takes the share
-of that measured here first. Printed per pace, policy and seed: the inputs seen and
-learned from, the weight updates, layer 0's boundary F1 (P, R) at +-1 s in source time,
-and layer 1's boundaries (the still camera has no new scene: each is false).
+of that measured here first. Printed per pace, way and seed: the inputs seen and learned
+from, the weight updates, layer 0's boundary F1 (P, R) at +-1 s in source time, and
+layer 1's boundaries (the still camera has no new scene: each is false).
 
     .venv/bin/python benchmarks/live_lag.py --paces 1 0.8 0.63 --seeds 0 1 2
 """
@@ -37,6 +38,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from app.cli.model_setup import new_model  # noqa: E402
 from app.cli.pipeline import Segmenter  # noqa: E402
 from app.cli.still_camera import VTEST, still_camera_truth  # noqa: E402
+from app.gui.workers.learning_pace import SNIPPETS_WAITING, LearningPace  # noqa: E402
 from streamer_core.evaluation import boundary_scores, layer_boundaries  # noqa: E402
 from streamer_core.learning import learning_step  # noqa: E402
 from streamer_core.sources.base import Frame  # noqa: E402
@@ -81,20 +83,22 @@ def unlearned_share(frames: list[np.ndarray], per: int, blocks: int = 6,
 
 def schedule(snippets: int, pace: float, share: float, every_input: bool,
              rng: random.Random) -> list[tuple[int, bool]]:
-    """(snippet, learned from) for each input the learner takes, in order."""
+    """(snippet, learned from) for each input the learner takes, in order: the newest
+    snippet (the mailbox of one), or the oldest of the last SNIPPETS_WAITING (the app's
+    mailbox now, which drops older ones), learned from as LearningPace says."""
+    capacity = SNIPPETS_WAITING if every_input else 1
+    learning = LearningPace()
     taken: list[tuple[int, bool]] = []
     free = 0.0
     k = 0
     while k < snippets:
         start = max(free, k * SNIPPET)
-        if not every_input:  # the mailbox holds only the newest snippet
-            k = max(k, int(start / SNIPPET + 1e-9))
-            if k >= snippets:
-                break
-        behind = every_input and start >= (k + 1) * SNIPPET - 1e-9
+        arrived = min(snippets, int(start / SNIPPET + 1e-9) + 1)
+        k = max(k, arrived - capacity)
+        learn = learning.learns(arrived - k - 1) if every_input else True
         cost = SNIPPET / pace * rng.uniform(1 - JITTER, 1 + JITTER)
-        taken.append((k, not behind))
-        free = start + (cost * share if behind else cost)
+        taken.append((k, learn))
+        free = start + (cost if learn else cost * share)
         k += 1
     return taken
 

@@ -75,9 +75,11 @@ def test_the_learner_worker_ends_the_learning_before_its_thread_ends(qapp, monke
 
 def test_the_learner_worker_sees_every_waiting_snippet_and_learns_from_the_last(qapp):
     """Behind its source, the learner takes the snippets in turn; those with others
-    waiting behind them are seen without gradients (learning_step's `behind`)."""
+    waiting behind them are seen without gradients (learning_step's `behind`), but for
+    the one after an input learned alone (its prediction is learned from there)."""
     from app.gui.self_test import small_settings
-    from app.gui.workers.learner_worker import SNIPPETS_WAITING, LearnerWorker
+    from app.gui.workers.learner_worker import LearnerWorker
+    from app.gui.workers.learning_pace import SNIPPETS_WAITING
     from app.gui.workers.mailbox import LatestMailbox
     from streamer_core.sources import Frame
 
@@ -95,6 +97,7 @@ def test_the_learner_worker_sees_every_waiting_snippet_and_learns_from_the_last(
     while mailbox.waiting:
         worker.on_snippet_ready()
     assert mailbox.skipped == 1
-    assert [r.learned for r in results] == [True] + [False] * (SNIPPETS_WAITING - 1) + [True]
+    assert [r.learned for r in results] == ([True, True] + [False] * (SNIPPETS_WAITING - 2)
+                                            + [True])
     assert worker.model.base_counter == SNIPPETS_WAITING + 1
     worker.model.stop_background_learning()  # finish() would end this (the main) thread

@@ -512,3 +512,13 @@ def test_the_app_collects_garbage_on_the_gui_thread_only(qtbot):
     before = gc.get_count()[0]
     assert before > gc.get_threshold()[0]
     qtbot.waitUntil(lambda: gc.get_count()[0] < before, timeout=5000)  # on its timer
+
+
+def test_a_learner_behind_learns_when_none_waits_and_completes_a_lone_learned_input():
+    from app.gui.workers.learning_pace import LearningPace
+
+    pace = LearningPace()
+    waiting = [0, 3, 2, 1, 0, 0, 2, 2, 1, 0, 3]
+    # A prediction is learned from at the next input: a lone learned input gets a second.
+    assert [pace.learns(w) for w in waiting] == [True, True, False, False, True, True,
+                                                 False, False, False, True, True]

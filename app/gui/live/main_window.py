@@ -45,7 +45,8 @@ from ..presentation.guide import LEGEND_TITLE, LegendOverlay, shortcuts_html
 from ..presentation.presentation import PresentationMode
 from ..presentation.status_line import Counters, StatusLine
 from ..review.review_window import ReviewWindow
-from ..workers.learner_worker import SNIPPETS_WAITING, ModelInfo
+from ..workers.learner_worker import ModelInfo
+from ..workers.learning_pace import SNIPPETS_WAITING
 from ..workers.mailbox import LatestMailbox
 from ..workers.threads import join_threads
 from .controls_panel import ControlsPanel

@@ -2,9 +2,9 @@
 here, between learning steps: save, load, reset, live demarcation changes, exports.
 
 Requests arrive as queued signals (LearnerRequests), so they wait for the step in flight
-and never race it. Snippet frames arrive through a small mailbox (SNIPPETS_WAITING): the
-learner takes each in turn and learns from it only if none waits behind it; past that
-the oldest are dropped and counted, not queued.
+and never race it. Snippet frames arrive through a small mailbox: the learner takes each
+in turn, learning from those `LearningPace` says; past SNIPPETS_WAITING the oldest are
+dropped and counted, not queued.
 """
 
 from __future__ import annotations
@@ -37,14 +37,8 @@ from streamer_core.sources import Frame, preprocess_frame, to_rgb
 
 from ..insight.event_memory import RememberedEvent, remembered_events
 from ..insight.prediction_preview import PredictionFrame, PredictionPreview
+from .learning_pace import LearningPace
 from .mailbox import LatestMailbox
-
-SNIPPETS_WAITING = 4
-"""Snippets the learner may fall behind by (2 s of input at 0.5 s). Each one is seen, so
-layer 0's steps stay one snippet apart; one with others waiting behind it is not learned
-from (learning_step's `behind`: about two thirds of the time), which lets a slow learner
-catch up. Skipping to the newest instead lost a still camera's events on a learner at
-0.8 of real time (benchmarks/live_lag.py)."""
 
 
 @dataclass(frozen=True)
@@ -164,6 +158,8 @@ class LearnerWorker(QObject):
         self.rejected_frames = 0
         """Frames that could not become a model input (skipped, not fatal)"""
         self._last_taken: int | None = None  # the index of the last snippet learned from
+        self.pace = LearningPace()
+        """Which snippets it learns from while behind its source"""
         self._last_picture: np.ndarray | None = None  # its thumbnail (the stream's end's)
 
     def request_stop(self) -> None:
@@ -260,7 +256,7 @@ class LearnerWorker(QObject):
         self._pass_over_frames_between(frame)
         try:
             expected = self.preview.expectation(self.model)
-            behind = self.snippets.waiting > 0
+            behind = not self.pace.learns(self.snippets.waiting)
             reports = learning_step(self.model, self.optimizer, x, self.learning, self._stop,
                                     self.guard, picture=frame.image, behind=behind)
             if self._stop.is_set():
