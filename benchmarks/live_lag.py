@@ -50,6 +50,7 @@ POLICIES = ("skip to the newest", "see every input")
 
 
 def read_frames() -> tuple[list[np.ndarray], float]:
+    """vtest.avi's frames (RGB) and its frame rate."""
     capture = cv2.VideoCapture(str(VTEST))
     fps = capture.get(cv2.CAP_PROP_FPS) or 10.0
     frames = []
@@ -136,7 +137,9 @@ class LaggingSegmenter(Segmenter):
         return reports
 
 
-def run(frames, fps, per, pace, share, every_input, seed) -> str:
+def run(frames: list[np.ndarray], fps: float, per: int, pace: float, share: float,
+        every_input: bool, seed: int) -> str:
+    """One new `live` model over vtest.avi as the learner takes it; its figures."""
     snippets = (len(frames) - 1) // per + 1
     taken = (schedule(snippets, pace, share, every_input, random.Random(seed))
              if pace < 1 else [(k, True) for k in range(snippets)])
@@ -173,7 +176,7 @@ def main() -> int:
     frames, fps = read_frames()
     per = max(1, round(SNIPPET * fps))
     share = unlearned_share(frames, per)
-    print(f"a step without gradients takes {share:.2f} of a learning step here")
+    print(f"a step without gradients takes {share:.2f} of a learning step here", flush=True)
     for pace in args.paces:
         for every_input in ((True,) if pace >= 1 else (False, True)):
             policy = POLICIES[every_input]

@@ -26,7 +26,7 @@ def learning_step(model: StreamerModel, optimizer: StreamerOptimizer | None, x: 
     `guard.diverged` says what happened.
 
     `behind`: a live learner has newer inputs waiting. This one is then seen without
-    gradients (about 0.65 of a learning step's time on a CPU), so that every input reaches
+    gradients (about two thirds of a learning step's time on a CPU), so that every input reaches
     the layers and their steps stay one snippet apart, and its loss still counts on the
     update clock (StreamerOptimizer.input_not_learned). Skipped instead, inputs a second
     or more apart were read against half-second steps, and a still camera's events were

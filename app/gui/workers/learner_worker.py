@@ -157,7 +157,7 @@ class LearnerWorker(QObject):
         self.preview = PredictionPreview()
         self.rejected_frames = 0
         """Frames that could not become a model input (skipped, not fatal)"""
-        self._last_taken: int | None = None  # the index of the last snippet learned from
+        self._last_taken: int | None = None  # the index of the last snippet taken
         self.pace = LearningPace()
         """Which snippets it learns from while behind its source"""
         self._last_picture: np.ndarray | None = None  # its thumbnail (the stream's end's)
