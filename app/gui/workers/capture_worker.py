@@ -1,5 +1,6 @@
 """Reads one source on its own thread: the newest frame for the display, one per snippet for
-the learner, both through one-slot mailboxes so nothing queues behind a slow consumer.
+the learner, both through bounded mailboxes (one frame; the learner's a few snippets) so
+nothing queues behind a slow consumer.
 
 One worker serves one source from open to close; switching sources retires the worker and
 starts another. Its loop blocks the thread's event loop on purpose, so control goes
