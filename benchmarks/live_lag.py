@@ -29,7 +29,6 @@ import sys
 import time
 from pathlib import Path
 
-import cv2
 import numpy as np
 import torch
 
@@ -41,7 +40,7 @@ from app.cli.still_camera import VTEST, still_camera_truth  # noqa: E402
 from app.gui.workers.learning_pace import SNIPPETS_WAITING, LearningPace  # noqa: E402
 from streamer_core.evaluation import boundary_scores, layer_boundaries  # noqa: E402
 from streamer_core.learning import learning_step  # noqa: E402
-from streamer_core.sources.base import Frame  # noqa: E402
+from streamer_core.sources import Frame, open_source  # noqa: E402
 from streamer_core.sources.preprocess import preprocess_frame  # noqa: E402
 
 SNIPPET = 0.5
@@ -51,14 +50,8 @@ POLICIES = ("skip to the newest", "see every input")
 
 def read_frames() -> tuple[list[np.ndarray], float]:
     """vtest.avi's frames (RGB) and its frame rate."""
-    capture = cv2.VideoCapture(str(VTEST))
-    fps = capture.get(cv2.CAP_PROP_FPS) or 10.0
-    frames = []
-    while True:
-        ok, image = capture.read()
-        if not ok:
-            return frames, fps
-        frames.append(cv2.cvtColor(image, cv2.COLOR_BGR2RGB))
+    with open_source(str(VTEST)) as source:
+        return [frame.image for frame in source], source.fps or 10.0
 
 
 def unlearned_share(frames: list[np.ndarray], per: int, blocks: int = 6,
@@ -109,7 +102,7 @@ class Feed:
     ones; after a skipped snippet only the input (the index jumps: frames lost)."""
 
     def __init__(self, frames: list[np.ndarray], fps: float, per: int,
-                 taken: list[tuple[int, bool]], segmenter: LaggingSegmenter):
+                 taken: list[tuple[int, bool]], segmenter: Segmenter):
         self.frames, self.fps, self.per, self.taken = frames, fps, per, taken
         self.segmenter = segmenter
 
@@ -124,19 +117,6 @@ class Feed:
             previous = k
 
 
-class LaggingSegmenter(Segmenter):
-    """The pipeline's segmenter with the learner's `behind` for the next input."""
-
-    behind = False
-
-    def _step(self, x: torch.Tensor, video: int, image: np.ndarray):
-        reports = learning_step(self.model, self.optimizer, x, self.learn, guard=self.guard,
-                                picture=image, behind=self.behind)
-        self.steps += 1
-        self._note(reports, video)
-        return reports
-
-
 def run(frames: list[np.ndarray], fps: float, per: int, pace: float, share: float,
         every_input: bool, seed: int) -> str:
     """One new `live` model over vtest.avi as the learner takes it; its figures."""
@@ -144,7 +124,7 @@ def run(frames: list[np.ndarray], fps: float, per: int, pace: float, share: floa
     taken = (schedule(snippets, pace, share, every_input, random.Random(seed))
              if pace < 1 else [(k, True) for k in range(snippets)])
     model, optimizer = new_model("live", [], seed=seed)
-    segmenter = LaggingSegmenter(model, optimizer, learn=True)
+    segmenter = Segmenter(model, optimizer, learn=True)
     segmenter.start_video(reset_model=True)
     segmenter.run(Feed(frames, fps, per, taken, segmenter))
     segmenter.end_stream()

@@ -43,16 +43,6 @@ class DivergenceGuard:
         self.diverged = self._learn(reports)
         return self.diverged
 
-    def input_not_learned(self) -> str | None:
-        """In place of `optimizer.input_not_learned()`: an input seen without gradients may
-        still bring the weight update due (learning.learning_step's `behind`)."""
-        if self.optimizer.update_due():
-            self._keep_last_good()
-        updated = self.optimizer.input_not_learned()
-        self.diverged = (self._recover("a weight update made weights NaN or infinite")
-                         if updated and not weights_finite(self.model) else None)
-        return self.diverged
-
     def _learn(self, reports: list[LayerStep]) -> str | None:
         bad = [r.layer for r in reports if r.signal is not None and not math.isfinite(r.signal)]
         if bad:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import threading
 
 import numpy as np
@@ -26,21 +27,19 @@ def learning_step(model: StreamerModel, optimizer: StreamerOptimizer | None, x: 
     `guard.diverged` says what happened.
 
     `behind`: a live learner has newer inputs waiting. This one is then seen without
-    gradients (about two thirds of a learning step's time on a CPU), so that every input reaches
-    the layers and their steps stay one snippet apart, and its loss still counts on the
-    update clock (StreamerOptimizer.input_not_learned). Skipped instead, inputs a second
-    or more apart were read against half-second steps, and a still camera's events were
-    lost (benchmarks/live_lag.py, docs/quality.md)."""
+    gradients (about two thirds of a learning step's time on a CPU), so that every input
+    reaches the layers and their steps stay one snippet apart; the optimizer still counts
+    its loss on the update clock (StreamerOptimizer, a loss without gradients). Skipped
+    instead, inputs a second or more apart were read against half-second steps, and a
+    still camera's events were lost (benchmarks/live_lag.py, docs/quality.md)."""
     x = to_device(x, model.device)  # pinned, without waiting for the GPU
-    if not learn or behind:
+    if not learn:
         with torch.no_grad():
-            reports = model(x, picture)
-        if learn:
-            _count_not_learned(optimizer, guard)
-        return reports
+            return model(x, picture)
     if optimizer is None:
         raise ValueError("learning needs an optimizer")
-    reports = model(x, picture)
+    with torch.no_grad() if behind else contextlib.nullcontext():
+        reports = model(x, picture)
     if stop is not None and stop.is_set():
         return reports
     if guard is not None:
@@ -48,11 +47,3 @@ def learning_step(model: StreamerModel, optimizer: StreamerOptimizer | None, x: 
     else:
         optimizer.step()
     return reports
-
-
-def _count_not_learned(optimizer: StreamerOptimizer | None,
-                       guard: DivergenceGuard | None) -> None:
-    if guard is not None:
-        guard.input_not_learned()
-    elif optimizer is not None:
-        optimizer.input_not_learned()

@@ -108,8 +108,7 @@ class StreamerOptimizer:
         return len(layers) - 1 if self.args.optimize_clock == "top" else 0
 
     def update_due(self) -> bool:
-        """Whether the next `step()` or `input_not_learned()` will update the weights (a
-        guard copies them first)."""
+        """Whether the next `step()` will update the weights (a guard copies them first)."""
         layers = self.model.layers()
         clock = layers[self._clock_layer(layers)]
         counts = clock.objective_ready or (clock.main_objective is not None
@@ -124,33 +123,6 @@ class StreamerOptimizer:
                                                       self.args.hgn_reach)
         for layer in layers:
             self._accumulate(layer, layers)
-        return self._update_if_due(layers)
-
-    def input_not_learned(self) -> bool:
-        """In place of `step()` for an input the model saw without gradients (a live
-        learner with newer inputs waiting, learning.learning_step's `behind`). Returns True
-        if the weights were updated."""
-        layers = self.model.layers()
-        for layer in layers:
-            self._count_without_gradients(layer)
-        return self._update_if_due(layers)
-
-    def _count_without_gradients(self, layer: StreamerLayer) -> None:
-        """A loss without gradients (an input seen behind, or the next one, whose
-        prediction was made without them) teaches nothing, but under optimize_clock "base"
-        it counts on the clock: the weights change every optimize_every layer-0 losses,
-        from the gradients of those learned from, however far behind the learner is."""
-        if layer.main_objective is None:
-            return
-        if layer.layer_num == 0 and self._counts_losses_without_gradients():
-            self.step_counter[0] += 1
-        layer.main_objective = None
-
-    def _counts_losses_without_gradients(self) -> bool:
-        """The "top" clock counts the top layer's objectives (the spec), "base" losses."""
-        return self.args.optimize_clock != "top"
-
-    def _update_if_due(self, layers: list[StreamerLayer]) -> bool:
         clock = self._clock_layer(layers)
         if self.step_counter[clock] < self.args.optimize_every:
             return False
@@ -163,6 +135,22 @@ class StreamerOptimizer:
         self.reset()
         self.optimizer_steps += 1
         return True
+
+    def _count_without_gradients(self, layer: StreamerLayer) -> None:
+        """A loss without gradients (an input seen behind, learning.learning_step's
+        `behind`, or the next one, whose prediction was made without them) teaches
+        nothing, but under optimize_clock "base" it counts on the clock: the weights change
+        every optimize_every layer-0 losses, from the gradients of those learned from,
+        however far behind the learner is."""
+        if layer.main_objective is None:
+            return
+        if layer.layer_num == 0 and self._counts_losses_without_gradients():
+            self.step_counter[0] += 1
+        layer.main_objective = None
+
+    def _counts_losses_without_gradients(self) -> bool:
+        """The "top" clock counts the top layer's objectives (the spec), "base" losses."""
+        return self.args.optimize_clock != "top"
 
     def state_dict(self) -> dict:
         return {"f_counter": list(self.f_counter), "p_counter": list(self.p_counter),

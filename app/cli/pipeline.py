@@ -53,6 +53,9 @@ class Segmenter:
         self.model = model
         self.optimizer = optimizer
         self.learn = learn
+        self.behind = False
+        """The next input is seen without gradients (learning_step's `behind`): a reader
+        behind its live source, as benchmarks/live_lag.py plays one"""
         self.max_steps = max_steps
         self.trace = trace
         self.progress = progress
@@ -100,7 +103,7 @@ class Segmenter:
 
     def _step(self, x: torch.Tensor, video: int, image: np.ndarray) -> list[LayerStep]:
         reports = learning_step(self.model, self.optimizer, x, self.learn, guard=self.guard,
-                                picture=image)
+                                picture=image, behind=self.behind)
         if self.guard is not None and self.guard.diverged:
             self.warn(self.guard.diverged)
         self.learning.observe(reports, self._optimizer_steps(), self.model.first_blocks_loss())
