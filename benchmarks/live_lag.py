@@ -4,7 +4,7 @@ A live camera does not wait. When a learning step takes longer than a snippet (a
 CPU, a busy machine), the app's learner skipped to the newest snippet until session
 fifty-five: the inputs it saw were then a second or more apart at places, and layer 0
 read the steps across those gaps against its usual half-second steps. Now it sees every
-snippet of its small mailbox and learns from those app/gui/workers/learning_pace.py says
+snippet of its small mailbox and learns from those streamer_core/learning_pace.py says
 (none waiting behind, or the one after an input learned alone); the others are seen
 without gradients (learning.learning_step's `behind`), which costs less, so it catches
 up, and their losses still count on the update clock.
@@ -37,9 +37,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from app.cli.model_setup import new_model  # noqa: E402
 from app.cli.pipeline import Segmenter  # noqa: E402
 from app.cli.still_camera import VTEST, still_camera_truth  # noqa: E402
-from app.gui.workers.learning_pace import SNIPPETS_WAITING, LearningPace  # noqa: E402
 from streamer_core.evaluation import boundary_scores, layer_boundaries  # noqa: E402
 from streamer_core.learning import learning_step  # noqa: E402
+from streamer_core.learning_pace import SNIPPETS_WAITING, LearningPace  # noqa: E402
 from streamer_core.sources import Frame, open_source  # noqa: E402
 from streamer_core.sources.preprocess import preprocess_frame  # noqa: E402
 

@@ -3,7 +3,7 @@
 A live camera does not wait for the model. Frames arrive every `--snippet` seconds into the
 app's mailbox (app/gui/workers/mailbox.py, SNIPPETS_WAITING of them; past that the oldest
 is dropped and counted); the learner takes each in turn and runs one step, learning from
-it as app/gui/workers/learning_pace.py says (until session fifty-five the mailbox held one
+it as streamer_core/learning_pace.py says (until session fifty-five the mailbox held one
 frame and the learner took the newest), with as many torch threads as the app gives it
 (all cores but one). Each weight
 update's sparse-change learning of the first blocks runs either in the stream (as before
@@ -32,11 +32,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from learning_speed import SAMPLE_VIDEOS, load_frames  # noqa: E402
 
 from app.gui.workers.learner_worker import learner_threads  # noqa: E402
-from app.gui.workers.learning_pace import SNIPPETS_WAITING, LearningPace  # noqa: E402
-from app.gui.workers.mailbox import LatestMailbox  # noqa: E402
 from streamer_core import StreamerModel, StreamerOptimizer  # noqa: E402
 from streamer_core.learning import learning_step  # noqa: E402
+from streamer_core.learning_pace import SNIPPETS_WAITING, LearningPace  # noqa: E402
 from streamer_core.presets import preset_arguments  # noqa: E402
+from streamer_core.sources.mailbox import LatestMailbox  # noqa: E402
 
 WAYS = {"in the stream": False, "on its own thread": True}
 

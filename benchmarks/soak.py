@@ -41,8 +41,8 @@ from app.gui.live.main_window import REDRAW_INTERVAL_MS  # noqa: E402
 from app.gui.live.timeline_view import TimelineView  # noqa: E402
 from app.gui.self_test import small_settings  # noqa: E402
 from app.gui.workers.learner_worker import LearnerWorker, StepResult  # noqa: E402
-from app.gui.workers.mailbox import LatestMailbox  # noqa: E402
 from streamer_core.sources import Frame, SyntheticSource  # noqa: E402
+from streamer_core.sources.mailbox import LatestMailbox  # noqa: E402
 
 
 def rss_mib() -> float:

@@ -175,9 +175,9 @@ def review_screenshot(args: argparse.Namespace) -> int:
     from app.gui.review.review_window import ReviewWindow
     from app.gui.self_test import pump_events, small_settings
     from app.gui.workers.learner_worker import LearnerWorker
-    from app.gui.workers.mailbox import LatestMailbox
     from app.session.recorder import SessionRecorder
     from streamer_core.sources import SyntheticSource
+    from streamer_core.sources.mailbox import LatestMailbox
 
     make_application()
     width, height = (int(v) for v in args.size.lower().split("x"))

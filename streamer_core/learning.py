@@ -13,6 +13,7 @@ from .divergence import DivergenceGuard
 from .layer import LayerStep
 from .model import StreamerModel
 from .optimizer import StreamerOptimizer
+from .sources import Frame, preprocess_frame
 
 
 def learning_step(model: StreamerModel, optimizer: StreamerOptimizer | None, x: torch.Tensor,
@@ -47,3 +48,17 @@ def learning_step(model: StreamerModel, optimizer: StreamerOptimizer | None, x: 
     else:
         optimizer.step()
     return reports
+
+
+def pass_over_between(model: StreamerModel, snippet: Frame, last_taken: int | None) -> None:
+    """Gives the model the frames passed over before `snippet` (sources.SnippetTaker), if
+    they reach back to the input it took last (`last_taken`, that frame's index): after a
+    snippet it never took, some are missing, and the interval is not read
+    (frames_between)."""
+    if model.frames_between is None:
+        return
+    if snippet.follows is None or snippet.follows != last_taken:
+        model.frames_lost()
+        return
+    for picture in snippet.between:
+        model.pass_over(preprocess_frame(picture))

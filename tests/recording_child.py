@@ -19,9 +19,9 @@ import torch  # noqa: E402
 
 from app.gui.self_test import small_settings  # noqa: E402
 from app.gui.workers.learner_worker import LearnerWorker  # noqa: E402
-from app.gui.workers.mailbox import LatestMailbox  # noqa: E402
 from app.session.recorder import CHECKPOINT_NAME, SessionRecorder  # noqa: E402
 from streamer_core.sources import SyntheticSource  # noqa: E402
+from streamer_core.sources.mailbox import LatestMailbox  # noqa: E402
 
 
 def main(folder: Path) -> None:

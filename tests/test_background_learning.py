@@ -49,8 +49,8 @@ def test_the_learner_worker_ends_the_learning_before_its_thread_ends(qapp, monke
 
     from app.gui.self_test import small_settings
     from app.gui.workers.learner_worker import LearnerWorker
-    from app.gui.workers.mailbox import LatestMailbox
     from streamer_core.sources import Frame
+    from streamer_core.sources.mailbox import LatestMailbox
 
     slow_windows(monkeypatch)
     mailbox = LatestMailbox()
@@ -79,9 +79,9 @@ def test_the_learner_worker_sees_every_waiting_snippet_and_learns_from_the_last(
     the one after an input learned alone (its prediction is learned from there)."""
     from app.gui.self_test import small_settings
     from app.gui.workers.learner_worker import LearnerWorker
-    from app.gui.workers.learning_pace import SNIPPETS_WAITING
-    from app.gui.workers.mailbox import LatestMailbox
+    from streamer_core.learning_pace import SNIPPETS_WAITING
     from streamer_core.sources import Frame
+    from streamer_core.sources.mailbox import LatestMailbox
 
     mailbox = LatestMailbox(SNIPPETS_WAITING)
     worker = LearnerWorker(mailbox, *small_settings().model_arguments())

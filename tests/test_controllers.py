@@ -12,8 +12,8 @@ from app.gui.controllers.session import RunState, SessionStatus
 from app.gui.controllers.session_history import SessionHistory
 from app.gui.controllers.source_controller import SourceController
 from app.gui.self_test import small_settings
-from app.gui.workers.mailbox import LatestMailbox
 from streamer_core import LayerStep
+from streamer_core.sources.mailbox import LatestMailbox
 
 
 class Clock:

@@ -5,7 +5,6 @@ import numpy as np
 import pytest
 import torch
 
-from app.gui.workers.mailbox import LatestMailbox
 from streamer_core.frames_between import (
     APART_RATIO,
     CUT_SHARE,
@@ -18,6 +17,7 @@ from streamer_core.frames_between import (
 from streamer_core.networks import CNNEncoder
 from streamer_core.presets import preset_arguments
 from streamer_core.sources import Frame, FrameSource
+from streamer_core.sources.mailbox import LatestMailbox
 from streamer_core.sources.preprocess import preprocess_frame
 
 

@@ -12,10 +12,10 @@ from app.gui.insight.learning_view import (
     learning_words,
 )
 from app.gui.workers.learner_worker import ModelInfo
-from app.gui.workers.mailbox import LatestMailbox
 from streamer_core import LayerStep
 from streamer_core.learning_monitor import LearningMonitor
 from streamer_core.presets import preset_arguments
+from streamer_core.sources.mailbox import LatestMailbox
 
 
 def fed_monitor() -> LearningMonitor:

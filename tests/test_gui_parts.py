@@ -24,9 +24,9 @@ from app.gui.live.timeline_view import (
     TimelineView,
     peak_decimate,
 )
-from app.gui.workers.mailbox import LatestMailbox
 from streamer_core import LayerStep
 from streamer_core.presets import preset_arguments
+from streamer_core.sources.mailbox import LatestMailbox
 
 
 def step(layer, t, signal=0.5, threshold=0.4, boundary=False, snippet=0.5, loss=None):
@@ -515,7 +515,7 @@ def test_the_app_collects_garbage_on_the_gui_thread_only(qtbot):
 
 
 def test_a_learner_behind_learns_when_none_waits_and_completes_a_lone_learned_input():
-    from app.gui.workers.learning_pace import LearningPace
+    from streamer_core.learning_pace import LearningPace
 
     pace = LearningPace()
     waiting = [0, 3, 2, 1, 0, 0, 2, 2, 1, 0, 3]

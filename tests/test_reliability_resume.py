@@ -223,8 +223,8 @@ def test_the_apps_learner_restores_the_last_good_weights_says_so_and_saves_no_na
     from app.gui.controllers.session_history import SessionHistory
     from app.gui.self_test import small_settings
     from app.gui.workers.learner_worker import LearnerWorker
-    from app.gui.workers.mailbox import LatestMailbox
     from streamer_core.sources import Frame
+    from streamer_core.sources.mailbox import LatestMailbox
 
     mailbox = LatestMailbox()
     worker = LearnerWorker(mailbox, *small_settings().model_arguments())

@@ -11,8 +11,8 @@ from source_helpers import MjpegServer, free_port, write_video
 from app.gui.self_test import small_settings
 from app.gui.workers.capture_worker import CaptureWorker
 from app.gui.workers.learner_worker import LearnerWorker
-from app.gui.workers.mailbox import LatestMailbox
 from streamer_core.sources import Frame, FrameSource, preprocess_frame
+from streamer_core.sources.mailbox import LatestMailbox
 
 SHORT_DELAYS = (0.3, 0.6)  # reconnect attempts in a test: fast, but still backing off
 

@@ -1,4 +1,4 @@
-"""Frame sources: video file, camera, network stream, specs, sampling, newest-frame reader."""
+"""Frame sources: video file, camera, network stream, specs, sampling, live snippet reader."""
 
 from __future__ import annotations
 
@@ -13,8 +13,9 @@ from source_helpers import MjpegServer, SilentServer, colour_frame, free_port, w
 from streamer_core.sources import (
     CameraSource,
     Frame,
-    NewestFrameSource,
+    LiveSnippetReader,
     SnippetSampler,
+    SnippetTaker,
     SourceError,
     StreamSource,
     SyntheticSource,
@@ -234,18 +235,20 @@ def test_close_from_another_thread_waits_for_a_blocked_read():
         assert source.read() is None
 
 
-def test_newest_frame_reader_drops_what_a_slow_consumer_misses():
+def test_live_reader_keeps_the_last_snippets_for_a_slow_consumer():
     with MjpegServer(frames=60, fps=50.0) as server:
-        reader = NewestFrameSource(StreamSource(server.url, read_timeout=3))
+        reader = LiveSnippetReader(StreamSource(server.url, read_timeout=3),
+                                   snippet_size=0.1, keep_between=64)
         with reader:
             first = reader.read()
-            time.sleep(0.4)
-            second = reader.read()
+            time.sleep(0.6)  # about six snippets come meanwhile; four are kept
+            behind = reader.waiting
             rest = list(reader)
-    assert first is not None and second is not None
-    assert second.index > first.index + 1
-    assert reader.dropped_frames > 0
-    assert all(b.index > a.index for a, b in zip(rest, rest[1:]))
+    assert first is not None and behind == 4
+    assert reader.skipped_snippets >= 1
+    assert rest[0].follows != first.index  # the snippets between were dropped
+    assert all(b.follows == a.index for a, b in zip(rest, rest[1:]))
+    assert all(len(b.between) == b.index - a.index - 1 for a, b in zip(rest, rest[1:]))
 
 
 # --- sampling --------------------------------------------------------------------------
@@ -265,6 +268,17 @@ def test_sampler_takes_one_frame_per_snippet():
     assert len(taken) == 20
     # the first frame at or after each tick k * 0.5 s
     assert all(k * 0.5 - 1e-9 <= t < k * 0.5 + 1 / 25 for k, t in enumerate(taken))
+
+
+def test_snippet_taker_hands_on_the_frames_between_unless_too_many():
+    taker = SnippetTaker(0.5, keep_between=4)
+    times = ([i / 10 for i in range(11)] + [1.0 + i / 12 for i in range(1, 7)]
+             + [1.5 + i / 10 for i in range(1, 6)])  # 12 a second from 1.0 to 1.5 s
+    snippets = [s for s in map(taker.offer, frames_at(times)) if s is not None]
+    assert [s.index for s in snippets] == [0, 5, 10, 16, 21]
+    assert [s.follows for s in snippets] == [None, 0, 5, None, 16]
+    assert [len(s.between) for s in snippets] == [0, 4, 4, 0, 4]  # 5 between 10 and 16
+    assert snippets[1].between[0].shape == (128, 128, 3)
 
 
 def test_sampler_skips_ahead_without_a_burst_and_restarts_on_rewind():

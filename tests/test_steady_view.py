@@ -197,8 +197,8 @@ def test_the_cli_pipeline_hands_the_model_its_source_picture():
 def test_the_apps_learner_hands_the_model_its_source_picture(qapp):
     from app.gui.self_test import small_settings
     from app.gui.workers.learner_worker import LearnerWorker
-    from app.gui.workers.mailbox import LatestMailbox
     from streamer_core.sources import Frame
+    from streamer_core.sources.mailbox import LatestMailbox
 
     mailbox = LatestMailbox()
     worker = LearnerWorker(mailbox, *small_settings().model_arguments())

@@ -15,12 +15,15 @@ import torch
 from streamer_core import LayerStep, StreamerModel, StreamerOptimizer
 from streamer_core.divergence import DivergenceGuard
 from streamer_core.event_representations import EventRepresentations, add_representations
+from streamer_core.frames_between import MAX_FRAMES
 from streamer_core.hierarchy import hierarchy_json
-from streamer_core.learning import learning_step
+from streamer_core.learning import learning_step, pass_over_between
 from streamer_core.learning_monitor import LearningMonitor
+from streamer_core.learning_pace import LearningPace
 from streamer_core.sources import (
+    Frame,
     FrameSource,
-    NewestFrameSource,
+    LiveSnippetReader,
     SnippetSampler,
     SyntheticSource,
     preprocess_frame,
@@ -54,8 +57,11 @@ class Segmenter:
         self.optimizer = optimizer
         self.learn = learn
         self.behind = False
-        """The next input is seen without gradients (learning_step's `behind`): a reader
-        behind its live source, as benchmarks/live_lag.py plays one"""
+        """The next input is seen without gradients (learning_step's `behind`): set for a
+        live reader's snippets by `pace`, or as benchmarks/live_lag.py plays a reader"""
+        self.pace = LearningPace()
+        self.steps_behind = 0
+        """Inputs seen without gradients, over the whole run"""
         self.max_steps = max_steps
         self.trace = trace
         self.progress = progress
@@ -88,6 +94,7 @@ class Segmenter:
         self._video_span = None
         self._video_read = False
         self._last_index = None
+        self.pace = LearningPace()
         if reset_model:
             self.model.reset_model()
             self.boundaries = []
@@ -104,6 +111,7 @@ class Segmenter:
     def _step(self, x: torch.Tensor, video: int, image: np.ndarray) -> list[LayerStep]:
         reports = learning_step(self.model, self.optimizer, x, self.learn, guard=self.guard,
                                 picture=image, behind=self.behind)
+        self.steps_behind += int(self.learn and self.behind)
         if self.guard is not None and self.guard.diverged:
             self.warn(self.guard.diverged)
         self.learning.observe(reports, self._optimizer_steps(), self.model.first_blocks_loss())
@@ -132,18 +140,17 @@ class Segmenter:
                     loss=r.loss)) + "\n")
 
     def run(self, source: FrameSource, video: int = 0) -> None:
-        """Until the source dies or max_steps is reached."""
+        """Until the source dies or max_steps is reached. A LiveSnippetReader's frames are
+        snippets already, each one an input."""
         self._frame_seconds = 1.0 / source.fps if source.fps else 0.0
         for frame in source:
             if self.done:
                 return
             first = self._video_span[0] if self._video_span else frame.timestamp
             self._video_span = (min(first, frame.timestamp), frame.timestamp)
-            if self._last_index is not None and frame.index != self._last_index + 1:
-                self.model.frames_lost()  # a live reader dropped some: no cut is read there
-            self._last_index = frame.index
-            if not self.sampler.offer(frame):
-                self._pass_over(frame.image)
+            if isinstance(source, LiveSnippetReader):
+                self._take_snippet(frame, waiting=source.waiting)
+            elif not self._take_frame(frame):
                 continue
             self.step(frame.image, video)
             if self.after_step is not None:
@@ -151,11 +158,25 @@ class Segmenter:
             self.show_progress()
         self._video_read = True
 
-    def _pass_over(self, image: np.ndarray) -> None:
-        """A frame between two inputs: layer 0 reads it to tell a cut from motion, under
-        frames_between (StreamerModel.pass_over); otherwise it is not even preprocessed."""
+    def _take_frame(self, frame: Frame) -> bool:
+        """True if the sampler takes the frame as an input. Otherwise layer 0 reads it to
+        tell a cut from motion, under frames_between (StreamerModel.pass_over); without,
+        it is not even preprocessed."""
+        if self._last_index is not None and frame.index != self._last_index + 1:
+            self.model.frames_lost()  # the source dropped some: no cut is read there
+        self._last_index = frame.index
+        if self.sampler.offer(frame):
+            return True
         if self.model.frames_between is not None:
-            self.model.pass_over(preprocess_frame(image, device=self.model.device))
+            self.model.pass_over(preprocess_frame(frame.image, device=self.model.device))
+        return False
+
+    def _take_snippet(self, snippet: Frame, waiting: int) -> None:
+        """A live reader's snippet, `waiting` more behind it: the frames passed over before
+        it, and whether it is learned from (LearningPace)."""
+        pass_over_between(self.model, snippet, self._last_index)
+        self._last_index = snippet.index
+        self.behind = not self.pace.learns(waiting)
 
     def _video_seconds(self) -> float:
         if self._video_span is None:
@@ -190,11 +211,11 @@ class Segmenter:
         return doc
 
 
-def reader_for(source: FrameSource) -> FrameSource:
-    """Live inputs through a reader that keeps only the newest frame: a slow model then
-    sees the present, not a growing backlog."""
+def reader_for(source: FrameSource, snippet_size: float) -> FrameSource:
+    """Live inputs through a reader that keeps the last few snippets: a slow model then
+    sees each of them (learning from some), never a growing backlog."""
     if source.is_live and not isinstance(source, SyntheticSource):
-        return NewestFrameSource(source)
+        return LiveSnippetReader(source, snippet_size, keep_between=MAX_FRAMES)
     return source
 
 
@@ -218,12 +239,29 @@ def segment_video(segmenter: Segmenter, source: FrameSource, *, video: int = 0,
     (Segmenter.end_stream)."""
     steps_before = segmenter.steps
     segmenter.start_video(reset_model=reset_model)
-    with reader_for(source) as frames:
+    behind_before = segmenter.steps_behind
+    with reader_for(source, segmenter.model.args.snippet_size) as frames:
         segmenter.run(frames, video=video)
         ended_early = (frames.end_reason or source.description) if frames.ended_early else None
+    if isinstance(frames, LiveSnippetReader):
+        _tell_how_far_behind(segmenter, frames, segmenter.steps - steps_before,
+                             segmenter.steps_behind - behind_before)
     if ends_stream:
         segmenter.end_stream(video)
     steps = segmenter.steps - steps_before
     hierarchy = (segmenter.hierarchy(source.description)
                  if segmenter.model.base_counter > 0 else None)
     return VideoResult(source.description, hierarchy, steps, ended_early)
+
+
+def _tell_how_far_behind(segmenter: Segmenter, reader: LiveSnippetReader, steps: int,
+                         behind: int) -> None:
+    """A model slower than its live source says what it missed: inputs it only saw (no
+    gradients) and snippets dropped past the reader's few."""
+    if not behind and not reader.skipped_snippets:
+        return
+    seen = f"saw {steps} inputs" + (f" and learned from {steps - behind}" if behind else "")
+    dropped = (f"; {reader.skipped_snippets} snippets were dropped"
+               if reader.skipped_snippets else "")
+    segmenter.warn(f"{reader.description}: the model was slower than the source: it "
+                   f"{seen}{dropped}")

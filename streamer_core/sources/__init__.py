@@ -4,10 +4,11 @@ preprocessing: how pictures become STREAMER inputs. No Qt here."""
 from .base import Frame, FrameSource, SourceError
 from .camera import CameraDevice, CameraSource, find_cameras, list_cameras
 from .color import to_rgb
-from .newest import NewestFrameSource
+from .mailbox import LatestMailbox
 from .preprocess import MODEL_SIZE, preprocess_frame
-from .sampling import SnippetSampler
+from .sampling import SnippetSampler, SnippetTaker
 from .scene_plan import PlanSettings, ScenePlan
+from .snippet_reader import LiveSnippetReader
 from .spec import SPEC_HELP, open_source, parse_synthetic
 from .stream import StreamSource
 from .synthetic import SyntheticSource
@@ -15,7 +16,8 @@ from .video_file import VideoFileSource
 
 __all__ = [
     "MODEL_SIZE", "SPEC_HELP", "CameraDevice", "CameraSource", "Frame", "FrameSource",
-    "NewestFrameSource", "PlanSettings", "ScenePlan", "SnippetSampler", "SourceError",
+    "LatestMailbox", "LiveSnippetReader", "PlanSettings", "ScenePlan", "SnippetSampler",
+    "SnippetTaker", "SourceError",
     "StreamSource", "SyntheticSource", "VideoFileSource", "find_cameras", "list_cameras",
     "open_source", "parse_synthetic", "preprocess_frame", "to_rgb",
 ]

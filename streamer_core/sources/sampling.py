@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import math
+from dataclasses import replace
+
+import numpy as np
 
 from .base import Frame
+from .preprocess import resize_for_model
 
 _EPSILON = 1e-6  # 15 frames of a 30 fps clip are 0.5 s even with rounding in timestamps
 
@@ -44,3 +48,33 @@ class SnippetSampler:
         self._next_tick = math.floor(ticks + _EPSILON) + 1
         self.taken += 1
         return True
+
+
+class SnippetTaker:
+    """The sampler's frames, each carrying model-sized copies of the frames passed over
+    since the one taken before it (Frame.between, Frame.follows): for a model on another
+    thread, which reads from them how a change spread between its inputs (frames_between).
+
+    More than `keep_between` frames in one interval are not kept (that interval is then
+    not read), nor frames before the first one taken.
+    """
+
+    def __init__(self, snippet_size: float, keep_between: int):
+        self.sampler = SnippetSampler(snippet_size)
+        self.keep_between = keep_between
+        self._between: list[np.ndarray] = []
+        self._last_taken: int | None = None  # the index of the frame taken last
+
+    def offer(self, frame: Frame) -> Frame | None:
+        """The frame as a snippet (with the frames between) if it is one, else None."""
+        if self.sampler.offer(frame):
+            snippet = replace(frame, between=tuple(self._between), follows=self._last_taken)
+            self._between, self._last_taken = [], frame.index
+            return snippet
+        if self._last_taken is None:
+            return None
+        if len(self._between) >= self.keep_between:
+            self._between, self._last_taken = [], None  # too many: this interval is lost
+            return None
+        self._between.append(resize_for_model(frame.image))
+        return None

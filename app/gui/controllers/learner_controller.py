@@ -17,6 +17,7 @@ from PySide6.QtCore import QObject, QThread, Signal, Slot
 from app.session.keyframes import KeyframeStore
 from streamer_core.learning_monitor import LearningMonitor
 from streamer_core.sources import Frame
+from streamer_core.sources.mailbox import LatestMailbox
 
 from ..infrastructure.settings import (
     LIVE_FIELDS,
@@ -34,7 +35,6 @@ from ..workers.learner_worker import (
     StepResult,
     learner_threads,
 )
-from ..workers.mailbox import LatestMailbox
 from .session import SessionStatus
 from .session_history import SessionHistory
 

@@ -16,10 +16,10 @@ from dataclasses import dataclass
 from PySide6.QtCore import QObject, Qt, QThread, QTimer, Signal, Slot
 
 from streamer_core.sources import Frame
+from streamer_core.sources.mailbox import LatestMailbox
 
 from ..workers.camera_scan import CameraScanner
 from ..workers.capture_worker import CaptureStats, CaptureWorker, SourceInfo
-from ..workers.mailbox import LatestMailbox
 from .session import RunState, SessionStatus
 
 SYNTHETIC_SPEC = "synthetic"

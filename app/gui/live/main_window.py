@@ -25,7 +25,9 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import QDockWidget, QMainWindow, QMenu, QSplitter
 
+from streamer_core.learning_pace import SNIPPETS_WAITING
 from streamer_core.sources import Frame
+from streamer_core.sources.mailbox import LatestMailbox
 
 from ..controllers.learner_controller import LearnerController
 from ..controllers.model_files import AUTOSAVE_CHOICES, ModelFiles
@@ -46,8 +48,6 @@ from ..presentation.presentation import PresentationMode
 from ..presentation.status_line import Counters, StatusLine
 from ..review.review_window import ReviewWindow
 from ..workers.learner_worker import ModelInfo
-from ..workers.learning_pace import SNIPPETS_WAITING
-from ..workers.mailbox import LatestMailbox
 from ..workers.threads import join_threads
 from .controls_panel import ControlsPanel
 from .dock_layout import Column, arrange_docks

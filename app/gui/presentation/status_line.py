@@ -13,7 +13,7 @@ RECENT_SECONDS = 10.0
 """Whether the model keeps up is judged on this much recent wall time"""
 BEHIND_SHARE = 0.1
 """More than this share of the recent snippets skipped, or seen without learning from them
-(a learner behind: workers/learning_pace.py), and the model falls behind"""
+(a learner behind: streamer_core/learning_pace.py), and the model falls behind"""
 
 
 def source_word(spec: str | None) -> str:

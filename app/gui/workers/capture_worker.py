@@ -22,15 +22,13 @@ from streamer_core.frames_between import MAX_FRAMES
 from streamer_core.sources import (
     Frame,
     FrameSource,
-    SnippetSampler,
+    SnippetTaker,
     SourceError,
     StreamSource,
     open_source,
     to_rgb,
 )
-from streamer_core.sources.preprocess import resize_for_model
-
-from .mailbox import LatestMailbox
+from streamer_core.sources.mailbox import LatestMailbox
 
 STREAM_OPEN_TIMEOUT = 5.0
 STREAM_READ_TIMEOUT = 2.0  # a stalled server is declared dead this fast; bounds shutdown
@@ -87,7 +85,7 @@ class CaptureWorker(QObject):
         self.display = display
         self.snippets = snippets
         self.follow_learner = follow_learner
-        self.sampler = SnippetSampler(snippet_size)
+        self.snippet_taker = SnippetTaker(snippet_size, keep_between=MAX_FRAMES)
         self._stop = threading.Event()
         self._go = threading.Event()
         self._paused = threading.Event()
@@ -95,8 +93,6 @@ class CaptureWorker(QObject):
         self._frames = 0
         self._recent: deque[float] = deque(maxlen=120)
         self._source: FrameSource | None = None
-        self._between: list[np.ndarray] = []  # model-sized, since the last snippet
-        self._last_snippet: int | None = None  # that snippet's frame index
 
     # --- control from other threads --------------------------------------------------
 
@@ -110,7 +106,7 @@ class CaptureWorker(QObject):
 
     def set_snippet_size(self, seconds: float) -> None:
         """The model changed its snippet size: sample on the new grid from now on."""
-        self.sampler = SnippetSampler(seconds)
+        self.snippet_taker = SnippetTaker(seconds, keep_between=MAX_FRAMES)
 
     def set_follow_learner(self, follow: bool) -> None:
         self.follow_learner = follow
@@ -228,34 +224,14 @@ class CaptureWorker(QObject):
                 if self._stop.is_set():
                     return
             self.display.put(frame)
-            if not self.sampler.offer(frame):
-                self._pass_over(frame)
-            else:
-                frame = self._with_frames_between(frame)
+            snippet = self.snippet_taker.offer(frame)
+            if snippet is not None:
                 if paced and self.follow_learner:
                     if not self._wait_for_learner():
                         return
                     clock = None
-                if not self._stop.is_set() and self.snippets.put(frame):
+                if not self._stop.is_set() and self.snippets.put(snippet):
                     self.snippet_ready.emit()
-
-    def _pass_over(self, frame: Frame) -> None:
-        """Keeps a model-sized copy of a frame between snippets: the learner reads how a
-        change spread over them (frames_between). Past MAX_FRAMES the interval is lost."""
-        if self._last_snippet is None:
-            return
-        if len(self._between) >= MAX_FRAMES:
-            self._last_snippet = None  # too many to keep: this interval tells nothing
-            self._between = []
-            return
-        self._between.append(resize_for_model(frame.image))
-
-    def _with_frames_between(self, frame: Frame) -> Frame:
-        """The snippet with the frames passed over since the last one."""
-        snippet = replace(frame, between=tuple(self._between), follows=self._last_snippet)
-        self._between = []
-        self._last_snippet = frame.index
-        return snippet
 
     def _rewind(self, source: FrameSource) -> Frame | None:
         """Plays a file again from the start; the sampler restarts on the earlier time."""

@@ -32,13 +32,13 @@ from streamer_core.checkpoint import CheckpointError, load_checkpoint, save_chec
 from streamer_core.device import describe_device
 from streamer_core.divergence import DivergenceGuard
 from streamer_core.hierarchy import hierarchy_json
-from streamer_core.learning import learning_step
+from streamer_core.learning import learning_step, pass_over_between
+from streamer_core.learning_pace import LearningPace
 from streamer_core.sources import Frame, preprocess_frame, to_rgb
+from streamer_core.sources.mailbox import LatestMailbox
 
 from ..insight.event_memory import RememberedEvent, remembered_events
 from ..insight.prediction_preview import PredictionFrame, PredictionPreview
-from .learning_pace import LearningPace
-from .mailbox import LatestMailbox
 
 
 @dataclass(frozen=True)
@@ -183,19 +183,6 @@ class LearnerWorker(QObject):
             if thread is not None:
                 thread.quit()
 
-    def _pass_over_frames_between(self, frame: Frame) -> None:
-        """Gives the model the frames the capture passed over before this snippet
-        (frames_between), if they reach back to the snippet it learned from last: after a
-        snippet the learner was too slow for, some are missing and none are given."""
-        last, self._last_taken = self._last_taken, frame.index
-        if self.model.frames_between is None:
-            return
-        if frame.follows is None or frame.follows != last:
-            self.model.frames_lost()
-            return
-        for picture in frame.between:
-            self.model.pass_over(preprocess_frame(picture))
-
     # --- model lifecycle -------------------------------------------------------------
 
     @Slot()
@@ -253,7 +240,8 @@ class LearnerWorker(QObject):
                 self.warned.emit("Frame skipped", f"A frame could not be used ({err}); it "
                                  "was skipped and learning goes on.")
             return
-        self._pass_over_frames_between(frame)
+        pass_over_between(self.model, frame, self._last_taken)
+        self._last_taken = frame.index
         try:
             expected = self.preview.expectation(self.model)
             behind = not self.pace.learns(self.snippets.waiting)

@@ -54,6 +54,11 @@ class LatestMailbox(Generic[T]):
         with self._changed:
             return self._items[-1] if self._items else None
 
+    def wait_for_item(self, timeout: float) -> bool:
+        """For a reader that blocks: False if the box stayed empty for `timeout` s."""
+        with self._changed:
+            return self._changed.wait_for(lambda: bool(self._items), timeout=timeout)
+
     def wait_until_empty(self, timeout: float) -> bool:
         """For a producer that must not skip (a file played at the learner's pace)."""
         with self._changed:

@@ -1,0 +1,89 @@
+"""The CLI's live path: a model slower than its live source sees each snippet the reader
+keeps, learns from those LearningPace says, and says what it missed."""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+
+from app.cli.pipeline import Segmenter, segment_video
+from core_helpers import small_model
+from streamer_core.model import StreamerModel
+from streamer_core.optimizer import StreamerOptimizer
+from streamer_core.presets import preset_arguments
+from streamer_core.sources import Frame, FrameSource, LiveSnippetReader
+
+
+class _AllAtOnce(FrameSource):
+    """A live source whose frames (ten a second of source time) come as fast as read."""
+
+    is_live = True
+    description = "all at once"
+    fps = 10.0
+
+    def __init__(self, count: int):
+        self.count, self._next = count, None
+        self.pictures = np.random.default_rng(0).integers(0, 256, (4, 48, 64, 3), np.uint8)
+
+    def open(self) -> None:
+        self._next = 0
+
+    def read(self) -> Frame | None:
+        if self._next is None or self._next >= self.count:
+            return None
+        i, self._next = self._next, self._next + 1
+        return Frame(self.pictures[(i // 10) % 4], i / 10, i)
+
+    def close(self) -> None:
+        self._next = None
+
+
+def _wait_for(condition, seconds: float = 10.0) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, "the reader did not get there"
+        time.sleep(0.01)
+
+
+def test_a_model_behind_its_live_source_sees_each_snippet_kept_and_learns_from_the_last():
+    model_args, opt_args = preset_arguments("live")
+    model_args.first_blocks = "drawn"  # no weights file to read
+    model = StreamerModel(model_args)
+    segmenter = Segmenter(model, StreamerOptimizer(model, opt_args))
+    segmenter.start_video(reset_model=True)
+    with LiveSnippetReader(_AllAtOnce(51), 0.5, keep_between=64) as reader:
+        _wait_for(lambda: reader.skipped_snippets == 7)  # snippets 0-30; 35-50 are kept
+        segmenter.run(reader)
+    assert segmenter.steps == 4
+    assert segmenter.steps_behind == 3  # 3, 2 and 1 waited behind them; none behind the last
+    # Snippet 50 follows 45, which the model took: the frames between them are read.
+    assert len(model.frames_between._interval) == 6
+
+
+def test_segment_video_says_what_a_model_slower_than_its_live_source_missed():
+    warnings: list[str] = []
+    model, optimizer = small_model()
+    segmenter = Segmenter(model, optimizer, warn=warnings.append)
+    result = segment_video(segmenter, _AllAtOnce(201))  # 41 snippets in a few milliseconds
+    assert 4 <= result.steps < 41
+    assert len(warnings) == 1
+    assert warnings[0].startswith("all at once: the model was slower than the source: it "
+                                  f"saw {result.steps} inputs")
+    assert warnings[0].endswith(f"; {41 - result.steps} snippets were dropped")
+    assert result.hierarchy is not None
+
+
+def test_a_model_that_keeps_up_with_its_live_source_says_nothing():
+    warnings: list[str] = []
+    model, optimizer = small_model()
+    segmenter = Segmenter(model, optimizer, warn=warnings.append)
+
+    class Paced(_AllAtOnce):
+        def read(self) -> Frame | None:
+            time.sleep(0.05)
+            return super().read()
+
+    result = segment_video(segmenter, Paced(21))  # a snippet every 0.25 s of wall time
+    assert result.steps == 5
+    assert segmenter.steps_behind == 0 and warnings == []
