@@ -1,7 +1,7 @@
 """Live pace: how much of a real-time stream the `live` preset learns from on this machine.
 
 A live camera does not wait for the model. Frames arrive every `--snippet` seconds into the
-app's mailbox (app/gui/workers/mailbox.py, SNIPPETS_WAITING of them; past that the oldest
+app's mailbox (streamer_core/sources/mailbox.py, SNIPPETS_WAITING of them; past that the oldest
 is dropped and counted); the learner takes each in turn and runs one step, learning from
 it as streamer_core/learning_pace.py says (until session fifty-five the mailbox held one
 frame and the learner took the newest), with as many torch threads as the app gives it

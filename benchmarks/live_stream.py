@@ -1,25 +1,28 @@
 """`streamer-studio segment` on a live stream, with a model slower than the stream.
 
-A camera does not wait for the model. This serves OpenCV's still street camera
-(vtest.avi, 10 frames a second) as MJPEG over HTTP on 127.0.0.1, in real time, from a
-child process, and runs the CLI's pipeline (segment_video, as `segment URL` does) on
-it with a new `live` model. `--slower` makes each model step that many times as long as
-it took (a sleep after it, the step's own time, learning or not), as on a slower CPU.
+A camera does not wait for the model. This serves a video (OpenCV's still street camera
+vtest.avi unless `--video`) as MJPEG over HTTP on 127.0.0.1, in real time, from a child
+process, and runs the CLI's pipeline (segment_video, as `segment URL` does) on it with
+a new `live` model. `--slower` makes each model step that many times as long as it took
+(a sleep after it, the step's own time, learning or not), as on a slower CPU.
 
-Layer 0's boundaries are scored against the hand annotation of people entering and
-leaving (F1 at +-1 s), each in the video time of the input it was marked at (its frame
-index over 10 fps: the reader reads every frame the server sends). Printed per run: the
+The boundaries are scored against the truth's layer 0 (vtest.avi: the hand annotation of
+people entering and leaving; `--truth`, a hierarchy such as a montage's, its shots), F1
+at +-1 s, each in the video time of the input it was marked at (its frame index over the
+video's frame rate: the reader reads every frame the server sends). Printed per run: the
 model's pace against real time when it learns (a snippet's 0.5 s over a learning step's
 median time), the inputs, those learned from, the snippets never seen, the weight updates,
-and the F1 (P, R).
+layer 0's F1 (P, R) and the best layer's.
 
     .venv/bin/python benchmarks/live_stream.py --slower 1 3 4 --seeds 0 1 2
+    .venv/bin/python benchmarks/live_stream.py --video montage.avi --truth montage.json
 """
 
 from __future__ import annotations
 
 import argparse
 import http.server
+import json
 import socket
 import statistics
 import subprocess
@@ -34,16 +37,17 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from app.cli.model_setup import new_model  # noqa: E402
 from app.cli.pipeline import Segmenter, segment_video  # noqa: E402
-from app.cli.still_camera import VTEST, VTEST_FPS, still_camera_truth  # noqa: E402
+from app.cli.still_camera import VTEST, still_camera_truth  # noqa: E402
 from streamer_core.evaluation import boundary_scores, layer_boundaries  # noqa: E402
 from streamer_core.sources import StreamSource  # noqa: E402
 
 SNIPPET = 0.5
 
 
-def serve(port: int) -> None:
-    """Child process: vtest.avi's frames as MJPEG to one client, in real time, then ends."""
-    capture = cv2.VideoCapture(str(VTEST))
+def serve(port: int, video: str) -> None:
+    """Child process: the video's frames as MJPEG to one client, in real time, then ends."""
+    capture = cv2.VideoCapture(video)
+    fps = capture.get(cv2.CAP_PROP_FPS)
     jpegs = []
     while True:
         ok, image = capture.read()
@@ -61,7 +65,7 @@ def serve(port: int) -> None:
             self.end_headers()
             start = time.monotonic()
             for i, data in enumerate(jpegs):
-                time.sleep(max(0.0, start + i / VTEST_FPS - time.monotonic()))
+                time.sleep(max(0.0, start + i / fps - time.monotonic()))
                 self.wfile.write(b"--frame\r\nContent-Type: image/jpeg\r\n"
                                  b"Content-Length: %d\r\n\r\n" % len(data) + data + b"\r\n")
             self.server.served = True
@@ -76,9 +80,9 @@ def serve(port: int) -> None:
 class SlowSegmenter(Segmenter):
     """Each step takes `slower` times its own time; notes each input's video time."""
 
-    def __init__(self, *args, slower: float, **kwargs):
+    def __init__(self, *args, slower: float, fps: float, **kwargs):
         super().__init__(*args, **kwargs)
-        self.slower = slower
+        self.slower, self.fps = slower, fps
         self.input_seconds: list[float] = []
         self.learning_step_seconds: list[float] = []
 
@@ -86,7 +90,7 @@ class SlowSegmenter(Segmenter):
         started = time.perf_counter()
         reports = super().step(image, video)
         time.sleep((self.slower - 1) * (time.perf_counter() - started))
-        self.input_seconds.append(self._last_index / VTEST_FPS)
+        self.input_seconds.append(self._last_index / self.fps)
         if not self.behind:
             self.learning_step_seconds.append(time.perf_counter() - started)
         return reports
@@ -98,14 +102,15 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-def run(slower: float, seed: int) -> str:
+def run(video: str, truth: dict, slower: float, seed: int) -> str:
     """One new `live` model over the served stream; its figures."""
     port = free_port()
-    server = subprocess.Popen([sys.executable, __file__, "--serve", str(port)],
+    server = subprocess.Popen([sys.executable, __file__, "--serve", str(port), "--video", video],
                               stdout=subprocess.PIPE, text=True)
     try:
         model, optimizer = new_model("live", [], seed=seed)
-        segmenter = SlowSegmenter(model, optimizer, slower=slower)
+        fps = cv2.VideoCapture(video).get(cv2.CAP_PROP_FPS)
+        segmenter = SlowSegmenter(model, optimizer, slower=slower, fps=fps)
         server.stdout.readline()  # "ready": the video is read and encoded
         result = segment_video(segmenter, StreamSource(f"http://127.0.0.1:{port}/"))
     finally:
@@ -120,15 +125,18 @@ def run(slower: float, seed: int) -> str:
             return []
         return [times[min(len(times) - 1, round(t / SNIPPET))] for t in marked]
 
-    score = boundary_scores(video_times(0), layer_boundaries(still_camera_truth(), 0), 1.0)
+    truth_times = layer_boundaries(truth, 0)
+    scores = [boundary_scores(video_times(layer), truth_times, 1.0)
+              for layer in range(len(result.hierarchy["layers"]))]
+    score, best = scores[0], max(s.f1 for s in scores)
     learned = len(times) - getattr(segmenter, "steps_behind", 0)
     dropped = round(times[-1] / SNIPPET) + 1 - len(times)
     pace = SNIPPET / statistics.median(segmenter.learning_step_seconds)
     return (f"learning x{pace:.2f} of real time: inputs {len(times)}, learned from "
             f"{learned}, snippets not seen {dropped}, updates {optimizer.optimizer_steps} | "
             f"layer 0 F1 "
-            f"{score.f1:.3f} (P {score.precision:.2f} R {score.recall:.2f}) | layer 1 "
-            f"boundaries {len(video_times(1))}")
+            f"{score.f1:.3f} (P {score.precision:.2f} R {score.recall:.2f}), best layer "
+            f"{best:.3f} | layer 1 boundaries {len(video_times(1))}")
 
 
 def main() -> int:
@@ -136,17 +144,21 @@ def main() -> int:
     parser.add_argument("--slower", type=float, nargs="+", default=[1.0, 3.0])
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--video", default=str(VTEST))
+    parser.add_argument("--truth", type=Path, help="its hierarchy (default: vtest.avi's)")
     parser.add_argument("--serve", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
-    if not VTEST.is_file():
-        parser.error(f"{VTEST} is missing (Debian package opencv-doc)")
+    if not Path(args.video).is_file():
+        parser.error(f"{args.video} is missing (vtest.avi: Debian package opencv-doc)")
     if args.serve:
-        serve(args.serve)
+        serve(args.serve, args.video)
         return 0
+    truth = json.loads(args.truth.read_text()) if args.truth else still_camera_truth()
     torch.set_num_threads(args.threads)
     for slower in args.slower:
         for seed in args.seeds:
-            print(f"slower x{slower:g}, seed {seed}: {run(slower, seed)}", flush=True)
+            print(f"slower x{slower:g}, seed {seed}: {run(args.video, truth, slower, seed)}",
+                  flush=True)
     return 0
 
 

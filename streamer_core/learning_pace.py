@@ -1,4 +1,5 @@
-"""Which inputs a live learner behind its source learns from (no Qt: the benchmark's too).
+"""Which inputs a live learner behind its source learns from (the app's learner, the
+CLI's live sources and the benchmarks).
 
 A live camera does not wait. When a learning step takes longer than a snippet, the
 snippets wait in a small mailbox (SNIPPETS_WAITING, the oldest dropped past it) and each
@@ -11,8 +12,12 @@ thirds of a learning step's time), which lets the learner catch up.
 
 from __future__ import annotations
 
-SNIPPETS_WAITING = 4
-"""Snippets the learner may fall behind by (2 s of input at 0.5 s)"""
+SNIPPETS_WAITING = 12
+"""Snippets the learner may fall behind by: 6 s of input at 0.5 s, enough to ride out a
+weight update (a step of 1.7 s on a 2-core CPU, and 5.4 s at the first, which waits for
+the first blocks' first learning, sparse_change). Holding 4, a live learner twice as fast
+as the video still dropped about 5 snippets there, and one a little slower than the video
+20-30 of vtest.avi's 159 (benchmarks/live_stream.py, docs/quality.md session fifty-six)."""
 
 
 class LearningPace:

@@ -9,6 +9,7 @@ import numpy as np
 
 from app.cli.pipeline import Segmenter, segment_video
 from core_helpers import small_model
+from streamer_core.learning_pace import SNIPPETS_WAITING
 from streamer_core.model import StreamerModel
 from streamer_core.optimizer import StreamerOptimizer
 from streamer_core.presets import preset_arguments
@@ -52,12 +53,14 @@ def test_a_model_behind_its_live_source_sees_each_snippet_kept_and_learns_from_t
     model = StreamerModel(model_args)
     segmenter = Segmenter(model, StreamerOptimizer(model, opt_args))
     segmenter.start_video(reset_model=True)
-    with LiveSnippetReader(_AllAtOnce(51), 0.5, keep_between=64) as reader:
-        _wait_for(lambda: reader.skipped_snippets == 7)  # snippets 0-30; 35-50 are kept
+    snippets = SNIPPETS_WAITING + 5
+    with LiveSnippetReader(_AllAtOnce(5 * snippets - 4), 0.5, keep_between=64) as reader:
+        _wait_for(lambda: reader.skipped_snippets == 5)  # the first five are dropped
         segmenter.run(reader)
-    assert segmenter.steps == 4
-    assert segmenter.steps_behind == 3  # 3, 2 and 1 waited behind them; none behind the last
-    # Snippet 50 follows 45, which the model took: the frames between them are read.
+    assert segmenter.steps == SNIPPETS_WAITING
+    assert segmenter.steps_behind == SNIPPETS_WAITING - 1  # only the last had none behind
+    # The last snippet follows the one before, which the model took: the frames between
+    # them are read.
     assert len(model.frames_between._interval) == 6
 
 
@@ -66,7 +69,7 @@ def test_segment_video_says_what_a_model_slower_than_its_live_source_missed():
     model, optimizer = small_model()
     segmenter = Segmenter(model, optimizer, warn=warnings.append)
     result = segment_video(segmenter, _AllAtOnce(201))  # 41 snippets in a few milliseconds
-    assert 4 <= result.steps < 41
+    assert SNIPPETS_WAITING <= result.steps < 41
     assert len(warnings) == 1
     assert warnings[0].startswith("all at once: the model was slower than the source: it "
                                   f"saw {result.steps} inputs")

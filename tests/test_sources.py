@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 from source_helpers import MjpegServer, SilentServer, colour_frame, free_port, write_video
 
+from streamer_core.learning_pace import SNIPPETS_WAITING
 from streamer_core.sources import (
     CameraSource,
     Frame,
@@ -236,15 +237,15 @@ def test_close_from_another_thread_waits_for_a_blocked_read():
 
 
 def test_live_reader_keeps_the_last_snippets_for_a_slow_consumer():
-    with MjpegServer(frames=60, fps=50.0) as server:
+    with MjpegServer(frames=150, fps=50.0) as server:
         reader = LiveSnippetReader(StreamSource(server.url, read_timeout=3),
                                    snippet_size=0.1, keep_between=64)
         with reader:
             first = reader.read()
-            time.sleep(0.6)  # about six snippets come meanwhile; four are kept
+            time.sleep(0.2 + 0.1 * SNIPPETS_WAITING)  # two more snippets come than are kept
             behind = reader.waiting
             rest = list(reader)
-    assert first is not None and behind == 4
+    assert first is not None and behind == SNIPPETS_WAITING
     assert reader.skipped_snippets >= 1
     assert rest[0].follows != first.index  # the snippets between were dropped
     assert all(b.follows == a.index for a, b in zip(rest, rest[1:]))
