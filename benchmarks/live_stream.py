@@ -8,11 +8,13 @@ a new `live` model. `--slower` makes each model step that many times as long as 
 
 The boundaries are scored against the truth's layer 0 (vtest.avi: the hand annotation of
 people entering and leaving; `--truth`, a hierarchy such as a montage's, its shots), F1
-at +-1 s, each in the video time of the input it was marked at (its frame index over the
-video's frame rate: the reader reads every frame the server sends). Printed per run: the
+at +-1 s, at the times the hierarchy gives them: a live source's clock, on which a
+dropped snippet leaves its gap (InputClock). Printed per run: the
 model's pace against real time when it learns (a snippet's 0.5 s over a learning step's
-median time), the inputs, those learned from, the snippets never seen, the weight updates,
-layer 0's F1 (P, R) and the best layer's.
+median time), the inputs, those learned from, the snippets never seen, the steps between
+two inputs that are not a whole number of snippets of frames, the weight updates,
+layer 0's F1 (P, R) and the best layer's, and the hierarchy's length against the stream's
+(to its last input's snippet).
 
     .venv/bin/python benchmarks/live_stream.py --slower 1 3 4 --seeds 0 1 2
     .venv/bin/python benchmarks/live_stream.py --video montage.avi --truth montage.json
@@ -118,25 +120,28 @@ def run(video: str, truth: dict, slower: float, seed: int) -> str:
         server.wait()
     times = segmenter.input_seconds
 
-    def video_times(layer: int) -> list[float]:
+    def marked(layer: int) -> list[float]:
         try:
-            marked = layer_boundaries(result.hierarchy, layer)
+            return layer_boundaries(result.hierarchy, layer)
         except (KeyError, IndexError, ValueError):
             return []
-        return [times[min(len(times) - 1, round(t / SNIPPET))] for t in marked]
 
     truth_times = layer_boundaries(truth, 0)
-    scores = [boundary_scores(video_times(layer), truth_times, 1.0)
+    scores = [boundary_scores(marked(layer), truth_times, 1.0)
               for layer in range(len(result.hierarchy["layers"]))]
     score, best = scores[0], max(s.f1 for s in scores)
     learned = len(times) - getattr(segmenter, "steps_behind", 0)
     dropped = round(times[-1] / SNIPPET) + 1 - len(times)
+    per_snippet = round(SNIPPET * fps)
+    off_grid = sum(round((later - earlier) * fps) % per_snippet != 0
+                   for earlier, later in zip(times, times[1:]))
     pace = SNIPPET / statistics.median(segmenter.learning_step_seconds)
     return (f"learning x{pace:.2f} of real time: inputs {len(times)}, learned from "
-            f"{learned}, snippets not seen {dropped}, updates {optimizer.optimizer_steps} | "
-            f"layer 0 F1 "
+            f"{learned}, snippets not seen {dropped}, steps off the frame grid {off_grid}, "
+            f"updates {optimizer.optimizer_steps} | layer 0 F1 "
             f"{score.f1:.3f} (P {score.precision:.2f} R {score.recall:.2f}), best layer "
-            f"{best:.3f} | layer 1 boundaries {len(video_times(1))}")
+            f"{best:.3f} | layer 1 boundaries {len(marked(1))} | hierarchy "
+            f"{result.hierarchy['duration']:.1f} s, stream {times[-1] + SNIPPET:.1f} s")
 
 
 def main() -> int:

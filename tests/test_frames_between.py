@@ -1,5 +1,7 @@
 """frames_between: the source frames between two inputs tell a cut from motion."""
 
+from dataclasses import replace
+
 import cv2
 import numpy as np
 import pytest
@@ -236,6 +238,29 @@ def test_the_apps_capture_hands_each_snippet_the_frames_passed_over_since_the_la
     assert [frame.follows for frame in snippets.given] == [None, 0, 5]
     assert [len(frame.between) for frame in snippets.given] == [0, 4, 4]
     assert snippets.given[1].between[0].shape == (128, 128, 3)
+
+
+@pytest.mark.parametrize("live, taken", [(True, [0, 5, 10]), (False, [0, 6, 11])])
+def test_the_apps_capture_allows_a_live_clock_its_jitter(qapp, live, taken):
+    from app.gui.workers.capture_worker import CaptureWorker
+
+    class Early(_TenFramesASecond):
+        """Frames 5 and 10 come 2 ms before their ticks: a live source's arrival times."""
+
+        is_live = live
+
+        def read(self) -> Frame | None:
+            frame = super().read()
+            if frame is not None and frame.index in (5, 10):
+                frame = replace(frame, timestamp=frame.timestamp - 0.002)
+            return frame
+
+    snippets = _KeepingMailbox()
+    worker = CaptureWorker("early", 0.5, LatestMailbox(), snippets,
+                           opener=lambda spec: Early(12))
+    worker.go()
+    worker.run()
+    assert [frame.index for frame in snippets.given] == taken
 
 
 def test_the_apps_learner_reads_the_frames_between_only_after_the_snippet_before(qapp):

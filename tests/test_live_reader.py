@@ -6,8 +6,9 @@ from __future__ import annotations
 import time
 
 import numpy as np
+import pytest
 
-from app.cli.pipeline import Segmenter, segment_video
+from app.cli.pipeline import InputClock, Segmenter, segment_video
 from core_helpers import small_model
 from streamer_core.learning_pace import SNIPPETS_WAITING
 from streamer_core.model import StreamerModel
@@ -90,3 +91,32 @@ def test_a_model_that_keeps_up_with_its_live_source_says_nothing():
     result = segment_video(segmenter, Paced(21))  # a snippet every 0.25 s of wall time
     assert result.steps == 5
     assert segmenter.steps_behind == 0 and warnings == []
+
+
+def test_the_live_reader_takes_a_frame_that_arrives_just_before_its_tick():
+    class Early(_AllAtOnce):
+        def read(self) -> Frame | None:
+            frame = super().read()
+            if frame is not None and frame.index in (5, 10):  # 2 ms early: arrival times
+                return Frame(frame.image, frame.timestamp - 0.002, frame.index)
+            return frame
+
+    with LiveSnippetReader(Early(12), 0.5, keep_between=64) as reader:
+        taken = [snippet.index for snippet in iter(reader.read, None)]
+    assert taken == [0, 5, 10]  # not 6 and 11, a frame late
+
+
+def test_a_slow_models_hierarchy_lasts_as_long_as_its_live_stream():
+    model, optimizer = small_model()
+    result = segment_video(Segmenter(model, optimizer), _AllAtOnce(201))  # 20.1 s
+    assert result.steps * 0.5 < 20  # snippets were dropped
+    assert result.hierarchy["duration"] == pytest.approx(20.1)
+    for layer in result.hierarchy["layers"]:
+        assert layer["annots"][-1]["end"] >= 20.1 - 1e-9
+
+
+def test_the_input_clock_puts_a_counted_time_at_its_inputs_stream_time():
+    clock = InputClock(0.5)
+    clock.times = [0.0, 0.5, 2.5, 3.0]  # four snippets dropped after the second input
+    assert [clock.stream_time(t) for t in (0.0, 0.5, 1.0, 1.5, 2.0)] == [0.0, 0.5, 2.5, 3.0,
+                                                                         3.5]

@@ -271,6 +271,25 @@ def test_sampler_takes_one_frame_per_snippet():
     assert all(k * 0.5 - 1e-9 <= t < k * 0.5 + 1 / 25 for k, t in enumerate(taken))
 
 
+def test_a_jittering_clock_keeps_the_inputs_a_snippet_of_frames_apart():
+    jitter = np.random.default_rng(0).uniform(-0.004, 0.004, 400)
+    frames = frames_at([i / 10 + jitter[i] for i in range(400)])  # live: arrival times
+
+    def steps(sampler: SnippetSampler) -> set[int]:
+        taken = [frame.index for frame in frames if sampler.offer(frame)]
+        return {later - earlier for earlier, later in zip(taken, taken[1:])}
+
+    assert steps(SnippetSampler(0.5)) == {4, 5, 6}  # a few ms decide the frame on a tick
+    assert steps(SnippetSampler(0.5, clock_jitters=True)) == {5}
+
+
+def test_a_steady_clock_is_sampled_alike_with_or_without_jitter_allowed():
+    frames = frames_at([i / 30 for i in range(300)])
+    plain, allowing = SnippetSampler(0.5), SnippetSampler(0.5, clock_jitters=True)
+    assert ([f.index for f in frames if plain.offer(f)]
+            == [f.index for f in frames if allowing.offer(f)] == list(range(0, 300, 15)))
+
+
 def test_snippet_taker_hands_on_the_frames_between_unless_too_many():
     taker = SnippetTaker(0.5, keep_between=4)
     times = ([i / 10 for i in range(11)] + [1.0 + i / 12 for i in range(1, 7)]

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import math
+import statistics
+from collections import deque
 from dataclasses import replace
 
 import numpy as np
@@ -11,6 +13,8 @@ from .base import Frame
 from .preprocess import resize_for_model
 
 _EPSILON = 1e-6  # 15 frames of a 30 fps clip are 0.5 s even with rounding in timestamps
+_RECENT_GAPS = 15  # frame gaps a jittering clock's usual gap is told from
+_MOST_EARLY = 0.25  # of a snippet: a frame is never taken for a tick further ahead of it
 
 
 class SnippetSampler:
@@ -20,29 +24,47 @@ class SnippetSampler:
     (a live source that dropped frames) is taken once and the grid moves past it, so there
     is no burst of catch-up inputs. A timestamp earlier than the previous one means the
     source started over (a new file, a reopened stream) and restarts the grid.
+
+    `clock_jitters` is for a live source, which stamps each frame with the time it
+    arrived. The grid starts at a frame, so at a steady frame rate that divides the
+    snippet the later ticks fall on frames too, and a few milliseconds of jitter decide
+    whether the frame due on a tick is taken or passed over for the next. The inputs
+    then stand a frame more or a frame less apart, as often as one step in ten. With
+    `clock_jitters` a frame up to half the usual frame gap early is taken for its tick.
+    A file's timestamps are its frames' positions and do not jitter.
     """
 
-    def __init__(self, snippet_size: float = 0.5):
+    def __init__(self, snippet_size: float = 0.5, clock_jitters: bool = False):
         if not snippet_size > 0 or not math.isfinite(snippet_size):
             raise ValueError(f"snippet_size must be a positive number of seconds, "
                              f"not {snippet_size}")
         self.snippet_size = float(snippet_size)
+        self.clock_jitters = clock_jitters
         self.reset()
 
     def reset(self) -> None:
         self._origin: float | None = None
         self._next_tick = 0
         self._last_timestamp = -math.inf
+        self._gaps: deque[float] = deque(maxlen=_RECENT_GAPS)
         self.taken = 0
+
+    def _early_allowance(self) -> float:
+        """How far ahead of a tick (in snippets) a frame still counts for it."""
+        if not self.clock_jitters or not self._gaps:
+            return 0.0
+        return min(_MOST_EARLY, statistics.median(self._gaps) / 2 / self.snippet_size)
 
     def offer(self, frame: Frame) -> bool:
         timestamp = frame.timestamp
         if timestamp < self._last_timestamp:
             self.reset()
+        if self.clock_jitters and self._origin is not None:
+            self._gaps.append(timestamp - self._last_timestamp)
         self._last_timestamp = timestamp
         if self._origin is None:
             self._origin = timestamp
-        ticks = (timestamp - self._origin) / self.snippet_size
+        ticks = (timestamp - self._origin) / self.snippet_size + self._early_allowance()
         if ticks + _EPSILON < self._next_tick:
             return False
         self._next_tick = math.floor(ticks + _EPSILON) + 1
@@ -59,11 +81,19 @@ class SnippetTaker:
     not read), nor frames before the first one taken.
     """
 
-    def __init__(self, snippet_size: float, keep_between: int):
-        self.sampler = SnippetSampler(snippet_size)
+    def __init__(self, snippet_size: float, keep_between: int, clock_jitters: bool = False):
+        self.sampler = SnippetSampler(snippet_size, clock_jitters)
         self.keep_between = keep_between
         self._between: list[np.ndarray] = []
         self._last_taken: int | None = None  # the index of the frame taken last
+
+    @property
+    def snippet_size(self) -> float:
+        return self.sampler.snippet_size
+
+    @property
+    def clock_jitters(self) -> bool:
+        return self.sampler.clock_jitters
 
     def offer(self, frame: Frame) -> Frame | None:
         """The frame as a snippet (with the frames between) if it is one, else None."""

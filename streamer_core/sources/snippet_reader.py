@@ -61,7 +61,8 @@ class LiveSnippetReader(FrameSource):
         self._thread.start()
 
     def _pump(self) -> None:
-        taker = SnippetTaker(self.snippet_size, self.keep_between)
+        taker = SnippetTaker(self.snippet_size, self.keep_between,
+                             clock_jitters=self.inner.is_live)
         try:
             while not self._stop.is_set():
                 frame = self.inner.read()

@@ -106,7 +106,9 @@ class CaptureWorker(QObject):
 
     def set_snippet_size(self, seconds: float) -> None:
         """The model changed its snippet size: sample on the new grid from now on."""
-        self.snippet_taker = SnippetTaker(seconds, keep_between=MAX_FRAMES)
+        with self._lock:
+            self.snippet_taker = SnippetTaker(seconds, MAX_FRAMES,
+                                              self.snippet_taker.clock_jitters)
 
     def set_follow_learner(self, follow: bool) -> None:
         self.follow_learner = follow
@@ -163,6 +165,8 @@ class CaptureWorker(QObject):
             return None
         with self._lock:
             self._source = source
+            self.snippet_taker = SnippetTaker(self.snippet_taker.snippet_size, MAX_FRAMES,
+                                              clock_jitters=source.is_live)
         self.opened.emit(SourceInfo(self.token, self.spec, source.description, source.is_live,
                                     source.fps, source.duration))
         return source
