@@ -117,6 +117,7 @@ def test_a_slow_models_hierarchy_lasts_as_long_as_its_live_stream():
 
 def test_the_input_clock_puts_a_counted_time_at_its_inputs_stream_time():
     clock = InputClock(0.5)
-    clock.times = [0.0, 0.5, 2.5, 3.0]  # four snippets dropped after the second input
+    assert clock.stream_time(1.0) == 1.0  # no live input: the count itself
+    clock.live, clock.times = True, [0.0, 0.5, 2.5, 3.0]  # four dropped after the second
     assert [clock.stream_time(t) for t in (0.0, 0.5, 1.0, 1.5, 2.0)] == [0.0, 0.5, 2.5, 3.0,
                                                                          3.5]

@@ -46,7 +46,10 @@ class InputClock:
 
     def stream_time(self, counted: float) -> float:
         """A time the model counted in inputs, on the stream's clock: the time of the
-        input it counts to, or past the last input, as many snippets after it."""
+        input it counts to, or past the last input, as many snippets after it. Unless a
+        live reader gave inputs, the count itself."""
+        if not self.live or not self.times:
+            return counted
         index = round(counted / self.snippet_size)
         if index < len(self.times):
             return self.times[index]
@@ -213,9 +216,7 @@ class Segmenter:
         """Seconds of input the model has seen since its last reset: its inputs times the
         snippet, but no more than the sources lasted (one input of a 1e9 s snippet over a
         5 s stream is 5 s). From a live source, the seconds of the stream (InputClock)."""
-        inputs = self.model.base_counter * self.model.args.snippet_size
-        if self.clock.live and self.clock.times:
-            inputs = self.clock.stream_time(inputs)
+        inputs = self.clock.stream_time(self.model.base_counter * self.model.args.snippet_size)
         if not self._video_read:  # stopped mid-video: its last input's snippet is not read yet
             return inputs
         return min(inputs, self._seconds_before + self._video_seconds())
@@ -231,10 +232,8 @@ class Segmenter:
 
     def hierarchy(self, file: str) -> dict:
         """The events so far; from a live source, on its clock (InputClock)."""
-        boundaries = self.model.event_boundaries()
-        if self.clock.live and self.clock.times:
-            boundaries = {layer: [self.clock.stream_time(t) for t in times]
-                          for layer, times in boundaries.items()}
+        boundaries = {layer: [self.clock.stream_time(t) for t in times]
+                      for layer, times in self.model.event_boundaries().items()}
         doc = hierarchy_json({"boundaries": boundaries}, file=file, duration=self.seconds)
         if self.representations is not None:
             add_representations(doc, self.representations.per_layer(self.model))
