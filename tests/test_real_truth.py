@@ -10,6 +10,7 @@ import cv2
 import pytest
 
 import app.cli.scene_montage as scene_montage
+from app.__main__ import main
 from app.cli.evaluate import format_report
 from app.cli.scene_montage import (
     DATA,
@@ -77,6 +78,20 @@ def test_the_truth_scores_itself_perfectly_and_half_of_it_half():
 def test_the_readable_annotation_file_is_the_one_in_the_code():
     stored = json.loads((ROOT / "docs" / "vtest_annotation.json").read_text())
     assert stored == json.loads(json.dumps(annotation_doc()))
+
+
+def test_the_annotation_file_is_ground_truth_for_evaluate(tmp_path, capsys):
+    # A user scores a run on vtest.avi with the file as it is in docs/.
+    boundaries = event_boundaries()[:5]
+    cuts = [0.0, *boundaries, VTEST_SECONDS]
+    predicted = tmp_path / "pred.json"
+    predicted.write_text(json.dumps({"duration": VTEST_SECONDS, "layers": [
+        {"annots": [{"start": a, "end": b} for a, b in zip(cuts, cuts[1:])]}]}))
+    annotation = str(ROOT / "docs" / "vtest_annotation.json")
+    assert main(["evaluate", str(predicted), annotation, "--json"]) == 0
+    row = json.loads(capsys.readouterr().out)["boundaries"][0]
+    counts = (row["matched"], row["predicted"], row["ground_truth"])
+    assert counts == (5, 5, len(event_boundaries()))
 
 
 @needs_vtest

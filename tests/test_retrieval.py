@@ -143,6 +143,16 @@ def test_similar_without_representations_is_an_error(tmp_path, capsys):
     assert "no event representations" in capsys.readouterr().err
 
 
+def test_similar_says_so_when_the_layer_has_no_other_event(tmp_path, capsys):
+    doc = _doc([(0, 1), (1, 3)], [(0, 3)])
+    add_representations(doc, {0: [np.ones(4), np.arange(4.0)], 1: [np.ones(4)]})
+    alone = tmp_path / "alone.json"
+    alone.write_text(json.dumps(doc))
+    assert main(["similar", str(alone), "1:0"]) == 0
+    captured = capsys.readouterr()
+    assert captured.out == "" and "no other event" in captured.err
+
+
 def test_representations_need_an_out_file(capsys):
     assert main(["segment", "synthetic:1:1", "--representations", "--quiet"]) == 2
     assert "needs --out" in capsys.readouterr().err

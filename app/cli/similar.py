@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import re
+import sys
 
 import numpy as np
 
@@ -66,6 +67,10 @@ def run(args: argparse.Namespace) -> int:
     rows = [i for i, (_, _, vector) in enumerate(events) if vector is not None]
     if len({len(events[i][2]) for i in rows}) > 1:
         raise CliError(f"the representations of layer {layer} differ in size")
+    if len(rows) < 2:
+        print(f"layer {layer} has no other event with a representation to compare with",
+              file=sys.stderr)
+        return EXIT_OK
     vectors = np.stack([events[i][2] for i in rows])
     for row, similarity in similar_rows(vectors, rows.index(index), args.k):
         start, end, _ = events[rows[row]]

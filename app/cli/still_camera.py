@@ -90,11 +90,14 @@ def still_camera_truth(file: str = VTEST.name, start: float = 0.0) -> dict:
 
 
 def annotation_doc() -> dict:
-    """The annotation as plain JSON (docs/vtest_annotation.json is this)."""
-    return {
+    """The annotation as plain JSON (docs/vtest_annotation.json is this): the crossings
+    as marked, then the hierarchy doc they give, so `streamer-studio evaluate` takes the
+    file as ground truth."""
+    marked = {
         "video": VTEST.name, "duration": VTEST_SECONDS, "fps": VTEST_FPS,
         "merge_seconds": MERGE_SECONDS,
         "crossings": [{"time": c.time, "event": "enters" if c.enters else "leaves",
                        "where": c.where, "who": c.who} for c in CROSSINGS],
         "boundaries": event_boundaries(),
     }
+    return {**marked, **still_camera_truth()}
