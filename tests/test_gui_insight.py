@@ -14,7 +14,7 @@ from PySide6.QtWidgets import QStyle
 
 from app.gui.controllers.session_history import SessionHistory
 from app.gui.insight.annotation_view import ROWS_SHOWN, AnnotationPanel
-from app.gui.insight.annotations import AnnotationMarks, marks_path
+from app.gui.insight.annotations import AnnotationMarks, marks_path, picture_ahead
 from app.gui.insight.event_memory import EventMemory, RememberedEvent, remembered_events
 from app.gui.insight.event_memory_view import EventMemoryPanel
 from app.gui.insight.prediction_preview import PredictionPreview, surprise_overlay
@@ -83,6 +83,17 @@ def test_marking_needs_a_step_and_undo_forgets_the_newest():
     assert marks.mark() is None  # the same moment twice is one mark
     marks.undo()
     assert marks.marks == [] and marks.agreement() == []
+
+
+def test_a_mark_is_where_the_picture_on_screen_is_while_the_learner_catches_up():
+    # The learner's mailbox holds snippets already shown: the person saw 3 s further on.
+    assert picture_ahead(picture_time=43.0, input_time=40.0, limit=6.5) == 3.0
+    assert picture_ahead(43.0, 30.0, limit=6.5) == 6.5  # older snippets were dropped
+    assert picture_ahead(2.0, 40.0, limit=6.5) == 0.0  # the file started again
+    assert picture_ahead(None, 40.0, limit=6.5) == picture_ahead(43.0, None, 6.5) == 0.0
+    history = history_with({0: []}, until=20.0)
+    marks = AnnotationMarks(history)
+    assert marks.mark(ahead=3.0) == 23.0 and marks.marks == [23.0]
 
 
 def test_the_panel_shows_a_row_per_layer(qtbot):
@@ -300,6 +311,13 @@ def test_the_window_marks_with_m_exports_and_keeps_marks_with_the_checkpoint(qtb
     qtbot.waitUntil(lambda: (tmp_path / "marks.json").is_file(), timeout=10_000)
     doc = json.loads((tmp_path / "marks.json").read_text())
     assert [a["start"] for a in doc["layers"][0]["annots"]] == [0.0, 5.0, 12.0]
+
+    # The learner 2 s behind the picture on screen: the mark goes where the picture is.
+    window.learner.input_source_time, window.picture_time = 30.0, 32.0
+    window.activateWindow()
+    qtbot.keyClick(window, Qt.Key.Key_M)
+    assert insight.marks.marks == [5.0, 12.0, 14.0]
+    insight.marks.undo()
 
     insight._save_marks_beside(str(tmp_path / "model.pt"), "save")
     qtbot.waitUntil(lambda: marks_path(tmp_path / "model.pt").is_file(), timeout=10_000)

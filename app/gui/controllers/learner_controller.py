@@ -76,6 +76,8 @@ class LearnerController(QObject):
         """The newest preview of what layer 0 expected"""
         self.boundary_wall: dict[int, float] = {}
         """time.monotonic() of each layer's last boundary (the picture's badges)"""
+        self.input_source_time: float | None = None
+        """The newest input's frame time on its source's clock (None before one)"""
         self.last_saved = ""
         self.worker: LearnerWorker | None = None
         self.worker_thread: QThread | None = None
@@ -124,6 +126,7 @@ class LearnerController(QObject):
             info.model_args, info.opt_args), device=device)
         self.snippet_size = info.model_args.snippet_size
         self.boundary_wall.clear()
+        self.input_source_time = None
         self.keyframes.clear()
         self.events.clear()
         self.prediction = None
@@ -158,6 +161,7 @@ class LearnerController(QObject):
                 self.boundary_wall[report.layer] = now
         if result.stream_end:  # boundaries decided at the end, not an input: no step
             return
+        self.input_source_time = result.source_time
         self.learning.observe(result.reports, result.optimizer_steps, result.first_blocks_loss)
         self.session.count_step(result.seconds, result.num_layers, result.optimizer_steps,
                                 result.learned)

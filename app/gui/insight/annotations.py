@@ -43,6 +43,18 @@ def marks_path(checkpoint: str | Path) -> Path:
     return Path(f"{checkpoint}{MARKS_SUFFIX}")
 
 
+def picture_ahead(picture_time: float | None, input_time: float | None,
+                  limit: float) -> float:
+    """Seconds the picture on screen is ahead of the model's newest input, both on the
+    source's clock: the snippets waiting for the learner (a weight update, a slow machine)
+    are already shown. At most `limit` (what the learner's mailbox holds: older snippets
+    are dropped); 0 when either time is unknown or the picture is the older (a file
+    started again, a new source)."""
+    if picture_time is None or input_time is None:
+        return 0.0
+    return min(max(picture_time - input_time, 0.0), limit)
+
+
 class AnnotationMarks(QObject):
     """The marks of one model's stream; cleared when the model restarts its clock."""
 
@@ -60,12 +72,13 @@ class AnnotationMarks(QObject):
         self.version += 1
         self.changed.emit()
 
-    def mark(self) -> float | None:
-        """A mark at the newest time the model has seen; None before its first step (or
-        twice at the same moment: one mark per event start)."""
+    def mark(self, ahead: float = 0.0) -> float | None:
+        """A mark `ahead` seconds after the newest time the model has seen (where the
+        picture the person saw will be on the model's clock; `picture_ahead`); None
+        before its first step (or twice at the same moment: one mark per event start)."""
         if self.history.latest_step < 0:
             return None
-        time = self.history.latest_time
+        time = self.history.latest_time + ahead
         if self.marks and abs(self.marks[-1] - time) < 1e-9:
             return None
         bisect.insort(self.marks, time)

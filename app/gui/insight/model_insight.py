@@ -17,10 +17,11 @@ from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QDockWidget, QMenu, QWidget
 
 from streamer_core.evaluation import HierarchyFormatError
+from streamer_core.learning_pace import SNIPPETS_WAITING
 
 from ..workers.learner_worker import ModelInfo
 from .annotation_view import AnnotationPanel, MarksRow
-from .annotations import AnnotationMarks, marks_path
+from .annotations import AnnotationMarks, marks_path, picture_ahead
 from .event_memory_view import EventMemoryPanel
 from .prediction_view import PredictionView
 
@@ -105,7 +106,10 @@ class ModelInsight(QObject):
 
     @Slot()
     def mark(self) -> None:
-        if self.marks.mark() is None and self.window.history.latest_step < 0:
+        window = self.window
+        ahead = picture_ahead(window.picture_time, window.learner.input_source_time,
+                              limit=(SNIPPETS_WAITING + 1) * window.learner.snippet_size)
+        if self.marks.mark(ahead) is None and window.history.latest_step < 0:
             self.window.statusBar().showMessage("No mark: the model has not seen a frame "
                                                 "yet", 4000)
 

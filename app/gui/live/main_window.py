@@ -77,6 +77,8 @@ class MainWindow(QMainWindow):
         self.notifier = Notifier(self, popups=popups)
         self.history = SessionHistory()
         self.snippets: LatestMailbox[Frame] = LatestMailbox(SNIPPETS_WAITING)
+        self.picture_time: float | None = None
+        """The source-clock time of the frame on screen (a mark is put there)"""
         self.session = SessionStatus(self)
         self.learner = LearnerController(self.session, self.history, self.snippets, self)
         self.prefs = SettingsController(store, settings, self.learner, self)
@@ -426,6 +428,7 @@ class MainWindow(QMainWindow):
         frame = self.sources.display.take()
         if frame is not None:
             self.video.set_frame(frame.image)
+            self.picture_time = frame.timestamp
 
     @Slot()
     def _redraw(self) -> None:

@@ -68,6 +68,8 @@ class StepResult:
     """Layer 0's first blocks' own loss (block_objective "sparse_change"), the latest"""
     stream_end: bool = False
     """The reports of the stream's end (StreamerModel.end_stream): no input, no step"""
+    source_time: float | None = None
+    """The input's frame time on its source's clock (Frame.timestamp)"""
 
 
 @dataclass(frozen=True)
@@ -260,6 +262,7 @@ class LearnerWorker(QObject):
         prediction = (self.preview.frame(expected, self.model.input_seen, reports[0].time)
                       if expected is not None else None)
         result = self._result(reports, picture, started, frame_index=frame.index,
+                              source_time=frame.timestamp,
                               diverged=(self.guard.diverged or "") if self.learning else "",
                               prediction=prediction,
                               first_blocks_loss=self.model.first_blocks_loss(),
