@@ -224,7 +224,7 @@ class StreamerLayer(nn.Module):
         self.p = HierarchicalPrediction(args.feature_dim, args.max_layers, args.lr, layer_num,
                                         n_heads=TEMPORAL_HEADS, num_layers=TRANSFORMER_LAYERS,
                                         decoder=decoder)
-        self.l = StreamerLoss(self.distance_mode)
+        self.l = StreamerLoss(self.distance_mode, fast_images=args.fast_path)
         self.encoded_frames = (EncodedFrames(self.f.encoder)
                                if args.fast_path and self.f.has_encoder else None)
         # Fast path: the representation's graph is run backward once, not once per loss.

@@ -131,6 +131,27 @@ def test_similarity_loss_averages_over_pixels_of_images():
     assert signal.item() == pytest.approx(-1.0)
 
 
+def test_the_fast_paths_image_cosine_is_torchs_with_its_gradients():
+    torch.manual_seed(0)
+    target = torch.rand(2, 3, 8, 8)
+    target[0, :, 1, 1] = 0.0  # a black pixel
+    context = torch.randn(2, 3, 8, 8)
+    context[1, :, 2, 3] = 0.0  # a zero prediction
+    outputs = []
+    for loss in (StreamerLoss("similarity"), StreamerLoss("similarity", fast_images=True)):
+        leaf = context.clone().requires_grad_()
+        objective, signal = loss(leaf, target)
+        objective.backward()
+        outputs.append((signal, leaf.grad, loss.per_region(leaf.detach(), target, 2)))
+    (signal, grad, regions), (fast_signal, fast_grad, fast_regions) = outputs
+    assert fast_signal.item() == pytest.approx(signal.item(), rel=1e-6)
+    torch.testing.assert_close(fast_grad, grad, rtol=1e-5, atol=1e-7)
+    torch.testing.assert_close(fast_regions, regions, rtol=1e-6, atol=1e-7)
+    features = torch.randn(1, 16)  # not an image: torch's own cosine
+    assert StreamerLoss("similarity", fast_images=True)(features, features)[1].item() == \
+        pytest.approx(1.0)
+
+
 def test_distance_loss_is_mse_with_positive_sign():
     loss = StreamerLoss("distance")
     objective, signal = loss(torch.zeros(1, 4), torch.full((1, 4), 2.0))
