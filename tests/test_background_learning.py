@@ -100,4 +100,7 @@ def test_the_learner_worker_sees_every_waiting_snippet_and_learns_from_the_last(
     assert [r.learned for r in results] == ([True, True] + [False] * (SNIPPETS_WAITING - 2)
                                             + [True])
     assert worker.model.base_counter == SNIPPETS_WAITING + 1
+    # Each result carries its frame's time on the source's clock (frame 1 was dropped).
+    assert [r.source_time for r in results] == [0.0, *(i * 0.5 for i in
+                                                       range(2, SNIPPETS_WAITING + 2))]
     worker.model.stop_background_learning()  # finish() would end this (the main) thread
