@@ -110,8 +110,8 @@ class ModelInsight(QObject):
         ahead = picture_ahead(window.picture_time, window.learner.input_source_time,
                               limit=(SNIPPETS_WAITING + 1) * window.learner.snippet_size)
         if self.marks.mark(ahead) is None and window.history.latest_step < 0:
-            self.window.statusBar().showMessage("No mark: the model has not seen a frame "
-                                                "yet", 4000)
+            window.statusBar().showMessage("No mark: the model has not seen a frame yet",
+                                           4000)
 
     @Slot()
     def export_marks(self) -> None:
