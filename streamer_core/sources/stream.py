@@ -49,8 +49,16 @@ class StreamSource(CaptureSource):
             raise SourceError(f"Cannot open stream {self.description}: no video arrived within "
                               f"{self.open_timeout:g} s (server down, wrong URL or format)")
         capture.set(cv2.CAP_PROP_BUFFERSIZE, 1)  # ignored by FFmpeg; harmless where not
-        self.fps = positive_or_none(capture.get(cv2.CAP_PROP_FPS), 1000.0)
+        self.fps = (None if self._mjpeg_over_http(capture)
+                    else positive_or_none(capture.get(cv2.CAP_PROP_FPS), 1000.0))
         return capture
+
+    def _mjpeg_over_http(self, capture: cv2.VideoCapture) -> bool:
+        """MJPEG over HTTP sends pictures one by one with no frame rate: FFmpeg reports 25
+        fps whatever they come at (10 from the test server). Its rate is unknown, not 25."""
+        fourcc = int(capture.get(cv2.CAP_PROP_FOURCC)) & 0xFFFFFFFF
+        return (urlsplit(self.url).scheme.lower() in ("http", "https")
+                and fourcc.to_bytes(4, "little") == b"MJPG")
 
     def _timestamp(self, capture: cv2.VideoCapture, index: int) -> float:
         return self._since_open()
