@@ -51,7 +51,7 @@ def main() -> int:
                 reports = learning_step(model, optimizer, x)
                 between = time.perf_counter()
                 if expected is not None:
-                    preview.frame(expected, x, reports[0].time)
+                    preview.frame(expected, x, reports[0].time, scale_free=True)  # `live`
                 if model.device.type == "cuda":
                     torch.cuda.synchronize()
                 ended = time.perf_counter()

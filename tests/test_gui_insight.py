@@ -253,6 +253,23 @@ def test_surprise_is_where_the_prediction_was_wrong():
     assert (heat[:16, 48:] != frame.seen[:16, 48:]).any()
 
 
+def test_a_scale_free_prediction_is_drawn_stretched_and_judged_by_its_colours():
+    # A layer whose loss is each pixel's cosine learns colours' directions, not lengths.
+    seen = torch.full((1, 3, 64, 64), -0.8)
+    seen[:, 0] = 0.8  # red
+    expected = seen / 10  # the right colours, a tenth as long: what such a layer predicts
+    expected[:, :, :16, 48:] *= -1  # the top right corner predicted the opposite colour
+    frame = PredictionPreview.frame(expected, seen, 2.0, scale_free=True)
+    assert frame.measure == "1 - cosine"
+    assert frame.surprise[:4, 12:].min() == 1.0 and frame.surprise[4:, :].max() < 1e-6
+    red = frame.expected[40, 10]  # drawn at length 1, not as a flat grey (as_before's)
+    assert red[0] > 190 and red[1] < 70 and red[2] < 70
+    assert frame.error == pytest.approx(2 * (16 * 16) / (64 * 64))
+    as_before = PredictionPreview.frame(expected, seen, 2.0)  # squared error: everywhere
+    assert as_before.measure == "MSE" and as_before.surprise[4:, :].min() > 0.5
+    assert abs(int(as_before.expected[40, 10, 0]) - int(as_before.expected[40, 10, 1])) < 30
+
+
 def test_the_view_toggles_the_overlay(qtbot):
     view = PredictionView()
     qtbot.addWidget(view)

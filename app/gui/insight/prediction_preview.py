@@ -1,9 +1,17 @@
 """What layer 0 expected to see, and where it was surprised: taken on the learner thread.
 
 Before a step, layer 0's prediction of the coming input is its `context` (decoded to an
-image). After the step, the input it saw is compared with it region by region. Taken at
-most once per `interval` seconds, so that it costs learning almost nothing (measured in
-docs/performance.md); the GUI shows the newest one. No Qt here.
+image). After the step, the input it saw is compared with it region by region, in the
+layer's own terms. Taken at most once per `interval` seconds, so that it costs learning
+almost nothing (measured in docs/performance.md); the GUI shows the newest one. No Qt
+here.
+
+A layer whose loss is the cosine of each pixel's colour (`distance_mode` "similarity",
+every preset's) learns which way each pixel's colour points, not how far: its
+predictions are small (a pixel's length about 0.1 against the input's 0.4 to 1), a flat
+grey when drawn as they are, and their squared error is mostly the input's own
+brightness. Such a prediction is drawn with its scale stretched (one factor for the whole
+picture), and its surprise is 1 - cosine.
 """
 
 from __future__ import annotations
@@ -18,6 +26,7 @@ import torch
 import torch.nn.functional as F
 
 from streamer_core import StreamerModel
+from streamer_core.loss import image_cosine
 
 DEFAULT_INTERVAL = 0.5
 """Seconds of wall time between two previews at most"""
@@ -37,11 +46,16 @@ class PredictionFrame:
     """Prediction error per region [REGIONS, REGIONS], float32, 1 = the largest of this
     input's regions (at least MIN_SCALE)"""
     error: float
-    """Mean squared error of the whole picture (inputs in [-1, 1])"""
+    """The whole picture's error in `measure`'s terms (inputs in [-1, 1])"""
+    measure: str = "MSE"
+    """What `error` and `surprise` are: "MSE", or "1 - cosine" (of each pixel's colour)"""
 
 
 MIN_SCALE = 0.02
 """Errors below this read as no surprise at all (a well-predicted picture stays dark)"""
+STRETCH_QUANTILE = 0.99
+"""A scale-free prediction is drawn with this quantile of its pixels' lengths at full
+length (1): the few longest do not set the scale"""
 
 
 def to_picture(image: torch.Tensor) -> np.ndarray:
@@ -72,17 +86,25 @@ class PredictionPreview:
         return context.detach()
 
     @staticmethod
-    def frame(expected: torch.Tensor, seen: torch.Tensor, time_: float) -> PredictionFrame:
-        """`seen`: the input [1, 3, H, W] the prediction was for."""
+    def frame(expected: torch.Tensor, seen: torch.Tensor, time_: float,
+              scale_free: bool = False) -> PredictionFrame:
+        """`seen`: the input [1, 3, H, W] the prediction was for. `scale_free`: the layer's
+        loss is the cosine of each pixel's colour (see the module's docstring)."""
         with torch.no_grad():
             expected = expected.float().cpu()
             seen = seen.float().cpu()
-            error = (expected - seen).pow(2).mean(dim=1, keepdim=True)  # [1, 1, H, W]
+            if scale_free:
+                error = (1 - image_cosine(expected, seen)).unsqueeze(1)  # [1, 1, H, W]
+                lengths = expected.norm(dim=1).flatten()
+                drawn = expected / max(float(lengths.quantile(STRETCH_QUANTILE)), 1e-6)
+            else:
+                error = (expected - seen).pow(2).mean(dim=1, keepdim=True)
+                drawn = expected
             regions = F.adaptive_avg_pool2d(error, REGIONS)[0, 0]
             scale = max(float(regions.max()), MIN_SCALE)
             surprise = (regions / scale).numpy().astype(np.float32)
-        return PredictionFrame(time_, to_picture(expected), to_picture(seen), surprise,
-                               float(error.mean()))
+        return PredictionFrame(time_, to_picture(drawn), to_picture(seen), surprise,
+                               float(error.mean()), "1 - cosine" if scale_free else "MSE")
 
 
 def surprise_overlay(seen: np.ndarray, surprise: np.ndarray, opacity: float = 0.55

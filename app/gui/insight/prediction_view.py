@@ -87,5 +87,5 @@ class PredictionView(QWidget):
             label.setPixmap(QPixmap.fromImage(rgb_qimage(rgb)).scaled(
                 label.size(), Qt.AspectRatioMode.KeepAspectRatio,
                 Qt.TransformationMode.SmoothTransformation))
-        self.caption.setText(f"at {frame.time:.1f} s · prediction error (MSE) "
+        self.caption.setText(f"at {frame.time:.1f} s · prediction error ({frame.measure}) "
                              f"{frame.error:.3f}")

@@ -28,6 +28,7 @@ from streamer_core import (
     StreamerOptimizerArguments,
 )
 from streamer_core.atomic_file import write_json
+from streamer_core.buffer import SIMILARITY
 from streamer_core.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
 from streamer_core.device import describe_device
 from streamer_core.divergence import DivergenceGuard
@@ -259,7 +260,9 @@ class LearnerWorker(QObject):
             return
         self._last_picture = picture
         # Against the input as layer 0 took it: its light and view held steady (live).
-        prediction = (self.preview.frame(expected, self.model.input_seen, reports[0].time)
+        prediction = (self.preview.frame(expected, self.model.input_seen, reports[0].time,
+                                         scale_free=self.model.streamer.distance_mode
+                                         == SIMILARITY)
                       if expected is not None else None)
         result = self._result(reports, picture, started, frame_index=frame.index,
                               source_time=frame.timestamp,
