@@ -95,7 +95,7 @@ class PredictionPreview:
             seen = seen.float().cpu()
             if scale_free:
                 error = (1 - image_cosine(expected, seen)).unsqueeze(1)  # [1, 1, H, W]
-                lengths = expected.norm(dim=1).flatten()
+                lengths = expected.pow(2).sum(dim=1).sqrt().flatten()  # not norm(): 2 ms
                 drawn = expected / max(float(lengths.quantile(STRETCH_QUANTILE)), 1e-6)
             else:
                 error = (expected - seen).pow(2).mean(dim=1, keepdim=True)
