@@ -260,9 +260,9 @@ class LearnerWorker(QObject):
             return
         self._last_picture = picture
         # Against the input as layer 0 took it: its light and view held steady (live).
+        scale_free = self.model.streamer.distance_mode == SIMILARITY  # the loss: cosines
         prediction = (self.preview.frame(expected, self.model.input_seen, reports[0].time,
-                                         scale_free=self.model.streamer.distance_mode
-                                         == SIMILARITY)
+                                         scale_free)
                       if expected is not None else None)
         result = self._result(reports, picture, started, frame_index=frame.index,
                               source_time=frame.timestamp,
