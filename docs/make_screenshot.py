@@ -134,7 +134,10 @@ def main() -> int:
                 if args.mark_every and latest >= (marks.marks[-1] if marks.marks else 0.0) \
                         + args.mark_every:
                     window.insight.mark()
-                while to_mark and latest >= to_mark[0]:
+                # A person presses M on seeing a cut: the picture on screen runs ahead of
+                # the learner (1-1.5 s at learning speed), and the mark goes where it is.
+                seen = window.picture_time if window.picture_time is not None else -1.0
+                while to_mark and seen >= to_mark[0]:
                     to_mark.pop(0)
                     window.insight.mark()
                 print(f"\r{time.monotonic() - started:5.0f} s: {window.session.total_steps} steps, "

@@ -104,3 +104,37 @@ def test_the_learner_worker_sees_every_waiting_snippet_and_learns_from_the_last(
     assert [r.source_time for r in results] == [0.0, *(i * 0.5 for i in
                                                        range(2, SNIPPETS_WAITING + 2))]
     worker.model.stop_background_learning()  # finish() would end this (the main) thread
+
+
+def test_the_learner_learns_from_every_snippet_of_a_file_played_at_its_pace(qapp):
+    """At learning speed the capture puts the next snippet as soon as the learner takes
+    one, while it still prepares its step: that snippet is not a backlog. (Counted when
+    the pace was asked, the app learned from 57 of 148 such snippets.)"""
+    from app.gui.self_test import small_settings
+    from app.gui.workers.learner_worker import LearnerWorker
+    from streamer_core.learning_pace import SNIPPETS_WAITING
+    from streamer_core.sources import Frame
+    from streamer_core.sources.mailbox import LatestMailbox
+
+    pictures = [((x[0].permute(1, 2, 0) + 1) * 127.5).to(torch.uint8).numpy()
+                for x in scene_frames(6, seed=4)]
+    coming = [Frame(picture, i * 0.5, i) for i, picture in enumerate(pictures)]
+
+    class PacedByLearner(LatestMailbox):
+        def take(self):
+            taken = super().take()
+            if coming:
+                self.put(coming.pop(0))
+            return taken
+
+    mailbox = PacedByLearner(SNIPPETS_WAITING)
+    worker = LearnerWorker(mailbox, *small_settings().model_arguments())
+    results = []
+    worker.stepped.connect(results.append)
+    worker.start()
+    mailbox.put(coming.pop(0))
+    while mailbox.waiting:
+        worker.on_snippet_ready()
+    assert [r.source_time for r in results] == [i * 0.5 for i in range(6)]
+    assert all(r.learned for r in results)
+    worker.model.stop_background_learning()  # finish() would end this (the main) thread

@@ -51,8 +51,10 @@ def test_a_larger_mailbox_hands_over_oldest_first_and_drops_the_oldest_when_full
     assert [box.put(n) for n in range(5)] == [True, True, True, False, False]
     assert box.skipped == 2 and box.waiting == 3
     assert box.take() == 2 and box.waiting == 2  # the reader is behind by two
-    assert [box.take(), box.take(), box.take()] == [3, 4, None]
-    assert box.waiting == 0 and box.delivered == 3
+    box.put(5)  # a producer puts while the reader is busy with what it took
+    assert box.waiting == 3 and box.left_at_take == 2
+    assert [box.take(), box.take(), box.take(), box.take()] == [3, 4, 5, None]
+    assert box.waiting == 0 and box.left_at_take == 0 and box.delivered == 4
     with pytest.raises(ValueError, match="at least one"):
         LatestMailbox(0)
 

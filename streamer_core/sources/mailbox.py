@@ -22,6 +22,10 @@ class LatestMailbox(Generic[T]):
         self._changed = threading.Condition()
         self.skipped = 0
         self.delivered = 0
+        self.left_at_take = 0
+        """Items still in the box when the reader last took one: how far behind it was
+        then. `waiting`, read later, also counts what a producer put since: a file played
+        at the learner's pace puts its next snippet as soon as one is taken."""
 
     def put(self, item: T) -> bool:
         """True if the item was added, not put in the place of one nobody took: the reader
@@ -40,6 +44,7 @@ class LatestMailbox(Generic[T]):
             item = self._items.popleft() if self._items else None
             if item is not None:
                 self.delivered += 1
+            self.left_at_take = len(self._items)
             self._changed.notify_all()
             return item
 

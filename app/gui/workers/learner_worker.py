@@ -247,7 +247,7 @@ class LearnerWorker(QObject):
         self._last_taken = frame.index
         try:
             expected = self.preview.expectation(self.model)
-            behind = not self.pace.learns(self.snippets.waiting)
+            behind = not self.pace.learns(self.snippets.left_at_take)
             reports = learning_step(self.model, self.optimizer, x, self.learning, self._stop,
                                     self.guard, picture=frame.image, behind=behind)
             if self._stop.is_set():
