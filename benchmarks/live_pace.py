@@ -70,7 +70,7 @@ def run_live(frames: list[torch.Tensor], snippet: float, seed: int,
             continue
         index, x = item
         updates = optimizer.optimizer_steps
-        learns = pace.learns(mailbox.waiting)
+        learns = pace.learns(mailbox.left_at_take)  # as the app's learner reads it
         learned += int(learns)
         began = time.perf_counter()
         learning_step(model, optimizer, x, behind=not learns)

@@ -124,6 +124,10 @@ def _run(screenshot: str | None, steps: int, timeout: float) -> str:
                      "not open", no_errors)
             wait_for(lambda: window.session.total_steps >= steps, timeout,
                      f"only {window.session.total_steps} of {steps} learning steps", no_errors)
+            session = window.session
+            if session.learned_steps < session.total_steps:  # a file waits for the learner
+                raise SelfTestFailure(f"learned from {session.learned_steps} of "
+                                      f"{session.total_steps} inputs played at its pace")
             boundaries = sum(len(layer.boundaries) for layer in window.history.layers)
             if boundaries == 0:
                 raise SelfTestFailure(f"no event boundary in {window.session.total_steps} steps")
@@ -152,7 +156,6 @@ def _run(screenshot: str | None, steps: int, timeout: float) -> str:
             wait_for(lambda: window.session.total_steps >= resumed_from + 3, 60,
                      "learning did not go on after loading", no_errors)
 
-            session = window.session
             mean_step = sum(session.step_seconds) / max(1, len(session.step_seconds))
             summary = (f"{session.total_steps} steps ({mean_step:.2f} s each), "
                        f"{session.num_layers} layer(s), "
