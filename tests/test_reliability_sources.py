@@ -244,6 +244,34 @@ def test_a_source_of_nothing_but_junk_ends_with_the_reason_instead_of_spinning(q
     assert len(ended) == 1 and "unusable frames" in ended[0]
 
 
+def test_a_file_at_learning_speed_shows_at_most_a_snippet_ahead_of_the_learner(qapp):
+    """The capture reads on once the learner took its snippet: the picture on screen is
+    the next snippet at most, not two (a person's mark goes where the picture is)."""
+    import threading
+    import time
+
+    class File(ScriptedSource):
+        is_live = False  # paced: with follow_learner, by the learner
+
+    display, snippets = LatestMailbox(), LatestMailbox()
+    worker = CaptureWorker("file", 0.5, display, snippets, follow_learner=True,
+                           opener=lambda spec: File([np.zeros((8, 8, 3), np.uint8)] * 31,
+                                                    step=0.1))
+    worker.go()
+    capture = threading.Thread(target=worker.run)
+    capture.start()
+    leads = []
+    while capture.is_alive() or snippets.waiting:
+        if not snippets.wait_for_item(0.2):
+            continue
+        taken = snippets.take()
+        time.sleep(0.05)  # a learning step: the capture reads what it may meanwhile
+        leads.append(display.peek().timestamp - taken.timestamp)
+    capture.join()
+    assert len(leads) == 7  # 0, 0.5, ..., 3.0 s: every snippet reached the learner
+    assert max(leads) == pytest.approx(0.5)
+
+
 def test_a_source_that_raises_ends_the_source_not_the_thread(qapp):
     class Exploding(ScriptedSource):
         def read(self) -> Frame | None:

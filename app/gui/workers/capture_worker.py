@@ -230,12 +230,14 @@ class CaptureWorker(QObject):
             self.display.put(frame)
             snippet = self.snippet_taker.offer(frame)
             if snippet is not None:
+                if not self._stop.is_set() and self.snippets.put(snippet):
+                    self.snippet_ready.emit()
                 if paced and self.follow_learner:
+                    # Read on once the learner took it: the picture stays a snippet ahead
+                    # of the learner (two and more when the next one was read first).
                     if not self._wait_for_learner():
                         return
                     clock = None
-                if not self._stop.is_set() and self.snippets.put(snippet):
-                    self.snippet_ready.emit()
 
     def _rewind(self, source: FrameSource) -> Frame | None:
         """Plays a file again from the start; the sampler restarts on the earlier time."""
