@@ -135,7 +135,7 @@ def main() -> int:
                         + args.mark_every:
                     window.insight.mark()
                 # A person presses M on seeing a cut: the picture on screen runs ahead of
-                # the learner (1-1.5 s at learning speed), and the mark goes where it is.
+                # the learner (1 s at learning speed), and the mark goes where it is.
                 seen = window.picture_time if window.picture_time is not None else -1.0
                 while to_mark and seen >= to_mark[0]:
                     to_mark.pop(0)

@@ -233,8 +233,8 @@ class CaptureWorker(QObject):
                 if not self._stop.is_set() and self.snippets.put(snippet):
                     self.snippet_ready.emit()
                 if paced and self.follow_learner:
-                    # Read on once the learner took it: the picture stays a snippet ahead
-                    # of the learner (two and more when the next one was read first).
+                    # Read on only once the learner took it: the picture on screen is then
+                    # one snippet ahead of the input it learns from, not two.
                     if not self._wait_for_learner():
                         return
                     clock = None
