@@ -149,6 +149,21 @@ def test_the_status_line_tells_inputs_seen_without_learning_from_skipped_ones():
         "too slow for the camera: learns from 20% of it, sees 75%")
 
 
+def test_the_status_line_names_the_remedy_for_a_file_too_fast_for_the_model():
+    """A file, unlike a camera, can wait for the model: the line says how."""
+    line = StatusLine()
+
+    def video(wall: float, steps: int, learned: int, could_wait: bool) -> str:
+        return line.sentence(Counters(wall, RunState.RUNNING, True, 3, steps, 0, 0,
+                                      "clip.mp4", learned, could_wait))
+
+    video(0.0, 10, 10, True)
+    assert video(5.0, 30, 18, True).endswith(
+        "too slow for the video: learns from 40% of it; Advanced › Play files at learning "
+        "speed learns from all of it")
+    assert video(6.0, 32, 18, False).endswith("too slow for the video: learns from 36% of it")
+
+
 def stored_window(tmp_path, geometry: object) -> SettingsStore:
     qsettings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
     qsettings.setValue("window/geometry", geometry)

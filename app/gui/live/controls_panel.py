@@ -266,8 +266,9 @@ class ControlsPanel(QScrollArea):
         form = QVBoxLayout(group)
         self.follow_box = QCheckBox("Play files at learning speed")
         self.follow_box.setToolTip("Files: every snippet is learned, the video slows down to "
-                                   "the model's pace. Off: the video plays in real time and "
-                                   "the model takes the newest frame, skipping the rest.")
+                                   "the model's pace. Off: the video plays in real time; a "
+                                   "model slower than that learns from fewer snippets and, "
+                                   "more than 6 s behind, drops some (the status bar says).")
         self.loop_box = QCheckBox("Loop video files")
         self.loop_box.setToolTip("Start a file again when it ends, so a short clip can "
                                  "teach the model for longer")

@@ -451,7 +451,9 @@ class MainWindow(QMainWindow):
             time.monotonic(), self.session.run_state, self.settings.learning,
             self.session.num_layers, self.session.total_steps, self.snippets.skipped,
             self.session.optimizer_steps, info.spec if (info := self.session.source_info)
-            else self.settings.source, self.session.learned_steps)))
+            else self.settings.source, self.session.learned_steps,
+            file_could_wait=info is not None and not info.is_live
+            and not self.settings.follow_learner)))
 
     # --- shutdown ---------------------------------------------------------------------
 

@@ -64,8 +64,9 @@ class StudioStatusBar(QStatusBar):
             "device": "Where the model runs",
             "fps": "Frames per second read from the source",
             "steps": "Model inputs processed per second",
-            "rtf": "Real-time factor: seconds of stream learned per second. Below 1 the "
-                   "model cannot keep up and takes the newest frame, skipping others.",
+            "rtf": "Real-time factor: seconds of stream taken in per second. Below 1 the "
+                   "model cannot keep up: it learns from fewer snippets and, 12 behind, "
+                   "drops the oldest.",
             "skipped": "Snippet frames the model had no time for (dropped, not queued)",
             "layers": "Layers in the hierarchy so far",
             "updates": "Optimizer steps (weight updates) so far",

@@ -44,6 +44,8 @@ class Counters:
     source: str | None
     learned: int | None = None
     """Of the steps, those learned from (None: all of them)"""
+    file_could_wait: bool = False
+    """A file played at its own speed: at learning speed it would wait for the model"""
 
 
 class StatusLine:
@@ -113,4 +115,6 @@ class StatusLine:
         if not now.learning:
             return f"too slow for {source}: sees {seen:.0%} of it"
         seen_words = f", sees {seen:.0%}" if learned < seen < 1 - BEHIND_SHARE else ""
-        return f"too slow for {source}: learns from {learned:.0%} of it{seen_words}"
+        remedy = ("; Advanced › Play files at learning speed learns from all of it"
+                  if now.file_could_wait else "")
+        return f"too slow for {source}: learns from {learned:.0%} of it{seen_words}{remedy}"
