@@ -109,7 +109,7 @@ def test_the_learner_worker_sees_every_waiting_snippet_and_learns_from_the_last(
 def test_the_learner_learns_from_every_snippet_of_a_file_played_at_its_pace(qapp):
     """At learning speed the capture puts the next snippet as soon as the learner takes
     one, while it still prepares its step: that snippet is not a backlog. (Counted when
-    the pace was asked, the app learned from 57 of 148 such snippets.)"""
+    the pace was asked, the app learned from 32 of 298 inputs of a montage.)"""
     from app.gui.self_test import small_settings
     from app.gui.workers.learner_worker import LearnerWorker
     from streamer_core.learning_pace import SNIPPETS_WAITING

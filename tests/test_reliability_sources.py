@@ -3,6 +3,9 @@ pictures of every odd shape. The learned model and the timeline must survive all
 
 from __future__ import annotations
 
+import threading
+import time
+
 import numpy as np
 import pytest
 from gui_helpers import SLOW, assert_responsive, open_window, wait_steps
@@ -247,9 +250,6 @@ def test_a_source_of_nothing_but_junk_ends_with_the_reason_instead_of_spinning(q
 def test_a_file_at_learning_speed_shows_at_most_a_snippet_ahead_of_the_learner(qapp):
     """The capture reads on once the learner took its snippet: the picture on screen is
     the next snippet at most, not two (a person's mark goes where the picture is)."""
-    import threading
-    import time
-
     class File(ScriptedSource):
         is_live = False  # paced: with follow_learner, by the learner
 
