@@ -263,6 +263,28 @@ def test_the_apps_capture_allows_a_live_clock_its_jitter(qapp, live, taken):
     assert [frame.index for frame in snippets.given] == taken
 
 
+def test_the_apps_capture_keeps_its_grid_when_the_model_comes_with_the_same_snippet(qapp):
+    """The model is built while the file starts: its snippet size arrives a few frames in.
+    The same size must not restart the grid there, or a file's inputs (and the model's
+    times) fall between its snippets: frames 3, 8 for 0, 5, 10."""
+    from app.gui.workers.capture_worker import CaptureWorker
+
+    snippets = _KeepingMailbox()
+
+    class ModelArrives(_TenFramesASecond):
+        def read(self) -> Frame | None:
+            frame = super().read()
+            if frame is not None and frame.index == 3:
+                worker.set_snippet_size(0.5)
+            return frame
+
+    worker = CaptureWorker("ten", 0.5, LatestMailbox(), snippets,
+                           opener=lambda spec: ModelArrives(11))
+    worker.go()
+    worker.run()
+    assert [frame.index for frame in snippets.given] == [0, 5, 10]
+
+
 def test_the_apps_learner_reads_the_frames_between_only_after_the_snippet_before(qapp):
     from app.gui.self_test import small_settings
     from app.gui.workers.learner_worker import LearnerWorker

@@ -105,8 +105,12 @@ class CaptureWorker(QObject):
         self._go.set()
 
     def set_snippet_size(self, seconds: float) -> None:
-        """The model changed its snippet size: sample on the new grid from now on."""
+        """The model changed its snippet size: sample on the new grid from now on. The same
+        size keeps the grid: a file's inputs stay on its frames 0, 5, 10... at 10 fps, so
+        the model's times are the file's."""
         with self._lock:
+            if seconds == self.snippet_taker.snippet_size:
+                return
             self.snippet_taker = SnippetTaker(seconds, MAX_FRAMES,
                                               self.snippet_taker.clock_jitters)
 

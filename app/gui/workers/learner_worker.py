@@ -213,7 +213,9 @@ class LearnerWorker(QObject):
         self._halted = ""
         if reason != "new":
             self.recorder = None  # a recorded session is one model's: the app starts another
-        self.snippets.clear()
+            self.snippets.clear()  # the new clock starts at the next snippet
+        # The first model learns from the snippets that came while it was built: a file's
+        # first is its frame 0.
         boundaries = model.event_boundaries()
         self.keyframes.restart({layer: (len(times) - 1, times[-1])
                                 for layer, times in boundaries.items()})
