@@ -17,6 +17,12 @@ from streamer_core.sparse_change import WINDOW
 WINDOW_SECONDS = 1.0  # a learning is STEPS_PER_UPDATE (10) windows: 10 s and more
 
 
+def scene_pictures(count: int, seed: int) -> list:
+    """The synthetic scene's frames as the capture hands them: H x W x 3 uint8."""
+    return [((x[0].permute(1, 2, 0) + 1) * 127.5).to(torch.uint8).numpy()
+            for x in scene_frames(count, seed=seed)]
+
+
 def slow_windows(monkeypatch, seconds: float = WINDOW_SECONDS) -> None:
     """Each window of the learning takes `seconds` more, so that ending at the next window
     and waiting for the whole learning differ by seconds, even on a loaded machine."""
@@ -61,8 +67,7 @@ def test_the_learner_worker_ends_the_learning_before_its_thread_ends(qapp, monke
     worker.start()  # called from here: the steps run on this thread, which is enough
     learner = worker.model.streamer.block_learner
     assert learner is not None  # the live preset's sparse_change
-    for i, x in enumerate(scene_frames(WINDOW + 2, seed=2)):
-        picture = ((x[0].permute(1, 2, 0) + 1) * 127.5).to(torch.uint8).numpy()
+    for i, picture in enumerate(scene_pictures(WINDOW + 2, seed=2)):
         mailbox.put(Frame(picture, i * 0.5, i))
         worker.on_snippet_ready()
         if learner.busy:
@@ -88,8 +93,7 @@ def test_the_learner_worker_sees_every_waiting_snippet_and_learns_from_the_last(
     results = []
     worker.stepped.connect(results.append)
     worker.start()
-    pictures = [((x[0].permute(1, 2, 0) + 1) * 127.5).to(torch.uint8).numpy()
-                for x in scene_frames(SNIPPETS_WAITING + 2, seed=3)]
+    pictures = scene_pictures(SNIPPETS_WAITING + 2, seed=3)
     mailbox.put(Frame(pictures[0], 0.0, 0))
     worker.on_snippet_ready()
     for i, picture in enumerate(pictures[1:], start=1):  # one more than the box holds
@@ -114,9 +118,8 @@ def test_the_first_model_learns_from_the_snippet_that_came_while_it_was_built(qa
     from streamer_core.sources import Frame
     from streamer_core.sources.mailbox import LatestMailbox
 
-    picture = ((scene_frames(1, seed=5)[0][0].permute(1, 2, 0) + 1) * 127.5).to(torch.uint8)
     mailbox = LatestMailbox()
-    mailbox.put(Frame(picture.numpy(), 0.0, 0))  # before the model exists
+    mailbox.put(Frame(scene_pictures(1, seed=5)[0], 0.0, 0))  # before the model exists
     worker = LearnerWorker(mailbox, *small_settings().model_arguments())
     results = []
     worker.stepped.connect(results.append)
@@ -136,9 +139,7 @@ def test_the_learner_learns_from_every_snippet_of_a_file_played_at_its_pace(qapp
     from streamer_core.sources import Frame
     from streamer_core.sources.mailbox import LatestMailbox
 
-    pictures = [((x[0].permute(1, 2, 0) + 1) * 127.5).to(torch.uint8).numpy()
-                for x in scene_frames(6, seed=4)]
-    coming = [Frame(picture, i * 0.5, i) for i, picture in enumerate(pictures)]
+    coming = [Frame(picture, i * 0.5, i) for i, picture in enumerate(scene_pictures(6, seed=4))]
 
     class PacedByLearner(LatestMailbox):
         def take(self):
