@@ -7,7 +7,7 @@ import pytest
 from gui_helpers import open_window
 from PySide6.QtCore import QByteArray, QPoint, QPointF, QSettings, Qt
 from PySide6.QtGui import QFont, QKeySequence
-from PySide6.QtWidgets import QMainWindow, QMenu
+from PySide6.QtWidgets import QLabel, QMainWindow, QMenu
 
 from app.gui.application import restore_window_state
 from app.gui.controllers.session import RunState
@@ -15,6 +15,7 @@ from app.gui.controllers.session_history import SessionHistory
 from app.gui.infrastructure.settings import SettingsStore
 from app.gui.insight.annotation_view import MarksRow
 from app.gui.insight.annotations import AnnotationMarks
+from app.gui.live.status_bar import StatusFigures, StudioStatusBar
 from app.gui.live.timeline_view import TimelineView
 from app.gui.presentation.status_line import Counters, StatusLine
 from streamer_core.layer import LayerStep
@@ -91,8 +92,7 @@ def test_presentation_rows_name_the_current_event_and_hide_the_curves(qtbot):
 def test_the_first_run_explains_itself_until_dismissed(qtbot, tmp_path):
     window = open_window(qtbot, tmp_path, SOURCE)
     qtbot.waitUntil(window.legend.isVisible)
-    assert "each colour band is one event" in window.legend.findChild(
-        type(window.status.sentence)).text()
+    assert "each colour band is one event" in window.legend.findChild(QLabel).text()
     window.legend.button.click()
     assert not window.legend.isVisible() and window.settings.show_legend is False
     window.prefs.save()
@@ -160,7 +160,7 @@ def test_the_status_line_names_the_remedy_for_a_file_too_fast_for_the_model():
     video(0.0, 10, 10, True)
     assert video(5.0, 30, 18, True).endswith(
         "too slow for the video: learns from 40% of it; Advanced › Play files at learning "
-        "speed learns from all of it")
+        "speed learns from all")
     assert video(6.0, 32, 18, False).endswith("too slow for the video: learns from 36% of it")
 
 
@@ -247,3 +247,22 @@ def test_presentation_shows_your_marks_large_under_the_layers_or_no_row_at_all(q
     boundary_at = band.mapViewToScene(QPointF(12.0, 0.5)).x() \
         + timeline.graphics.mapTo(timeline, QPoint(0, 0)).x()
     assert time_at == pytest.approx(boundary_at, abs=2)  # the mark over its time
+
+
+def test_a_sentence_too_long_for_the_status_bar_is_shortened_and_whole_in_its_tooltip(qtbot):
+    """At 1280x720 the remedy for a file too fast for the model ran off the window's edge."""
+    bar = StudioStatusBar()
+    qtbot.addWidget(bar)
+    bar.resize(1280, 30)
+    bar.show_figures(StatusFigures("CPU (1 learning thread)", 10.0, 1.93, 0.97, 0, 3, 34,
+                                   learning=True))
+    bar.show()
+    text = ("learning: 3 layers, last update 4 s ago, too slow for the scene: learns from 75% "
+            "of it; Advanced › Play files at learning speed learns from all")
+    bar.show_sentence(text)
+    qtbot.waitUntil(lambda: QLabel.text(bar.sentence).endswith("…"))
+    shown = QLabel.text(bar.sentence)
+    assert text.startswith(shown[:-1]) and len(shown) < len(text)
+    assert bar.sentence.toolTip().endswith(text)
+    bar.show_sentence("learning: 3 layers, keeping up with the scene")
+    assert QLabel.text(bar.sentence) == "learning: 3 layers, keeping up with the scene"

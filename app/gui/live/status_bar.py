@@ -9,6 +9,9 @@ from dataclasses import dataclass
 
 from PySide6.QtGui import QFont
 from PySide6.QtWidgets import QLabel, QStatusBar
+from superqt import QElidingLabel
+
+SENTENCE_TIP = "What the model is doing, in words"
 
 
 class RateMeter:
@@ -54,9 +57,11 @@ class StatusFigures:
 class StudioStatusBar(QStatusBar):
     def __init__(self) -> None:
         super().__init__()
-        self.sentence = QLabel()
-        self.sentence.setToolTip("What the model is doing, in words")
-        self.sentence.setMinimumWidth(120)  # a small screen cuts the sentence, not the window
+        # A small screen shortens the sentence with "…" (its tooltip has all of it), not
+        # the window.
+        self.sentence = QElidingLabel()
+        self.sentence.setToolTip(SENTENCE_TIP)
+        self.sentence.setMinimumWidth(120)
         self.addWidget(self.sentence, 1)
         self.labels = {name: QLabel() for name in
                        ("device", "fps", "steps", "rtf", "skipped", "layers", "updates")}
@@ -80,12 +85,14 @@ class StudioStatusBar(QStatusBar):
         font = QFont()
         font.setPointSizeF(font.pointSizeF() * (1.6 if large else 1.0))
         self.sentence.setFont(font)
+        self.sentence.setText(self.sentence.text())  # elided again in the new type
         for label in self.labels.values():
             label.setVisible(not large)
 
     def show_sentence(self, text: str) -> None:
         if self.sentence.text() != text:
             self.sentence.setText(text)
+            self.sentence.setToolTip(f"{SENTENCE_TIP}: {text}")
 
     def show_figures(self, f: StatusFigures) -> None:
         values = {

@@ -115,6 +115,6 @@ class StatusLine:
         if not now.learning:
             return f"too slow for {source}: sees {seen:.0%} of it"
         seen_words = f", sees {seen:.0%}" if learned < seen < 1 - BEHIND_SHARE else ""
-        remedy = ("; Advanced › Play files at learning speed learns from all of it"
+        remedy = ("; Advanced › Play files at learning speed learns from all"
                   if now.file_could_wait else "")
         return f"too slow for {source}: learns from {learned:.0%} of it{seen_words}{remedy}"
