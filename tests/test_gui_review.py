@@ -13,13 +13,16 @@ from app.gui.review.review_session import MjpegVideo, ReviewError, ReviewSession
 from app.gui.review.review_window import ReviewWindow
 from app.gui.self_test import scripted_dialogs
 from app.session.keyframes import Keyframe, encode_jpeg
-from app.session.recorder import VIDEO_NAME, SessionRecorder
+from app.session.recorder import REPRESENTATIONS_NAME, VIDEO_NAME, SessionRecorder
 from streamer_core import LayerStep
+from streamer_core.event_representations import add_representations
 from streamer_core.hierarchy import hierarchy_json
 
 SNIPPET = 0.5
 EVENTS = {0: [0.0, 5.0, 12.0, 20.0], 1: [0.0, 12.0, 20.0]}  # boundaries per layer
 TRUTH = {0: [0.0, 6.0, 20.0]}
+# Layer 0's first and third events alike, its second unlike both; layer 1 has no vectors.
+VECTORS = {0: [[1.0, 0.0, 0.2], [0.0, 1.0, 0.0], [0.9, 0.1, 0.3]]}
 
 
 def shade(step: int) -> np.ndarray:
@@ -46,7 +49,9 @@ def recording(tmp_path):
                            encode_jpeg(shade(int((EVENTS[0][i] + t) / 2 / SNIPPET))))
                   for i in range(2) if EVENTS[0][i + 1] == t]
         report = LayerStep(0, step, t, 0.1, 0.2, bool(closed))
-        while not recorder.add_input(shade(step), [report], closed):
+        events = [(0, k.start, k.end, np.asarray(VECTORS[0][k.index], np.float32))
+                  for k in closed]
+        while not recorder.add_input(shade(step), [report], closed, events):
             time.sleep(0.01)  # the writer's queue is full: wait, every frame is needed here
     recorder.set_hierarchy(hierarchy_json({"boundaries": EVENTS}, file=VIDEO_NAME,
                                           duration=20.0))
@@ -172,3 +177,65 @@ def test_a_video_file_opens_with_its_hierarchy(qtbot, tmp_path):
     window.controller.seek_event(0, 0, 6.0)
     assert window.controller.session.position == 5.0
     assert level(window.video._array) == pytest.approx(10, abs=0.5)  # frame 20 of 80
+
+
+def clip_with_representations(tmp_path, vectors: dict[int, list] | None):
+    """clip.avi (20 s, each frame's grey level naming its input) and clip.json with EVENTS,
+    whose events carry `vectors` (as `segment --representations` writes them)."""
+    video = tmp_path / "clip.avi"
+    writer = cv2.VideoWriter(str(video), cv2.VideoWriter_fourcc(*"MJPG"), 4.0, (64, 48))
+    for step in range(80):
+        writer.write(shade(step // 2))
+    writer.release()
+    doc = hierarchy_json({"boundaries": EVENTS}, file="clip", duration=20.0)
+    if vectors is not None:
+        add_representations(doc, {layer: [np.asarray(v, np.float32) for v in listed]
+                                  for layer, listed in vectors.items()})
+    (tmp_path / "clip.json").write_text(json.dumps(doc))
+    return video, tmp_path / "clip.json"
+
+
+def test_clicking_an_event_lists_the_events_most_like_it_and_one_of_them_plays(qtbot, tmp_path):
+    video, doc = clip_with_representations(tmp_path, VECTORS)
+    window = open_review(qtbot, tmp_path)
+    assert window.controller.open_video(video, doc)
+    click_timeline(qtbot, window, 2.0, row=0)  # layer 0's first event, 0-5 s
+    qtbot.waitUntil(lambda: window.similar.list.count() == 3, timeout=3000)
+    listed = [window.similar.list.item(row).text() for row in range(3)]
+    assert listed[0].startswith("0.0–5.0 s") and "this event" in listed[0]
+    assert listed[1].startswith("12.0–20.0 s")  # the one like it first
+    assert listed[2].startswith("5.0–12.0 s")
+    assert "2 most similar events" in window.similar.heading.text()
+    assert not window.similar.list.item(1).icon().isNull()  # the video's frame at 16 s
+    window.similar.list.itemClicked.emit(window.similar.list.item(1))
+    assert window.controller.playing
+    assert window.controller.session.position == pytest.approx(12.0, abs=0.2)
+    window.controller.pause()
+
+    click_timeline(qtbot, window, 15.0, row=1)  # layer 1: no representations
+    qtbot.waitUntil(lambda: "no representation" in window.similar.heading.text(),
+                    timeout=3000)
+    assert window.similar.list.count() == 0
+
+
+def test_a_hierarchy_without_representations_says_where_they_come_from(qtbot, tmp_path):
+    video, doc = clip_with_representations(tmp_path, None)
+    controller = ReviewController()
+    said = []
+    controller.similar_missing.connect(said.append)
+    assert controller.open_video(video, doc)
+    assert controller.seek_event(0, 0, 8.0)
+    assert "segment --representations" in said[-1]
+    assert controller.session.position == 5.0  # the seek itself is unchanged
+
+
+def test_a_recorded_session_finds_its_similar_events_by_what_it_recorded(recording):
+    """The app records each closed event's representation; the last line may be torn."""
+    with open(recording / REPRESENTATIONS_NAME, "a", encoding="utf-8") as file:
+        file.write('{"layer": 0, "start": 12.0, "end": 20.0, "representation": [0.9, 0.')
+    session = ReviewSession.open_recording(recording)
+    query, found = session.similar(0, 2.0, 8)  # recorded: the events closed at 5 and 12 s
+    assert (query.start, query.end) == (0.0, 5.0)
+    assert [(event.start, event.end) for event, _ in found] == [(5.0, 12.0)]
+    assert found[0][1] == pytest.approx(0.0)  # unlike it (two events: compared as they are)
+    assert session.similar(0, 15.0, 8) is None  # the event still open: none written

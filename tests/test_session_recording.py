@@ -11,12 +11,16 @@ import subprocess
 import sys
 import threading
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import cv2
 import numpy as np
 import pytest
+import torch
 
+from app.gui.self_test import small_settings
+from app.gui.workers.learner_worker import LearnerWorker
 from app.session.keyframes import Keyframe, encode_jpeg
 from app.session.recorder import (
     CHECKPOINT_NAME,
@@ -28,9 +32,12 @@ from app.session.recorder import (
     SessionRecorder,
     new_session_folder,
     read_keyframes,
+    read_recorded_representations,
 )
 from streamer_core import LayerStep
 from streamer_core.checkpoint import load_checkpoint
+from streamer_core.sources import SyntheticSource
+from streamer_core.sources.mailbox import LatestMailbox
 
 CHILD = Path(__file__).with_name("recording_child.py")
 
@@ -144,3 +151,27 @@ def test_reports_of_the_stream_end_are_traced_without_a_frame(tmp_path):
     assert [(row["layer"], row["boundary"]) for row in rows] == [(0, False), (1, True)]
     assert recorder.frames == 1 and recorded_frames(recorder.folder) == 1
     assert [k.layer for k in read_keyframes(recorder.folder)] == [1]
+
+
+def test_the_app_records_each_closed_events_representation_for_review(tmp_path):
+    """The learner worker hands the recorder the events each step closed; review mode
+    reads them back (read_recorded_representations) to list similar events."""
+    torch.manual_seed(0)
+    settings = replace(small_settings("synthetic"), device="cpu", window_size=2)
+    model_args, opt_args = settings.model_arguments()
+    worker = LearnerWorker(LatestMailbox(), model_args, opt_args)
+    worker.start()
+    recorder = SessionRecorder(tmp_path / "session", model_args.snippet_size, "synthetic:3")
+    worker.set_recorder(recorder)
+    source = SyntheticSource(3, fps=1.0 / model_args.snippet_size, realtime=False)
+    source.open()
+    for _ in range(40):
+        worker.snippets.put(source.read())
+        worker.on_snippet_ready()
+    recorder.close()
+    closed = {(k.layer, k.start, k.end) for k in read_keyframes(recorder.folder)}
+    recorded = read_recorded_representations(recorder.folder)
+    assert len(closed) >= 3 and {(layer, start, end) for layer, events in recorded.items()
+                       for start, end, _ in events} == closed
+    assert all(np.isfinite(vector).all() and len(vector) > 1
+               for events in recorded.values() for _, _, vector in events)

@@ -7,6 +7,8 @@ kill -9) loses at most its last seconds.
         session.json      snippet size, model time of the first frame, frames, source
         hierarchy.json    the events so far (reference format), rewritten atomically
         trace.jsonl       one row per input and layer (the CLI's --trace), appended
+        representations.jsonl  each closed event's representation (layer, start, end,
+                          representation), appended: review mode finds similar events
         keyframes/        one JPEG per closed event: L{layer}_{index}_{start}_{end}.jpg
         checkpoint.pt     the model, saved by the app at the autosave interval
 
@@ -40,6 +42,7 @@ VIDEO_NAME = "video.mjpeg"
 SESSION_NAME = "session.json"
 HIERARCHY_NAME = "hierarchy.json"
 TRACE_NAME = "trace.jsonl"
+REPRESENTATIONS_NAME = "representations.jsonl"
 KEYFRAMES_DIR = "keyframes"
 CHECKPOINT_NAME = "checkpoint.pt"
 FLUSH_SECONDS = 2.0
@@ -79,12 +82,39 @@ def read_keyframes(folder: Path) -> list[Keyframe]:
     return sorted(found, key=lambda k: (k.layer, k.end))
 
 
+def read_recorded_representations(folder: Path
+                                  ) -> dict[int, list[tuple[float, float, np.ndarray]]]:
+    """Layer -> the representations a recorded session wrote (start, end, vector), in the
+    order written; a line a crash tore, or none written, is skipped."""
+    found: dict[int, list[tuple[float, float, np.ndarray]]] = {}
+    try:
+        lines = (folder / REPRESENTATIONS_NAME).read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError):
+        return found
+    for line in lines:
+        try:
+            row = json.loads(line)
+            vector = np.asarray(row["representation"], dtype=np.float32).reshape(-1)
+            event = (float(row["start"]), float(row["end"]), vector)
+            layer = int(row["layer"])
+        except (ValueError, KeyError, TypeError):
+            continue
+        if len(vector) and np.isfinite(vector).all():
+            found.setdefault(layer, []).append(event)
+    return found
+
+
+RecordedEvent = tuple[int, float, float, np.ndarray]
+"""A closed event's layer, start, end and representation"""
+
+
 @dataclass(frozen=True)
 class _Input:
     image: np.ndarray | None
     """None: reports of no input of their own (the stream's end)"""
     reports: Sequence[LayerStep]
     keyframes: Sequence[Keyframe]
+    events: Sequence[RecordedEvent] = ()
 
 
 class SessionRecorder:
@@ -108,7 +138,9 @@ class SessionRecorder:
         self._video_size: tuple[int, int] | None = None
         self._video = open(self.folder / VIDEO_NAME, "ab")  # noqa: SIM115 - the thread's
         self._trace = open(self.folder / TRACE_NAME, "a", encoding="utf-8")  # noqa: SIM115
-        self._written = {"video": 0, "trace": 0, "keyframes": 0}
+        self._representations = open(self.folder / REPRESENTATIONS_NAME, "a",  # noqa: SIM115
+                                     encoding="utf-8")
+        self._written = {"video": 0, "trace": 0, "keyframes": 0, "representations": 0}
         self._thread = threading.Thread(target=self._run, name="session-recorder",
                                         daemon=True)
         self._thread.start()
@@ -116,10 +148,12 @@ class SessionRecorder:
     # --- any thread -------------------------------------------------------------------
 
     def add_input(self, image: np.ndarray, reports: Sequence[LayerStep],
-                  keyframes: Sequence[Keyframe] = ()) -> bool:
-        """Queues one model input (its frame, reports and closed events); False if it was
-        dropped (the writer is behind, or the recorder closed)."""
-        return self._queue_input(_Input(image, list(reports), list(keyframes)))
+                  keyframes: Sequence[Keyframe] = (),
+                  events: Sequence[RecordedEvent] = ()) -> bool:
+        """Queues one model input (its frame, reports, closed events' keyframes and
+        representations); False if it was dropped (the writer is behind, or the recorder
+        closed)."""
+        return self._queue_input(_Input(image, list(reports), list(keyframes), list(events)))
 
     def _queue_input(self, item: _Input) -> bool:
         if self._closed.is_set() or self.error:
@@ -131,11 +165,11 @@ class SessionRecorder:
             return False
         return True
 
-    def add_reports(self, reports: Sequence[LayerStep],
-                    keyframes: Sequence[Keyframe] = ()) -> bool:
+    def add_reports(self, reports: Sequence[LayerStep], keyframes: Sequence[Keyframe] = (),
+                    events: Sequence[RecordedEvent] = ()) -> bool:
         """Queues reports that came with no frame (StreamerModel.end_stream): their trace
         rows and the events they closed; False if they were dropped."""
-        return self._queue_input(_Input(None, list(reports), list(keyframes)))
+        return self._queue_input(_Input(None, list(reports), list(keyframes), list(events)))
 
     def set_hierarchy(self, doc: dict) -> None:
         """The hierarchy JSON to write at the next flush (only the newest is kept)."""
@@ -182,6 +216,7 @@ class SessionRecorder:
         finally:
             self._video.close()
             self._trace.close()
+            self._representations.close()
 
     def _write(self, item: _Input) -> None:
         if item.image is not None:
@@ -195,6 +230,12 @@ class SessionRecorder:
             (self.folder / KEYFRAMES_DIR / keyframe_file_name(keyframe)).write_bytes(
                 keyframe.jpeg)
             self._written["keyframes"] += len(keyframe.jpeg)
+        if item.events:
+            lines = "".join(json.dumps({"layer": layer, "start": start, "end": end,
+                                        "representation": vector.tolist()}) + "\n"
+                            for layer, start, end, vector in item.events)
+            self._representations.write(lines)
+            self._written["representations"] += len(lines)
 
     def _write_frame(self, image: np.ndarray, reports: Sequence[LayerStep]) -> None:
         if self._video_size is None:
@@ -217,6 +258,7 @@ class SessionRecorder:
         rewrites the small JSON files atomically."""
         self._video.flush()
         self._trace.flush()
+        self._representations.flush()
         with self._lock:
             doc, self._hierarchy = self._hierarchy, None
         if doc is not None:

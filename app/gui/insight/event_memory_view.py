@@ -1,8 +1,13 @@
 """A thin view of an EventMemory query: the clicked event, then the most similar past
-events of its layer with their pictures and times; clicking one asks to jump to it."""
+events of its layer with their pictures and times; clicking one asks to jump to it.
+Review mode shows its similar events with it too (any time of the video, by their
+representations)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
+import numpy as np
 from PySide6.QtCore import QSize, Qt, Signal
 from PySide6.QtGui import QIcon, QPixmap
 from PySide6.QtWidgets import QLabel, QListWidget, QListWidgetItem, QVBoxLayout, QWidget
@@ -20,12 +25,21 @@ def event_times(event: RememberedEvent) -> str:
     return f"{event.start:.1f}–{event.end:.1f} s ({event.end - event.start:.1f} s)"
 
 
+LIVE_HINT = ("Click an event on the timeline to see the most similar past events of its "
+             "layer.")
+
+
 class EventMemoryPanel(QWidget):
     jump_requested = Signal(float, float)  # start, end of the chosen event
 
-    def __init__(self, keyframes: KeyframeStore | None = None, parent: QWidget | None = None):
+    def __init__(self, keyframes: KeyframeStore | None = None, parent: QWidget | None = None,
+                 *, pictures: Callable[[RememberedEvent], np.ndarray | None] | None = None,
+                 hint: str = LIVE_HINT, jump_tip: str = "Click an event to show it on the "
+                 "timeline"):
+        """Each event's picture is its keyframe in `keyframes`, or what `pictures` gives."""
         super().__init__(parent)
         self.keyframes = keyframes
+        self.pictures = pictures
         self.event_representation = ""
         """The model's setting: what the similarity is of (compared_by)"""
         self.heading = QLabel()
@@ -33,24 +47,25 @@ class EventMemoryPanel(QWidget):
         self.list = QListWidget()
         self.list.setIconSize(ICON_SIZE)
         self.list.setSpacing(2)
-        self.list.setToolTip("Click an event to show it on the timeline")
+        self.list.setToolTip(jump_tip)
         box = QVBoxLayout(self)
         box.setContentsMargins(6, 4, 6, 4)
         box.addWidget(self.heading)
         box.addWidget(self.list, 1)
         self.list.itemClicked.connect(self._clicked)
-        self.show_message("Click an event on the timeline to see the most similar past "
-                          "events of its layer.")
+        self.show_message(hint)
 
     def show_message(self, text: str) -> None:
         self.heading.setText(f"<span style='color:gray'>{text}</span>")
         self.list.clear()
 
-    def show_similar(self, query: RememberedEvent,
-                     found: list[tuple[RememberedEvent, float]]) -> None:
-        basis = compared_by(self.event_representation, query.layer)
+    def show_similar(self, query: RememberedEvent, found: list[tuple[RememberedEvent, float]],
+                     basis: str | None = None, past: bool = True) -> None:
+        """`basis`: what the similarity is of (default: the model's setting's words)."""
+        basis = basis or compared_by(self.event_representation, query.layer)
+        events = "past events" if past else "events"
         self.heading.setText(f"<b>Layer {query.layer}</b>, {event_times(query)}<br>"
-                             f"{len(found)} most similar past events, by {basis}:")
+                             f"{len(found)} most similar {events}, by {basis}:")
         self.list.clear()
         self.list.addItem(self._item(query, None))
         for event, similarity in found:
@@ -68,12 +83,16 @@ class EventMemoryPanel(QWidget):
         return item
 
     def _picture(self, event: RememberedEvent) -> QPixmap | None:
-        if self.keyframes is None:
+        if self.pictures is not None:
+            rgb = self.pictures(event)
+        elif self.keyframes is not None:
+            keyframe = self.keyframes.at(event.layer, (event.start + event.end) / 2)
+            rgb = self.keyframes.picture(keyframe) if keyframe is not None else None
+        else:
+            rgb = None
+        if rgb is None:
             return None
-        keyframe = self.keyframes.at(event.layer, (event.start + event.end) / 2)
-        if keyframe is None:
-            return None
-        return QPixmap.fromImage(rgb_qimage(self.keyframes.picture(keyframe))).scaled(
+        return QPixmap.fromImage(rgb_qimage(rgb)).scaled(
             ICON_SIZE, Qt.AspectRatioMode.KeepAspectRatio,
             Qt.TransformationMode.SmoothTransformation)
 

@@ -1,5 +1,5 @@
 """Review mode's controller, without widgets: opening, seeking (to a time or to the event
-under a click), play and pause. Views bind to its signals.
+under a click, with the events most like it), play and pause. Views bind to its signals.
 
 Playback advances the position by the wall time elapsed, so a slow frame read delays
 the picture, never the clock; a frame is decoded only when the position reaches a new one.
@@ -16,6 +16,8 @@ from PySide6.QtCore import QObject, QTimer, Signal, Slot
 from .review_session import ReviewError, ReviewSession
 
 TICK_MS = 40
+SIMILAR_EVENTS = 8
+"""How many similar events a click lists (as the live Event memory does)"""
 
 
 class ReviewController(QObject):
@@ -24,6 +26,8 @@ class ReviewController(QObject):
     picture = Signal(object)  # RGB array, or None where the video has no frame
     playing_changed = Signal(bool)
     message = Signal(str, str, str)  # level, title, text
+    similar_found = Signal(object, object)  # the clicked event, [(event, similarity)]
+    similar_missing = Signal(str)  # why a clicked event lists no similar ones
 
     def __init__(self, parent: QObject | None = None):
         super().__init__(parent)
@@ -81,14 +85,34 @@ class ReviewController(QObject):
         self._show(position)
 
     def seek_event(self, hierarchy: int, layer: int, seconds: float) -> bool:
-        """A click on a row at `seconds`: to the start of the event there (False if none)."""
+        """A click on a row at `seconds`: to the start of the event there (False if none);
+        an event of the first hierarchy also lists the events most like it."""
         if self.session is None:
             return False
         event = self.session.event_at(hierarchy, layer, seconds)
         if event is None:
             return False
         self.seek(event[0])
+        if hierarchy == 0:
+            self._list_similar(layer, (event[0] + event[1]) / 2)
         return True
+
+    def _list_similar(self, layer: int, seconds: float) -> None:
+        found = self.session.similar(layer, seconds, SIMILAR_EVENTS)
+        if found is not None:
+            self.similar_found.emit(*found)
+        elif not len(self.session.hierarchies[0].memory):
+            self.similar_missing.emit("This hierarchy has no event representations: "
+                                      "'streamer-studio segment --representations' writes "
+                                      "them, and so does a recorded session.")
+        else:
+            self.similar_missing.emit(f"This event of layer {layer} has no representation.")
+
+    @Slot(float, float)
+    def play_event(self, start: float, end: float) -> None:
+        """A similar event chosen from the list: played from its start."""
+        self.seek(start)
+        self.play()
 
     def _show(self, position: float) -> None:
         self.position_changed.emit(position)

@@ -1,6 +1,10 @@
 """Review mode's model, without Qt: a video (or a recorded session), the hierarchies whose
 events are shown over it, and a playback position.
 
+The first hierarchy's events may carry representations (`segment --representations`, or
+those a recorded session wrote beside its events): its `memory` finds the events most like
+one.
+
 Times are the hierarchy's seconds. For a video file they are its own seconds (the CLI's
 `segment` samples a snippet every so many seconds of the video); a recorded session's
 video holds one frame per model input, so its frame i is at `first_time + i * snippet`.
@@ -10,14 +14,22 @@ from __future__ import annotations
 
 import json
 import mmap
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import cv2
 import numpy as np
 
+from app.gui.insight.event_memory import EventMemory, RememberedEvent
 from app.session.keyframes import KeyframeStore
-from app.session.recorder import HIERARCHY_NAME, SESSION_NAME, VIDEO_NAME, read_keyframes
+from app.session.recorder import (
+    HIERARCHY_NAME,
+    SESSION_NAME,
+    VIDEO_NAME,
+    read_keyframes,
+    read_recorded_representations,
+)
+from streamer_core.event_representations import read_representations
 from streamer_core.sources import to_rgb
 
 _JPEG_START = b"\xff\xd8\xff"
@@ -102,6 +114,21 @@ class Hierarchy:
     """What the rows are called (the file's name)"""
     layers: list[ReviewLayer]
     duration: float
+    memory: EventMemory = field(default_factory=EventMemory)
+    """Its events' representations (empty when it has none)"""
+
+
+def event_memory(events: dict[int, list[tuple[float, float, np.ndarray | None]]]
+                 ) -> EventMemory:
+    """Layer -> its events (start, end, representation or None) as a memory that finds
+    similar ones; in each layer the events of its first representation's size."""
+    memory = EventMemory()
+    for layer, listed in sorted(events.items()):
+        kept = sorted((e for e in listed if e[2] is not None), key=lambda e: e[1])
+        for start, end, vector in kept:
+            if vector.shape == kept[0][2].shape:
+                memory.add(RememberedEvent(layer, start, end, vector))
+    return memory
 
 
 def load_hierarchy(path: Path, label: str | None = None) -> Hierarchy:
@@ -123,7 +150,12 @@ def load_hierarchy(path: Path, label: str | None = None) -> Hierarchy:
                           f"start and end; {err})") from err
     ends = [float(layer.ends[-1]) for layer in layers if len(layer.ends)]
     duration = float(doc.get("duration") or 0.0) if isinstance(doc, dict) else 0.0
-    return Hierarchy(label or path.name, layers, max([duration, *ends]))
+    try:
+        events = read_representations(doc)
+    except ValueError:  # unreadable representations: the events are still shown
+        events = {}
+    return Hierarchy(label or path.name, layers, max([duration, *ends]),
+                     event_memory(events))
 
 
 @dataclass
@@ -153,9 +185,10 @@ class ReviewSession:
         except (OSError, ValueError, KeyError, TypeError) as err:
             raise ReviewError(f"{folder}: not a recorded session ({SESSION_NAME}: "
                               f"{err})") from err
+        recorded = replace(load_hierarchy(folder / HIERARCHY_NAME, "recorded"),
+                           memory=event_memory(read_recorded_representations(folder)))
         session = cls(MjpegVideo(folder / meta.get("video", VIDEO_NAME), 1.0 / snippet),
-                      [load_hierarchy(folder / HIERARCHY_NAME, "recorded")],
-                      first_time=first_time, title=folder.name)
+                      [recorded], first_time=first_time, title=folder.name)
         session.keyframes.add_all(read_keyframes(folder))
         return session
 
@@ -179,10 +212,22 @@ class ReviewSession:
         return max(0, int((t - self.first_time) * self.video.fps + 1e-6))
 
     def picture(self) -> np.ndarray | None:
-        """The video's frame at the position (None before the video starts or after it)."""
-        if self.position < self.first_time:
+        """The video's frame at the position."""
+        return self.picture_at(self.position)
+
+    def similar(self, layer: int, time: float, k: int
+                ) -> tuple[RememberedEvent, list[tuple[RememberedEvent, float]]] | None:
+        """The first hierarchy's event of `layer` at `time`, and the k events of that layer
+        most like it, best first; None where that event has no representation."""
+        memory = self.hierarchies[0].memory
+        query = memory.event_at(layer, time)
+        return None if query is None else (query, memory.similar(query, k))
+
+    def picture_at(self, time: float) -> np.ndarray | None:
+        """The video's frame at `time` (None before the video starts or after it)."""
+        if time < self.first_time:
             return None
-        return self.video.frame(self.frame_index())
+        return self.video.frame(self.frame_index(time))
 
     def event_at(self, hierarchy: int, layer: int, time: float | None = None
                  ) -> tuple[float, float, int] | None:

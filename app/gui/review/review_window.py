@@ -3,7 +3,9 @@
 The video with each layer's event at the playback position, play/pause and a scrub
 slider, and a timeline with one row per layer of each hierarchy (a second hierarchy's
 rows interleaved with the first's, layer by layer, to compare them). Clicking an event
-seeks the video to its start; hovering a recorded session's event shows its keyframe.
+seeks the video to its start and, where the first hierarchy has representations, lists
+the events most like it (the Similar events dock; clicking one plays it); hovering a
+recorded session's event shows its keyframe.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import pyqtgraph as pg
 from PySide6.QtCore import QPointF, QSignalBlocker, Qt, Signal, Slot
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
+    QDockWidget,
     QHBoxLayout,
     QLabel,
     QMainWindow,
@@ -29,6 +32,8 @@ from PySide6.QtWidgets import (
 from app.session.keyframes import KeyframeStore
 
 from ..infrastructure.dialogs import Dialogs, Notifier
+from ..insight.event_memory import RememberedEvent
+from ..insight.event_memory_view import EventMemoryPanel
 from ..live.keyframe_views import KeyframeHover
 from ..live.timeline_view import event_colour
 from ..live.video_view import EventBadge, VideoView
@@ -36,6 +41,9 @@ from .review_controller import ReviewController
 from .review_session import ReviewSession
 
 ROW_HEIGHT_PX = 30
+SIMILAR_HINT = ("Click an event of the first hierarchy's rows to list the events most like "
+                "it; click one of them to play it.")
+SIMILAR_BASIS = "their representations (cosine, each dimension standardised)"
 JSON_FILTER = "Hierarchy JSON (*.json);;All files (*)"
 
 
@@ -163,6 +171,13 @@ class ReviewWindow(QMainWindow):
         splitter.setStretchFactor(1, 2)
         self.setCentralWidget(splitter)
         self.hover = KeyframeHover(self.timeline, KeyframeStore(), self.timeline.layer_at)
+        self.similar = EventMemoryPanel(pictures=self._event_picture, hint=SIMILAR_HINT,
+                                        jump_tip="Click an event to play it")
+        dock = QDockWidget("Similar events", self)
+        dock.setObjectName("similar_events")
+        dock.setWidget(self.similar)
+        dock.setFeatures(QDockWidget.DockWidgetFeature.DockWidgetMovable)
+        self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, dock)
 
         self.action_open_session = self._action("Open recorded &session…",
                                                 self.ask_recording, "Ctrl+O")
@@ -200,6 +215,10 @@ class ReviewWindow(QMainWindow):
         self.play_button.clicked.connect(c.toggle)
         self.slider.valueChanged.connect(lambda ms: c.seek(ms / 1000.0))
         self.timeline.event_clicked.connect(c.seek_event)
+        c.similar_found.connect(lambda query, found: self.similar.show_similar(
+            query, found, basis=SIMILAR_BASIS, past=False))
+        c.similar_missing.connect(self.similar.show_message)
+        self.similar.jump_requested.connect(c.play_event)
 
     # --- what the user asks -------------------------------------------------------------
 
@@ -234,6 +253,7 @@ class ReviewWindow(QMainWindow):
         self.setWindowTitle(f"Streamer Studio: review {session.title}")
         self.hover.store = session.keyframes
         self.timeline.show_session(session)
+        self.similar.show_message(SIMILAR_HINT)
         with QSignalBlocker(self.slider):
             self.slider.setRange(0, int(session.duration * 1000))
         self._position(session.position)
@@ -247,6 +267,16 @@ class ReviewWindow(QMainWindow):
         self.time_label.setText(f"{seconds:6.1f} / {session.duration:.1f} s")
         self.video.set_badges(badges_at(session))
         self.video.set_caption(f"{session.title}   {seconds:.1f} s")
+
+    def _event_picture(self, event: RememberedEvent) -> np.ndarray | None:
+        """A listed event's picture: a recorded session's keyframe of it, else the video's
+        frame at its middle."""
+        session = self.controller.session
+        middle = (event.start + event.end) / 2
+        keyframe = session.keyframes.at(event.layer, middle)
+        if keyframe is not None:
+            return session.keyframes.picture(keyframe)
+        return session.picture_at(middle)
 
     @Slot(object)
     def _picture(self, picture: np.ndarray | None) -> None:

@@ -19,7 +19,7 @@ import torch
 from PySide6.QtCore import QObject, Qt, Signal, Slot
 
 from app.session.keyframes import EventKeyframes, Keyframe, OpenKeyframe, thumbnail
-from app.session.recorder import FLUSH_SECONDS, VIDEO_NAME, SessionRecorder
+from app.session.recorder import FLUSH_SECONDS, VIDEO_NAME, RecordedEvent, SessionRecorder
 from streamer_core import (
     LayerStep,
     StreamerModel,
@@ -131,6 +131,11 @@ def device_label(device: torch.device) -> str:
         return describe_device(device)
     threads = torch.get_num_threads()
     return f"CPU ({threads} learning thread{'s' if threads != 1 else ''})"
+
+
+def recorded_events(result: StepResult) -> list[RecordedEvent]:
+    """The events a step closed, as a recorded session keeps their representations."""
+    return [(event.layer, event.start, event.end, event.vector) for event in result.events]
 
 
 class LearnerWorker(QObject):
@@ -274,7 +279,7 @@ class LearnerWorker(QObject):
                               learned=self.learning and not behind)
         self.stepped.emit(result)
         if self.recorder is not None:
-            self._record(rgb, reports, result.keyframes)
+            self._record(rgb, reports, result)
 
     @Slot()
     def end_stream(self) -> None:
@@ -302,7 +307,7 @@ class LearnerWorker(QObject):
                                   stream_end=True)
         if self.recorder is not None:
             if result is not None:
-                self.recorder.add_reports(reports, result.keyframes)
+                self.recorder.add_reports(reports, result.keyframes, recorded_events(result))
             self._send_hierarchy()
         return result
 
@@ -320,8 +325,8 @@ class LearnerWorker(QObject):
             keyframes=closed, open_keyframes=open_keyframes,
             events=remembered_events(self.model, reports), **details)
 
-    def _record(self, image: np.ndarray, reports: list[LayerStep], closed: list[Keyframe]) -> None:
-        self.recorder.add_input(image, reports, closed)
+    def _record(self, image: np.ndarray, reports: list[LayerStep], result: StepResult) -> None:
+        self.recorder.add_input(image, reports, result.keyframes, recorded_events(result))
         if time.monotonic() - self._hierarchy_sent >= FLUSH_SECONDS:
             self._send_hierarchy()
 
