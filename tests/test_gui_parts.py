@@ -7,6 +7,7 @@ import threading
 import time
 
 import numpy as np
+import pyqtgraph as pg
 import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QTextDocument
@@ -18,11 +19,14 @@ from app.gui.infrastructure.settings import SettingsStore, StudioSettings
 from app.gui.insight.annotation_view import MarksRow
 from app.gui.insight.annotations import AnnotationMarks
 from app.gui.live.timeline_view import (
+    LABEL_GAP_PX,
     LARGE,
     MARK_SIZE,
     UPPER_MARK_SIZE,
+    SpacedValueAxis,
     TimelineView,
     peak_decimate,
+    wider_spacing,
 )
 from streamer_core import LayerStep
 from streamer_core.presets import preset_arguments
@@ -524,3 +528,12 @@ def test_a_learner_behind_learns_when_none_waits_and_completes_a_lone_learned_in
     # A prediction is learned from at the next input: a lone learned input gets a second.
     assert [pace.learns(w) for w in waiting] == [True, True, False, False, True, True,
                                                  False, False, False, True, True]
+
+
+def test_a_short_signal_row_labels_fewer_values_rather_than_overlapping_them(qtbot):
+    """At 1280x720 the bottom row's plot was 30 px tall, and its four labels overlapped."""
+    axis = SpacedValueAxis("left")
+    major = axis.tickSpacing(0.1, 0.9, 30)[0][0]
+    assert 0.8 / major * LABEL_GAP_PX <= 30  # room for a line of text between labels
+    assert axis.tickSpacing(0.1, 0.9, 300) == pg.AxisItem("left").tickSpacing(0.1, 0.9, 300)
+    assert [wider_spacing(s) for s in (0.1, 0.2, 0.5, 2.0)] == [0.2, 0.5, 1.0, 5.0]

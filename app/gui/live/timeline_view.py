@@ -15,6 +15,7 @@ technical curves) hidden unless asked for.
 
 from __future__ import annotations
 
+import math
 import re
 
 import numpy as np
@@ -47,6 +48,8 @@ BAND_HEIGHT = 40  # room for a row of keyframes when zoomed in
 EMPTY_TEXT = ("No events yet: a row per layer appears here after the model's first "
               "learning step")
 LARGE = 2.0
+LABEL_GAP_PX = 14
+"""Least height between two value labels of a signal row's axis (one line of text)"""
 """Presentation mode: type and lines this many times their size"""
 _RGB = re.compile(r"rgb\((\d+),\s*(\d+),\s*(\d+)\)")
 
@@ -115,6 +118,33 @@ def split_text(level: float) -> str:
     return f"ends an event: ≥ {level:.2g} (upper class)"
 
 
+def wider_spacing(spacing: float) -> float:
+    """The next tick spacing above `spacing` of 1, 2 or 5 times a power of ten."""
+    power = 10.0 ** math.floor(math.log10(spacing))
+    return next(factor * power for factor in (2, 5, 10, 20)
+                if factor * power > spacing * (1 + 1e-9))
+
+
+class SpacedValueAxis(pg.AxisItem):
+    """A signal row's value axis whose labels do not overlap. pyqtgraph draws at least two
+    intervals however short the axis: a bottom row squeezed by the time axis at 1280x720
+    wrote 0.8, 0.6, 0.4 and 0.2 over one another in 30 px."""
+
+    def tickSpacing(self, minVal: float, maxVal: float, size: float):
+        levels = super().tickSpacing(minVal, maxVal, size)
+        if not levels or size <= 0:
+            return levels
+        major, offset = levels[0]
+        most = max(int(size // (LABEL_GAP_PX * self._text_scale())), 1)
+        while abs(maxVal - minVal) / major > most:
+            major = wider_spacing(major)
+        return [(major, offset), *(level for level in levels[1:] if level[0] < major)]
+
+    def _text_scale(self) -> float:
+        font = self.style.get("tickFont")
+        return font.pointSizeF() / QFont().pointSizeF() if font is not None else 1.0
+
+
 class LayerRow:
     """The plots and items of one layer; `update` hands them the visible data."""
 
@@ -124,7 +154,8 @@ class LayerRow:
         self.label = layout.addLabel(f"<b>Layer {layer}</b>", row=2 * layer, col=0,
                                      rowspan=2, angle=0)
         self.band = layout.addPlot(row=2 * layer, col=1)
-        self.plot = layout.addPlot(row=2 * layer + 1, col=1)
+        self.plot = layout.addPlot(row=2 * layer + 1, col=1,
+                                   axisItems={"left": SpacedValueAxis("left")})
         layout.layout.setRowFixedHeight(2 * layer, BAND_HEIGHT)
         layout.layout.setRowMinimumHeight(2 * layer + 1, 70)
 
