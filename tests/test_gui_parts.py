@@ -13,7 +13,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QTextDocument
 from PySide6.QtWidgets import QApplication
 
-from app.gui import run_gui
+from app.gui import open_review, run_gui
 from app.gui.controllers.session_history import SessionHistory, trace_rows
 from app.gui.infrastructure.settings import SettingsStore, StudioSettings
 from app.gui.insight.annotation_view import MarksRow
@@ -28,7 +28,9 @@ from app.gui.live.timeline_view import (
     peak_decimate,
     wider_spacing,
 )
+from app.session.recorder import SessionRecorder
 from streamer_core import LayerStep
+from streamer_core.hierarchy import hierarchy_json
 from streamer_core.presets import preset_arguments
 from streamer_core.sources.mailbox import LatestMailbox
 
@@ -537,3 +539,29 @@ def test_a_short_signal_row_labels_fewer_values_rather_than_overlapping_them(qtb
     assert 0.8 / major * LABEL_GAP_PX <= 30  # room for a line of text between labels
     assert axis.tickSpacing(0.1, 0.9, 300) == pg.AxisItem("left").tickSpacing(0.1, 0.9, 300)
     assert [wider_spacing(s) for s in (0.1, 0.2, 0.5, 2.0)] == [0.2, 0.5, 1.0, 5.0]
+
+
+def test_review_from_the_command_line_refuses_what_it_cannot_open(capsys, tmp_path):
+    video = tmp_path / "clip.mp4"
+    video.write_bytes(b"")
+    assert run_gui(["--review", str(tmp_path / "missing")]) == 2
+    assert "missing: no such file or folder" in capsys.readouterr().err
+    assert run_gui(["--review", str(video)]) == 2  # a video without its hierarchy
+    assert "--review VIDEO JSON" in capsys.readouterr().err
+    assert run_gui(["--review", str(video), str(video), str(video)]) == 2
+    assert "a video and its hierarchy JSON" in capsys.readouterr().err
+
+
+def test_review_from_the_command_line_opens_a_recorded_session(qtbot, tmp_path):
+    folder = tmp_path / "session"
+    recorder = SessionRecorder(folder, 0.5, "synthetic:1")
+    for i in range(4):
+        assert recorder.add_input(np.full((48, 64, 3), 40 * i, np.uint8),
+                                  [step(0, i, boundary=i == 2)])
+    recorder.set_hierarchy(hierarchy_json({"boundaries": {0: [0.0, 1.0]}}, file="video.mjpeg",
+                                          duration=2.0))
+    recorder.close()
+    window = open_review([str(folder)])
+    qtbot.addWidget(window)
+    assert window.controller.session.video.frame_count == 4
+    assert window.timeline.rows == [(0, 0)] and folder.name in window.windowTitle()

@@ -1,7 +1,9 @@
 """Streamer Studio's desktop window: live video, per-layer event timelines, controls.
 
 `run_gui(argv)` is the entry point (`streamer-studio` with no subcommand): no arguments
-open the window; `--self-test [--screenshot PATH]` runs the headless end-to-end check.
+open the window; `--review` opens review mode alone, on a recorded session or on a video
+and the hierarchy JSON `segment` wrote for it; `--self-test [--screenshot PATH]` runs the
+headless end-to-end check.
 Qt is imported only when this runs, so the CLI stays light.
 """
 
@@ -11,6 +13,11 @@ import argparse
 import ctypes
 import os
 import sys
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .review.review_window import ReviewWindow
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -26,7 +33,38 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--source", metavar="SPEC",
                         help="start on this source: a video file, camera:N, a stream URL, "
                              "or synthetic[:SEED[:SECONDS]]")
+    parser.add_argument("--review", nargs="+", metavar="PATH",
+                        help="open review mode alone: on a recorded session's folder, or on "
+                             "a video and its hierarchy JSON (--review VIDEO JSON, e.g. from "
+                             "'segment --representations', whose events then list the events "
+                             "most like them)")
     return parser
+
+
+def review_paths_error(paths: list[str]) -> str | None:
+    """Why `--review PATH...` cannot be opened, or None."""
+    if len(paths) > 2:
+        return "--review takes a recorded session's folder, or a video and its hierarchy JSON"
+    missing = next((path for path in paths if not Path(path).exists()), None)
+    if missing is not None:
+        return f"--review: {missing}: no such file or folder"
+    if len(paths) == 1 and not Path(paths[0]).is_dir():
+        return (f"--review: {paths[0]} is not a recorded session's folder; a video needs its "
+                "hierarchy JSON too: --review VIDEO JSON")
+    return None
+
+
+def open_review(paths: list[str]) -> ReviewWindow:
+    """Review mode in a window of its own, on what `--review` named (a file it cannot use
+    is told in a dialog, and another can then be opened from its File menu)."""
+    from .review.review_window import ReviewWindow
+
+    window = ReviewWindow(folder=str(Path(paths[0]).resolve().parent))
+    if len(paths) == 1:
+        window.controller.open_recording(paths[0])
+    else:
+        window.controller.open_video(*paths)
+    return window
 
 
 def _no_display() -> bool:
@@ -67,6 +105,10 @@ def run_gui(argv: list[str] | None = None) -> int:
     if args.screenshot and not args.self_test:
         print("streamer-studio: --screenshot only works with --self-test", file=sys.stderr)
         return 2
+    problem = review_paths_error(args.review) if args.review else None
+    if problem:
+        print(f"streamer-studio: {problem}", file=sys.stderr)
+        return 2
     if args.self_test:
         from .self_test import run_self_test
 
@@ -84,7 +126,6 @@ def run_gui(argv: list[str] | None = None) -> int:
     from ..process_end import end_process
     from .application import make_application, restore_window_state
     from .infrastructure.diagnostics import CrashReporter, log_folder, start_logging
-    from .infrastructure.quit_signals import QuitOnSignals
     from .infrastructure.settings import SettingsStore, autosave_seconds_override
     from .live.main_window import MainWindow
 
@@ -94,6 +135,10 @@ def run_gui(argv: list[str] | None = None) -> int:
     except OSError as err:  # a read-only home: run without a log file
         print(f"streamer-studio: no log file ({err})", file=sys.stderr)
         log_path = log_folder() / "(not written)"
+    if args.review:
+        review = open_review(args.review)
+        CrashReporter(log_path, parent=review).install()
+        return _run(app, review)
     store = SettingsStore.user()
     settings, notes = store.load()
     if args.source:
@@ -101,15 +146,23 @@ def run_gui(argv: list[str] | None = None) -> int:
     window = MainWindow(store, settings, notes=notes,
                         autosave_seconds=autosave_seconds_override())
     CrashReporter(log_path, parent=window).install()
-    signals = QuitOnSignals(window)  # Ctrl-C and SIGTERM close the window as a user would
     restore_window_state(window, store)
-    window.show()
-    code = int(app.exec())
-    signals.uninstall()
-    code = 128 + signals.signum if signals.signum is not None else code
+    code = _run(app, window)
     if window.closed_cleanly():
         end_process(code)  # not seconds of interpreter teardown holding the camera
     return code
+
+
+def _run(app, window) -> int:
+    """Shows `window` and runs the event loop until it closes; Ctrl-C and SIGTERM close it
+    as a user would. The process exit code."""
+    from .infrastructure.quit_signals import QuitOnSignals
+
+    signals = QuitOnSignals(window)
+    window.show()
+    code = int(app.exec())
+    signals.uninstall()
+    return 128 + signals.signum if signals.signum is not None else code
 
 
 __all__ = ["run_gui"]
