@@ -7,7 +7,7 @@ import pytest
 from gui_helpers import open_window
 from PySide6.QtCore import QByteArray, QPoint, QPointF, QSettings, Qt
 from PySide6.QtGui import QFont, QKeySequence
-from PySide6.QtWidgets import QLabel, QMainWindow, QMenu
+from PySide6.QtWidgets import QLabel, QMainWindow, QMenu, QSplitter
 
 from app.gui.application import restore_window_state
 from app.gui.controllers.session import RunState
@@ -17,6 +17,8 @@ from app.gui.insight.annotation_view import MarksRow
 from app.gui.insight.annotations import AnnotationMarks
 from app.gui.live.status_bar import StatusFigures, StudioStatusBar
 from app.gui.live.timeline_view import TimelineView
+from app.gui.live.video_view import VideoView
+from app.gui.presentation.presentation import PresentationMode
 from app.gui.presentation.status_line import Counters, StatusLine
 from streamer_core.layer import LayerStep
 
@@ -266,3 +268,35 @@ def test_a_sentence_too_long_for_the_status_bar_is_shortened_and_whole_in_its_to
     assert bar.sentence.toolTip().endswith(text)
     bar.show_sentence("learning: 3 layers, keeping up with the scene")
     assert QLabel.text(bar.sentence) == "learning: 3 layers, keeping up with the scene"
+
+
+def test_presentation_takes_from_the_picture_what_the_rows_need_to_show_whole(qtbot):
+    """At 1280x720 the picture's 55 % left the third layer's row and the time axis cut off;
+    here, on the 800 px test screen, four layers need more than the other 45 %."""
+    window = QMainWindow()
+    qtbot.addWidget(window)
+    history = history_with_events(layers=3)
+    video, timeline = VideoView(), TimelineView(history)
+    splitter = QSplitter(Qt.Orientation.Vertical)
+    splitter.addWidget(video)
+    splitter.addWidget(timeline)
+    window.setCentralWidget(splitter)
+    status = StudioStatusBar()
+    window.setStatusBar(status)
+    presentation = PresentationMode(window, splitter, timeline, video, status)
+    window.show()
+    timeline.refresh()
+    presentation.enter()
+    qtbot.waitUntil(window.isFullScreen)
+
+    def rows_whole() -> bool:
+        least = timeline.layout_item.effectiveSizeHint(Qt.SizeHint.MinimumSize).height()
+        return timeline.graphics.height() >= least - 1
+
+    qtbot.waitUntil(rows_whole, timeout=3000)
+    for step in range(40, 80):  # a fourth layer grows while presenting
+        history.add(LayerStep(3, step, step * 0.5, 0.1, 0.2, step % 9 == 0, 0.1))
+    timeline.refresh()
+    assert len(timeline.rows) == 4
+    qtbot.waitUntil(rows_whole, timeout=3000)
+    assert video.height() >= 0.35 * sum(splitter.sizes()) - 1  # the picture keeps its least

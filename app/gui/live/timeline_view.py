@@ -153,6 +153,7 @@ class LayerRow:
         self.layer = layer
         self.label = layout.addLabel(f"<b>Layer {layer}</b>", row=2 * layer, col=0,
                                      rowspan=2, angle=0)
+        self._grid = layout.layout
         self.band = layout.addPlot(row=2 * layer, col=1)
         self.plot = layout.addPlot(row=2 * layer + 1, col=1,
                                    axisItems={"left": SpacedValueAxis("left")})
@@ -315,6 +316,10 @@ class LayerRow:
                 axis.setLabel("seconds of video", **style)
             else:
                 axis.setLabel("model time: inputs × snippet", units="s", **style)
+        if not self.curves:  # the band carries the axis: as tall as the others above it
+            band = BAND_HEIGHT * (LARGE if self.large else 1.0)
+            axis_height = axis.minimumHeight() if show else 0.0
+            self._grid.setRowMinimumHeight(2 * self.layer, band + axis_height)
 
     def _brush(self, event: int) -> QBrush:
         brush = self._brushes.get(event)
@@ -418,6 +423,7 @@ class TimelineView(QWidget):
 
     following_changed = Signal(bool)
     rows_cleared = Signal()
+    rows_added = Signal()
     """The rows are gone (a new model): what is x-linked to them must let go"""
 
     def __init__(self, history: SessionHistory, span: float = 120.0,
@@ -603,6 +609,7 @@ class TimelineView(QWidget):
             self._moving = False
 
     def _ensure_rows(self, count: int) -> None:
+        added = False
         if count and self.empty_label is not None:
             self.layout_item.removeItem(self.empty_label)
             self.empty_label = None
@@ -618,8 +625,17 @@ class TimelineView(QWidget):
             for viewbox in row.viewboxes:
                 viewbox.sigRangeChangedManually.connect(self._user_moved)
             self.rows.append(row)
+            added = True
         for i, row in enumerate(self.rows):
             row.show_time_axis(i == len(self.rows) - 1)
+        if added:
+            self.rows_added.emit()
+
+    def needed_height(self) -> int:
+        """The height at which every row shows whole: the header's and the rows' least
+        (presentation mode gives it this much, taken from the picture)."""
+        rows = self.layout_item.effectiveSizeHint(Qt.SizeHint.MinimumSize).height()
+        return self.height() - self.graphics.height() + math.ceil(rows)
 
     @Slot()
     def _user_moved(self, *args: object) -> None:
