@@ -16,7 +16,7 @@ from app.gui.infrastructure.settings import SettingsStore
 from app.gui.insight.annotation_view import MarksRow
 from app.gui.insight.annotations import AnnotationMarks
 from app.gui.live.status_bar import StatusFigures, StudioStatusBar
-from app.gui.live.timeline_view import TimelineView
+from app.gui.live.timeline_view import LEAST_PICTURE_SHARE, TimelineView, room_for_rows
 from app.gui.live.video_view import VideoView
 from app.gui.presentation.presentation import PresentationMode
 from app.gui.presentation.status_line import Counters, StatusLine
@@ -281,6 +281,7 @@ def test_presentation_takes_from_the_picture_what_the_rows_need_to_show_whole(qt
     splitter.addWidget(video)
     splitter.addWidget(timeline)
     window.setCentralWidget(splitter)
+    timeline.rows_added.connect(lambda: room_for_rows(splitter, timeline))  # as the window
     status = StudioStatusBar()
     window.setStatusBar(status)
     presentation = PresentationMode(window, splitter, timeline, video, status)
@@ -299,4 +300,6 @@ def test_presentation_takes_from_the_picture_what_the_rows_need_to_show_whole(qt
     timeline.refresh()
     assert len(timeline.rows) == 4
     qtbot.waitUntil(rows_whole, timeout=3000)
-    assert video.height() >= 0.35 * sum(splitter.sizes()) - 1  # the picture keeps its least
+    assert video.height() >= LEAST_PICTURE_SHARE * sum(splitter.sizes()) - 1
+    bands = [row.band.getViewBox().height() for row in timeline.rows]
+    assert min(bands) >= 0.9 * max(bands)  # the bottom one carries the time axis too

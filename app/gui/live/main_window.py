@@ -52,7 +52,7 @@ from ..workers.threads import join_threads
 from .controls_panel import ControlsPanel
 from .dock_layout import Column, arrange_docks
 from .status_bar import StatusFigures, StudioStatusBar
-from .timeline_view import TimelineView
+from .timeline_view import TimelineView, room_for_rows
 from .video_view import VideoView, event_badges
 
 DISPLAY_INTERVAL_MS = 33
@@ -126,6 +126,7 @@ class MainWindow(QMainWindow):
         splitter.setStretchFactor(1, 6)
         splitter.setChildrenCollapsible(False)
         self.setCentralWidget(splitter)
+        self.timeline.rows_added.connect(lambda: room_for_rows(splitter, self.timeline))
 
         self.controls = ControlsPanel()
         self.controls.set_settings(self.settings)

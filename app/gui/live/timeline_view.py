@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QPushButton,
+    QSplitter,
     QToolButton,
     QVBoxLayout,
     QWidget,
@@ -48,6 +49,9 @@ BAND_HEIGHT = 40  # room for a row of keyframes when zoomed in
 EMPTY_TEXT = ("No events yet: a row per layer appears here after the model's first "
               "learning step")
 LARGE = 2.0
+LEAST_PICTURE_SHARE = 0.35
+"""Of the picture's and the timeline's height, the picture keeps this much however many
+rows the timeline needs"""
 LABEL_GAP_PX = 14
 """Least height between two value labels of a signal row's axis (one line of text)"""
 """Presentation mode: type and lines this many times their size"""
@@ -692,3 +696,17 @@ class TimelineView(QWidget):
     def has_finite_signal(self, layer: int) -> bool:
         _, y = self.rows[layer].signal.getData()
         return y is not None and bool(np.isfinite(y).any())
+
+
+def room_for_rows(splitter: QSplitter, timeline: TimelineView,
+                  picture_share: float | None = None) -> None:
+    """Splits `splitter` (the picture above `timeline`): the picture `picture_share` of the
+    height (None: as the split is), less what the timeline needs for its rows to show
+    whole (TimelineView.needed_height), down to LEAST_PICTURE_SHARE. At 1280x720 the third
+    layer's row and the time axis were cut off."""
+    sizes = splitter.sizes()
+    height = sum(sizes)
+    rows = sizes[1] if picture_share is None else height - int(height * picture_share)
+    rows = max(rows, min(timeline.needed_height(), height - int(height * LEAST_PICTURE_SHARE)))
+    if rows != sizes[1]:
+        splitter.setSizes([height - rows, rows])

@@ -14,14 +14,12 @@ from PySide6.QtCore import QByteArray, QObject, Qt, Signal
 from PySide6.QtWidgets import QDockWidget, QMainWindow, QSplitter
 
 from ..live.status_bar import StudioStatusBar
-from ..live.timeline_view import LARGE, TimelineView
+from ..live.timeline_view import LARGE, TimelineView, room_for_rows
 from ..live.video_view import VideoView
 
 HINT = "Presentation mode: F11 or Esc to leave, C shows the signal curves"
 PICTURE_SHARE = 0.55
 """Of the height, for the picture (the event rows get the rest, or what they need)"""
-LEAST_PICTURE_SHARE = 0.35
-"""The picture keeps this much of the height however many rows there are"""
 
 
 @dataclass(frozen=True)
@@ -51,7 +49,6 @@ class PresentationMode(QObject):
         self.saved: WindowLook | None = None
         self.curves = True
         """Whether the signal curves show now"""
-        timeline.rows_added.connect(self._share_height)  # a layer grown while presenting
 
     @property
     def active(self) -> bool:
@@ -72,7 +69,7 @@ class PresentationMode(QObject):
         w.menuBar().hide()
         self._look(large=True, curves=False)
         w.showFullScreen()
-        self._share_height()
+        room_for_rows(self.splitter, self.timeline, PICTURE_SHARE)
         self.status.showMessage(HINT, 6000)
         self.changed.emit(True)
 
@@ -98,20 +95,10 @@ class PresentationMode(QObject):
             return self.saved.geometry, self.saved.state
         return self.window.saveGeometry(), self.window.saveState()
 
-    def _share_height(self) -> None:
-        """The picture PICTURE_SHARE of the height, less what the event rows need to show
-        whole (at 1280x720 the third layer's row and the time axis were cut off)."""
-        if not self.active:
-            return
-        height = sum(self.splitter.sizes())
-        rows = max(height - int(height * PICTURE_SHARE), self.timeline.needed_height())
-        rows = min(rows, height - int(height * LEAST_PICTURE_SHARE))
-        self.splitter.setSizes([height - rows, rows])
-
     def set_curves(self, show: bool) -> None:
         """The signal, threshold and boundary curves under each layer's events."""
         self._look(large=self.active, curves=show)
-        self._share_height()
+        room_for_rows(self.splitter, self.timeline)
 
     def _look(self, large: bool, curves: bool) -> None:
         self.curves = curves
