@@ -13,6 +13,7 @@ from gui_helpers import SLOW, choose, layer_rows, open_window, wait_steps
 
 from app.gui.infrastructure.settings import SettingsStore, StudioSettings
 from streamer_core.demarcation import DEMARCATION_MODES
+from streamer_core.event_representations import read_representations
 
 ROOT = Path(__file__).resolve().parents[1]
 SOURCE = "synthetic:2:600"  # bounded, so it plays at the learner's pace: no skipped input
@@ -183,11 +184,15 @@ def test_settings_are_remembered_between_launches(qtbot, tmp_path):
 
 def test_export_hierarchy_json_and_trace(qtbot, tmp_path):
     window = open_window(qtbot, tmp_path, SOURCE)
-    wait_steps(qtbot, window, 4)
+    qtbot.waitUntil(lambda: bool(window.history.layers)
+                    and window.history.layers[0].event_count >= 3, timeout=SLOW)
     window.action_export_json.trigger()
     qtbot.waitUntil(lambda: (tmp_path / "hierarchy.json").exists(), timeout=SLOW)
     doc = json.loads((tmp_path / "hierarchy.json").read_text())
     assert doc["layers"][0]["name"] == "layer 0" and doc["duration"] > 0
+    # Each event's representation, as `segment --representations` writes them.
+    layer_0 = read_representations(doc)[0]
+    assert len(layer_0) >= 3 and all(vector is not None for *_, vector in layer_0)
     window.action_export_trace.trigger()
     qtbot.waitUntil(lambda: (tmp_path / "trace.jsonl").exists(), timeout=SLOW)
     rows = [json.loads(line) for line in (tmp_path / "trace.jsonl").read_text().splitlines()]

@@ -32,13 +32,14 @@ from streamer_core.buffer import SIMILARITY
 from streamer_core.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
 from streamer_core.device import describe_device
 from streamer_core.divergence import DivergenceGuard
+from streamer_core.event_representations import add_representations, as_vector
 from streamer_core.hierarchy import hierarchy_json
 from streamer_core.learning import learning_step, pass_over_between
 from streamer_core.learning_pace import LearningPace
 from streamer_core.sources import Frame, preprocess_frame, to_rgb
 from streamer_core.sources.mailbox import LatestMailbox
 
-from ..insight.event_memory import RememberedEvent, remembered_events
+from ..insight.event_memory import EventMemory, RememberedEvent, remembered_events
 from ..insight.prediction_preview import PredictionFrame, PredictionPreview
 
 
@@ -160,6 +161,8 @@ class LearnerWorker(QObject):
         self._stop = threading.Event()
         self._halted = ""  # why learning stopped after an unexpected error
         self.keyframes = EventKeyframes()
+        self.closed_events = EventMemory()
+        """The newest closed events' representations, for an exported hierarchy"""
         self.recorder: SessionRecorder | None = None
         self._hierarchy_sent = 0.0  # time.monotonic() the recorder last got the hierarchy
         self.preview = PredictionPreview()
@@ -222,6 +225,7 @@ class LearnerWorker(QObject):
         # The first model learns from the snippets that came while it was built: a file's
         # first is its frame 0.
         boundaries = model.event_boundaries()
+        self.closed_events.clear()
         self.keyframes.restart({layer: (len(times) - 1, times[-1])
                                 for layer, times in boundaries.items()})
         self.model_ready.emit(ModelInfo(
@@ -317,13 +321,15 @@ class LearnerWorker(QObject):
         pictures, `picture` offered to each layer's open event, and representations) and
         the model's counts; `details` are the StepResult fields of an input's own."""
         closed, open_keyframes = self.keyframes.observe(reports, picture)
+        events = remembered_events(self.model, reports)
+        self.closed_events.add_all(events)
         return StepResult(
             reports=reports, seconds=time.perf_counter() - started,
             num_layers=self.model.get_num_layers(),
             optimizer_steps=self.optimizer.optimizer_steps,
             base_counter=self.model.base_counter, skipped=self.snippets.skipped,
             keyframes=closed, open_keyframes=open_keyframes,
-            events=remembered_events(self.model, reports), **details)
+            events=events, **details)
 
     def _record(self, image: np.ndarray, reports: list[LayerStep], result: StepResult) -> None:
         self.recorder.add_input(image, reports, result.keyframes, recorded_events(result))
@@ -418,6 +424,22 @@ class LearnerWorker(QObject):
         return hierarchy_json({"boundaries": self.model.event_boundaries()},
                               file=file_name, duration=duration)
 
+    def _with_representations(self, doc: dict) -> dict:
+        """`doc` with each event's representation in its slot, as `segment
+        --representations` writes them (the open event's too): `similar` and review mode
+        then find events like it. An event this model closed before it was loaded, or that
+        the bounded memory forgot, has "null"."""
+        vectors = {}
+        for layer in doc["layers"]:
+            order = int(layer.get("order", 0))
+            found = self.closed_events.vectors_of(
+                order, [(float(a["start"]), float(a["end"])) for a in layer["annots"]])
+            still_open = self.model.open_representation(order)
+            if found and found[-1] is None and still_open is not None:
+                found[-1] = as_vector(still_open)
+            vectors[order] = found
+        return add_representations(doc, vectors)
+
     @Slot(str, str)
     def send_hierarchy(self, tag: str, file_name: str) -> None:
         """The events so far, for a writer off this thread (an export in another format)."""
@@ -430,6 +452,7 @@ class LearnerWorker(QObject):
         doc = self._hierarchy(file_name)
         if doc is None:
             return
+        doc = self._with_representations(doc)
         try:
             write_json(path, doc)
         except OSError as err:
