@@ -14,12 +14,13 @@ from PySide6.QtWidgets import QStyle
 
 from app.gui.controllers.session_history import SessionHistory
 from app.gui.insight.annotation_view import ROWS_SHOWN, AnnotationPanel
-from app.gui.insight.annotations import AnnotationMarks, marks_path, picture_ahead
+from app.gui.insight.annotations import AnnotationMarks, picture_ahead
 from app.gui.insight.event_memory import EventMemory, RememberedEvent, remembered_events
 from app.gui.insight.event_memory_view import EventMemoryPanel
 from app.gui.insight.prediction_preview import PredictionPreview, surprise_overlay
 from app.gui.insight.prediction_view import PICTURE_PX, PredictionView
 from app.session.keyframes import Keyframe, KeyframeStore, encode_jpeg
+from app.session.marks_file import marks_path
 from streamer_core import LayerStep
 from streamer_core.evaluation import evaluate
 from streamer_core.hierarchy import hierarchy_json

@@ -13,7 +13,13 @@ from app.gui.review.review_session import MjpegVideo, ReviewError, ReviewSession
 from app.gui.review.review_window import ReviewWindow
 from app.gui.self_test import scripted_dialogs
 from app.session.keyframes import Keyframe, encode_jpeg
-from app.session.recorder import REPRESENTATIONS_NAME, VIDEO_NAME, SessionRecorder
+from app.session.marks_file import marks_path
+from app.session.recorder import (
+    CHECKPOINT_NAME,
+    REPRESENTATIONS_NAME,
+    VIDEO_NAME,
+    SessionRecorder,
+)
 from streamer_core import LayerStep
 from streamer_core.event_representations import add_representations
 from streamer_core.hierarchy import hierarchy_json
@@ -239,3 +245,19 @@ def test_a_recorded_session_finds_its_similar_events_by_what_it_recorded(recordi
     assert [(event.start, event.end) for event, _ in found] == [(5.0, 12.0)]
     assert found[0][1] == pytest.approx(0.0)  # unlike it (two events: compared as they are)
     assert session.similar(0, 15.0, 8) is None  # the event still open: none written
+
+
+def test_the_marks_saved_with_a_recorded_session_come_with_it(qtbot, recording):
+    """A person's live marks are saved beside the session's checkpoint: review shows them
+    as rows of their own, and a comparison goes beside them."""
+    write_hierarchy(marks_path(recording / CHECKPOINT_NAME), {0: [0.0, 4.5, 13.0]})
+    window = open_review(qtbot, recording.parent)
+    assert window.controller.open_recording(recording)
+    assert window.timeline.rows == [(0, 0), (1, 0), (0, 1)]
+    ticks = window.timeline.plot.getAxis("left")._tickLevels[0]
+    assert ticks[1][1] == "your marks · layer 0"
+    assert window.controller.compare_with(recording.parent / "truth.json")
+    assert [h.label for h in window.controller.session.hierarchies] == [
+        "recorded", "your marks", "truth.json"]
+    assert window.controller.compare_with(recording.parent / "truth.json")  # replaced
+    assert len(window.controller.session.hierarchies) == 3

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import bisect
 from dataclasses import dataclass
-from pathlib import Path
 
 from PySide6.QtCore import QObject, Signal
 
@@ -29,18 +28,12 @@ from ..controllers.session_history import SessionHistory
 
 TOLERANCE = 1.0
 """Seconds a boundary may be off a mark and still agree with it (evaluate's default)"""
-MARKS_SUFFIX = ".marks.json"
-"""The marks saved beside a checkpoint: model.pt -> model.pt.marks.json"""
 
 
 @dataclass(frozen=True)
 class LayerAgreement:
     layer: int
     score: BoundaryScore
-
-
-def marks_path(checkpoint: str | Path) -> Path:
-    return Path(f"{checkpoint}{MARKS_SUFFIX}")
 
 
 def picture_ahead(picture_time: float | None, input_time: float | None,

@@ -16,13 +16,14 @@ from PySide6.QtCore import QObject, QPointF, Qt, Slot
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QDockWidget, QMenu, QWidget
 
+from app.session.marks_file import marks_path
 from streamer_core.evaluation import HierarchyFormatError
 from streamer_core.learning_pace import SNIPPETS_WAITING
 
 from ..workers.learner_worker import ModelInfo
 from .annotation_view import AnnotationPanel, MarksRow
-from .annotations import AnnotationMarks, marks_path, picture_ahead
-from .event_memory_view import EventMemoryPanel
+from .annotations import AnnotationMarks, picture_ahead
+from .event_memory_view import LIVE_HINT, EventMemoryPanel
 from .prediction_view import PredictionView
 
 if TYPE_CHECKING:
@@ -145,8 +146,7 @@ class ModelInsight(QObject):
         self.marks.clear()
         self.prediction.clear()
         self.memory.event_representation = info.model_args.event_representation
-        self.memory.show_message("Click an event on the timeline to see the most similar "
-                                 "past events of its layer.")
+        self.memory.show_message(LIVE_HINT)
         if info.reason == "loaded":
             self._load_marks(marks_path(info.path))
 

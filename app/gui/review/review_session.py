@@ -22,7 +22,9 @@ import numpy as np
 
 from app.gui.insight.event_memory import EventMemory, RememberedEvent
 from app.session.keyframes import KeyframeStore
+from app.session.marks_file import marks_path
 from app.session.recorder import (
+    CHECKPOINT_NAME,
     HIERARCHY_NAME,
     SESSION_NAME,
     VIDEO_NAME,
@@ -158,6 +160,18 @@ def load_hierarchy(path: Path, label: str | None = None) -> Hierarchy:
                      event_memory(events))
 
 
+def recorded_marks(folder: Path) -> list[Hierarchy]:
+    """The marks a person made live, saved with a recorded session's checkpoint (none, or
+    an unreadable file: no row)."""
+    path = marks_path(folder / CHECKPOINT_NAME)
+    if not path.is_file():
+        return []
+    try:
+        return [load_hierarchy(path, "your marks")]
+    except ReviewError:
+        return []
+
+
 @dataclass
 class ReviewSession:
     """What review mode shows: a video, hierarchies over it, the playback position."""
@@ -169,6 +183,9 @@ class ReviewSession:
     keyframes: KeyframeStore = field(default_factory=KeyframeStore)
     position: float = 0.0
     title: str = ""
+    own: int = 1
+    """The hierarchies that came with what was opened (a recorded session's events and the
+    marks saved with it); a comparison goes after them"""
 
     @classmethod
     def open_video(cls, video: Path, hierarchy: Path) -> ReviewSession:
@@ -187,14 +204,17 @@ class ReviewSession:
                               f"{err})") from err
         recorded = replace(load_hierarchy(folder / HIERARCHY_NAME, "recorded"),
                            memory=event_memory(read_recorded_representations(folder)))
+        hierarchies = [recorded, *recorded_marks(folder)]
         session = cls(MjpegVideo(folder / meta.get("video", VIDEO_NAME), 1.0 / snippet),
-                      [recorded], first_time=first_time, title=folder.name)
+                      hierarchies, first_time=first_time, title=folder.name,
+                      own=len(hierarchies))
         session.keyframes.add_all(read_keyframes(folder))
         return session
 
     def compare_with(self, path: Path) -> None:
-        """Adds (or replaces) the hierarchy shown beside the first, e.g. ground truth."""
-        self.hierarchies[1:] = [load_hierarchy(path)]
+        """Adds (or replaces) the hierarchy shown beside the session's own, e.g. ground
+        truth."""
+        self.hierarchies[self.own:] = [load_hierarchy(path)]
 
     # --- time ---------------------------------------------------------------------------
 
