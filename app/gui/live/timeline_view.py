@@ -49,12 +49,12 @@ BAND_HEIGHT = 40  # room for a row of keyframes when zoomed in
 EMPTY_TEXT = ("No events yet: a row per layer appears here after the model's first "
               "learning step")
 LARGE = 2.0
+"""Presentation mode: type and lines this many times their size"""
 LEAST_PICTURE_SHARE = 0.35
 """Of the picture's and the timeline's height, the picture keeps this much however many
 rows the timeline needs"""
 LABEL_GAP_PX = 14
 """Least height between two value labels of a signal row's axis (one line of text)"""
-"""Presentation mode: type and lines this many times their size"""
 _RGB = re.compile(r"rgb\((\d+),\s*(\d+),\s*(\d+)\)")
 
 
@@ -427,8 +427,9 @@ class TimelineView(QWidget):
 
     following_changed = Signal(bool)
     rows_cleared = Signal()
-    rows_added = Signal()
     """The rows are gone (a new model): what is x-linked to them must let go"""
+    rows_added = Signal()
+    """A layer's row appeared: the window makes room for it (room_for_rows)"""
 
     def __init__(self, history: SessionHistory, span: float = 120.0,
                  parent: QWidget | None = None, keyframes: KeyframeStore | None = None):
@@ -637,7 +638,7 @@ class TimelineView(QWidget):
 
     def needed_height(self) -> int:
         """The height at which every row shows whole: the header's and the rows' least
-        (presentation mode gives it this much, taken from the picture)."""
+        (room_for_rows takes it from the picture)."""
         rows = self.layout_item.effectiveSizeHint(Qt.SizeHint.MinimumSize).height()
         return self.height() - self.graphics.height() + math.ceil(rows)
 
