@@ -17,6 +17,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from PySide6.QtWidgets import QApplication, QWidget
+
     from .review.review_window import ReviewWindow
 
 
@@ -153,7 +155,7 @@ def run_gui(argv: list[str] | None = None) -> int:
     return code
 
 
-def _run(app, window) -> int:
+def _run(app: QApplication, window: QWidget) -> int:
     """Shows `window` and runs the event loop until it closes; Ctrl-C and SIGTERM close it
     as a user would. The process exit code."""
     from .infrastructure.quit_signals import QuitOnSignals

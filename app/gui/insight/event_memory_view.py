@@ -27,6 +27,7 @@ def event_times(event: RememberedEvent) -> str:
 
 LIVE_HINT = ("Click an event on the timeline to see the most similar past events of its "
              "layer.")
+LIVE_JUMP_TIP = "Click an event to show it on the timeline"
 
 
 class EventMemoryPanel(QWidget):
@@ -34,8 +35,7 @@ class EventMemoryPanel(QWidget):
 
     def __init__(self, keyframes: KeyframeStore | None = None, parent: QWidget | None = None,
                  *, pictures: Callable[[RememberedEvent], np.ndarray | None] | None = None,
-                 hint: str = LIVE_HINT, jump_tip: str = "Click an event to show it on the "
-                 "timeline"):
+                 hint: str = LIVE_HINT, jump_tip: str = LIVE_JUMP_TIP):
         """Each event's picture is its keyframe in `keyframes`, or what `pictures` gives."""
         super().__init__(parent)
         self.keyframes = keyframes
