@@ -10,11 +10,13 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 from source_helpers import SMALL_MODEL, write_video
 
 from app.__main__ import main
 from app.cli.manifest import ManifestEntry, parse_shard, read_manifest, shard_of
+from streamer_core.event_representations import representation_table
 
 REPO = Path(__file__).resolve().parents[1]
 TINY = ["--set", "feature_dim=16", *SMALL_MODEL[2:], "--threads", "1", "--quiet"]
@@ -176,3 +178,20 @@ def test_an_interrupt_writes_no_output_for_the_video_it_cut(tmp_path, monkeypatc
     assert run_batch(tmp_path, "--trace") == 143
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == [
         "synthetic_1_1.json", "synthetic_1_1.trace.jsonl"]
+
+
+def test_a_manifest_writes_each_videos_representations_beside_its_json(tmp_path):
+    """As `segment --representations` for one video: the slots and NAME.npy; a table cut
+    short makes --skip-done run the video again."""
+    (tmp_path / "list.txt").write_text("synthetic:1:2\nsynthetic:2:2\n")
+    assert run_batch(tmp_path, "--representations") == 0
+    out = tmp_path / "out"
+    for name in ("synthetic_1_2", "synthetic_2_2"):
+        doc = json.loads((out / f"{name}.json").read_text())
+        table = np.load(out / f"{name}.npy", allow_pickle=False)
+        assert len(table) and table.tobytes() == representation_table(doc).tobytes()
+    (out / "synthetic_2_2.npy").write_bytes(b"\x93NUMPY")
+    assert run_batch(tmp_path, "--representations", "--skip-done") == 0
+    summary = json.loads((out / "summary-0-of-1.json").read_text())
+    assert summary["skipped"] == 1 and summary["done"] == 1
+    assert len(np.load(out / "synthetic_2_2.npy", allow_pickle=False))

@@ -5,12 +5,14 @@ from __future__ import annotations
 import json
 import threading
 
+import numpy as np
 import pytest
 from source_helpers import write_video
 
 from app.__main__ import main
 from app.cli.model_setup import model_arguments
 from app.gui.workers.file_segmentation import Cancelled, FileSegmentation, segment_files
+from streamer_core.event_representations import read_representations
 
 SETTINGS = ["feature_dim=16", "buffer_size=4", "evolve_every=4", "optimize_every=5",
             "window_size=3", "demarcation_mode=average"]
@@ -36,10 +38,14 @@ def test_files_get_the_json_the_cli_batch_writes(qtbot, tmp_path):
     sets = [arg for setting in SETTINGS for arg in ("--set", setting)]
     assert main(["segment", "--manifest", str(tmp_path / "list.txt"), "--out-dir",
                  str(tmp_path / "cli"), "--preset", "paper", *sets, "--device", "cpu",
-                 "--seed", "0", "--reset-per-video", "--quiet"]) == 0
+                 "--seed", "0", "--reset-per-video", "--representations", "--quiet"]) == 0
     for name in ("clip0.json", "clip1.json"):
         gui = json.loads((tmp_path / "gui" / name).read_text())
         assert gui["layers"] and gui == json.loads((tmp_path / "cli" / name).read_text())
+        assert read_representations(gui)[0][0][2] is not None  # review lists similar ones
+        tables = [np.load(tmp_path / side / name.replace(".json", ".npy"))
+                  for side in ("gui", "cli")]
+        assert tables[0].tobytes() == tables[1].tobytes()
 
 
 def test_a_stop_request_ends_the_job_between_two_steps(tmp_path):

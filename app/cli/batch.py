@@ -17,8 +17,11 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+import numpy as np
+
 from streamer_core import StreamerModel, StreamerOptimizer
 from streamer_core.atomic_file import atomic_file, write_json
+from streamer_core.event_representations import npy_path, representation_table, write_table
 from streamer_core.sources import FrameSource, SourceError, SyntheticSource, VideoFileSource
 from streamer_core.sources.spec import open_source
 
@@ -34,15 +37,19 @@ ModelFactory = Callable[[], tuple[StreamerModel, StreamerOptimizer]]
 
 @dataclass
 class VideoOutputs:
-    """Where one manifest line's results go: NAME.json, and NAME.trace.jsonl if asked."""
+    """Where one manifest line's results go: NAME.json, NAME.trace.jsonl and NAME.npy (the
+    events' representations) if asked."""
 
     json: Path
     trace: Path | None
+    table: Path | None = None
 
     @classmethod
-    def of(cls, out_dir: Path, entry: ManifestEntry, trace: bool) -> VideoOutputs:
-        return cls(out_dir / f"{entry.name}.json",
-                   out_dir / f"{entry.name}.trace.jsonl" if trace else None)
+    def of(cls, out_dir: Path, entry: ManifestEntry, trace: bool,
+           representations: bool = False) -> VideoOutputs:
+        json_path = out_dir / f"{entry.name}.json"
+        return cls(json_path, out_dir / f"{entry.name}.trace.jsonl" if trace else None,
+                   npy_path(json_path) if representations else None)
 
     def done(self) -> bool:
         """Every output exists and loads (a file cut short by a crash does not)."""
@@ -54,7 +61,9 @@ class VideoOutputs:
                 with open(self.trace, encoding="utf-8") as rows:
                     for row in rows:
                         json.loads(row)
-        except (OSError, ValueError):
+            if self.table is not None:
+                np.load(self.table, allow_pickle=False)
+        except (OSError, ValueError, EOFError):
             return False
         return True
 
@@ -134,7 +143,8 @@ class Batch:
 
     def _one(self, entry: ManifestEntry, label: str, summary: ShardSummary) -> None:
         args = self.args
-        outputs = VideoOutputs.of(self.out_dir, entry, trace=args.trace is not None)
+        outputs = VideoOutputs.of(self.out_dir, entry, trace=args.trace is not None,
+                                  representations=args.representations)
         if args.skip_done and outputs.done():
             summary.skipped += 1
             return
@@ -149,7 +159,8 @@ class Batch:
         segmenter = Segmenter(self.model, self.optimizer, learn=not args.no_learn,
                               progress=Progress(label, enabled=not args.quiet),
                               atomic=self.interrupts.atomic, after_step=self.after_step,
-                              warn=lambda message: say(f"{entry.name}: warning: {message}"))
+                              warn=lambda message: say(f"{entry.name}: warning: {message}"),
+                              representations=args.representations)
         try:
             with (atomic_file(outputs.trace) if outputs.trace else
                   contextlib.nullcontext()) as trace:
@@ -162,7 +173,9 @@ class Batch:
             self._failed(entry, str(err), summary)
             return
         segmenter.show_progress(final=True)
-        with self.interrupts.held():  # the JSON says the video is done: written whole
+        with self.interrupts.held():  # the JSON says the video is done: written whole, last
+            if outputs.table is not None:
+                write_table(outputs.table, representation_table(result.hierarchy))
             write_json(outputs.json, result.hierarchy)
         summary.steps += result.steps
         summary.video_seconds += segmenter.seconds

@@ -118,7 +118,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--representations", action="store_true",
                         help="write each event's representation into its 'representation' "
                              "slot of the JSON, and all of them, with layer, index, start "
-                             "and end, into a .npy beside it (needs --out)")
+                             "and end, into a .npy beside it (needs --out, or --manifest: "
+                             "NAME.npy beside each NAME.json)")
     parser.add_argument("--save-checkpoint", metavar="PATH",
                         help="save the model here at the end (also when interrupted)")
     parser.add_argument("--quiet", action="store_true", help="no progress line")
@@ -234,8 +235,7 @@ def check_batch_options(args: argparse.Namespace) -> None:
         raise CliError("give VIDEO arguments or --manifest LIST, not both")
     if not args.out_dir:
         raise CliError("--manifest needs --out-dir DIR (one JSON per video goes there)")
-    for name, on in (("--out", args.out), ("--max-steps", args.max_steps),
-                     ("--representations", args.representations)):
+    for name, on in (("--out", args.out), ("--max-steps", args.max_steps)):
         if on:
             raise CliError(f"{name} does not go with --manifest (each video's JSON goes to "
                            "--out-dir; a video runs to its end)")

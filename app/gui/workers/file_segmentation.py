@@ -3,7 +3,9 @@
 Playing a file in the window learns live and skips the snippets it has no time for; here
 every snippet of every file is learned, by the per-video function the command line's
 batch runs (`segment_video`). Each video starts from a new model of the Model panel's
-settings, as `segment --manifest --reset-per-video`: the session's model is not touched.
+settings, as `segment --manifest --reset-per-video --representations`: the session's
+model is not touched, and each event's representation is written with it (review mode
+then lists the events most like one).
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from streamer_core import (
     StreamerOptimizerArguments,
 )
 from streamer_core.atomic_file import write_json
+from streamer_core.event_representations import npy_path, representation_table, write_table
 from streamer_core.sources import SourceError, VideoFileSource
 
 
@@ -47,7 +50,7 @@ def segment_files(paths: list[str], out_dir: Path, model_args: StreamerModelArgu
         yield f"Segmenting {Path(path).name} ({number} of {len(paths)})…"
         model = StreamerModel(model_args)
         segmenter = Segmenter(model, StreamerOptimizer(model, opt_args),
-                              after_step=check_stop)
+                              after_step=check_stop, representations=True)
         try:
             source = VideoFileSource(path)
             source.open()  # decodes the first frame: an unreadable file fails here
@@ -62,6 +65,7 @@ def segment_files(paths: list[str], out_dir: Path, model_args: StreamerModelArgu
             failed.append(f"{Path(path).name}: no frames")
             continue
         write_json(out_dir / f"{name}.json", result.hierarchy)
+        write_table(npy_path(out_dir / f"{name}.json"), representation_table(result.hierarchy))
         done.append(f"{name}.json")
     summary = f"{len(done)} of {len(paths)} videos segmented into {out_dir}"
     return summary + "".join(f"\n{line}" for line in failed)
