@@ -247,6 +247,17 @@ def test_a_recorded_session_finds_its_similar_events_by_what_it_recorded(recordi
     assert session.similar(0, 15.0, 8) is None  # the event still open: none written
 
 
+def test_a_recorded_sessions_open_events_are_found_by_their_slot_in_its_json(recording):
+    """The app writes the open events' representations into the recording's hierarchy
+    (the closed ones go to representations.jsonl as they close)."""
+    doc = hierarchy_json({"boundaries": EVENTS}, file=VIDEO_NAME, duration=20.0)
+    add_representations(doc, {0: [None, None, np.array([0.9, 0.1, 0.3], np.float32)]})
+    (recording / "hierarchy.json").write_text(json.dumps(doc))
+    query, found = ReviewSession.open_recording(recording).similar(0, 15.0, 8)
+    assert (query.start, query.end) == (12.0, 20.0)
+    assert [(event.start, event.end) for event, _ in found][0] == (0.0, 5.0)  # alike
+
+
 def test_the_marks_saved_with_a_recorded_session_come_with_it(qtbot, recording):
     """A person's live marks are saved beside the session's checkpoint: review shows them
     as rows of their own, and a comparison goes beside them."""

@@ -36,6 +36,7 @@ from app.session.recorder import (
 )
 from streamer_core import LayerStep
 from streamer_core.checkpoint import load_checkpoint
+from streamer_core.event_representations import read_representations
 from streamer_core.sources import SyntheticSource
 from streamer_core.sources.mailbox import LatestMailbox
 
@@ -175,3 +176,5 @@ def test_the_app_records_each_closed_events_representation_for_review(tmp_path):
                        for start, end, _ in events} == closed
     assert all(np.isfinite(vector).all() and len(vector) > 1
                for events in recorded.values() for _, _, vector in events)
+    doc = json.loads((recorder.folder / HIERARCHY_NAME).read_text())
+    assert read_representations(doc)[0][-1][2] is not None  # the open event's, in its slot

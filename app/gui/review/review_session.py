@@ -202,8 +202,12 @@ class ReviewSession:
         except (OSError, ValueError, KeyError, TypeError) as err:
             raise ReviewError(f"{folder}: not a recorded session ({SESSION_NAME}: "
                               f"{err})") from err
-        recorded = replace(load_hierarchy(folder / HIERARCHY_NAME, "recorded"),
-                           memory=event_memory(read_recorded_representations(folder)))
+        recorded = load_hierarchy(folder / HIERARCHY_NAME, "recorded")
+        events = read_recorded_representations(folder)  # those closed while recording
+        for layer in range(len(recorded.layers)):  # and the open ones, in the JSON's slots
+            events.setdefault(layer, []).extend(
+                (event.start, event.end, event.vector) for event in recorded.memory.events(layer))
+        recorded = replace(recorded, memory=event_memory(events))
         hierarchies = [recorded, *recorded_marks(folder)]
         session = cls(MjpegVideo(folder / meta.get("video", VIDEO_NAME), 1.0 / snippet),
                       hierarchies, first_time=first_time, title=folder.name,

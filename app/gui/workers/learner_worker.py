@@ -339,7 +339,8 @@ class LearnerWorker(QObject):
     def _send_hierarchy(self) -> None:
         """The recorder's hierarchy, as the model has it now."""
         self._hierarchy_sent = time.monotonic()
-        self.recorder.set_hierarchy(self._hierarchy(VIDEO_NAME))
+        self.recorder.set_hierarchy(self._with_representations(self._hierarchy(VIDEO_NAME),
+                                                               closed=False))
 
     @Slot(object)
     def set_recorder(self, recorder: SessionRecorder | None) -> None:
@@ -424,16 +425,18 @@ class LearnerWorker(QObject):
         return hierarchy_json({"boundaries": self.model.event_boundaries()},
                               file=file_name, duration=duration)
 
-    def _with_representations(self, doc: dict) -> dict:
+    def _with_representations(self, doc: dict, closed: bool = True) -> dict:
         """`doc` with each event's representation in its slot, as `segment
         --representations` writes them (the open event's too): `similar` and review mode
         then find events like it. An event this model closed before it was loaded, or that
-        the bounded memory forgot, has "null"."""
+        the bounded memory forgot, has "null". Without `closed`, only the open events'
+        (a recording keeps the closed ones apart, as they close)."""
         vectors = {}
         for layer in doc["layers"]:
             order = int(layer.get("order", 0))
-            found = self.closed_events.vectors_of(
-                order, [(float(a["start"]), float(a["end"])) for a in layer["annots"]])
+            spans = [(float(a["start"]), float(a["end"])) for a in layer["annots"]]
+            found = (self.closed_events.vectors_of(order, spans) if closed
+                     else [None] * len(spans))
             still_open = self.model.open_representation(order)
             if found and found[-1] is None and still_open is not None:
                 found[-1] = as_vector(still_open)
