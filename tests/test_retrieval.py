@@ -10,6 +10,7 @@ import pytest
 from source_helpers import SMALL_MODEL
 
 from app.__main__ import main
+from app.session.recorder import SessionRecorder
 from streamer_core.event_representations import (
     add_representations,
     read_representations,
@@ -156,3 +157,21 @@ def test_similar_says_so_when_the_layer_has_no_other_event(tmp_path, capsys):
 def test_representations_need_an_out_file(capsys):
     assert main(["segment", "synthetic:1:1", "--representations", "--quiet"]) == 2
     assert "needs --out" in capsys.readouterr().err
+
+
+def test_similar_reads_a_recorded_session_folder(tmp_path, capsys):
+    """The app's recording: its hierarchy, and the representations it recorded as each
+    event closed (matched to the events by their times)."""
+    recorder = SessionRecorder(tmp_path / "session", 0.5, "synthetic:1")
+    vectors = [np.array([1.0, 0.0, 0.2]), np.array([0.0, 1.0, 0.0]),
+               np.array([0.9, 0.1, 0.3])]
+    for i, (start, end) in enumerate([(0.0, 1.0), (1.0, 2.5), (2.5, 3.0)]):
+        assert recorder.add_reports([], events=[(0, start, end, vectors[i])])
+    recorder.set_hierarchy(_doc([(0, 1), (1, 2.5), (2.5, 3), (3, 4)]))
+    recorder.close()
+    capsys.readouterr()
+    assert main(["similar", str(tmp_path / "session"), "0:0", "-k", "5"]) == 0
+    rows = [line.split("\t") for line in capsys.readouterr().out.splitlines()]
+    assert [row[1] for row in rows] == ["2", "1"]  # the open event 3-4 s has none
+    assert main(["similar", str(tmp_path), "0:0"]) == 2
+    assert "is not a recorded session" in capsys.readouterr().err

@@ -5,9 +5,11 @@ from __future__ import annotations
 import argparse
 import re
 import sys
+from pathlib import Path
 
 import numpy as np
 
+from app.session.recorder import HIERARCHY_NAME, read_recorded_hierarchy
 from streamer_core.evaluation import HierarchyFormatError, check_hierarchy
 from streamer_core.event_representations import read_representations
 from streamer_core.retrieval import similar_rows
@@ -32,7 +34,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
                     "(cosine) to the given event's, best first; the file must come from "
                     "'segment --representations'. One line per event: layer, index, "
                     "start, end, similarity.")
-    parser.add_argument("prediction", metavar="PRED.json")
+    parser.add_argument("prediction", metavar="PRED.json",
+                        help="a hierarchy JSON, or a session folder the app recorded")
     parser.add_argument("event", type=event_reference, metavar="LAYER:INDEX",
                         help="the event, as its layer and its index in that layer (from 0)")
     parser.add_argument("-k", type=positive_int, default=5, metavar="K",
@@ -41,7 +44,15 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    doc = read_json(args.prediction, "prediction")
+    folder = Path(args.prediction)
+    if folder.is_dir():  # a recorded session: its events and what it recorded of them
+        try:
+            doc = read_recorded_hierarchy(folder)
+        except (OSError, ValueError) as err:
+            raise CliError(f"{folder} is not a recorded session ({HIERARCHY_NAME}: "
+                           f"{getattr(err, 'strerror', None) or err})") from None
+    else:
+        doc = read_json(args.prediction, "prediction")
     try:
         check_hierarchy(doc, args.prediction)
     except HierarchyFormatError as err:

@@ -104,6 +104,27 @@ def read_recorded_representations(folder: Path
     return found
 
 
+def read_recorded_hierarchy(folder: Path) -> dict:
+    """A recorded session's hierarchy.json, with the representation of each event it
+    recorded in the event's slot (`representations.jsonl`, matched by start and end; the
+    open events' are there already), as `segment --representations` writes them. Raises
+    OSError or ValueError as reading the JSON does."""
+    doc = json.loads((folder / HIERARCHY_NAME).read_text(encoding="utf-8"))
+    recorded = read_recorded_representations(folder)
+    try:
+        for position, layer in enumerate(doc["layers"]):
+            by_times = {(round(start, 6), round(end, 6)): vector for start, end, vector
+                        in recorded.get(int(layer.get("order", position)), [])}
+            for annot in layer["annots"]:
+                vector = by_times.get((round(float(annot["start"]), 6),
+                                       round(float(annot["end"]), 6)))
+                if vector is not None:
+                    annot["representation"] = [float(value) for value in vector]
+    except (KeyError, TypeError, AttributeError):
+        pass  # not a hierarchy: its reader says so
+    return doc
+
+
 RecordedEvent = tuple[int, float, float, np.ndarray]
 """A closed event's layer, start, end and representation"""
 

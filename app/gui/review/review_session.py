@@ -14,7 +14,8 @@ from __future__ import annotations
 
 import json
 import mmap
-from dataclasses import dataclass, field, replace
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import cv2
@@ -29,7 +30,7 @@ from app.session.recorder import (
     SESSION_NAME,
     VIDEO_NAME,
     read_keyframes,
-    read_recorded_representations,
+    read_recorded_hierarchy,
 )
 from streamer_core.event_representations import read_representations
 from streamer_core.sources import to_rgb
@@ -120,6 +121,10 @@ class Hierarchy:
     """Its events' representations (empty when it has none)"""
 
 
+def read_json(path: Path) -> dict:
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
 def event_memory(events: dict[int, list[tuple[float, float, np.ndarray | None]]]
                  ) -> EventMemory:
     """Layer -> its events (start, end, representation or None) as a memory that finds
@@ -133,11 +138,13 @@ def event_memory(events: dict[int, list[tuple[float, float, np.ndarray | None]]]
     return memory
 
 
-def load_hierarchy(path: Path, label: str | None = None) -> Hierarchy:
-    """A hierarchy JSON (reference format: layers of annots with start and end)."""
+def load_hierarchy(path: Path, label: str | None = None,
+                   read: Callable[[Path], dict] | None = None) -> Hierarchy:
+    """A hierarchy JSON (reference format: layers of annots with start and end), read by
+    `read` (default: as it is on disk)."""
     path = Path(path)
     try:
-        doc = json.loads(path.read_text(encoding="utf-8"))
+        doc = (read or read_json)(path)
         layers = []
         for order, layer in enumerate(sorted(doc["layers"], key=lambda x: x.get("order", 0))):
             annots = sorted(layer.get("annots", []), key=lambda a: float(a["start"]))
@@ -202,12 +209,8 @@ class ReviewSession:
         except (OSError, ValueError, KeyError, TypeError) as err:
             raise ReviewError(f"{folder}: not a recorded session ({SESSION_NAME}: "
                               f"{err})") from err
-        recorded = load_hierarchy(folder / HIERARCHY_NAME, "recorded")
-        events = read_recorded_representations(folder)  # those closed while recording
-        for layer in range(len(recorded.layers)):  # and the open ones, in the JSON's slots
-            events.setdefault(layer, []).extend(
-                (event.start, event.end, event.vector) for event in recorded.memory.events(layer))
-        recorded = replace(recorded, memory=event_memory(events))
+        recorded = load_hierarchy(folder / HIERARCHY_NAME, "recorded",
+                                  read=lambda _: read_recorded_hierarchy(folder))
         hierarchies = [recorded, *recorded_marks(folder)]
         session = cls(MjpegVideo(folder / meta.get("video", VIDEO_NAME), 1.0 / snippet),
                       hierarchies, first_time=first_time, title=folder.name,
