@@ -76,6 +76,23 @@ def add_representations(doc: dict, vectors: dict[int, list[np.ndarray | None]]) 
     return doc
 
 
+def add_representations_by_times(
+        doc: dict, events: dict[int, Iterable[tuple[float, float, np.ndarray]]]) -> dict:
+    """Fills the `representation` slot of each annotation of `doc` (in place; returned)
+    that one of `events` (layer -> start, end, vector) spans, the times matched to a
+    microsecond; other slots are left as they are. For events kept apart from the doc: as
+    a recorded session or the app's memory of closed events holds them."""
+    for position, layer in enumerate(doc["layers"]):
+        by_times = {(round(start, 6), round(end, 6)): vector for start, end, vector
+                    in events.get(int(layer.get("order", position)), [])}
+        for annot in layer["annots"]:
+            vector = by_times.get((round(float(annot["start"]), 6),
+                                   round(float(annot["end"]), 6)))
+            if vector is not None:
+                annot["representation"] = [float(value) for value in vector]
+    return doc
+
+
 def read_representations(doc: dict) -> dict[int, list[tuple[float, float, np.ndarray | None]]]:
     """Layer -> its events (start, end, vector or None), in the doc's order.
 

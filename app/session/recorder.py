@@ -34,6 +34,7 @@ import numpy as np
 
 from streamer_core import LayerStep
 from streamer_core.atomic_file import write_json
+from streamer_core.event_representations import add_representations_by_times
 from streamer_core.trace import trace_row
 
 from .keyframes import Keyframe
@@ -110,16 +111,8 @@ def read_recorded_hierarchy(folder: Path) -> dict:
     open events' are there already), as `segment --representations` writes them. Raises
     OSError or ValueError as reading the JSON does."""
     doc = json.loads((folder / HIERARCHY_NAME).read_text(encoding="utf-8"))
-    recorded = read_recorded_representations(folder)
     try:
-        for position, layer in enumerate(doc["layers"]):
-            by_times = {(round(start, 6), round(end, 6)): vector for start, end, vector
-                        in recorded.get(int(layer.get("order", position)), [])}
-            for annot in layer["annots"]:
-                vector = by_times.get((round(float(annot["start"]), 6),
-                                       round(float(annot["end"]), 6)))
-                if vector is not None:
-                    annot["representation"] = [float(value) for value in vector]
+        add_representations_by_times(doc, read_recorded_representations(folder))
     except (KeyError, TypeError, AttributeError):
         pass  # not a hierarchy: its reader says so
     return doc

@@ -103,18 +103,6 @@ class EventMemory:
             return events[i]
         return None
 
-    def vectors_of(self, layer: int, spans: Sequence[tuple[float, float]]
-                   ) -> list[np.ndarray | None]:
-        """The remembered representation of each event (start, end) of `layer`; None where
-        none is (forgotten, or the event is still open)."""
-        found = []
-        for start, end in spans:
-            event = self.event_at(layer, (start + end) / 2)
-            matches = event is not None and abs(event.start - start) < 1e-6 \
-                and abs(event.end - end) < 1e-6
-            found.append(event.vector if matches else None)
-        return found
-
     def similar(self, query: RememberedEvent, k: int = 8
                 ) -> list[tuple[RememberedEvent, float]]:
         """The k remembered events of the query's layer most similar to it, best first."""

@@ -32,7 +32,11 @@ from streamer_core.buffer import SIMILARITY
 from streamer_core.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
 from streamer_core.device import describe_device
 from streamer_core.divergence import DivergenceGuard
-from streamer_core.event_representations import add_representations, as_vector
+from streamer_core.event_representations import (
+    add_representations,
+    add_representations_by_times,
+    as_vector,
+)
 from streamer_core.hierarchy import hierarchy_json
 from streamer_core.learning import learning_step, pass_over_between
 from streamer_core.learning_pace import LearningPace
@@ -431,17 +435,18 @@ class LearnerWorker(QObject):
         then find events like it. An event this model closed before it was loaded, or that
         the bounded memory forgot, has "null". Without `closed`, only the open events'
         (a recording keeps the closed ones apart, as they close)."""
-        vectors = {}
+        still_open = {}  # the last event of each layer
         for layer in doc["layers"]:
             order = int(layer.get("order", 0))
-            spans = [(float(a["start"]), float(a["end"])) for a in layer["annots"]]
-            found = (self.closed_events.vectors_of(order, spans) if closed
-                     else [None] * len(spans))
-            still_open = self.model.open_representation(order)
-            if found and found[-1] is None and still_open is not None:
-                found[-1] = as_vector(still_open)
-            vectors[order] = found
-        return add_representations(doc, vectors)
+            vector = self.model.open_representation(order)
+            still_open[order] = [None] * (len(layer["annots"]) - 1) + [
+                as_vector(vector) if vector is not None else None]
+        add_representations(doc, still_open)
+        if closed:
+            add_representations_by_times(doc, {
+                layer: [(e.start, e.end, e.vector) for e in self.closed_events.events(layer)]
+                for layer in still_open})
+        return doc
 
     @Slot(str, str)
     def send_hierarchy(self, tag: str, file_name: str) -> None:
