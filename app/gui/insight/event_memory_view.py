@@ -36,7 +36,8 @@ class EventMemoryPanel(QWidget):
     def __init__(self, keyframes: KeyframeStore | None = None, parent: QWidget | None = None,
                  *, pictures: Callable[[RememberedEvent], np.ndarray | None] | None = None,
                  hint: str = LIVE_HINT, jump_tip: str = LIVE_JUMP_TIP):
-        """Each event's picture is its keyframe in `keyframes`, or what `pictures` gives."""
+        """Each event's picture is its keyframe in `keyframes`, else what `pictures` gives
+        (review mode: the video's frame)."""
         super().__init__(parent)
         self.keyframes = keyframes
         self.pictures = pictures
@@ -83,13 +84,12 @@ class EventMemoryPanel(QWidget):
         return item
 
     def _picture(self, event: RememberedEvent) -> QPixmap | None:
-        if self.pictures is not None:
-            rgb = self.pictures(event)
-        elif self.keyframes is not None:
-            keyframe = self.keyframes.at(event.layer, (event.start + event.end) / 2)
-            rgb = self.keyframes.picture(keyframe) if keyframe is not None else None
+        keyframe = (self.keyframes.at(event.layer, (event.start + event.end) / 2)
+                    if self.keyframes is not None else None)
+        if keyframe is not None:
+            rgb = self.keyframes.picture(keyframe)
         else:
-            rgb = None
+            rgb = self.pictures(event) if self.pictures is not None else None
         if rgb is None:
             return None
         return QPixmap.fromImage(rgb_qimage(rgb)).scaled(

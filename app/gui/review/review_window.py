@@ -171,7 +171,7 @@ class ReviewWindow(QMainWindow):
         splitter.setStretchFactor(1, 2)
         self.setCentralWidget(splitter)
         self.hover = KeyframeHover(self.timeline, KeyframeStore(), self.timeline.layer_at)
-        self.similar = EventMemoryPanel(pictures=self._event_picture, hint=SIMILAR_HINT,
+        self.similar = EventMemoryPanel(pictures=self._video_picture, hint=SIMILAR_HINT,
                                         jump_tip="Click an event to play it")
         dock = QDockWidget("Similar events", self)
         dock.setObjectName("similar_events")
@@ -251,7 +251,7 @@ class ReviewWindow(QMainWindow):
     @Slot(object)
     def _opened(self, session: ReviewSession) -> None:
         self.setWindowTitle(f"Streamer Studio: review {session.title}")
-        self.hover.store = session.keyframes
+        self.hover.store = self.similar.keyframes = session.keyframes
         self.timeline.show_session(session)
         self.similar.show_message(SIMILAR_HINT)
         with QSignalBlocker(self.slider):
@@ -268,15 +268,10 @@ class ReviewWindow(QMainWindow):
         self.video.set_badges(badges_at(session))
         self.video.set_caption(f"{session.title}   {seconds:.1f} s")
 
-    def _event_picture(self, event: RememberedEvent) -> np.ndarray | None:
-        """A listed event's picture: a recorded session's keyframe of it, else the video's
+    def _video_picture(self, event: RememberedEvent) -> np.ndarray | None:
+        """A listed event's picture where the session kept no keyframe of it: the video's
         frame at its middle."""
-        session = self.controller.session
-        middle = (event.start + event.end) / 2
-        keyframe = session.keyframes.at(event.layer, middle)
-        if keyframe is not None:
-            return session.keyframes.picture(keyframe)
-        return session.picture_at(middle)
+        return self.controller.session.picture_at((event.start + event.end) / 2)
 
     @Slot(object)
     def _picture(self, picture: np.ndarray | None) -> None:
