@@ -303,10 +303,14 @@ def test_the_window_with_every_dock_fits_a_1280x720_screen(qtbot, tmp_path):
 
 
 def quiet_window(qtbot, tmp_path):
-    """The window once its model is built, its source stopped: the test feeds the history."""
+    """The window once its model is built, its source stopped: the test feeds the history.
+    The picture on screen is then the learner's newest input (the capture may have shown a
+    frame past it before it stopped: a mark would then go that far ahead)."""
     window = open_window(qtbot, tmp_path, "synthetic:3")
     qtbot.waitUntil(lambda: window.session.num_layers >= 1, timeout=SLOW)
     quiesce(qtbot, window)
+    qtbot.waitUntil(lambda: window.sources.display.peek() is None, timeout=SLOW)
+    window.picture_time = window.learner.input_source_time
     window.history.clear()
     return window
 
