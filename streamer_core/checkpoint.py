@@ -76,6 +76,7 @@ def checkpoint_dict(model: StreamerModel, optimizer: StreamerOptimizer | None = 
         "seed": model.args.seed,
         "model_args": model.args.studio_dict(),
         "base_counter": model.base_counter,
+        "lost_snippets": model.input_clock.state(),
         "layers": [_layer_state(layer) for layer in model.layers()],
     }
     if model.frozen_first_block is not None:  # what the events' features are read with
@@ -342,6 +343,7 @@ def _restore_studio_state(model: StreamerModel, optimizer: StreamerOptimizer,
                           studio: dict) -> None:
     _check_numbers(studio["base_counter"], "base_counter")
     model.base_counter = int(studio["base_counter"])
+    model.input_clock.load_state(studio.get("lost_snippets", []))  # older files: none
     layers = model.layers()
     if len(studio["layers"]) != len(layers):
         raise ValueError("layer count differs from the weights")

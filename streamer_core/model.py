@@ -18,6 +18,7 @@ from .escalation import check_escalation_ratio
 from .event_features import FEATURES, MOTION, EventFeatures, FrozenFirstBlock
 from .first_blocks import LEARNED, load_blocks
 from .frames_between import FramesBetween
+from .input_clock import InputClock
 from .layer import LayerStep, StreamerLayer, StreamerLayerArguments
 from .networks import CNNDecoder, CNNEncoder
 from .reach import ReachWeights, reach_scaled
@@ -104,6 +105,9 @@ class StreamerModel(nn.Module):
         self.args = args
         self.logger = logger
         self.base_counter = 0
+        self.input_clock = InputClock(args.snippet_size)
+        """Where the inputs fall on the stream's clock, when snippets were lost (see
+        snippets_lost); the layers count inputs"""
         self.reach = ReachWeights()  # the optimizer keeps it current
         self._rng_state = (torch.Generator().manual_seed(args.seed).get_state()
                            if args.seed is not None else None)
@@ -280,6 +284,7 @@ class StreamerModel(nn.Module):
     def reset_model(self) -> None:
         self.streamer.reset_layer()
         self.base_counter = 0
+        self.input_clock.reset()
         if self.event_features is not None:
             self.event_features.reset()
         self.block_before = None
@@ -296,6 +301,16 @@ class StreamerModel(nn.Module):
         nothing."""
         if self.frames_between is not None:
             self.frames_between.pass_over(to_device(x, self.device))
+
+    def snippets_lost(self, count: int) -> None:
+        """`count` snippets of the stream never reached the model (a live reader behind
+        its source dropped them) before its next input: its events stay where they happened
+        on the stream's clock (`input_clock`, `stream_boundaries`)."""
+        self.input_clock.lose(self.base_counter, count)
+
+    def stream_boundaries(self) -> dict[int, list[float]]:
+        """event_boundaries on the stream's clock: later by the snippets lost before each."""
+        return self.input_clock.boundaries(self.event_boundaries())
 
     def frames_lost(self) -> None:
         """Frames between the last input and the next never came (frames_between)."""

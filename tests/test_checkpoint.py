@@ -257,6 +257,9 @@ DAMAGE = {
     "boundaries are text": lambda d: d["studio"]["layers"][0].__setitem__(
         "hierarchy_boundaries", "ab"),
     "optimizer arguments are text": lambda d: d["studio"].__setitem__("optimizer_args", "x"),
+    "lost snippets go back": lambda d: d["studio"].__setitem__("lost_snippets",
+                                                                [[5, 2], [3, 4]]),
+    "lost snippets are text": lambda d: d["studio"].__setitem__("lost_snippets", "ab"),
     "NaN weights": lambda d: next(iter(d["weights"].values())).fill_(float("nan")),
     "infinite weights": lambda d: next(iter(d["weights"].values())).fill_(float("inf")),
 }

@@ -24,6 +24,7 @@ from app.session.marks_file import marks_path
 from streamer_core import LayerStep
 from streamer_core.evaluation import evaluate
 from streamer_core.hierarchy import hierarchy_json
+from streamer_core.input_clock import InputClock
 
 
 def history_with(boundaries: dict[int, list[float]], until: float) -> SessionHistory:
@@ -162,6 +163,7 @@ class _Layer:
 class _Model:
     def __init__(self, *bounds: list[float]):
         self._layers = [_Layer(b) for b in bounds]
+        self.input_clock = InputClock(0.5)
 
     def layers(self):
         return self._layers
@@ -174,6 +176,10 @@ def test_closed_events_are_remembered_from_the_reports_without_their_tensors():
     assert [(e.layer, e.start, e.end) for e in events] == [(0, 2.5, 4.0)]
     assert events[0].vector.tolist() == [1.0, 1.0, 1.0]
     assert reports[0].representation is None  # only numpy goes to the GUI thread
+    model = _Model([0, 2.5, 4.0])
+    model.input_clock.lose(3, 2)  # 1 s lost before the event began: it starts later
+    moved = LayerStep(0, 8, 5.0, 0.5, 0.4, True, representation=torch.ones(1, 3))
+    assert [(e.start, e.end) for e in remembered_events(model, [moved])] == [(3.5, 5.0)]
 
 
 def test_the_panel_lists_similar_events_with_pictures_and_jumps(qtbot):

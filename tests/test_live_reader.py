@@ -8,7 +8,7 @@ import time
 import numpy as np
 import pytest
 
-from app.cli.pipeline import InputClock, Segmenter, segment_video
+from app.cli.pipeline import Segmenter, segment_video
 from core_helpers import small_model
 from streamer_core.learning_pace import SNIPPETS_WAITING
 from streamer_core.model import StreamerModel
@@ -113,11 +113,3 @@ def test_a_slow_models_hierarchy_lasts_as_long_as_its_live_stream():
     assert result.hierarchy["duration"] == pytest.approx(20.1)
     for layer in result.hierarchy["layers"]:
         assert layer["annots"][-1]["end"] >= 20.1 - 1e-9
-
-
-def test_the_input_clock_puts_a_counted_time_at_its_inputs_stream_time():
-    clock = InputClock(0.5)
-    assert clock.stream_time(1.0) == 1.0  # no live input: the count itself
-    clock.live, clock.times = True, [0.0, 0.5, 2.5, 3.0]  # four dropped after the second
-    assert [clock.stream_time(t) for t in (0.0, 0.5, 1.0, 1.5, 2.0)] == [0.0, 0.5, 2.5, 3.0,
-                                                                         3.5]

@@ -178,3 +178,44 @@ def test_the_app_records_each_closed_events_representation_for_review(tmp_path):
                for events in recorded.values() for _, _, vector in events)
     doc = json.loads((recorder.folder / HIERARCHY_NAME).read_text())
     assert read_representations(doc)[0][-1][2] is not None  # the open event's, in its slot
+
+
+def test_snippets_the_learner_never_saw_keep_their_time_in_the_app(tmp_path):
+    """A learner behind its source loses snippets from its mailbox: each input's events,
+    the exported hierarchy and the recorded video stay on the source's clock, not the
+    count of inputs (which would close up the gaps and end early)."""
+    torch.manual_seed(0)
+    settings = replace(small_settings("synthetic"), device="cpu", window_size=2)
+    model_args, opt_args = settings.model_arguments()
+    worker = LearnerWorker(LatestMailbox(2), model_args, opt_args)
+    worker.start()
+    recorder = SessionRecorder(tmp_path / "session", model_args.snippet_size, "synthetic:3")
+    worker.set_recorder(recorder)
+    results = []
+    worker.stepped.connect(results.append)
+    source = SyntheticSource(3, fps=1.0 / model_args.snippet_size, realtime=False)
+    source.open()
+    for number in range(40):
+        for _ in range(4 if number % 10 == 5 else 1):  # some dropped, four times
+            worker.snippets.put(source.read())
+        worker.on_snippet_ready()
+    while worker.snippets.waiting:
+        worker.on_snippet_ready()
+    worker.end_stream()
+    recorder.close()
+    lost = worker.snippets.skipped
+    assert lost >= 8 and worker.model.input_clock.lost == lost
+    inputs = [r for r in results if not r.stream_end]
+    assert [r.reports[0].time for r in inputs] == [r.source_time for r in inputs]
+    last = source.read().timestamp  # the snippet after the last one put
+    doc = worker._hierarchy("x")
+    assert doc["duration"] == pytest.approx(last)
+    assert all(layer["annots"][-1]["end"] == pytest.approx(last) for layer in doc["layers"])
+    session = json.loads((recorder.folder / SESSION_NAME).read_text())
+    assert session["frames"] == round(last / model_args.snippet_size)
+    assert session["filled"] == lost
+    video = cv2.VideoCapture(str(recorder.folder / VIDEO_NAME))
+    frames = 0
+    while video.read()[0]:
+        frames += 1
+    assert frames == session["frames"]

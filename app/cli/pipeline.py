@@ -33,29 +33,6 @@ from streamer_core.trace import trace_row
 from .progress import Progress
 
 
-class InputClock:
-    """The stream time of each input since the model's reset. The model counts time in
-    inputs; a live model slower than its source drops snippets, and counting would then
-    close up their gaps and end the hierarchy before the stream did."""
-
-    def __init__(self, snippet_size: float):
-        self.snippet_size = snippet_size
-        self.times: list[float] = []
-        self.live = False
-        """A live reader gave inputs: the hierarchy is written on this clock"""
-
-    def stream_time(self, counted: float) -> float:
-        """A time the model counted in inputs, on the stream's clock: the time of the
-        input it counts to, or past the last input, as many snippets after it. Unless a
-        live reader gave inputs, the count itself."""
-        if not self.live or not self.times:
-            return counted
-        index = round(counted / self.snippet_size)
-        if index < len(self.times):
-            return self.times[index]
-        return self.times[-1] + (index - len(self.times) + 1) * self.snippet_size
-
-
 class Segmenter:
     """Runs one model over one or more sources; the caller opens and closes them.
 
@@ -102,7 +79,7 @@ class Segmenter:
         self._frame_seconds = 0.0  # how long one frame of the current video lasts
         self._video_read = False  # the current video was read to its end
         self._last_index: int | None = None  # the last frame's, to see frames dropped
-        self.clock = InputClock(model.args.snippet_size)
+        self._skipped_seen = 0  # the live reader's dropped snippets the model was told of
 
     def _optimizer_steps(self) -> int:
         return self.optimizer.optimizer_steps if self.optimizer else 0
@@ -118,12 +95,12 @@ class Segmenter:
         self._video_span = None
         self._video_read = False
         self._last_index = None
+        self._skipped_seen = 0
         self.pace = LearningPace()
         if reset_model:
             self.model.reset_model()
             self.boundaries = []
             self._seconds_before = 0.0
-            self.clock = InputClock(self.model.args.snippet_size)
             if self.representations is not None:
                 self.representations.reset()
 
@@ -159,7 +136,7 @@ class Segmenter:
                 self.boundaries.append(0)
             self.boundaries[report.layer] += int(report.boundary)
         if self.trace is not None:
-            for r in reports:
+            for r in self.model.input_clock.reports(reports):  # as the hierarchy
                 self.trace.write(json.dumps(trace_row(
                     video, r.step, r.time, r.layer, r.signal, r.threshold, r.boundary,
                     loss=r.loss)) + "\n")
@@ -175,10 +152,10 @@ class Segmenter:
             self._video_span = (min(first, frame.timestamp), frame.timestamp)
             if isinstance(source, LiveSnippetReader):
                 self._take_snippet(frame, waiting=source.waiting)
-                self.clock.live = True
+                self.model.snippets_lost(source.skipped_before_read - self._skipped_seen)
+                self._skipped_seen = source.skipped_before_read
             elif not self._take_frame(frame):
                 continue
-            self.clock.times.append(self._seconds_before + frame.timestamp - self._video_span[0])
             self.step(frame.image, video)
             if self.after_step is not None:
                 self.after_step()
@@ -215,8 +192,9 @@ class Segmenter:
     def seconds(self) -> float:
         """Seconds of input the model has seen since its last reset: its inputs times the
         snippet, but no more than the sources lasted (one input of a 1e9 s snippet over a
-        5 s stream is 5 s). From a live source, the seconds of the stream (InputClock)."""
-        inputs = self.clock.stream_time(self.model.base_counter * self.model.args.snippet_size)
+        5 s stream is 5 s). From a live source, with the snippets it dropped (InputClock)."""
+        inputs = self.model.input_clock.stream_time(
+            self.model.base_counter * self.model.args.snippet_size)
         if not self._video_read:  # stopped mid-video: its last input's snippet is not read yet
             return inputs
         return min(inputs, self._seconds_before + self._video_seconds())
@@ -231,10 +209,10 @@ class Segmenter:
             self.progress.update(*args)
 
     def hierarchy(self, file: str) -> dict:
-        """The events so far; from a live source, on its clock (InputClock)."""
-        boundaries = {layer: [self.clock.stream_time(t) for t in times]
-                      for layer, times in self.model.event_boundaries().items()}
-        doc = hierarchy_json({"boundaries": boundaries}, file=file, duration=self.seconds)
+        """The events so far, on the stream's clock (a live source's dropped snippets keep
+        their time: InputClock)."""
+        doc = hierarchy_json({"boundaries": self.model.stream_boundaries()}, file=file,
+                             duration=self.seconds)
         if self.representations is not None:
             add_representations(doc, self.representations.per_layer(self.model))
         return doc

@@ -3,7 +3,10 @@ kill -9) loses at most its last seconds.
 
     session-20261130-091500/
         video.mjpeg       the frames the model learned on, one per input (Motion JPEG:
-                          whole JPEGs appended and flushed; OpenCV, ffplay and VLC play it)
+                          whole JPEGs appended and flushed; OpenCV, ffplay and VLC play it);
+                          where snippets never reached the model (or this writer), the
+                          frame before stands in for them, so the video keeps the stream's
+                          clock as the hierarchy does
         session.json      snippet size, model time of the first frame, frames, source
         hierarchy.json    the events so far (reference format), rewritten atomically
         trace.jsonl       one row per input and layer (the CLI's --trace), appended
@@ -141,6 +144,9 @@ class SessionRecorder:
         self.source = source
         self.frames = 0
         self.dropped = 0
+        self.filled = 0
+        """Frames written again to stand in for snippets the video did not get"""
+        self._last_jpeg = b""
         self.disk_bytes = 0
         self.error = ""
         """Why writing stopped (a full disk, a removed folder); empty while it works"""
@@ -260,12 +266,29 @@ class SessionRecorder:
             image = cv2.resize(image, self._video_size, interpolation=cv2.INTER_AREA)
         ok, jpeg = cv2.imencode(".jpg", cv2.cvtColor(image, cv2.COLOR_RGB2BGR),
                                 [cv2.IMWRITE_JPEG_QUALITY, VIDEO_JPEG_QUALITY])
-        if ok:
-            self._video.write(jpeg.tobytes())
-            self._written["video"] += len(jpeg)
-            self.frames += 1
-            if self._first_time is None and reports:
-                self._first_time = reports[0].time
+        if not ok:
+            return
+        for _ in range(self._frames_missing(reports)):
+            self._append_frame(self._last_jpeg)
+            self.filled += 1
+        self._append_frame(jpeg.tobytes())
+        if self._first_time is None and reports:
+            self._first_time = reports[0].time
+
+    def _frames_missing(self, reports: Sequence[LayerStep]) -> int:
+        """Frames the video lacks before this input's, by its time on the stream's clock:
+        snippets the model never saw (StreamerModel.snippets_lost) or inputs this writer
+        dropped."""
+        if self._first_time is None or not reports or not self._last_jpeg:
+            return 0
+        due = round((reports[0].time - self._first_time) / self.snippet_size)
+        return max(0, due - self.frames)
+
+    def _append_frame(self, jpeg: bytes) -> None:
+        self._video.write(jpeg)
+        self._written["video"] += len(jpeg)
+        self._last_jpeg = jpeg
+        self.frames += 1
 
     def _flush(self) -> None:
         """Hands the appended files to the OS (they then survive the process) and
@@ -280,7 +303,7 @@ class SessionRecorder:
         write_json(self.folder / SESSION_NAME, {
             "format": 1, "video": VIDEO_NAME, "snippet_size": self.snippet_size,
             "first_time": self._first_time or 0.0, "frames": self.frames,
-            "dropped": self.dropped, "source": self.source})
+            "dropped": self.dropped, "filled": self.filled, "source": self.source})
         small = sum(_size(self.folder / name)
                     for name in (SESSION_NAME, HIERARCHY_NAME, CHECKPOINT_NAME))
         self.disk_bytes = small + sum(self._written.values())

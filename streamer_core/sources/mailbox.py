@@ -26,6 +26,9 @@ class LatestMailbox(Generic[T]):
         """Items still in the box when the reader last took one: how far behind it was
         then. `waiting`, read later, also counts what a producer put since: a file played
         at the learner's pace puts its next snippet as soon as one is taken."""
+        self.skipped_at_take = 0
+        """`skipped` when the reader last took an item: the items dropped before it (a put
+        after the take may drop more, which come before the next one)"""
 
     def put(self, item: T) -> bool:
         """True if the item was added, not put in the place of one nobody took: the reader
@@ -45,6 +48,7 @@ class LatestMailbox(Generic[T]):
             if item is not None:
                 self.delivered += 1
             self.left_at_take = len(self._items)
+            self.skipped_at_take = self.skipped
             self._changed.notify_all()
             return item
 

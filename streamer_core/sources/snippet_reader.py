@@ -47,6 +47,11 @@ class LiveSnippetReader(FrameSource):
     def skipped_snippets(self) -> int:
         return self._snippets.skipped
 
+    @property
+    def skipped_before_read(self) -> int:
+        """The snippets dropped before the one `read` returned last."""
+        return self._snippets.skipped_at_take
+
     def open(self) -> None:
         self.close()
         self.inner.open()

@@ -134,8 +134,7 @@ class LearnerController(QObject):
         self.learning = LearningMonitor(info.optimizer_steps)  # a new model's, afresh
         self.optimize_clock = info.opt_args.optimize_clock
         if info.reason == "loaded":
-            self.history.seed_boundaries(info.boundaries,
-                                         now=info.base_counter * self.snippet_size,
+            self.history.seed_boundaries(info.boundaries, now=info.stream_seconds,
                                          step=info.base_counter)
             self.note.emit(f"Loaded {info.path}: {info.num_layers} layer(s), "
                            f"{info.optimizer_steps} optimizer steps", 8000)

@@ -44,14 +44,16 @@ class RememberedEvent:
 def remembered_events(model: StreamerModel, reports: Sequence[LayerStep]
                       ) -> list[RememberedEvent]:
     """The events these reports closed, with their representations (learner thread, right
-    after the step: the layers' boundaries say where each event started). The reports
-    give up their tensors: only numpy crosses to the GUI thread."""
+    after the step: the layers' boundaries say where each event started), on the stream's
+    clock as the reports are. The reports give up their tensors: only numpy crosses to the
+    GUI thread."""
     layers = model.layers()
     events = []
     for report in reports:
         if report.boundary and report.representation is not None:
             bounds = layers[report.layer].hierarchy_boundaries
-            start = float(bounds[-2]) if len(bounds) > 1 else 0.0
+            start = model.input_clock.stream_time(float(bounds[-2]) if len(bounds) > 1
+                                                  else 0.0)
             vector = as_vector(report.representation)
             if np.isfinite(vector).all():  # a diverged step's is no memory
                 events.append(RememberedEvent(report.layer, start, float(report.time),

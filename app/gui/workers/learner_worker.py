@@ -88,6 +88,9 @@ class ModelInfo:
     model_args: StreamerModelArguments
     opt_args: StreamerOptimizerArguments
     boundaries: dict[int, list[float]] = field(default_factory=dict)
+    """Each layer's boundaries, on the stream's clock (StreamerModel.stream_boundaries)"""
+    stream_seconds: float = 0.0
+    """Where its next input falls on the stream's clock"""
     path: str = ""
 
 
@@ -173,6 +176,7 @@ class LearnerWorker(QObject):
         self.rejected_frames = 0
         """Frames that could not become a model input (skipped, not fatal)"""
         self._last_taken: int | None = None  # the index of the last snippet taken
+        self._skipped_told = 0  # the mailbox's dropped snippets the model was told of
         self.pace = LearningPace()
         """Which snippets it learns from while behind its source"""
         self._last_picture: np.ndarray | None = None  # its thumbnail (the stream's end's)
@@ -228,7 +232,8 @@ class LearnerWorker(QObject):
             self.snippets.clear()  # the new clock starts at the next snippet
         # The first model learns from the snippets that came while it was built: a file's
         # first is its frame 0.
-        boundaries = model.event_boundaries()
+        self._skipped_told = self.snippets.skipped
+        boundaries = model.stream_boundaries()
         self.closed_events.clear()
         self.keyframes.restart({layer: (len(times) - 1, times[-1])
                                 for layer, times in boundaries.items()})
@@ -236,7 +241,10 @@ class LearnerWorker(QObject):
             reason=reason, device=device_label(model.device),
             num_layers=model.get_num_layers(), base_counter=model.base_counter,
             optimizer_steps=optimizer.optimizer_steps, model_args=replace(model.args),
-            opt_args=replace(optimizer.args), boundaries=boundaries, path=path))
+            opt_args=replace(optimizer.args), boundaries=boundaries,
+            stream_seconds=model.input_clock.stream_time(
+                model.base_counter * model.args.snippet_size),
+            path=path))
 
     # --- learning --------------------------------------------------------------------
 
@@ -260,6 +268,10 @@ class LearnerWorker(QObject):
             return
         pass_over_between(self.model, frame, self._last_taken)
         self._last_taken = frame.index
+        # Snippets the mailbox dropped keep their time: the events after them stay where
+        # they happened (the timeline, the marks, exports and the recording alike).
+        self.model.snippets_lost(self.snippets.skipped_at_take - self._skipped_told)
+        self._skipped_told = self.snippets.skipped_at_take
         try:
             expected = self.preview.expectation(self.model)
             behind = not self.pace.learns(self.snippets.left_at_take)
@@ -267,6 +279,7 @@ class LearnerWorker(QObject):
                                     self.guard, picture=frame.image, behind=behind)
             if self._stop.is_set():
                 return  # closing: the step was abandoned rather than back-propagated
+            reports = self.model.input_clock.reports(reports)
         except Exception as err:  # noqa: BLE001 - e.g. out of memory; the GUI must hear it
             self._halted = str(err)
             self.failed.emit("Learning stopped",
@@ -308,7 +321,7 @@ class LearnerWorker(QObject):
         if self.model is None or self._halted:
             return None
         started = time.perf_counter()
-        reports = self.model.end_stream()
+        reports = self.model.input_clock.reports(self.model.end_stream())
         result = None
         if reports and self._last_picture is not None:
             result = self._result(reports, self._last_picture, started, frame_index=-1,
@@ -425,8 +438,9 @@ class LearnerWorker(QObject):
         if self.model is None:
             self.failed.emit("Not exported", "There is no model yet.")
             return None
-        duration = self.model.base_counter * self.model.args.snippet_size
-        return hierarchy_json({"boundaries": self.model.event_boundaries()},
+        duration = self.model.input_clock.stream_time(
+            self.model.base_counter * self.model.args.snippet_size)
+        return hierarchy_json({"boundaries": self.model.stream_boundaries()},
                               file=file_name, duration=duration)
 
     def _with_representations(self, doc: dict, closed: bool = True) -> dict:
