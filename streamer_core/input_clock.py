@@ -53,6 +53,15 @@ class InputClock:
         before it (past the last input, by all of them)."""
         return counted + self.lost_before(counted) * self.snippet_size
 
+    def gaps(self) -> list[tuple[float, float]]:
+        """The stretches of the stream the model never saw (start, end), on its clock."""
+        stretches, before = [], 0
+        for index, lost in zip(self._inputs, self._lost):
+            seen_at = (index + lost) * self.snippet_size
+            stretches.append((seen_at - (lost - before) * self.snippet_size, seen_at))
+            before = lost
+        return stretches
+
     def boundaries(self, counted: dict[int, list[float]]) -> dict[int, list[float]]:
         """StreamerModel.event_boundaries() on the stream's clock."""
         return {layer: [self.stream_time(t) for t in times] for layer, times in counted.items()}

@@ -475,6 +475,48 @@ def test_the_legend_keeps_one_line_at_1280_and_says_everything_when_wide(qtbot):
     assert lines == 1 and "boundary" in text
 
 
+
+def test_what_the_model_never_saw_is_cut_out_of_the_bands_and_named_in_the_legend(qtbot):
+    """Snippets the learner dropped while behind: their stretch of the stream is a hole in
+    every row's band, and the legend says what the hole is where it has room (never a
+    clipped line at 1280x720; always in the tooltip)."""
+    history = SessionHistory()
+    view = TimelineView(history, span=60.0)
+    qtbot.addWidget(view)
+    for t in range(40):
+        history.add(step(0, t, boundary=(t % 10 == 9)))
+        history.add(step(1, t))
+    view.refresh()
+    assert len(view.rows[0].unseen.opts["x0"]) == 0 and "not seen" not in view.legend.text()
+    history.add_unseen(20.0, 22.5)  # five snippets dropped before the input at 22.5 s
+    for t in range(45, 60):
+        history.add(step(0, t))
+    view.refresh()
+    for row in view.rows:
+        assert list(row.unseen.opts["x0"]) == [20.0] and list(row.unseen.opts["width"]) == [2.5]
+    x, y = view.rows[0].signal.getData()  # no line drawn across the hole
+    assert list(x[(x > 19.5) & (x < 22.5)]) == [20.0] and np.isnan(y[x == 20.0]).all()
+    lines, text = legend_lines(view, TIMELINE_AT_1280)
+    assert lines == 1 and "not seen" in text
+    view.set_new_scene_share(0.5)  # the held-back key too: no room left at 1280
+    lines, text = legend_lines(view, TIMELINE_AT_1280)
+    assert lines == 1 and "held back" in text
+    assert "the learner was behind" in view.legend.toolTip()
+    lines, text = legend_lines(view, TIMELINE_AT_1700)
+    assert lines == 2 and "the learner was behind" in text
+    view.set_look(large=True, curves=False)  # presentation at 1280x720: the guide alone
+    lines, text = legend_lines(view, 1272)
+    assert lines == 1 and "not seen" in text
+    view.set_look(large=False, curves=True)
+    view.rows[0].plot.setXRange(23, 29, padding=0)  # scrolled past it
+    view._user_moved()
+    view.refresh()
+    assert view.visible_range() == pytest.approx((23, 29))
+    assert len(view.rows[0].unseen.opts["x0"]) == 0
+    history.clear()
+    view.refresh()
+    assert "not seen" not in view.legend.toolTip()
+
 # --- entry point --------------------------------------------------------------------
 
 def test_run_gui_without_a_display_says_so_instead_of_crashing(monkeypatch, capsys):

@@ -19,6 +19,7 @@ def test_a_counted_time_moves_later_by_the_snippets_lost_before_it():
     assert [clock.stream_time(t) for t in (0.0, 0.5, 1.0, 1.5, 2.0, 2.5, 10.0)] == [
         0.0, 0.5, 3.0, 3.5, 4.0, 5.0, 12.5]
     assert clock.lost == 5 and clock.state() == [[2, 4], [5, 5]]
+    assert clock.gaps() == [(1.0, 3.0), (4.5, 5.0)]  # what was never seen, stream times
     clock.lose(5, 2)  # more before the same input
     assert clock.state() == [[2, 4], [5, 7]]
     clock.reset()

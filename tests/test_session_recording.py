@@ -19,6 +19,9 @@ import numpy as np
 import pytest
 import torch
 
+from app.gui.controllers.learner_controller import LearnerController
+from app.gui.controllers.session import SessionStatus
+from app.gui.controllers.session_history import SessionHistory
 from app.gui.self_test import small_settings
 from app.gui.workers.learner_worker import LearnerWorker
 from app.session.keyframes import Keyframe, encode_jpeg
@@ -207,6 +210,15 @@ def test_snippets_the_learner_never_saw_keep_their_time_in_the_app(tmp_path):
     assert lost >= 8 and worker.model.input_clock.lost == lost
     inputs = [r for r in results if not r.stream_end]
     assert [r.reports[0].time for r in inputs] == [r.source_time for r in inputs]
+    unseen = [r.unseen for r in inputs if r.unseen is not None]  # hatched on the timeline
+    assert unseen == worker.model.input_clock.gaps() and len(unseen) == 4
+    assert sum(end - start for start, end in unseen) == pytest.approx(lost * 0.5)
+    assert all(end in {r.source_time for r in inputs} for _, end in unseen)
+    controller = LearnerController(SessionStatus(), SessionHistory(), worker.snippets)
+    for result in results:  # as the window's controller hears them
+        controller._stepped(result)
+    kept = controller.history.unseen
+    assert list(zip(kept["start"], kept["end"])) == unseen
     last = source.read().timestamp  # the snippet after the last one put
     doc = worker._hierarchy("x")
     assert doc["duration"] == pytest.approx(last)

@@ -135,7 +135,7 @@ class LearnerController(QObject):
         self.optimize_clock = info.opt_args.optimize_clock
         if info.reason == "loaded":
             self.history.seed_boundaries(info.boundaries, now=info.stream_seconds,
-                                         step=info.base_counter)
+                                         step=info.base_counter, unseen=info.unseen)
             self.note.emit(f"Loaded {info.path}: {info.num_layers} layer(s), "
                            f"{info.optimizer_steps} optimizer steps", 8000)
         else:
@@ -148,6 +148,8 @@ class LearnerController(QObject):
 
     @Slot(object)
     def _stepped(self, result: StepResult) -> None:
+        if result.unseen is not None:
+            self.history.add_unseen(*result.unseen)
         self.history.add_all(result.reports)
         self.keyframes.add_all(result.keyframes)
         self.keyframes.set_current(result.open_keyframes)

@@ -1,9 +1,10 @@
 """What each layer did during the session, bounded in memory but hours long.
 
 Per layer: one row per input (step, time, signal, threshold, boundary, loss, source) and
-the boundary times. Each series keeps its newest `capacity` entries; on overflow the
-oldest quarter is dropped in one move, so appends stay O(1) amortised and the arrays stay
-contiguous and chronological (zero-copy views for plotting).
+the boundary times; for the session, the stretches of the stream the model never saw.
+Each series keeps its newest `capacity` entries; on overflow the oldest quarter is
+dropped in one move, so appends stay O(1) amortised and the arrays stay contiguous and
+chronological (zero-copy views for plotting).
 """
 
 from __future__ import annotations
@@ -84,11 +85,22 @@ class SessionHistory:
         self.latest_step = -1
         self.source_number = 0
         self.version = 0  # bumped on every change: views redraw only when it moved
+        self.unseen = self._no_stretches()
+        """Stretches of the stream the model never saw (start, end): snippets dropped while
+        the learner was behind"""
+
+    def _no_stretches(self) -> BoundedColumns:
+        return BoundedColumns(self.capacity, {"start": np.float64, "end": np.float64})
 
     def clear(self) -> None:
         self.layers = []
         self.latest_time = 0.0
         self.latest_step = -1
+        self.unseen = self._no_stretches()
+        self.version += 1
+
+    def add_unseen(self, start: float, end: float) -> None:
+        self.unseen.append(start=start, end=end)
         self.version += 1
 
     def new_source(self) -> None:
@@ -131,9 +143,12 @@ class SessionHistory:
             self.add(report)
 
     def seed_boundaries(self, boundaries: dict[int, list[float]], now: float,
-                        step: int) -> None:
-        """Starts over from a loaded model's boundaries (no signals are known for them)."""
+                        step: int, unseen: list[tuple[float, float]] = ()) -> None:
+        """Starts over from a loaded model's boundaries (no signals are known for them) and
+        the stretches it never saw."""
         self.clear()
+        for start, end in unseen:
+            self.unseen.append(start=start, end=end)
         for layer in sorted(boundaries):
             times = [float(t) for t in boundaries[layer]]
             history = self._layer(layer, times[0] if times else 0.0)

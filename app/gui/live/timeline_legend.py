@@ -19,6 +19,7 @@ from PySide6.QtWidgets import QLabel, QSizePolicy, QWidget
 SIGNAL_COLOUR = "#4aa3ff"
 THRESHOLD_COLOUR = "#ffb347"
 BOUNDARY_COLOUR = "#ff5a5a"
+UNSEEN_COLOUR = "#505050"  # the holes' key: read on the window's light background
 
 GUIDE = ("each row is a layer; each colour band is one event; the row below groups the "
          "events of the row above into longer ones")
@@ -28,6 +29,8 @@ HELD_BACK_KEY = "layer 1: ○ above the line: held back (not a big change, or to
 SHORT_HELD_BACK_KEY = " (above the line: held back)"
 SIDES_NOTE = ("layer 0: a ▼ under the line was marked at the picture's left or right edge "
               "(someone entering or leaving), not by the change the curve shows")
+UNSEEN_KEY = "▯&nbsp;not seen (the learner was behind)"
+SHORT_UNSEEN_KEY = "▯&nbsp;not seen"
 GAP = "&nbsp;&nbsp;"
 
 
@@ -35,9 +38,10 @@ def _coloured(colour: str, html: str) -> str:
     return f"<span style='color:{colour}'>{html}</span>"
 
 
-def key_line(held_back: bool, full: bool) -> str:
-    """Signal, threshold, boundary, the upper rows' points and (`held_back`: layer 1 has a
-    new-scene line) what a hollow point above that line means."""
+def key_line(held_back: bool, full: bool, unseen: bool = False) -> str:
+    """Signal, threshold, boundary, the upper rows' points, (`held_back`: layer 1 has a
+    new-scene line) what a hollow point above that line means, and (`unseen`) the
+    holes in the bands where the model saw nothing, briefly (in full: guide_line)."""
     points = POINTS_KEY
     if held_back and not full:
         points += SHORT_HELD_BACK_KEY
@@ -47,11 +51,17 @@ def key_line(held_back: bool, full: bool) -> str:
              _coloured(SIGNAL_COLOUR, points)]
     if held_back and full:
         parts.append(_coloured(SIGNAL_COLOUR, HELD_BACK_KEY))
+    if unseen:
+        parts.append(_coloured(UNSEEN_COLOUR, SHORT_UNSEEN_KEY))
     return GAP.join(parts)
 
 
-def guide_line(full: bool) -> str:
-    return _coloured("gray", GUIDE if full else SHORT_GUIDE)
+def guide_line(full: bool, unseen: bool = False) -> str:
+    """The reading guide, and (`unseen`) what the holes in the bands are."""
+    line = _coloured("gray", GUIDE if full else SHORT_GUIDE)
+    if not unseen:
+        return line
+    return line + GAP + _coloured(UNSEEN_COLOUR, UNSEEN_KEY if full else SHORT_UNSEEN_KEY)
 
 
 class TimelineLegend(QLabel):
@@ -65,19 +75,22 @@ class TimelineLegend(QLabel):
         self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.curves = True
         self.held_back = False
+        self.unseen = False
         self._fit()
 
-    def set_content(self, curves: bool, held_back: bool) -> None:
+    def set_content(self, curves: bool, held_back: bool, unseen: bool = False) -> None:
         """`curves`: the signal rows show (else only the guide); `held_back`: layer 1 draws
-        the new-scene line, whose hollow points above it need a word."""
-        self.curves, self.held_back = curves, held_back
+        the new-scene line, whose hollow points above it need a word; `unseen`: some of
+        the stream was never seen (a hole in the bands)."""
+        self.curves, self.held_back, self.unseen = curves, held_back, unseen
         self._fit()
 
     def full_text(self) -> str:
         """Everything the legend can say, whatever the width (the tooltip)."""
         if not self.curves:
             return guide_line(full=True)
-        return (f"{key_line(self.held_back, full=True)}<br>{guide_line(full=True)}<br>"
+        return (f"{key_line(self.held_back, full=True)}<br>"
+                f"{guide_line(full=True, unseen=self.unseen)}<br>"
                 f"{_coloured('gray', SIDES_NOTE)}")
 
     def _width_of(self, html: str) -> float:
@@ -92,10 +105,21 @@ class TimelineLegend(QLabel):
         longest one (the held-back key included), so the line count does not hang on
         whether layer 1 has a new-scene line yet."""
         if not self.curves:  # clipped if even the short guide does not fit
-            return [guide_line(full=self._width_of(guide_line(full=True)) <= width)]
-        if self._width_of(key_line(held_back=True, full=True)) <= width:
-            return [key_line(self.held_back, full=True), guide_line(full=True)]
-        return [key_line(self.held_back, full=False)]
+            return [self._first_fitting(width, guide_line(True, self.unseen),
+                                        guide_line(False, self.unseen), guide_line(False))]
+        full_lines = [key_line(self.held_back, full=True),
+                      guide_line(full=True, unseen=self.unseen)]
+        widest = max(self._width_of(key_line(held_back=True, full=True)),
+                     self._width_of(full_lines[1]))
+        if widest <= width:
+            return full_lines
+        return [self._first_fitting(width, key_line(self.held_back, False, self.unseen),
+                                    key_line(self.held_back, full=False))]
+
+    def _first_fitting(self, width: float, *lines: str) -> str:
+        """The first of `lines` that fits, else the last (the holes' key is always in the
+        tooltip)."""
+        return next((line for line in lines if self._width_of(line) <= width), lines[-1])
 
     def _fit(self) -> None:
         text = "<br>".join(self._lines(self.contentsRect().width()))

@@ -43,6 +43,10 @@ from .timeline_legend import SIGNAL_COLOUR, THRESHOLD_COLOUR, TimelineLegend
 SPANS = (("30 s", 30.0), ("1 min", 60.0), ("2 min", 120.0), ("5 min", 300.0),
          ("10 min", 600.0), ("30 min", 1800.0), ("1 h", 3600.0))
 BOUNDARY_BRUSH = (255, 90, 90, 190)
+UNSEEN_FILL = QColor(30, 31, 34, 235)
+"""The stretches the model never saw (its learner was behind): a hole in the bands, in
+the timeline's background colour, outlined"""
+UNSEEN_EDGE = QColor(170, 170, 170)
 POINT_SIZE = 7  # an upper row's input: large enough to tell filled from hollow
 AXIS_WIDTH = 56
 BAND_HEIGHT = 40  # room for a row of keyframes when zoomed in
@@ -106,6 +110,17 @@ def peak_decimate(x: np.ndarray, y: np.ndarray, max_points: int
     out_x = np.column_stack((xs[:, 0], xs[:, bucket // 2])).ravel()
     out_y = np.column_stack((low, high)).ravel()
     return np.concatenate((out_x, x[m:])), np.concatenate((out_y, y[m:]))
+
+
+def broken_at(x: np.ndarray, y: np.ndarray, gap_starts: np.ndarray
+              ) -> tuple[np.ndarray, np.ndarray]:
+    """A curve with a NaN at each gap's start (drawn with connect="finite": no line
+    across a stretch nobody measured)."""
+    inside = gap_starts[(gap_starts > x[0]) & (gap_starts < x[-1])] if len(x) else gap_starts[:0]
+    if not len(inside):
+        return x, y
+    where = np.searchsorted(x, inside)
+    return np.insert(x, where, inside), np.insert(y, where, np.nan)
 
 
 def held_levels(times: np.ndarray, levels: np.ndarray, end: float
@@ -184,6 +199,11 @@ class LayerRow:
         self.bars = pg.BarGraphItem(x0=np.zeros(0), width=np.zeros(0), y0=0.0, height=1.0,
                                     brushes=[], pen=pg.mkPen(30, 30, 30, 200, width=1))
         self.band.addItem(self.bars)
+        self.unseen = pg.BarGraphItem(x0=np.zeros(0), width=np.zeros(0), y0=0.0, height=1.0,
+                                      brush=QBrush(UNSEEN_FILL),
+                                      pen=pg.mkPen(UNSEEN_EDGE, width=1))
+        self.unseen.setZValue(1)  # over the event bands, under the keyframes
+        self.band.addItem(self.unseen)
         # Above layer 0 an input is an event of the layer below, often minutes apart: a
         # line between two such values would draw a signal nobody measured. Points instead,
         # filled where the input ended this layer's event.
@@ -319,7 +339,7 @@ class LayerRow:
             if self.large:
                 axis.setLabel("seconds of video", **style)
             else:
-                axis.setLabel("model time: inputs × snippet", units="s", **style)
+                axis.setLabel("model time on the stream's clock", units="s", **style)
         if not self.curves:  # the band carries the axis: as tall as the others above it
             band = BAND_HEIGHT * (LARGE if self.large else 1.0)
             axis_height = axis.minimumHeight() if show else 0.0
@@ -334,9 +354,17 @@ class LayerRow:
         return brush
 
     def update(self, history: LayerHistory, now: float, x0: float, x1: float,
-               pixels: int, keyframes: KeyframeStore | None = None) -> None:
+               pixels: int, keyframes: KeyframeStore | None = None,
+               unseen: tuple[np.ndarray, np.ndarray] | None = None) -> None:
         """Draws what lies in [x0, x1], thinned to about one item per pixel: the cost stays
-        flat however long the session and however far out the user zooms."""
+        flat however long the session and however far out the user zooms. `unseen`: the
+        stretches the model never saw (starts, ends), cut out of the band."""
+        gap_starts = np.zeros(0)
+        if unseen is not None:
+            starts, ends = unseen
+            shown = (ends >= x0) & (starts <= x1)
+            gap_starts = starts[shown]
+            self.unseen.setOpts(x0=gap_starts, width=ends[shown] - gap_starts)
         starts, first_event = history.event_starts()
         ends = np.append(starts[1:], max(now, starts[-1]))
         lo = int(np.searchsorted(ends, x0, side="left"))
@@ -354,7 +382,8 @@ class LayerRow:
         times = steps["time"]
         a, b = visible_slice(times, x0, x1)
         if self.layer == 0:
-            self.signal.setData(*peak_decimate(times[a:b], steps["signal"][a:b], 2 * pixels))
+            self.signal.setData(*peak_decimate(
+                *broken_at(times[a:b], steps["signal"][a:b], gap_starts), 2 * pixels))
         else:
             self._show_points(times[a:b], steps["signal"][a:b], steps["boundary"][a:b],
                               pixels)
@@ -363,8 +392,8 @@ class LayerRow:
             self.threshold.setData(*peak_decimate(*held, 2 * pixels))
             self._name_split(times[a:b], steps["threshold"][a:b], x0, x1)
         elif self.has_threshold:
-            self.threshold.setData(*peak_decimate(times[a:b], steps["threshold"][a:b],
-                                                  2 * pixels))
+            self.threshold.setData(*peak_decimate(
+                *broken_at(times[a:b], steps["threshold"][a:b], gap_starts), 2 * pixels))
         self._fit_y_axis(steps["signal"][a:b],
                          steps["threshold"][a:b] if self.has_threshold else np.zeros(0))
         marks = history.boundaries
@@ -526,7 +555,8 @@ class TimelineView(QWidget):
         self.refresh()
 
     def _show_legend(self) -> None:
-        self.legend.set_content(self.curves, held_back=self.new_scene_share is not None)
+        self.legend.set_content(self.curves, held_back=self.new_scene_share is not None,
+                                unseen=len(self.history.unseen) > 0)
 
     def set_look(self, large: bool, curves: bool) -> None:
         """Presentation (`large`) or desk size; signal rows shown or hidden."""
@@ -665,6 +695,8 @@ class TimelineView(QWidget):
         if len(history.layers) < len(self.rows):
             self.clear()
         self._ensure_rows(len(history.layers))
+        if (len(history.unseen) > 0) != self.legend.unseen:
+            self._show_legend()
         if not self.rows:
             return
         now = history.latest_time
@@ -678,8 +710,9 @@ class TimelineView(QWidget):
             return
         self._drawn = key
         pixels = max(100, int(self.rows[0].plot.getViewBox().width()))
+        unseen = (history.unseen["start"], history.unseen["end"])
         for row, layer_history in zip(self.rows, history.layers):
-            row.update(layer_history, now, x0, x1, pixels, self.keyframes)
+            row.update(layer_history, now, x0, x1, pixels, self.keyframes, unseen)
 
     def layer_at(self, scene_pos: QPointF) -> tuple[int, float] | None:
         """The layer whose rows hold this scene point, and the time there."""

@@ -76,6 +76,9 @@ class StepResult:
     """The reports of the stream's end (StreamerModel.end_stream): no input, no step"""
     source_time: float | None = None
     """The input's frame time on its source's clock (Frame.timestamp)"""
+    unseen: tuple[float, float] | None = None
+    """The stretch of the stream just before this input that the model never saw (its
+    snippets were dropped), on the stream's clock"""
 
 
 @dataclass(frozen=True)
@@ -91,6 +94,8 @@ class ModelInfo:
     """Each layer's boundaries, on the stream's clock (StreamerModel.stream_boundaries)"""
     stream_seconds: float = 0.0
     """Where its next input falls on the stream's clock"""
+    unseen: list[tuple[float, float]] = field(default_factory=list)
+    """The stretches of its stream it never saw (InputClock.gaps)"""
     path: str = ""
 
 
@@ -244,6 +249,7 @@ class LearnerWorker(QObject):
             opt_args=replace(optimizer.args), boundaries=boundaries,
             stream_seconds=model.input_clock.stream_time(
                 model.base_counter * model.args.snippet_size),
+            unseen=model.input_clock.gaps(),
             path=path))
 
     # --- learning --------------------------------------------------------------------
@@ -270,7 +276,8 @@ class LearnerWorker(QObject):
         self._last_taken = frame.index
         # Snippets the mailbox dropped keep their time: the events after them stay where
         # they happened (the timeline, the marks, exports and the recording alike).
-        self.model.snippets_lost(self.snippets.skipped_at_take - self._skipped_told)
+        lost = self.snippets.skipped_at_take - self._skipped_told
+        self.model.snippets_lost(lost)
         self._skipped_told = self.snippets.skipped_at_take
         try:
             expected = self.preview.expectation(self.model)
@@ -292,8 +299,10 @@ class LearnerWorker(QObject):
         prediction = (self.preview.frame(expected, self.model.input_seen, reports[0].time,
                                          scale_free)
                       if expected is not None else None)
+        seen_at = reports[0].time
+        unseen = (seen_at - lost * self.model.args.snippet_size, seen_at) if lost else None
         result = self._result(reports, picture, started, frame_index=frame.index,
-                              source_time=frame.timestamp,
+                              source_time=frame.timestamp, unseen=unseen,
                               diverged=(self.guard.diverged or "") if self.learning else "",
                               prediction=prediction,
                               first_blocks_loss=self.model.first_blocks_loss(),
