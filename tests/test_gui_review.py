@@ -155,6 +155,30 @@ def test_clicking_an_event_seeks_the_video_there(qtbot, recording):
     assert not window.controller.playing
 
 
+
+def test_a_recording_with_snippets_never_seen_stays_on_the_streams_clock(qtbot, tmp_path):
+    """Inputs 10-13 never reached the model: the video repeats the frame before for them,
+    so its pictures keep the hierarchy's times, and review cuts the stretch out of every
+    row."""
+    recorder = SessionRecorder(tmp_path / "session", SNIPPET, "synthetic:1")
+    for step in [*range(10), *range(14, 40)]:
+        assert recorder.add_input(shade(step), [LayerStep(0, step, step * SNIPPET, 0.1,
+                                                          0.2, False)])
+    recorder.set_hierarchy(hierarchy_json({"boundaries": EVENTS}, file=VIDEO_NAME,
+                                          duration=20.0))
+    recorder.close()
+    assert recorder.filled == 4 and recorder.unseen == [(5.0, 7.0)]
+    session = ReviewSession.open_recording(tmp_path / "session")
+    assert session.video.frame_count == 40 and session.unseen == [(5.0, 7.0)]
+    for seconds, shown in ((4.5, 9), (6.0, 9), (7.0, 14), (19.5, 39)):
+        session.seek(seconds)
+        assert level(session.picture()) == pytest.approx(shown, abs=0.5), seconds
+    window = open_review(qtbot, tmp_path)
+    assert window.controller.open_recording(tmp_path / "session")
+    holes = window.timeline.bars[-1]
+    assert list(holes.opts["x0"]) == [5.0] and list(holes.opts["width"]) == [2.0]
+    assert holes.opts["height"] == len(window.timeline.rows)
+
 def test_a_second_hierarchy_adds_rows_beside_the_first(qtbot, recording):
     window = open_review(qtbot, recording.parent)
     window.controller.open_recording(recording)

@@ -7,7 +7,8 @@ kill -9) loses at most its last seconds.
                           where snippets never reached the model (or this writer), the
                           frame before stands in for them, so the video keeps the stream's
                           clock as the hierarchy does
-        session.json      snippet size, model time of the first frame, frames, source
+        session.json      snippet size, model time of the first frame, frames, source,
+                          the stretches the video repeats a frame over (`unseen`)
         hierarchy.json    the events so far (reference format), rewritten atomically
         trace.jsonl       one row per input and layer (the CLI's --trace), appended
         representations.jsonl  each closed event's representation (layer, start, end,
@@ -146,6 +147,8 @@ class SessionRecorder:
         self.dropped = 0
         self.filled = 0
         """Frames written again to stand in for snippets the video did not get"""
+        self.unseen: list[tuple[float, float]] = []
+        """Where they stand in (start, end), on the stream's clock"""
         self._last_jpeg = b""
         self.disk_bytes = 0
         self.error = ""
@@ -268,9 +271,13 @@ class SessionRecorder:
                                 [cv2.IMWRITE_JPEG_QUALITY, VIDEO_JPEG_QUALITY])
         if not ok:
             return
-        for _ in range(self._frames_missing(reports)):
+        missing = self._frames_missing(reports)
+        for _ in range(missing):
             self._append_frame(self._last_jpeg)
-            self.filled += 1
+        if missing:
+            self.filled += missing
+            self.unseen.append((reports[0].time - missing * self.snippet_size,
+                                reports[0].time))
         self._append_frame(jpeg.tobytes())
         if self._first_time is None and reports:
             self._first_time = reports[0].time
@@ -303,7 +310,8 @@ class SessionRecorder:
         write_json(self.folder / SESSION_NAME, {
             "format": 1, "video": VIDEO_NAME, "snippet_size": self.snippet_size,
             "first_time": self._first_time or 0.0, "frames": self.frames,
-            "dropped": self.dropped, "filled": self.filled, "source": self.source})
+            "dropped": self.dropped, "filled": self.filled,
+            "unseen": [list(stretch) for stretch in self.unseen], "source": self.source})
         small = sum(_size(self.folder / name)
                     for name in (SESSION_NAME, HIERARCHY_NAME, CHECKPOINT_NAME))
         self.disk_bytes = small + sum(self._written.values())

@@ -179,6 +179,15 @@ def recorded_marks(folder: Path) -> list[Hierarchy]:
         return []
 
 
+def unseen_stretches(meta: dict) -> list[tuple[float, float]]:
+    """A recording's `unseen` stretches (start, end); none where they do not read (they
+    only draw holes in the rows)."""
+    try:
+        return [(float(start), float(end)) for start, end in meta.get("unseen", [])]
+    except (ValueError, TypeError):
+        return []
+
+
 @dataclass
 class ReviewSession:
     """What review mode shows: a video, hierarchies over it, the playback position."""
@@ -193,6 +202,8 @@ class ReviewSession:
     own: int = 1
     """The hierarchies that came with what was opened (a recorded session's events and the
     marks saved with it); a comparison goes after them"""
+    unseen: list[tuple[float, float]] = field(default_factory=list)
+    """Stretches of a recorded stream the model never saw (its video repeats a frame)"""
 
     @classmethod
     def open_video(cls, video: Path, hierarchy: Path) -> ReviewSession:
@@ -214,7 +225,7 @@ class ReviewSession:
         hierarchies = [recorded, *recorded_marks(folder)]
         session = cls(MjpegVideo(folder / meta.get("video", VIDEO_NAME), 1.0 / snippet),
                       hierarchies, first_time=first_time, title=folder.name,
-                      own=len(hierarchies))
+                      own=len(hierarchies), unseen=unseen_stretches(meta))
         session.keyframes.add_all(read_keyframes(folder))
         return session
 

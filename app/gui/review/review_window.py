@@ -35,7 +35,7 @@ from ..infrastructure.dialogs import Dialogs, Notifier
 from ..insight.event_memory import RememberedEvent
 from ..insight.event_memory_view import EventMemoryPanel
 from ..live.keyframe_views import KeyframeHover
-from ..live.timeline_view import event_colour
+from ..live.timeline_view import UNSEEN_EDGE, UNSEEN_FILL, event_colour
 from ..live.video_view import EventBadge, VideoView
 from .review_controller import ReviewController
 from .review_session import ReviewSession
@@ -88,6 +88,13 @@ class ReviewTimeline(pg.GraphicsLayoutWidget):
                 pen=pg.mkPen(30, 30, 30, 200))
             self.plot.addItem(bars)
             self.bars.append(bars)
+        if session.unseen:  # what the model never saw: a hole through every row
+            starts, ends = np.array(session.unseen).T
+            holes = pg.BarGraphItem(x0=starts, width=ends - starts, y0=0.0, height=count,
+                                    brush=UNSEEN_FILL, pen=pg.mkPen(UNSEEN_EDGE, width=1))
+            holes.setZValue(5)  # over the bands, under the playhead
+            self.plot.addItem(holes)
+            self.bars.append(holes)
         self.plot.getAxis("left").setTicks([[(count - 1 - r + 0.5, text)
                                               for r, text in enumerate(ticks)]])
         self.plot.setYRange(0, count, padding=0.02)
