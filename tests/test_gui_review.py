@@ -162,8 +162,9 @@ def test_a_recording_with_snippets_never_seen_stays_on_the_streams_clock(qtbot, 
     row."""
     recorder = SessionRecorder(tmp_path / "session", SNIPPET, "synthetic:1")
     for step in [*range(10), *range(14, 40)]:
-        assert recorder.add_input(shade(step), [LayerStep(0, step, step * SNIPPET, 0.1,
-                                                          0.2, False)])
+        report = LayerStep(0, step, step * SNIPPET, 0.1, 0.2, False)
+        while not recorder.add_input(shade(step), [report]):
+            time.sleep(0.01)  # the writer's queue is full: its own drops would fill too
     recorder.set_hierarchy(hierarchy_json({"boundaries": EVENTS}, file=VIDEO_NAME,
                                           duration=20.0))
     recorder.close()
@@ -178,6 +179,10 @@ def test_a_recording_with_snippets_never_seen_stays_on_the_streams_clock(qtbot, 
     holes = window.timeline.bars[-1]
     assert list(holes.opts["x0"]) == [5.0] and list(holes.opts["width"]) == [2.0]
     assert holes.opts["height"] == len(window.timeline.rows)
+    window.slider.setValue(6_000)
+    assert "not seen by the model" in window.video.caption
+    window.slider.setValue(8_000)
+    assert "not seen" not in window.video.caption
 
 def test_a_second_hierarchy_adds_rows_beside_the_first(qtbot, recording):
     window = open_review(qtbot, recording.parent)

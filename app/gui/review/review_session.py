@@ -267,6 +267,10 @@ class ReviewSession:
             return None
         return self.video.frame(self.frame_index(time))
 
+    def unseen_at(self, time: float) -> bool:
+        """Whether the model never saw the stream at `time` (the video repeats a frame)."""
+        return any(start <= time < end for start, end in self.unseen)
+
     def event_at(self, hierarchy: int, layer: int, time: float | None = None
                  ) -> tuple[float, float, int] | None:
         """(start, end, index) of the event of that row at `time` (default: the position)."""

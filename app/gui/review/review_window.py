@@ -273,7 +273,8 @@ class ReviewWindow(QMainWindow):
             self.slider.setValue(int(seconds * 1000))
         self.time_label.setText(f"{seconds:6.1f} / {session.duration:.1f} s")
         self.video.set_badges(badges_at(session))
-        self.video.set_caption(f"{session.title}   {seconds:.1f} s")
+        unseen = "   not seen by the model" if session.unseen_at(seconds) else ""
+        self.video.set_caption(f"{session.title}   {seconds:.1f} s{unseen}")
 
     def _video_picture(self, event: RememberedEvent) -> np.ndarray | None:
         """A listed event's picture where the session kept no keyframe of it: the video's
