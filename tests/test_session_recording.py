@@ -225,7 +225,7 @@ def test_snippets_the_learner_never_saw_keep_their_time_in_the_app(tmp_path):
     assert all(layer["annots"][-1]["end"] == pytest.approx(last) for layer in doc["layers"])
     session = json.loads((recorder.folder / SESSION_NAME).read_text())
     assert session["frames"] == round(last / model_args.snippet_size)
-    assert session["filled"] == lost + recorder.dropped  # (its own queue drops none here)
+    assert session["filled"] == lost + recorder.dropped  # and any its own queue dropped
     video = cv2.VideoCapture(str(recorder.folder / VIDEO_NAME))
     frames = 0
     while video.read()[0]:
