@@ -88,7 +88,7 @@ class TimelineLegend(QLabel):
     def full_text(self) -> str:
         """Everything the legend can say, whatever the width (the tooltip)."""
         if not self.curves:
-            return guide_line(full=True)
+            return guide_line(full=True, unseen=self.unseen)
         return (f"{key_line(self.held_back, full=True)}<br>"
                 f"{guide_line(full=True, unseen=self.unseen)}<br>"
                 f"{_coloured('gray', SIDES_NOTE)}")
