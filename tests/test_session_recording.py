@@ -210,7 +210,7 @@ def test_snippets_the_learner_never_saw_keep_their_time_in_the_app(tmp_path):
     assert lost >= 8 and worker.model.input_clock.lost == lost
     inputs = [r for r in results if not r.stream_end]
     assert [r.reports[0].time for r in inputs] == [r.source_time for r in inputs]
-    unseen = [r.unseen for r in inputs if r.unseen is not None]  # hatched on the timeline
+    unseen = [r.unseen for r in inputs if r.unseen is not None]  # the timeline's holes
     assert unseen == worker.model.input_clock.gaps() and len(unseen) == 4
     assert sum(end - start for start, end in unseen) == pytest.approx(lost * 0.5)
     assert all(end in {r.source_time for r in inputs} for _, end in unseen)
