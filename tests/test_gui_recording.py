@@ -3,9 +3,11 @@
 import json
 
 import cv2
+import numpy as np
 import pytest
 from gui_helpers import SLOW, open_window, wait_steps
 
+from app.gui.insight.event_memory import RememberedEvent
 from app.session.recorder import (
     CHECKPOINT_NAME,
     HIERARCHY_NAME,
@@ -116,3 +118,34 @@ def test_closing_ends_the_thread_even_when_the_end_of_the_stream_fails(qtbot, tm
         window.close()
     assert not window.threads_running()
     assert [str(e[1]) for e in raised] == ["the end failed"]  # reported, not swallowed
+
+
+def test_a_past_event_double_clicked_in_the_event_memory_plays_from_the_recording(
+        qtbot, tmp_path):
+    """A live session keeps no frames: a listed event plays from the session's recording,
+    in review mode's window; without one, the status bar says how to get one."""
+    window = open_window(qtbot, tmp_path, SOURCE, recordings_folder=str(tmp_path / "rec"))
+    panel = window.insight.memory
+    wait_steps(qtbot, window, 1)
+    earlier = RememberedEvent(0, 0.0, 0.5, np.ones(3, np.float32))
+    panel.show_similar(earlier, [])
+    item = panel.list.item(0)
+    panel.list.itemDoubleClicked.emit(item)  # as a double-click on it does
+    assert "Record session" in window.statusBar().currentMessage()
+    assert getattr(window, "review", None) is None
+
+    window.action_record.trigger()
+    recorder = window.recording.recorder
+    qtbot.waitUntil(lambda: (recorder.folder / HIERARCHY_NAME).exists()
+                    and recorder.frames >= 8, timeout=SLOW)
+    first = json.loads((recorder.folder / SESSION_NAME).read_text())["first_time"]
+    assert first > 0.0  # the recording began after the session
+    panel.list.itemDoubleClicked.emit(item)  # an event from before it
+    assert "before the recording began" in window.statusBar().currentMessage()
+    recorded = RememberedEvent(0, first + 1.0, first + 2.0, np.ones(3, np.float32))
+    panel.show_similar(recorded, [])
+    panel.list.itemDoubleClicked.emit(panel.list.item(0))
+    review = window.review
+    assert review.isVisible() and review.controller.playing
+    assert review.controller.session.position == pytest.approx(first + 1.0, abs=0.3)
+    review.controller.pause()

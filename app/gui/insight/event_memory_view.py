@@ -1,5 +1,6 @@
 """A thin view of an EventMemory query: the clicked event, then the most similar past
-events of its layer with their pictures and times; clicking one asks to jump to it.
+events of its layer with their pictures and times; clicking one asks to jump to it,
+double-clicking asks to play it.
 Review mode shows its similar events with it too (any time of the video, by their
 representations)."""
 
@@ -27,11 +28,13 @@ def event_times(event: RememberedEvent) -> str:
 
 LIVE_HINT = ("Click an event on the timeline to see the most similar past events of its "
              "layer.")
-LIVE_JUMP_TIP = "Click an event to show it on the timeline"
+LIVE_JUMP_TIP = ("Click an event to show it on the timeline; double-click to play it (a "
+                 "recorded session: File > Record session)")
 
 
 class EventMemoryPanel(QWidget):
     jump_requested = Signal(float, float)  # start, end of the chosen event
+    play_requested = Signal(float, float)  # start, end of the event double-clicked
 
     def __init__(self, keyframes: KeyframeStore | None = None, parent: QWidget | None = None,
                  *, pictures: Callable[[RememberedEvent], np.ndarray | None] | None = None,
@@ -54,6 +57,7 @@ class EventMemoryPanel(QWidget):
         box.addWidget(self.heading)
         box.addWidget(self.list, 1)
         self.list.itemClicked.connect(self._clicked)
+        self.list.itemDoubleClicked.connect(self._double_clicked)
         self.show_message(hint)
 
     def show_message(self, text: str) -> None:
@@ -99,3 +103,7 @@ class EventMemoryPanel(QWidget):
     def _clicked(self, item: QListWidgetItem) -> None:
         start, end = item.data(EVENT_ROLE)
         self.jump_requested.emit(start, end)
+
+    def _double_clicked(self, item: QListWidgetItem) -> None:
+        start, end = item.data(EVENT_ROLE)
+        self.play_requested.emit(start, end)

@@ -56,6 +56,7 @@ class ModelInsight(QObject):
         self.annotation.mark_requested.connect(self.mark)
         self.annotation.undo_requested.connect(self.marks.undo)
         self.memory.jump_requested.connect(self.show_event)
+        self.memory.play_requested.connect(self.play_event)
         learner.model_ready.connect(self._model_ready)
         learner.saved.connect(self._save_marks_beside)
         window.redraw_timer.timeout.connect(self.refresh)
@@ -199,3 +200,22 @@ class ModelInsight(QObject):
         """The timeline pauses on the chosen event, with some of its surroundings."""
         margin = max(end - start, 2.0)
         self.window.timeline.show_range(start - margin, end + margin)
+
+    @Slot(float, float)
+    def play_event(self, start: float, end: float) -> None:
+        """A past event played from the session's recording, in review mode's window (a
+        live session keeps no frames of its own); without a recording, says how to get
+        one."""
+        recorder = self.window.recording.recorder
+        status = self.window.statusBar()
+        if recorder is None:
+            status.showMessage("To play past events, record the session (File > Record "
+                               "session): its video is what review mode plays.", 8000)
+            return
+        review = self.window.open_review()
+        if not review.controller.open_recording(recorder.folder):
+            return  # it said why (e.g. nothing written yet: the first 2 s)
+        if end <= review.controller.session.first_time:
+            status.showMessage("That event came before the recording began.", 8000)
+            return
+        review.controller.play_event(start, end)
