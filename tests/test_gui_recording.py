@@ -1,6 +1,7 @@
 """Recording from the window: File > Record session writes a session folder as it runs."""
 
 import json
+import time
 
 import cv2
 import numpy as np
@@ -149,3 +150,35 @@ def test_a_past_event_double_clicked_in_the_event_memory_plays_from_the_recordin
     assert review.isVisible() and review.controller.playing
     assert review.controller.session.position == pytest.approx(first + 1.0, abs=0.3)
     review.controller.pause()
+
+
+def test_a_learner_that_stalls_leaves_holes_and_exports_on_the_streams_clock(
+        qtbot, tmp_path, monkeypatch):
+    """The real window on a source in real time, its learner stalled once for longer than
+    its mailbox holds: snippets are dropped, the timeline keeps the hole, and the exported
+    hierarchy reaches the newest input's time on the source's clock."""
+    import app.gui.workers.learner_worker as learner_module
+
+    real_step = learner_module.learning_step
+    calls = []
+
+    def stalling(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == 4:
+            time.sleep(8.0)  # 16 snippets arrive meanwhile; the mailbox keeps 12
+        return real_step(*args, **kwargs)
+
+    monkeypatch.setattr(learner_module, "learning_step", stalling)
+    window = open_window(qtbot, tmp_path, SOURCE, follow_learner=False)
+    qtbot.waitUntil(lambda: len(window.history.unseen) > 0, timeout=60_000)
+    wait_steps(qtbot, window, 2)
+    holes = window.history.unseen
+    lost = sum(holes["end"] - holes["start"]) / window.learner.snippet_size
+    assert lost == pytest.approx(window.snippets.skipped, abs=2)  # some since the last step
+    out = tmp_path / "events.json"
+    window.learner.requests.export_hierarchy.emit(str(out), "synthetic")
+    qtbot.waitUntil(out.exists, timeout=SLOW)
+    doc = json.loads(out.read_text())
+    newest = window.learner.input_source_time
+    assert doc["duration"] >= newest - 1.0  # counted in inputs it fell short by the hole
+    assert doc["duration"] >= window.history.latest_time
