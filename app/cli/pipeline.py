@@ -268,7 +268,8 @@ def _tell_how_far_behind(segmenter: Segmenter, reader: LiveSnippetReader, steps:
     if not behind and not reader.skipped_snippets:
         return
     seen = f"saw {steps} inputs" + (f" and learned from {steps - behind}" if behind else "")
-    dropped = (f"; {reader.skipped_snippets} snippets were dropped"
-               if reader.skipped_snippets else "")
+    unseen = reader.skipped_snippets * segmenter.model.args.snippet_size
+    dropped = (f"; {reader.skipped_snippets} snippets were dropped ({unseen:g} s it never "
+               "saw; the hierarchy keeps their time)" if reader.skipped_snippets else "")
     segmenter.warn(f"{reader.description}: the model was slower than the source: it "
                    f"{seen}{dropped}")
