@@ -308,6 +308,11 @@ class StreamerModel(nn.Module):
         on the stream's clock (`input_clock`, `stream_boundaries`)."""
         self.input_clock.lose(self.base_counter, count)
 
+    def stream_seconds(self) -> float:
+        """Where the next input falls on the stream's clock: the inputs since the reset
+        and the snippets lost between them."""
+        return self.input_clock.stream_time(self.base_counter * self.args.snippet_size)
+
     def stream_boundaries(self) -> dict[int, list[float]]:
         """event_boundaries on the stream's clock: later by the snippets lost before each."""
         return self.input_clock.boundaries(self.event_boundaries())

@@ -193,8 +193,7 @@ class Segmenter:
         """Seconds of input the model has seen since its last reset: its inputs times the
         snippet, but no more than the sources lasted (one input of a 1e9 s snippet over a
         5 s stream is 5 s). From a live source, with the snippets it dropped (InputClock)."""
-        inputs = self.model.input_clock.stream_time(
-            self.model.base_counter * self.model.args.snippet_size)
+        inputs = self.model.stream_seconds()
         if not self._video_read:  # stopped mid-video: its last input's snippet is not read yet
             return inputs
         return min(inputs, self._seconds_before + self._video_seconds())

@@ -247,8 +247,7 @@ class LearnerWorker(QObject):
             num_layers=model.get_num_layers(), base_counter=model.base_counter,
             optimizer_steps=optimizer.optimizer_steps, model_args=replace(model.args),
             opt_args=replace(optimizer.args), boundaries=boundaries,
-            stream_seconds=model.input_clock.stream_time(
-                model.base_counter * model.args.snippet_size),
+            stream_seconds=model.stream_seconds(),
             unseen=model.input_clock.gaps(),
             path=path))
 
@@ -299,8 +298,7 @@ class LearnerWorker(QObject):
         prediction = (self.preview.frame(expected, self.model.input_seen, reports[0].time,
                                          scale_free)
                       if expected is not None else None)
-        seen_at = reports[0].time
-        unseen = (seen_at - lost * self.model.args.snippet_size, seen_at) if lost else None
+        unseen = self.model.input_clock.gaps()[-1] if lost > 0 else None
         result = self._result(reports, picture, started, frame_index=frame.index,
                               source_time=frame.timestamp, unseen=unseen,
                               diverged=(self.guard.diverged or "") if self.learning else "",
@@ -447,10 +445,8 @@ class LearnerWorker(QObject):
         if self.model is None:
             self.failed.emit("Not exported", "There is no model yet.")
             return None
-        duration = self.model.input_clock.stream_time(
-            self.model.base_counter * self.model.args.snippet_size)
         return hierarchy_json({"boundaries": self.model.stream_boundaries()},
-                              file=file_name, duration=duration)
+                              file=file_name, duration=self.model.stream_seconds())
 
     def _with_representations(self, doc: dict, closed: bool = True) -> dict:
         """`doc` with each event's representation in its slot, as `segment
