@@ -7,6 +7,7 @@ import cv2
 import numpy as np
 import pytest
 from gui_helpers import SLOW, open_window, wait_steps
+from test_session_recording import recorded_frames
 
 from app.gui.insight.event_memory import RememberedEvent
 from app.session.recorder import (
@@ -137,8 +138,8 @@ def test_a_past_event_double_clicked_in_the_event_memory_plays_from_the_recordin
 
     window.action_record.trigger()
     recorder = window.recording.recorder
-    qtbot.waitUntil(lambda: (recorder.folder / HIERARCHY_NAME).exists()
-                    and recorder.frames >= 8, timeout=SLOW)
+    qtbot.waitUntil(lambda: recorded_frames(recorder.folder) >= 8  # session.json's
+                    and (recorder.folder / HIERARCHY_NAME).exists(), timeout=SLOW)
     first = json.loads((recorder.folder / SESSION_NAME).read_text())["first_time"]
     assert first > 0.0  # the recording began after the session
     panel.list.itemDoubleClicked.emit(item)  # an event from before it
