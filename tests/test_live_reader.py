@@ -112,6 +112,21 @@ def test_the_live_reader_takes_a_frame_that_arrives_just_before_its_tick():
     assert taken == [0, 5, 10]  # not 6 and 11, a frame late
 
 
+def test_a_live_hierarchy_begins_with_the_snippets_dropped_before_the_models_first_input():
+    model, optimizer = small_model()
+    segmenter = Segmenter(model, optimizer)
+    segmenter.start_video(reset_model=True)
+    with LiveSnippetReader(_AllAtOnce(201), 0.5, keep_between=64) as reader:  # 41 snippets
+        _wait_for(lambda: reader.skipped_snippets == 41 - SNIPPETS_WAITING)  # before a take
+        segmenter.run(reader)
+    segmenter.end_stream()
+    doc = segmenter.hierarchy("all at once")
+    assert segmenter.steps == SNIPPETS_WAITING
+    assert doc["duration"] == pytest.approx(20.1)  # not the 6.1 s from the first input on
+    for layer in doc["layers"]:
+        assert layer["annots"][-1]["end"] >= 20.1 - 1e-9
+
+
 def test_a_slow_models_hierarchy_lasts_as_long_as_its_live_stream():
     model, optimizer = small_model()
     result = segment_video(Segmenter(model, optimizer), _AllAtOnce(201))  # 20.1 s

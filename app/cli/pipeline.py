@@ -148,12 +148,16 @@ class Segmenter:
         for frame in source:
             if self.done:
                 return
-            first = self._video_span[0] if self._video_span else frame.timestamp
+            live = isinstance(source, LiveSnippetReader)
+            lost = source.skipped_before_read - self._skipped_seen if live else 0
+            # The video began with the snippets a live reader dropped before this one.
+            first = (self._video_span[0] if self._video_span
+                     else frame.timestamp - lost * self.model.args.snippet_size)
             self._video_span = (min(first, frame.timestamp), frame.timestamp)
-            if isinstance(source, LiveSnippetReader):
+            if live:
                 self._take_snippet(frame, waiting=source.waiting)
-                self.model.snippets_lost(source.skipped_before_read - self._skipped_seen)
-                self._skipped_seen = source.skipped_before_read
+                self.model.snippets_lost(lost)
+                self._skipped_seen += lost
             elif not self._take_frame(frame):
                 continue
             self.step(frame.image, video)
