@@ -127,6 +127,17 @@ def test_a_live_hierarchy_begins_with_the_snippets_dropped_before_the_models_fir
         assert layer["annots"][-1]["end"] >= 20.1 - 1e-9
 
 
+def test_a_live_hierarchy_lasts_to_the_last_frame_read_when_the_source_says_no_rate():
+    class NoRate(_AllAtOnce):  # an MJPEG stream over HTTP says no frame rate
+        fps = None
+
+    model, optimizer = small_model()
+    result = segment_video(Segmenter(model, optimizer), NoRate(201))  # frames 0.0-20.0 s
+    assert result.hierarchy["duration"] == pytest.approx(20.1)  # not the newest snippet's 20.0
+    for layer in result.hierarchy["layers"]:
+        assert layer["annots"][-1]["end"] == pytest.approx(20.1)
+
+
 def test_a_slow_models_hierarchy_lasts_as_long_as_its_live_stream():
     model, optimizer = small_model()
     result = segment_video(Segmenter(model, optimizer), _AllAtOnce(201))  # 20.1 s

@@ -75,7 +75,7 @@ class Segmenter:
         self.representations = EventRepresentations() if representations else None
         self.sampler = SnippetSampler(model.args.snippet_size)
         self._seconds_before = 0.0  # source time of the earlier videos since the reset
-        self._video_span: tuple[float, float] | None = None  # (first, last) timestamp
+        self._video_span: tuple[float, float] | None = None  # (start, end), source seconds
         self._frame_seconds = 0.0  # how long one frame of the current video lasts
         self._video_read = False  # the current video was read to its end
         self._last_index: int | None = None  # the last frame's, to see frames dropped
@@ -145,15 +145,16 @@ class Segmenter:
         """Until the source dies or max_steps is reached. A LiveSnippetReader's frames are
         snippets already, each one an input."""
         self._frame_seconds = 1.0 / source.fps if source.fps else 0.0
+        live = isinstance(source, LiveSnippetReader)
         for frame in source:
             if self.done:
                 return
-            live = isinstance(source, LiveSnippetReader)
             lost = source.skipped_before_read - self._skipped_seen if live else 0
             # The video began with the snippets a live reader dropped before this one.
-            first = (self._video_span[0] if self._video_span
+            start = (self._video_span[0] if self._video_span
                      else frame.timestamp - lost * self.model.args.snippet_size)
-            self._video_span = (min(first, frame.timestamp), frame.timestamp)
+            self._video_span = (min(start, frame.timestamp),
+                                frame.timestamp + self._frame_seconds)
             if live:
                 self._take_snippet(frame, waiting=source.waiting)
                 self.model.snippets_lost(lost)
@@ -165,6 +166,10 @@ class Segmenter:
                 self.after_step()
             self.show_progress()
         self._video_read = True
+        if live and self._video_span and source.read_until is not None:
+            # The newest snippet lasts until the frames read after it ended.
+            self._video_span = (self._video_span[0],
+                                max(self._video_span[1], source.read_until))
 
     def _take_frame(self, frame: Frame) -> bool:
         """True if the sampler takes the frame as an input. Otherwise layer 0 reads it to
@@ -189,8 +194,8 @@ class Segmenter:
     def _video_seconds(self) -> float:
         if self._video_span is None:
             return 0.0
-        first, last = self._video_span
-        return last - first + self._frame_seconds
+        start, end = self._video_span
+        return end - start
 
     @property
     def seconds(self) -> float:

@@ -50,6 +50,14 @@ class SnippetSampler:
         self._gaps: deque[float] = deque(maxlen=_RECENT_GAPS)
         self.taken = 0
 
+    @property
+    def read_until(self) -> float | None:
+        """Where the frames offered reach on the source's clock: the newest one's timestamp,
+        and on a live source's clock its usual frame gap after it; None before any."""
+        if self._origin is None:
+            return None
+        return self._last_timestamp + (statistics.median(self._gaps) if self._gaps else 0.0)
+
     def _early_allowance(self) -> float:
         """How far ahead of a tick (in snippets) a frame still counts for it."""
         if not self.clock_jitters or not self._gaps:

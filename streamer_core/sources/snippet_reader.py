@@ -36,6 +36,7 @@ class LiveSnippetReader(FrameSource):
         self._finished = threading.Event()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        self._taker: SnippetTaker | None = None
         self._ever_opened = False
 
     @property
@@ -46,6 +47,12 @@ class LiveSnippetReader(FrameSource):
     @property
     def skipped_snippets(self) -> int:
         return self._snippets.skipped
+
+    @property
+    def read_until(self) -> float | None:
+        """Where the frames read reach on the source's clock (SnippetSampler.read_until):
+        past the newest snippet, whose frames after it were read too."""
+        return self._taker.sampler.read_until if self._taker is not None else None
 
     @property
     def skipped_before_read(self) -> int:
@@ -66,8 +73,8 @@ class LiveSnippetReader(FrameSource):
         self._thread.start()
 
     def _pump(self) -> None:
-        taker = SnippetTaker(self.snippet_size, self.keep_between,
-                             clock_jitters=self.inner.is_live)
+        self._taker = taker = SnippetTaker(self.snippet_size, self.keep_between,
+                                           clock_jitters=self.inner.is_live)
         try:
             while not self._stop.is_set():
                 frame = self.inner.read()
