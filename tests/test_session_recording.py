@@ -100,13 +100,13 @@ def test_the_recorder_drops_rather_than_waits_and_counts_disk_use(tmp_path):
     disk = threading.Event()
     real_write = recorder._write
     recorder._write = lambda item: disk.wait(60) and real_write(item)
-    accepted = []
+    accepted_each: list[bool] = []
 
     def feed() -> None:
         for step in range(200):
             keyframes = [Keyframe(0, step, step * 0.5, step * 0.5 + 0.5, step * 0.5,
                                   encode_jpeg(image[:60, :80]))]
-            accepted.append(recorder.add_input(
+            accepted_each.append(recorder.add_input(
                 image, [LayerStep(0, step, step * 0.5, 0.1, 0.2, True)], keyframes))
 
     feeder = threading.Thread(target=feed)
@@ -116,7 +116,7 @@ def test_the_recorder_drops_rather_than_waits_and_counts_disk_use(tmp_path):
     disk.set()
     feeder.join()
     assert not held, "add_input waited for the disk"
-    accepted_each, accepted = accepted, sum(accepted)
+    accepted = sum(accepted_each)
     assert recorder.dropped > 0  # the queue filled up while the disk was held
     recorder.close()
     assert accepted + recorder.dropped == 200
