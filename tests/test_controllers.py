@@ -121,3 +121,22 @@ def test_a_new_scene_heard_late_by_layer_1_keeps_the_history():
     assert list(history.layers[1].boundaries["time"]) == [10.0]
     history.add(LayerStep(0, 0, 0.0, None, None, False))  # a new stream
     assert len(history.layers) == 1 and len(history.layers[0].boundaries) == 0
+
+
+def test_a_layer_grown_before_its_first_input_has_one_event_over_the_stream():
+    """An escalating layer hears nothing until the layer below ends an event; the model
+    has it all the same, and so does the history (its row, badge and agreement)."""
+    history = SessionHistory()
+    history.grow_to(3)  # nothing seen yet: no layer to start from
+    assert history.layers == []
+    for step in range(10):
+        history.add(LayerStep(0, step, 2.0 + step * 0.5, 0.5, 0.4, step == 6))
+    version = history.version
+    history.grow_to(3)
+    assert [h.layer for h in history.layers] == [0, 1, 2] and history.version > version
+    starts, first = history.layers[2].event_starts()
+    assert list(starts) == [2.0] and first == 0  # one open event from the stream's start
+    history.grow_to(2)  # never shrinks
+    assert len(history.layers) == 3
+    history.add(LayerStep(2, 9, 6.5, 0.9, 0.5, True))  # its first input, later
+    assert list(history.layers[2].boundaries["time"]) == [6.5]

@@ -151,6 +151,7 @@ class LearnerController(QObject):
         if result.unseen is not None:
             self.history.add_unseen(*result.unseen)
         self.history.add_all(result.reports)
+        self.history.grow_to(result.num_layers)
         self.keyframes.add_all(result.keyframes)
         self.keyframes.set_current(result.open_keyframes)
         self.events.add_all(result.events)

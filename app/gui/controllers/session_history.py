@@ -142,6 +142,14 @@ class SessionHistory:
         for report in reports:
             self.add(report)
 
+    def grow_to(self, num_layers: int) -> None:
+        """A layer for each the model has, before its first input: an escalating layer hears
+        nothing until the layer below ends an event, and until then its one event is the
+        whole stream (as the exported hierarchy has it)."""
+        if self.layers and num_layers > len(self.layers):
+            self._layer(num_layers - 1, self.latest_time)
+            self.version += 1
+
     def seed_boundaries(self, boundaries: dict[int, list[float]], now: float,
                         step: int, unseen: list[tuple[float, float]] = ()) -> None:
         """Starts over from a loaded model's boundaries (no signals are known for them) and
