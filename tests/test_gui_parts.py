@@ -253,6 +253,24 @@ def test_timeline_follows_live_until_the_user_pans_back(qtbot):
     assert view.visible_range()[1] >= history.latest_time
 
 
+def test_a_layer_without_input_yet_has_a_row_that_says_so(qtbot):
+    history = SessionHistory()
+    view = TimelineView(history, span=30.0)
+    qtbot.addWidget(view)
+    view.resize(900, 500)
+    view.show()
+    for t in range(20):
+        history.add(step(0, t, boundary=(t == 9)))
+    history.grow_to(2)  # the model grew layer 1; no layer-0 event has reached it yet
+    view.refresh()
+    assert len(view.rows) == 2 and view.bar_count(1) == 1  # its one event over the stream
+    assert "no input yet" in view.rows[1].label.text
+    assert "no input yet" not in view.rows[0].label.text
+    history.add(step(1, 19, boundary=False))
+    view.refresh()
+    assert "no input yet" not in view.rows[1].label.text
+
+
 def test_cleared_timeline_rows_are_unlinked_before_they_go(qtbot):
     """A removed row still linked to the others was resized after Qt deleted it (an
     exception in the event loop when a reset came during a redraw)."""

@@ -410,8 +410,9 @@ class LayerRow:
                     f"{max(0.0, now - starts[-1]):.0f} s</span>")
         else:
             count = history.event_count
+            waiting = "<br>no input yet" if len(history.steps) == 0 else ""
             text = (f"<b>Layer {self.layer}</b><br><span style='font-size:8pt'>"
-                    f"{count} event{'' if count == 1 else 's'}</span>")
+                    f"{count} event{'' if count == 1 else 's'}{waiting}</span>")
         if text != self._label_text:
             self._label_text = text
             self.label.setText(text)
