@@ -149,27 +149,21 @@ class Segmenter:
         for frame in source:
             if self.done:
                 return
-            lost = source.skipped_before_read - self._skipped_seen if live else 0
-            # The video began with the snippets a live reader dropped before this one.
-            start = (self._video_span[0] if self._video_span
-                     else frame.timestamp - lost * self.model.args.snippet_size)
-            self._video_span = (min(start, frame.timestamp),
-                                frame.timestamp + self._frame_seconds)
             if live:
-                self._take_snippet(frame, waiting=source.waiting)
-                self.model.snippets_lost(lost)
-                self._skipped_seen += lost
-            elif not self._take_frame(frame):
-                continue
+                self._take_snippet(frame, source)
+            else:
+                start = self._video_span[0] if self._video_span else frame.timestamp
+                self._video_span = (min(start, frame.timestamp),
+                                    frame.timestamp + self._frame_seconds)
+                if not self._take_frame(frame):
+                    continue
             self.step(frame.image, video)
             if self.after_step is not None:
                 self.after_step()
             self.show_progress()
         self._video_read = True
-        if live and self._video_span and source.read_until is not None:
-            # The newest snippet lasts until the frames read after it ended.
-            self._video_span = (self._video_span[0],
-                                max(self._video_span[1], source.read_until))
+        if live:  # the snippets dropped before the first input and after the newest count
+            self._video_span = source.read_span
 
     def _take_frame(self, frame: Frame) -> bool:
         """True if the sampler takes the frame as an input. Otherwise layer 0 reads it to
@@ -184,12 +178,15 @@ class Segmenter:
             self.model.pass_over(preprocess_frame(frame.image, device=self.model.device))
         return False
 
-    def _take_snippet(self, snippet: Frame, waiting: int) -> None:
-        """A live reader's snippet, `waiting` more behind it: the frames passed over before
-        it, and whether it is learned from (LearningPace)."""
+    def _take_snippet(self, snippet: Frame, reader: LiveSnippetReader) -> None:
+        """A live reader's snippet: the frames passed over before it, whether it is learned
+        from (LearningPace, by how many more wait), and the snippets dropped before it."""
         pass_over_between(self.model, snippet, self._last_index)
         self._last_index = snippet.index
-        self.behind = not self.pace.learns(waiting)
+        self.behind = not self.pace.learns(reader.waiting)
+        lost = reader.skipped_before_read - self._skipped_seen
+        self.model.snippets_lost(lost)
+        self._skipped_seen += lost
 
     def _video_seconds(self) -> float:
         if self._video_span is None:

@@ -51,12 +51,14 @@ class SnippetSampler:
         self.taken = 0
 
     @property
-    def read_until(self) -> float | None:
-        """Where the frames offered reach on the source's clock: the newest one's timestamp,
-        and on a live source's clock its usual frame gap after it; None before any."""
+    def read_span(self) -> tuple[float, float] | None:
+        """The source's seconds the frames offered cover: from the first one's timestamp
+        to the newest one's, and on a live source's clock its usual frame gap after it;
+        None before any."""
         if self._origin is None:
             return None
-        return self._last_timestamp + (statistics.median(self._gaps) if self._gaps else 0.0)
+        gap = statistics.median(self._gaps) if self._gaps else 0.0
+        return self._origin, self._last_timestamp + gap
 
     def _early_allowance(self) -> float:
         """How far ahead of a tick (in snippets) a frame still counts for it."""

@@ -49,10 +49,11 @@ class LiveSnippetReader(FrameSource):
         return self._snippets.skipped
 
     @property
-    def read_until(self) -> float | None:
-        """Where the frames read reach on the source's clock (SnippetSampler.read_until):
-        past the newest snippet, whose frames after it were read too."""
-        return self._taker.sampler.read_until if self._taker is not None else None
+    def read_span(self) -> tuple[float, float] | None:
+        """The source's seconds the frames read cover (SnippetSampler.read_span): before
+        the first snippet taken when older ones were dropped, past the newest, whose frames
+        after it were read too."""
+        return self._taker.sampler.read_span if self._taker is not None else None
 
     @property
     def skipped_before_read(self) -> int:
