@@ -9,8 +9,10 @@ from pathlib import Path
 
 from PySide6.QtCore import QTimer
 
+from app.gui.controllers.session_history import SessionHistory
 from app.gui.infrastructure.settings import SettingsStore
 from app.gui.live.main_window import MainWindow
+from app.gui.live.timeline_view import TimelineView
 from app.gui.self_test import scripted_dialogs, small_settings
 
 # Generous: the machine is shared, a learning step can take a second under load.
@@ -27,6 +29,15 @@ def open_window(qtbot, tmp_path: Path, source: str, **changes) -> MainWindow:
     window.resize(1000, 700)
     window.show()
     return window
+
+
+def shown_timeline(qtbot, history: SessionHistory, span: float) -> TimelineView:
+    """A timeline of `history` on its own, shown at 900 x 500."""
+    view = TimelineView(history, span=span)
+    qtbot.addWidget(view)
+    view.resize(900, 500)
+    view.show()
+    return view
 
 
 def wait_steps(qtbot, window: MainWindow, count: int, timeout: int = SLOW) -> None:

@@ -10,12 +10,12 @@ from pathlib import Path
 
 import cv2
 import pyqtgraph as pg
+from gui_helpers import shown_timeline
 from PySide6.QtWidgets import QWidget
 
 from app.gui.controllers.session_history import SessionHistory
 from app.gui.infrastructure.diagnostics import CrashReporter
 from app.gui.live.controls_panel import ControlsPanel
-from app.gui.live.timeline_view import TimelineView
 from streamer_core import LayerStep
 from streamer_core.sources import camera as camera_module
 from streamer_core.sources import find_cameras
@@ -122,10 +122,7 @@ def test_upper_layers_surprises_are_points_not_a_line(qtbot):
         history.add(LayerStep(0, t, t * 0.5, 0.5, 0.4, t % 40 == 39, None))
         if t % 40 == 39:
             history.add(LayerStep(1, t, t * 0.5, 0.1 * (t // 40), 0.3, False, None))
-    view = TimelineView(history, span=120.0)
-    qtbot.addWidget(view)
-    view.resize(900, 500)
-    view.show()
+    view = shown_timeline(qtbot, history, span=120.0)
     view.refresh()
     lower, upper = view.rows[0].signal, view.rows[1].signal
     assert lower.opts["pen"] is not None and lower.opts["symbol"] is None

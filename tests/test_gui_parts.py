@@ -9,6 +9,7 @@ import time
 import numpy as np
 import pyqtgraph as pg
 import pytest
+from gui_helpers import shown_timeline
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QTextDocument
 from PySide6.QtWidgets import QApplication
@@ -225,10 +226,7 @@ def test_peak_decimation_keeps_spikes_and_gaps():
 
 def test_timeline_follows_live_until_the_user_pans_back(qtbot):
     history = SessionHistory()
-    view = TimelineView(history, span=30.0)
-    qtbot.addWidget(view)
-    view.resize(900, 500)
-    view.show()
+    view = shown_timeline(qtbot, history, span=30.0)
     for t in range(200):  # 100 s of model time, a boundary every 5 s
         history.add(step(0, t, boundary=(t % 10 == 9)))
     view.refresh()
@@ -255,10 +253,7 @@ def test_timeline_follows_live_until_the_user_pans_back(qtbot):
 
 def test_a_layer_without_input_yet_has_a_row_that_says_so(qtbot):
     history = SessionHistory()
-    view = TimelineView(history, span=30.0)
-    qtbot.addWidget(view)
-    view.resize(900, 500)
-    view.show()
+    view = shown_timeline(qtbot, history, span=30.0)
     for t in range(20):
         history.add(step(0, t, boundary=(t == 9)))
     history.grow_to(2)  # the model grew layer 1; no layer-0 event has reached it yet
@@ -302,10 +297,7 @@ def test_cleared_timeline_rows_are_unlinked_before_they_go(qtbot):
 def open_two_layer_timeline(qtbot, upper_signal, upper_threshold) -> TimelineView:
     """Layer 0 every 0.5 s; layer 1 a point per layer-0 boundary (every 5 s)."""
     history = SessionHistory()
-    view = TimelineView(history, span=60.0)
-    qtbot.addWidget(view)
-    view.resize(900, 500)
-    view.show()
+    view = shown_timeline(qtbot, history, span=60.0)
     for t in range(120):
         history.add(step(0, t, signal=0.1, threshold=0.2, boundary=(t % 10 == 9)))
         if t % 10 == 9:
@@ -416,10 +408,7 @@ def test_layer_one_draws_the_new_scene_share_and_which_points_ended_its_event(qt
     at each layer-0 boundary: the share that ends a layer-1 event is drawn as a line, and a
     point above it that did not end one (held back) looks unlike one that did."""
     history = SessionHistory()
-    view = TimelineView(history, span=60.0)
-    qtbot.addWidget(view)
-    view.resize(900, 500)
-    view.show()
+    view = shown_timeline(qtbot, history, span=60.0)
     view.set_signal_names("feature step", "picture changed", upper_threshold=False)
     view.set_new_scene_share(0.6)  # before layer 1 exists: its row gets the line anyway
     shares = [0.7, 0.9, 0.8, 0.95]
