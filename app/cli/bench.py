@@ -77,7 +77,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     # Figures are compared across checkouts and settings: the same first weights unless
     # asked otherwise (segment's default draws new ones every run).
     parser.set_defaults(seed=0)
-    parser.add_argument("--out", metavar="RESULTS.json", help="also save every score as JSON")
+    parser.add_argument("-o", "--out", metavar="RESULTS.json", help="also save every score as JSON")
     parser.add_argument("--quiet", action="store_true", help="no progress lines")
     parser.set_defaults(run=run)
 

@@ -37,7 +37,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
                         help="seconds a boundary may be off and still count (default 1.0)")
     parser.add_argument("--json", action="store_true",
                         help="print the report as JSON instead of a table")
-    parser.add_argument("--out", metavar="REPORT.json", help="also save the JSON report")
+    parser.add_argument("-o", "--out", metavar="REPORT.json", help="also save the JSON report")
     parser.set_defaults(run=run)
 
 

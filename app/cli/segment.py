@@ -107,7 +107,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
                              "that no result depends on the shard that ran it")
     parser.add_argument("--max-steps", type=positive_int, default=None, metavar="N",
                         help="stop after N model inputs")
-    parser.add_argument("--out", metavar="OUT.json",
+    parser.add_argument("-o", "--out", metavar="OUT.json",
                         help="hierarchy JSON (default: stdout); with --reset-per-video and "
                              "several videos, a folder for one VIDEO.json each")
     parser.add_argument("--trace", metavar="TRACE.jsonl", nargs="?", const=TRACE_PER_VIDEO,
