@@ -11,7 +11,7 @@ from streamer_core.evaluation import HierarchyFormatError, evaluate
 from streamer_core.exports import READERS, EventFileError, read_events
 
 from .errors import EXIT_OK, CliError
-from .files import check_writable, read_json
+from .files import check_input_file, check_not_an_input, check_writable, read_json
 
 
 def non_negative_float(text: str) -> float:
@@ -44,6 +44,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     if args.out:
         check_writable(args.out, "--out")
+        check_not_an_input(args.out, "--out", [args.prediction, args.truth])
     predicted = read_json(args.prediction, "prediction")
     truth = read_truth(args.truth)
     try:
@@ -60,8 +61,7 @@ def read_truth(path: str) -> dict:
     """A hierarchy doc from JSON or from an events file of another tool (by extension)."""
     if Path(path).suffix.lower() not in READERS:
         return read_json(path, "ground truth")
-    if not Path(path).is_file():
-        raise CliError(f"ground truth not found: {path}")
+    check_input_file(path, "ground truth")
     try:
         return read_events(path)
     except EventFileError as err:

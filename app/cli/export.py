@@ -17,7 +17,7 @@ from streamer_core.exports import (
 )
 
 from .errors import EXIT_OK, CliError
-from .files import check_not_an_input, check_writable, read_json
+from .files import check_input_file, check_not_an_input, check_writable, read_json
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -52,8 +52,8 @@ def run(args: argparse.Namespace) -> int:
     if suffix in NEEDS_PICTURES and not (args.video or keyframes):
         raise CliError(f"a {suffix} report shows each event's keyframe: give the footage "
                        "with --video VIDEO, or a recorded session folder")
-    if args.video and not Path(args.video).is_file():
-        raise CliError(f"video not found: {args.video}")
+    if args.video:
+        check_input_file(args.video, "video")
     check_writable(args.out, "OUT")
     check_not_an_input(args.out, "OUT", [str(hierarchy), *([video] if video else [])])
     doc = read_json(hierarchy, "prediction")

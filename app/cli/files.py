@@ -29,6 +29,11 @@ def check_writable(path: str | Path, what: str, stream: bool = False) -> Path:
             raise CliError(f"{what} {path}: {err}") from None
     folder = path.parent if str(path.parent) else Path(".")
     if not folder.is_dir():
+        # `--out notes.txt/x.json`: the user needs to hear which part is not a folder
+        blocker = next((part for part in (folder, *folder.parents) if os.path.exists(part)),
+                       None)
+        if blocker is not None and not os.path.isdir(blocker):
+            raise CliError(f"{what}: {blocker} is a file, not a folder")
         raise CliError(f"{what}: folder {folder} does not exist")
     try:  # a file really made there: root passes os.access where nothing can be made
         with tempfile.TemporaryFile(dir=folder):
@@ -50,10 +55,21 @@ def check_not_an_input(path: str | Path, what: str, inputs: list[str]) -> None:
                            "overwritten: give another file name")
 
 
-def read_json(path: str | Path, what: str) -> object:
+def check_input_file(path: str | Path, what: str) -> Path:
+    """An input that must be a file: "not found" only when nothing is there, so a folder
+    given by mistake is named as one."""
     path = Path(path)
-    if not path.is_file():
-        raise CliError(f"{what} not found: {path}")
+    if os.path.isfile(path):
+        return path
+    if os.path.isdir(path):
+        raise CliError(f"{what} {path} is a folder, not a file")
+    if os.path.exists(path):
+        raise CliError(f"{what} {path} is not a regular file")
+    raise CliError(f"{what} not found: {path}")
+
+
+def read_json(path: str | Path, what: str) -> object:
+    path = check_input_file(path, what)
     try:
         with open(path, encoding="utf-8") as handle:
             return json.load(handle)

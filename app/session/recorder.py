@@ -55,7 +55,9 @@ QUEUE_SIZE = 32
 MAX_VIDEO_WIDTH = 640
 VIDEO_JPEG_QUALITY = 80
 _STOP = object()
-_KEYFRAME_NAME = re.compile(r"L(\d+)_(\d+)_([0-9.]+)_([0-9.]+)\.jpg$")
+_NUMBER = r"(\d+(?:\.\d+)?)"
+_KEYFRAME_NAME = re.compile(rf"L(\d+)_(\d+)_{_NUMBER}_{_NUMBER}\.jpg$")
+"""What `keyframe_file_name` writes; a stray file of another name is not a keyframe"""
 
 
 def new_session_folder(parent: Path) -> Path:
@@ -76,21 +78,29 @@ def keyframe_file_name(keyframe: Keyframe) -> str:
 
 
 def read_keyframes(folder: Path) -> list[Keyframe]:
-    """The keyframes a recorded session wrote, in time order per layer."""
+    """The keyframes a recorded session wrote, in time order per layer; a stray file or
+    folder of another name, or one that cannot be read, is skipped (the event then has no
+    picture)."""
     found = []
     for path in sorted((folder / KEYFRAMES_DIR).glob("L*.jpg")):
         match = _KEYFRAME_NAME.match(path.name)
-        if match:
-            layer, index, start, end = match.groups()
-            found.append(Keyframe(int(layer), int(index), float(start), float(end),
-                                  (float(start) + float(end)) / 2, path.read_bytes()))
+        if not match:
+            continue
+        try:
+            jpeg = path.read_bytes()
+        except OSError:
+            continue
+        layer, index, start, end = match.groups()
+        found.append(Keyframe(int(layer), int(index), float(start), float(end),
+                              (float(start) + float(end)) / 2, jpeg))
     return sorted(found, key=lambda k: (k.layer, k.end))
 
 
 def read_recorded_representations(folder: Path
                                   ) -> dict[int, list[tuple[float, float, np.ndarray]]]:
     """Layer -> the representations a recorded session wrote (start, end, vector), in the
-    order written; a line a crash tore, or none written, is skipped."""
+    order written; a line a crash tore (or damaged otherwise: a layer of 1e400, nesting
+    too deep to read), or none written, is skipped."""
     found: dict[int, list[tuple[float, float, np.ndarray]]] = {}
     try:
         lines = (folder / REPRESENTATIONS_NAME).read_text(encoding="utf-8").splitlines()
@@ -102,7 +112,7 @@ def read_recorded_representations(folder: Path
             vector = np.asarray(row["representation"], dtype=np.float32).reshape(-1)
             event = (float(row["start"]), float(row["end"]), vector)
             layer = int(row["layer"])
-        except (ValueError, KeyError, TypeError):
+        except (ValueError, KeyError, TypeError, OverflowError, RecursionError):
             continue
         if len(vector) and np.isfinite(vector).all():
             found.setdefault(layer, []).append(event)
@@ -113,12 +123,16 @@ def read_recorded_hierarchy(folder: Path) -> dict:
     """A recorded session's hierarchy.json, with the representation of each event it
     recorded in the event's slot (`representations.jsonl`, matched by start and end; the
     open events' are there already), as `segment --representations` writes them. Raises
-    OSError or ValueError as reading the JSON does."""
-    doc = json.loads((folder / HIERARCHY_NAME).read_text(encoding="utf-8"))
+    OSError or ValueError as reading the JSON does, ValueError also for JSON nested too
+    deeply for Python to read (so its callers need not know RecursionError)."""
+    try:
+        doc = json.loads((folder / HIERARCHY_NAME).read_text(encoding="utf-8"))
+    except RecursionError:
+        raise ValueError("nested too deeply to be a hierarchy") from None
     try:
         add_representations_by_times(doc, read_recorded_representations(folder))
-    except (KeyError, TypeError, AttributeError):
-        pass  # not a hierarchy: its reader says so
+    except (KeyError, TypeError, AttributeError, ValueError, OverflowError):
+        pass  # not a hierarchy (or a damaged one): its reader says so
     return doc
 
 
