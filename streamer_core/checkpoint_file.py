@@ -27,18 +27,29 @@ class CheckpointError(Exception):
         self.reason = reason
 
 
+def _unreadable(err: Exception) -> str:
+    """Why torch could not read the file, in a few words: its own message is a paragraph
+    about its defaults that a user of this app cannot act on."""
+    text = str(err)
+    if "GLOBAL" in text:  # a pickle that names code to run
+        return "unsafe: it holds code or objects other than weights, which are not loaded"
+    if "zip archive" in text or isinstance(err, (zipfile.BadZipFile, EOFError)):
+        return "truncated or corrupt: the PyTorch file is incomplete"
+    return "corrupt, or not a PyTorch file at all"
+
+
 def read_checkpoint(path: str | os.PathLike) -> dict:
     """Loads and checks the file's structure without executing code from it."""
     path = Path(path)
+    if path.is_dir():
+        raise CheckpointError(path, "a folder, not a checkpoint file")
     if not path.is_file():
         raise CheckpointError(path, "no such file")
     try:
         data = torch.load(path, map_location="cpu", weights_only=True)
     except (pickle.UnpicklingError, zipfile.BadZipFile, EOFError, RuntimeError,
             ValueError, TypeError, AttributeError, ImportError, IndexError, KeyError) as err:
-        first_line = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
-        raise CheckpointError(path, f"not a readable checkpoint (corrupt, truncated or "
-                                    f"unsafe: {first_line[:200]})") from err
+        raise CheckpointError(path, f"not a readable checkpoint ({_unreadable(err)})") from err
     except OSError as err:
         raise CheckpointError(path, f"could not be read ({err.strerror or err})") from err
     if not isinstance(data, dict):

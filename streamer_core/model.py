@@ -68,6 +68,8 @@ class StreamerModelArguments(studio_fields(MODEL)):
             raise ValueError("init_layers must be between 1 and max_layers")
         if not (self.device in ("auto", "cpu") or self.device.startswith("cuda")):
             raise ValueError("device must be auto, cpu or cuda")
+        if self.seed is not None and not 0 <= self.seed < 2**63:
+            raise ValueError("seed must be a whole number from 0 to 2**63 - 1")
         if self.demarcation_mode == ACCUM and self.distance_mode != DISTANCE:
             raise ValueError("accum demarcation needs distance_mode 'distance'")
         check_peak_settings(self.demarcation_mode, self.z_threshold, self.min_event_length,

@@ -16,6 +16,7 @@ from source_helpers import SMALL_MODEL, write_video
 
 from app.__main__ import main
 from app.cli.manifest import ManifestEntry, parse_shard, read_manifest, shard_of
+from streamer_core.checkpoint import load_checkpoint
 from streamer_core.event_representations import representation_table
 
 REPO = Path(__file__).resolve().parents[1]
@@ -175,9 +176,34 @@ def test_an_interrupt_writes_no_output_for_the_video_it_cut(tmp_path, monkeypatc
     monkeypatch.setattr(Segmenter, "step", step)
     monkeypatch.setattr(Segmenter, "start_video", start_video)
     (tmp_path / "list.txt").write_text("synthetic:1:1\nsynthetic:2:1\n")
-    assert run_batch(tmp_path, "--trace") == 143
+    model = tmp_path / "model.pt"
+    assert run_batch(tmp_path, "--trace", "--save-checkpoint", str(model)) == 143
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == [
         "synthetic_1_1.json", "synthetic_1_1.trace.jsonl"]
+    load_checkpoint(model, device="cpu")  # saved, as the help says: "also when interrupted"
+
+
+def test_a_batch_in_which_no_video_ran_leaves_the_checkpoint_file_alone(tmp_path, capsys):
+    (tmp_path / "list.txt").write_text("missing1.mp4\nmissing2.mp4\n")
+    model = tmp_path / "model.pt"
+    model.write_bytes(b"a model the user trained")
+    assert run_batch(tmp_path, "--save-checkpoint", str(model)) == 3
+    assert model.read_bytes() == b"a model the user trained"
+    assert f"no video ran: {model} was not written" in capsys.readouterr().err
+
+
+def test_a_shard_count_past_the_videos_leaves_the_shards_past_them_empty():
+    manifest = entries([5.0, 1.0, None])  # the longest first: lines 1, 3 (typical), 2
+    assert [[e.line for e in shard_of(manifest, i, 10**20)] for i in range(3)] == [[1], [3], [2]]
+    assert shard_of(manifest, 3, 10**20) == [] and shard_of(manifest, 10**19, 10**20) == []
+
+
+def test_a_video_whose_frames_are_longer_than_a_snippet_is_refused_in_a_batch(tmp_path,
+                                                                                capsys):
+    (tmp_path / "list.txt").write_text("synthetic:1:1\n")  # 10 frames a second
+    assert run_batch(tmp_path, "--snippet", "0.05") == 3
+    assert "a snippet of 0.05 s is shorter than one frame of" in capsys.readouterr().err
+    assert not (tmp_path / "out" / "synthetic_1_1.json").exists()
 
 
 def test_a_manifest_writes_each_videos_representations_beside_its_json(tmp_path):

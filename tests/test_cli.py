@@ -271,9 +271,44 @@ def test_bad_input_is_one_line_and_exit_code_2(tmp_path, capsys):
 
 
 @pytest.mark.skipif(torch.cuda.is_available(), reason="needs a machine without CUDA")
-def test_cuda_without_a_gpu_is_a_clear_error(capsys):
+def test_cuda_without_a_gpu_is_a_clear_error(segmented, capsys):
     assert main(["segment", "synthetic:1:2", "--device", "cuda"]) == 2
     assert "CUDA" in capsys.readouterr().err
+    _, paths, _ = segmented
+    assert main(["segment", "synthetic:1:2", "--device", "cuda", "--checkpoint",
+                 str(paths["model.pt"])]) == 2
+    err = capsys.readouterr().err  # the device's fault, not the checkpoint's
+    assert "no CUDA GPU is available" in err and "cannot load" not in err
+
+
+ODD_OPTIONS = {  # what is given -> what the one line says
+    "snippet shorter than a frame": (["--snippet", "0.01"], "shorter than one frame of Synthetic"),
+    "device by --set": (["--set", "device=cuda"], "chosen with --device"),
+    "seed too large": (["--seed", str(2**64)], "seed must be a whole number from 0"),
+    "one file, two outputs": (["--out", "{kept}", "--save-checkpoint", "{kept}"],
+                              "name the same file"),
+    "trace over the hierarchy": (["--out", "{tmp}/o.json", "--trace", "{tmp}/o.json"],
+                                 "name the same file"),
+    "a folder as checkpoint": (["--checkpoint", "{folder}"], "is a folder, not a checkpoint"),
+    "JSON as checkpoint": (["--checkpoint", "{json}"], "corrupt, or not a PyTorch file at all)"),
+}
+
+
+@pytest.mark.parametrize("case", ODD_OPTIONS)
+def test_odd_options_are_refused_with_what_to_do_instead(case, tmp_path, capsys):
+    kept = tmp_path / "kept.x"
+    kept.write_text("the user's file")
+    (tmp_path / "folder").mkdir()
+    (tmp_path / "a.json").write_text("{}")
+    names = {"kept": kept, "tmp": tmp_path, "folder": tmp_path / "folder",
+             "json": tmp_path / "a.json"}
+    options, reason = ODD_OPTIONS[case]
+    argv = ["segment", "synthetic:1:2", "--threads", "1", "--quiet",
+            *(option.format(**names) for option in options)]
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert reason in err and len(err.strip().splitlines()) == 1, err
+    assert kept.read_text() == "the user's file"
 
 
 # --- the GUI and the CLI share the entry point -----------------------------------------

@@ -29,7 +29,7 @@ from .errors import EXIT_INCOMPLETE, EXIT_OK, CliError
 from .interrupts import Interrupted, Interrupts
 from .manifest import ManifestEntry, shard_of
 from .model_setup import save_model
-from .pipeline import Segmenter, segment_video
+from .pipeline import Segmenter, segment_video, snippet_too_short
 from .progress import Progress
 
 ModelFactory = Callable[[], tuple[StreamerModel, StreamerOptimizer]]
@@ -150,6 +150,8 @@ class Batch:
             return
         try:
             source = open_entry(entry)
+            if (reason := snippet_too_short(self.model.args.snippet_size, source)):
+                raise SourceError(reason)
         except SourceError as err:
             self._failed(entry, str(err), summary)
             return
@@ -225,10 +227,22 @@ def run_shard(args: argparse.Namespace, entries: list[ManifestEntry], shard: tup
         try:
             batch.run(shard_of(entries, index, count), summary)
         except KeyboardInterrupt as interrupt:
+            with interrupts.held():
+                save_learned_model(args, batch)
             return interrupted_message(batch, interrupt)
         with interrupts.held():
             write_json(out_dir / f"summary-{index}-of-{count}.json", summary.as_dict())
-            if args.save_checkpoint:
-                save_model(args.save_checkpoint, batch.model, batch.optimizer)
+            save_learned_model(args, batch)
     say(summary.line())
     return exit_code(summary)
+
+
+def save_learned_model(args: argparse.Namespace, batch: Batch) -> None:
+    """--save-checkpoint, also when interrupted, as a single video's run; not when no
+    video ran, which would put an untrained model over the file a user had there."""
+    if not args.save_checkpoint:
+        return
+    if batch.model_used:
+        save_model(args.save_checkpoint, batch.model, batch.optimizer)
+    else:
+        say(f"no video ran: {args.save_checkpoint} was not written")

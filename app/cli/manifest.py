@@ -123,7 +123,9 @@ def shard_of(entries: list[ManifestEntry], index: int, count: int) -> list[Manif
     known = [e.duration for e in entries if e.duration]
     typical = sum(known) / len(known) if known else 1.0
     order = sorted(range(len(entries)), key=lambda i: (-(entries[i].duration or typical), i))
-    loads = [(0.0, shard) for shard in range(count)]
+    # Shards past the number of videos stay empty: each of the first videos goes to an
+    # empty shard, the lowest, so only that many shards are drawn (--shard 0/10**20 too).
+    loads = [(0.0, shard) for shard in range(min(count, len(entries)))]
     mine = []
     for i in order:
         load, shard = heapq.heappop(loads)

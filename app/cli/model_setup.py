@@ -18,6 +18,7 @@ from streamer_core import (
     StreamerOptimizerArguments,
 )
 from streamer_core.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
+from streamer_core.device import resolve_device
 from streamer_core.model import LIVE_MODEL_FIELDS
 from streamer_core.presets import preset_arguments
 from streamer_core.settings import OPTIMIZER, names, settings_of
@@ -42,7 +43,8 @@ def model_arguments(preset: str, assignments: list[str], snippet: float | None =
     except ValueError as err:
         raise CliError(str(err)) from None
     model_changes, opt_changes = split_overrides(
-        parse_assignments(assignments), StreamerModelArguments, StreamerOptimizerArguments)
+        own_options_refused(parse_assignments(assignments)), StreamerModelArguments,
+        StreamerOptimizerArguments)
     model_args = with_overrides(model_args, model_changes)
     opt_args = with_overrides(opt_args, opt_changes)
     extra: dict = {"device": device}
@@ -59,6 +61,14 @@ def model_arguments(preset: str, assignments: list[str], snippet: float | None =
     except ValueError as err:
         raise CliError(f"bad settings: {err}") from None
     return model_args, opt_args
+
+
+def own_options_refused(values: dict[str, str]) -> dict[str, str]:
+    """The --set values, checked: a setting that has its own option is refused, since
+    that option's default would silently win over it (device: --device)."""
+    if "device" in values:
+        raise CliError("the device is chosen with --device (auto, cpu or cuda), not --set")
+    return values
 
 
 def new_model(preset: str, assignments: list[str], snippet: float | None = None,
@@ -80,7 +90,7 @@ def new_model(preset: str, assignments: list[str], snippet: float | None = None,
 def resumed_model(path: str | Path, assignments: list[str], snippet: float | None = None,
                   device: str = "auto") -> tuple[StreamerModel, StreamerOptimizer]:
     """The checkpoint's model, with the settings a trained model may still change."""
-    values = parse_assignments(assignments)
+    values = own_options_refused(parse_assignments(assignments))
     model_changes, opt_changes = split_overrides(
         values, StreamerModelArguments, StreamerOptimizerArguments)
     fixed = sorted((set(model_changes) - set(RESUMABLE_MODEL_KEYS))
@@ -89,9 +99,12 @@ def resumed_model(path: str | Path, assignments: list[str], snippet: float | Non
         allowed = ", ".join([*RESUMABLE_MODEL_KEYS, *RESUMABLE_OPTIMIZER_KEYS])
         raise CliError(f"{fixed[0]} cannot change when continuing from a checkpoint (the "
                        f"saved model fixes it); settings that can: {allowed}")
+    if Path(path).is_dir():
+        raise CliError(f"--checkpoint {path} is a folder, not a checkpoint file")
     if not Path(path).is_file():
         raise CliError(f"checkpoint not found: {path}")
     try:
+        resolve_device(device)  # the device's own fault, before the file gets the blame
         model, optimizer = load_checkpoint(path, device=device)
     except CheckpointError as err:
         raise CliError(f"cannot load checkpoint {err}") from None

@@ -33,6 +33,20 @@ from streamer_core.trace import trace_row
 from .progress import Progress
 
 
+def snippet_too_short(snippet_size: float, source: FrameSource) -> str | None:
+    """Why the snippet cannot be used on this source, if it is shorter than one of its
+    frames: each input is then still one frame, while the model counts it as a snippet,
+    so every time would come out too short (0.01 s snippets over a 10 fps video: a
+    tenth of each)."""
+    if not source.fps or snippet_size * source.fps >= 1.0 - 1e-6:
+        return None
+    frame = 1.0 / source.fps
+    return (f"a snippet of {snippet_size:g} s is shorter than one frame of "
+            f"{source.description} ({source.fps:g} fps: {frame:.3g} s a frame), so the "
+            f"times would shrink to {snippet_size * source.fps:.2g} of the video's; "
+            f"give --snippet {frame:.3g} or more")
+
+
 class Segmenter:
     """Runs one model over one or more sources; the caller opens and closes them.
 

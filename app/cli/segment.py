@@ -32,7 +32,7 @@ from .files import check_not_an_input, check_writable, trace_output
 from .interrupts import Interrupted, Interrupts
 from .manifest import parse_shard, read_manifest, unique_stem
 from .model_setup import MAX_THREADS, model_for, save_model, torch_threads
-from .pipeline import Segmenter, segment_video
+from .pipeline import Segmenter, segment_video, snippet_too_short
 from .progress import Progress
 
 TRACE_PER_VIDEO = ""
@@ -212,9 +212,26 @@ def segment(args: argparse.Namespace) -> int:
             check_not_an_input(path, option, inputs)
     if args.save_checkpoint:
         check_not_an_input(args.save_checkpoint, "--save-checkpoint", args.videos)
+    check_distinct_outputs([("--out", args.out), ("--trace", args.trace),
+                            ("--representations", npy_path(args.out)
+                             if args.representations and out_dir is None else None),
+                            ("--save-checkpoint", args.save_checkpoint)])
 
     with Interrupts() as interrupts:
         return segment_with(args, per_video, out_dir, interrupts)
+
+
+def check_distinct_outputs(outputs: list[tuple[str, str | Path | None]]) -> None:
+    """One file named by two outputs of a run: the later would overwrite the earlier."""
+    named: dict[Path, str] = {}
+    for option, path in outputs:
+        if not path:
+            continue
+        resolved = Path(path).resolve()
+        if resolved in named:
+            raise CliError(f"{named[resolved]} and {option} name the same file ({path}); "
+                           "each output needs its own")
+        named[resolved] = option
 
 
 def check_batch_options(args: argparse.Namespace) -> None:
@@ -276,6 +293,9 @@ def segment_with(args: argparse.Namespace, per_video: bool, out_dir: Path | None
         raise CliError(str(err)) from None
 
     model, optimizer = model_for(args)
+    for source in sources:
+        if (reason := snippet_too_short(model.args.snippet_size, source)) is not None:
+            raise CliError(reason)
 
     total = args.max_steps
     if all(s.duration for s in sources):
