@@ -183,3 +183,8 @@ def test_runs_tracing_to_the_same_file_never_interleave_and_a_failed_run_keeps_i
         raise RuntimeError("the source died")
     assert path.read_text() == '{"step": 0}\n'
     assert sorted(p.name for p in tmp_path.iterdir()) == ["trace.jsonl"]  # no temp left
+
+    with pytest.raises(RuntimeError), trace_output(path):
+        raise RuntimeError("no video arrived within 10 s")  # before its first step
+    assert path.read_text() == '{"step": 0}\n'  # the trace a user had is not emptied
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["trace.jsonl"]

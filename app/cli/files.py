@@ -87,9 +87,11 @@ def read_json(path: str | Path, what: str) -> object:
 @contextlib.contextmanager
 def trace_output(path: str | Path) -> Iterator[TextIO]:
     """Where the trace is written as the run goes: a temp file beside `path`, renamed over
-    it when the run ends, however it ends (interrupted, failed: what was traced is kept).
-    So runs tracing to the same file never interleave their lines (the last to finish
-    wins, whole) and nobody reads half a trace. A FIFO or a terminal is written directly."""
+    it when the run ends, however it ends (interrupted, failed: what was traced is kept),
+    unless it failed before tracing anything (a stream that never sent a frame): the file
+    there is then kept. So runs tracing to the same file never interleave their lines
+    (the last to finish wins, whole) and nobody reads half a trace. A FIFO or a terminal
+    is written directly."""
     if Path(path).exists() and not Path(path).is_file():
         with open(path, "w", encoding="utf-8") as handle:
             yield handle
@@ -99,6 +101,8 @@ def trace_output(path: str | Path) -> Iterator[TextIO]:
         try:
             yield handle
         except BaseException as err:  # noqa: BLE001 - kept, re-raised once the trace is in place
+            if handle.tell() == 0:
+                raise
             failure = err
     if failure is not None:
         raise failure
