@@ -311,6 +311,16 @@ def test_odd_options_are_refused_with_what_to_do_instead(case, tmp_path, capsys)
     assert kept.read_text() == "the user's file"
 
 
+def test_ctrl_c_while_the_commands_load_is_one_line(monkeypatch, capsys):
+    import app.cli
+
+    def interrupted():
+        raise KeyboardInterrupt  # torch takes seconds to import: a user may give up
+    monkeypatch.setattr(app.cli, "build_parser", interrupted)
+    assert main(["segment", "x.mp4"]) == 130
+    assert capsys.readouterr().err == "streamer-studio: interrupted\n"
+
+
 # --- the GUI and the CLI share the entry point -----------------------------------------
 
 def test_no_command_opens_the_gui(monkeypatch):

@@ -31,10 +31,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 def run_cli(argv: list[str]) -> int:
     """Runs one command; bad input becomes one line on stderr and exit code 2."""
-    parser = build_parser()
     prog = PROG
     try:
-        args = parser.parse_args(argv)
+        args = build_parser().parse_args(argv)  # imports torch: Ctrl-C may come here too
         prog = f"{PROG} {args.command}"
         return args.run(args)
     except CliError as err:
