@@ -68,7 +68,7 @@ def add_representations(doc: dict, vectors: dict[int, list[np.ndarray | None]]) 
     Annotations are matched by position in their layer; one without a vector (the tail
     that the export adds to an upper layer after layer 0's last boundary) gets "null"."""
     for layer in doc["layers"]:
-        layer_vectors = vectors.get(int(layer.get("order", 0)), [])
+        layer_vectors = vectors.get(layer_order(layer, 0), [])
         for i, annot in enumerate(layer["annots"]):
             vector = layer_vectors[i] if i < len(layer_vectors) else None
             annot["representation"] = ([float(v) for v in vector] if vector is not None
@@ -84,7 +84,7 @@ def add_representations_by_times(
     a recorded session or the app's memory of closed events holds them."""
     for position, layer in enumerate(doc["layers"]):
         by_times = {(round(start, 6), round(end, 6)): vector for start, end, vector
-                    in events.get(int(layer.get("order", position)), [])}
+                    in events.get(layer_order(layer, position), [])}
         for annot in layer["annots"]:
             vector = by_times.get((round(float(annot["start"]), 6),
                                    round(float(annot["end"]), 6)))
@@ -117,8 +117,18 @@ def read_representations(doc: dict) -> dict[int, list[tuple[float, float, np.nda
                 raise ValueError(f"layer {position} event {index}: its representation is "
                                  "neither a list of numbers nor \"null\"")
             events.append((float(annot["start"]), float(annot["end"]), vector))
-        result[int(layer.get("order", position))] = events
+        result[layer_order(layer, position)] = events
     return result
+
+
+def layer_order(layer: dict, position: int) -> int:
+    """The layer's "order", its position in the doc where it has none; ValueError if it
+    is not a whole number (1e400 in a damaged file, null)."""
+    try:
+        return int(layer.get("order", position))
+    except (TypeError, ValueError, OverflowError):
+        raise ValueError(f"a layer's \"order\" is not a whole number "
+                         f"({layer.get('order')!r})") from None
 
 
 def representation_table(doc: dict) -> np.ndarray:

@@ -61,9 +61,6 @@ def run(args: argparse.Namespace) -> int:
         layers = read_representations(doc)
     except ValueError as err:
         raise CliError(f"{args.prediction}: {err}") from None
-    except (OverflowError, TypeError) as err:  # a layer "order" of 1e400, or null
-        raise CliError(f"{args.prediction}: a layer's \"order\" is not a whole number "
-                       f"({err})") from None
     if not any(vector is not None for events in layers.values() for _, _, vector in events):
         raise CliError(f"{args.prediction} has no event representations (write them with "
                        "'segment --representations')")
