@@ -22,7 +22,10 @@ none of them until two small events came); the size keeps a shaking camera, whic
 changes all of the picture a little, below (docs/quality.md, round five). Such a change
 reaches layer 1 1.5 s late and ends its event only if the new picture, or what is in
 view, stayed (pending_scene.SCENE_STAYS) and the old view did not come back
-(pending_scene.BACK_RATIO).
+(pending_scene.BACK_RATIO). Layer 1 then splits its own boundaries by how far what is in
+view moved at each (Arrival.size), not by layer 0's step: a change of place, or of
+video, moves it several times more than a cut within one place does, while their steps
+overlap (docs/quality.md, session sixty-three).
 """
 
 from __future__ import annotations
@@ -64,6 +67,20 @@ class Arrival:
     sharp: bool = False
     """Escalated as a sudden change below the upper class of size (layer 0 on features: a
     cut between two shots of one film); the steps after it must stand out less too"""
+    view_change: float | None = None
+    """How far what is in view moved at the change, where layer 0 measured it while it
+    watched the new picture stay (PendingArrival.view_change)"""
+
+    @property
+    def size(self) -> float:
+        """What the layer above records of this boundary, to split its own boundaries by:
+        how far what is in view moved, where layer 0 measured it, else the surprise. A
+        change of place moves what is in view more than a cut within one place does, by
+        more than their surprises differ: on montages 235 and 236 the changes of video
+        moved it 0.16 to 0.77 and the other cuts 0.03 to 0.12, where their surprises
+        overlapped (0.18 to 0.49 against 0.11 to 0.31; docs/quality.md, session
+        sixty-three)."""
+        return self.view_change if self.view_change is not None else self.surprise
 
     @property
     def decided_by(self) -> float:

@@ -425,7 +425,7 @@ class StreamerLayer(nn.Module):
         only the side watch marked it. A `cut` is not held back by the shortest event."""
         only_at_sides = False
         if self._escalating(arrival):
-            report, surprise = self._escalated_report(arrival, step, time), arrival.surprise
+            report, surprise = self._escalated_report(arrival, step, time), arrival.size
         else:
             # Something new in view and a new scene are both new features; what tells
             # them apart is how much of the picture changed.
@@ -589,7 +589,7 @@ class StreamerLayer(nn.Module):
                 # layer's event, but there is no representation of it to send up.
                 report = self._escalated_report(arrival, base_counter, time)
                 if report.boundary:
-                    self._record_boundary(time, arrival.surprise, base_counter)
+                    self._record_boundary(time, arrival.size, base_counter)
             else:
                 report = LayerStep(self.layer_num, base_counter, time, None, None, False)
             self.buffer.reset_buffer()
@@ -719,7 +719,8 @@ class StreamerLayer(nn.Module):
         return self._send_pending(pending, pending.seen_enough() and pending.stays())
 
     def _send_pending(self, pending: PendingArrival, stayed: bool) -> list[LayerStep]:
-        arrival = pending.arrival if stayed else replace(pending.arrival, escalated=False)
+        arrival = replace(pending.arrival, escalated=pending.arrival.escalated and stayed,
+                          view_change=pending.view_change())
         return self.above(pending.representation, pending.step, arrival)
 
     def _holds_back(self, new_scene: bool) -> bool:

@@ -88,7 +88,7 @@ class PendingArrival(NamedTuple):
         return all(size < SCENE_STAYS * self.arrival.surprise
                    for size in self.later_steps[:SCENE_SETTLES])
 
-    def _view_change(self) -> float | None:
+    def view_change(self) -> float | None:
         """How far what is in view moved at the change; None after a fresh start in
         between (nothing to tell by)."""
         if self.seen_before is None or self.seen_at is None:
@@ -96,7 +96,7 @@ class PendingArrival(NamedTuple):
         return _seen_distance(self.seen_at, self.seen_before)
 
     def _view_stayed(self) -> bool:
-        change = self._view_change()
+        change = self.view_change()
         return change is not None and bool(self.later_seen) and all(
             _seen_distance(seen, self.seen_at) < SCENE_STAYS * change
             for seen in self.later_seen[:SCENE_SETTLES])
@@ -104,7 +104,7 @@ class PendingArrival(NamedTuple):
     def _went_back(self) -> bool:
         """Whether what is in view went back to what it was before the change within the
         lookahead: a hand passing in front of the camera leaves again."""
-        change = self._view_change()
+        change = self.view_change()
         return change is not None and any(
             _seen_distance(seen, self.seen_before) < BACK_RATIO * change
             for seen in self.later_seen)
@@ -112,7 +112,7 @@ class PendingArrival(NamedTuple):
     def _came_back(self) -> bool:
         """Whether the new picture is what was in view a moment before the change: a hand
         that passed in front of the camera leaves, and the view it hid comes back."""
-        change = self._view_change()
+        change = self.view_change()
         return change is not None and any(
             _seen_distance(self.seen_at, seen) < BACK_RATIO * change
             for seen in self.seen_earlier)

@@ -91,10 +91,12 @@ def preset_arguments(name: str) -> tuple[StreamerModelArguments, StreamerOptimiz
         # (not 3 times the step before) is no new scene unless the frames show a clear cut
         # (an object popping in or out of a jittering view; GREW_OUT_SHARE,
         # CUT_GREW_OUT_SHARE, CLEAR_CUT_SHARE; sessions 48, 49, 52). A layer-1 boundary ends
-        # the layer-2 event when its change was in the upper class of layer 1's recent
-        # ones (escalation), the classes at least 2 times apart (escalation_ratio; at 2.5
-        # layer 2 heard few changes of video on montages where layer 1's cuts and video
-        # changes lie 1.5 to 2.5 times apart; session thirty-five).
+        # the layer-2 event when how far what is in view moved at it was in the upper
+        # class of layer 1's recent ones (escalation; layer 0's step until session
+        # sixty-three, which left layer 2 silent where cuts and changes of video stepped
+        # alike), the classes at least 2 times apart (escalation_ratio; at 2.5 layer 2
+        # heard few changes of video on montages where layer 1's cuts and video changes
+        # lay 1.5 to 2.5 times apart; session thirty-five).
         # Events are remembered (Event memory, similar) by what they show, read with
         # layer 0's first block as the model started (the shipped learned one: it finds
         # an event's object better than a drawn one, session thirty-seven), frozen so

@@ -688,6 +688,28 @@ def test_a_new_scene_ends_the_event_above_only_if_the_new_picture_stays(
     assert above == above_at
 
 
+def test_a_new_scene_tells_the_layer_above_how_far_what_is_in_view_moved(monkeypatch):
+    """Layer 1 splits its boundaries for layer 2 by how far what is in view moved at each
+    (Arrival.size), not by layer 0's step: a change of place moves it more than a cut
+    within one place does, by more than their steps differ (docs/quality.md, session
+    sixty-three)."""
+    recorded = []
+    record = Escalation.__call__
+
+    def spy(self, surprise):
+        recorded.append((self, surprise))
+        return record(self, surprise)
+
+    monkeypatch.setattr(Escalation, "__call__", spy)
+    monkeypatch.setattr(EventDemarcation, "__call__", _scripted_steps({11: 0.1}))
+    marked, above = _marked_with_a_new_scene_at_input_12(monkeypatch, size_before=0.01,
+                                                         settle_ratio=1.4)
+    assert marked == [12] and above == [12]
+    (layer_0, step), (layer_1, size) = recorded
+    assert layer_1 is not layer_0 and step == pytest.approx(0.09)
+    assert size == pytest.approx(1.0)  # what is in view went from zeros to ones
+
+
 @pytest.mark.parametrize("inputs, size_after, moved_after, above_at", [
     (15, 0.01, 0.1, [12]),  # two inputs after it (a second) showed the new picture stay
     (14, 0.01, 0.1, [12]),  # one did
