@@ -75,7 +75,7 @@ def main(argv: list[str]) -> int:
             ("checkpoint folder that cannot exist", base,
              ["segment", "synthetic:1:4", "--quiet",
               "--save-checkpoint", str(not_a_folder / "sub" / "model.pt")], 2,
-             "does not exist"),
+             "is a file, not a folder"),
         ]
         for name, env, args, code, expect in cases:
             print(f"{name}:")
