@@ -35,6 +35,7 @@ from .checkpoint_file import (  # noqa: F401 - re-exported: the module to import
     read_checkpoint,
     read_reference_weights,
 )
+from .device import resolve_device
 from .finite import first_nonfinite
 from .first_blocks import DRAWN
 from .model import StreamerModel, StreamerModelArguments, parameter_shapes
@@ -221,7 +222,10 @@ def model_arguments(data: dict, path: str | os.PathLike, device: str) -> Streame
 
 def load_checkpoint(path: str | os.PathLike, device: str = "auto"
                     ) -> tuple[StreamerModel, StreamerOptimizer]:
-    """Builds a new model and optimizer from a file; the caller's running model is untouched."""
+    """Builds a new model and optimizer from a file; the caller's running model is untouched.
+    ValueError for a device that is not there (cuda without a GPU), before the file is
+    read: a good file is not blamed for it."""
+    resolve_device(device)
     data = read_checkpoint(path)
     args = model_arguments(data, path, device)
     try:

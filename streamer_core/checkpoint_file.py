@@ -42,7 +42,7 @@ def read_checkpoint(path: str | os.PathLike) -> dict:
     """Loads and checks the file's structure without executing code from it."""
     path = Path(path)
     if path.is_dir():
-        raise CheckpointError(path, "a folder, not a checkpoint file")
+        raise CheckpointError(path, "is a folder, not a checkpoint file")
     if not path.is_file():
         raise CheckpointError(path, "no such file")
     try:

@@ -18,7 +18,6 @@ from streamer_core import (
     StreamerOptimizerArguments,
 )
 from streamer_core.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
-from streamer_core.device import resolve_device
 from streamer_core.model import LIVE_MODEL_FIELDS
 from streamer_core.presets import preset_arguments
 from streamer_core.settings import OPTIMIZER, names, settings_of
@@ -99,12 +98,9 @@ def resumed_model(path: str | Path, assignments: list[str], snippet: float | Non
         allowed = ", ".join([*RESUMABLE_MODEL_KEYS, *RESUMABLE_OPTIMIZER_KEYS])
         raise CliError(f"{fixed[0]} cannot change when continuing from a checkpoint (the "
                        f"saved model fixes it); settings that can: {allowed}")
-    if Path(path).is_dir():
-        raise CliError(f"--checkpoint {path} is a folder, not a checkpoint file")
-    if not Path(path).is_file():
+    if not Path(path).exists():
         raise CliError(f"checkpoint not found: {path}")
     try:
-        resolve_device(device)  # the device's own fault, before the file gets the blame
         model, optimizer = load_checkpoint(path, device=device)
     except CheckpointError as err:
         raise CliError(f"cannot load checkpoint {err}") from None
