@@ -55,6 +55,19 @@ def check_not_an_input(path: str | Path, what: str, inputs: list[str]) -> None:
                            "overwritten: give another file name")
 
 
+def check_distinct_outputs(outputs: list[tuple[str, str | Path | None]]) -> None:
+    """One file named by two outputs of a run: the later would overwrite the earlier."""
+    named: dict[Path, str] = {}
+    for option, path in outputs:
+        if not path:
+            continue
+        resolved = Path(path).resolve()
+        if resolved in named:
+            raise CliError(f"{named[resolved]} and {option} name the same file ({path}); "
+                           "each output needs its own")
+        named[resolved] = option
+
+
 def check_input_file(path: str | Path, what: str) -> Path:
     """An input that must be a file: "not found" only when nothing is there, so a folder
     given by mistake is named as one."""

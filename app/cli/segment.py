@@ -28,7 +28,7 @@ from streamer_core.sources import (
 from .batch import run_shard
 from .distributed import run_rank
 from .errors import EXIT_INCOMPLETE, EXIT_OK, CliError
-from .files import check_not_an_input, check_writable, trace_output
+from .files import check_distinct_outputs, check_not_an_input, check_writable, trace_output
 from .interrupts import Interrupted, Interrupts
 from .manifest import parse_shard, read_manifest, unique_stem
 from .model_setup import MAX_THREADS, model_for, save_model, torch_threads
@@ -219,19 +219,6 @@ def segment(args: argparse.Namespace) -> int:
 
     with Interrupts() as interrupts:
         return segment_with(args, per_video, out_dir, interrupts)
-
-
-def check_distinct_outputs(outputs: list[tuple[str, str | Path | None]]) -> None:
-    """One file named by two outputs of a run: the later would overwrite the earlier."""
-    named: dict[Path, str] = {}
-    for option, path in outputs:
-        if not path:
-            continue
-        resolved = Path(path).resolve()
-        if resolved in named:
-            raise CliError(f"{named[resolved]} and {option} name the same file ({path}); "
-                           "each output needs its own")
-        named[resolved] = option
 
 
 def check_batch_options(args: argparse.Namespace) -> None:
